@@ -1,0 +1,144 @@
+/**
+ * The resolved, per-service policy every layer reads: defaults applied, durations in
+ * milliseconds, every switchable policy either a full object or `false` (off). The schema in
+ * `schema.ts` parses user input (JSON/YAML/objects) into `MeshConfig`; `resolve.ts` merges the
+ * precedence levels into one `ServicePolicy` per service. Layers never see raw config.
+ */
+
+/** What a retry may be triggered by: a transport failure kind or an HTTP status code. */
+export type RetryCondition = 'connect-error' | 'reset' | 'timeout' | `${number}`;
+
+export interface StaticEndpointSpec {
+  /** `host:port` or `http(s)://host:port`. */
+  readonly address: string;
+  readonly weight: number;
+  readonly tags: readonly string[];
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+export type DiscoveryPolicy =
+  | { readonly type: 'static'; readonly endpoints: readonly StaticEndpointSpec[] }
+  | {
+      readonly type: 'dns';
+      readonly name: string;
+      /** Port for A/AAAA answers; SRV answers carry their own. */
+      readonly port: number | undefined;
+      /** `a` (A/AAAA) or `srv`. */
+      readonly record: 'a' | 'srv';
+      /** Re-resolve period, ms. */
+      readonly interval: number;
+      readonly protocol: 'http' | 'https';
+    };
+
+export type BalancerPolicy =
+  | { readonly policy: 'p2c-ewma'; readonly decay: number }
+  | { readonly policy: 'p2c-least-request' }
+  | { readonly policy: 'round-robin' }
+  | { readonly policy: 'random' }
+  | {
+      readonly policy: 'ring-hash';
+      /** `header:<name>` or undefined (use the call's `hashKey`). */
+      readonly hashOn: string | undefined;
+      readonly minRingSize: number;
+    };
+
+export interface RetryBudgetPolicy {
+  /** Retries allowed as a fraction of calls over the window (0.2 = 20%). */
+  readonly ratio: number;
+  /** Retries always allowed per second, so low-traffic services can still retry. */
+  readonly minPerSecond: number;
+  /** Window over which calls and retries are counted, ms. */
+  readonly window: number;
+}
+
+export interface RetryPolicy {
+  /** Total tries, the first included (2 = one retry). */
+  readonly attempts: number;
+  readonly backoff: { readonly base: number; readonly max: number };
+  readonly on: readonly RetryCondition[];
+  readonly budget: RetryBudgetPolicy | false;
+  /** Largest Retry-After delay honoured, ms; longer ones end the retries. */
+  readonly maxRetryAfter: number;
+}
+
+export interface HedgePolicy {
+  /** A fixed delay in ms, or a latency percentile (0-100) observed for this service. */
+  readonly after: { readonly delay: number } | { readonly percentile: number };
+  /** Hedged attempts allowed as a fraction of calls. */
+  readonly maxExtraLoad: number;
+  /** Most attempts in flight at once for one call, the first included. */
+  readonly maxAttempts: number;
+}
+
+export interface BreakerPolicy {
+  readonly errorRate: number;
+  readonly minRequests: number;
+  readonly window: number;
+  readonly openFor: number;
+}
+
+export interface OutlierPolicy {
+  readonly consecutiveFailures: number;
+  readonly ejectFor: number;
+  /** Ejection time cap as repeats grow it. */
+  readonly maxEjectFor: number;
+  readonly maxEjectedPercent: number;
+  /** Below this percentage of healthy endpoints, ignore health and use them all (Envoy's panic threshold). */
+  readonly panicThreshold: number;
+}
+
+export interface RateLimitPolicy {
+  readonly rps: number;
+  readonly burst: number;
+  readonly scope: 'local' | 'global';
+  /** Redis URL for global limits. */
+  readonly redis: string | undefined;
+}
+
+export type ConcurrencyPolicy =
+  | { readonly adaptive: false; readonly max: number; readonly queue: number; readonly queueTimeout: number }
+  | {
+      readonly adaptive: true;
+      readonly initial: number;
+      readonly min: number;
+      readonly max: number;
+    };
+
+export interface TlsPolicy {
+  /** PEM contents (files are read at resolve time). */
+  readonly ca: string | undefined;
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+  readonly servername: string | undefined;
+  readonly rejectUnauthorized: boolean;
+}
+
+export interface FaultPolicy {
+  readonly abort: { readonly percent: number; readonly status: number } | false;
+  readonly delay: { readonly percent: number; readonly duration: number } | false;
+}
+
+export interface PoolPolicy {
+  /** Connections per endpoint. */
+  readonly connections: number;
+  readonly keepAliveTimeout: number;
+  readonly connectTimeout: number;
+}
+
+export interface ServicePolicy {
+  readonly name: string;
+  readonly discovery: DiscoveryPolicy;
+  readonly balancer: BalancerPolicy;
+  /** Total deadline for the call, all attempts included, ms; false: none. */
+  readonly timeout: number | false;
+  readonly perTryTimeout: number | false;
+  readonly retry: RetryPolicy | false;
+  readonly hedge: HedgePolicy | false;
+  readonly breaker: BreakerPolicy | false;
+  readonly outlier: OutlierPolicy | false;
+  readonly rateLimit: RateLimitPolicy | false;
+  readonly concurrency: ConcurrencyPolicy | false;
+  readonly tls: TlsPolicy | undefined;
+  readonly fault: FaultPolicy | false;
+  readonly pool: PoolPolicy;
+}

@@ -1,0 +1,54 @@
+/**
+ * The per-call context. Two kinds exist:
+ * - `CallContext`: created once per logical call by the client and passed down the stack;
+ *   the retry layer derives one per attempt (`attempt`, `signal`, `endpoint` differ).
+ * - `InboundContext`: what the inbound request carried (deadline, cancellation), kept in an
+ *   AsyncLocalStorage by the framework adapters so outgoing calls made while serving it are
+ *   clipped to its deadline without the user threading anything through.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Endpoint } from './endpoint.ts';
+
+export interface CallContext {
+  /** Logical service name (the client's). */
+  readonly service: string;
+  /** Clock time the logical call started. */
+  readonly startedAt: number;
+  /** Absolute clock time by which the whole call must finish; Infinity when unbounded. */
+  deadline: number;
+  /** Aborts when the caller cancels, the deadline passes, or (per attempt) a hedge wins. */
+  signal: AbortSignal | undefined;
+  /** 1 for the first try; set per attempt by the retry layer. */
+  attempt: number;
+  /** True for a hedged (speculative) attempt. */
+  hedge: boolean;
+  /** Endpoint chosen for this attempt by the balancer. */
+  endpoint: Endpoint | undefined;
+}
+
+export function newCallContext(service: string, now: number, deadline: number, signal: AbortSignal | undefined): CallContext {
+  return { service, startedAt: now, deadline, signal, attempt: 1, hedge: false, endpoint: undefined };
+}
+
+/** A per-attempt copy: the logical context is never mutated by concurrent attempts. */
+export function attemptContext(ctx: CallContext, attempt: number, signal: AbortSignal | undefined, hedge = false): CallContext {
+  return { ...ctx, attempt, signal, hedge, endpoint: undefined };
+}
+
+export interface InboundContext {
+  /** Absolute clock time (see core/clock) by which the inbound request must be answered. */
+  readonly deadline: number;
+  /** Aborts when the inbound request is cancelled (client went away). */
+  readonly signal?: AbortSignal;
+}
+
+const inbound = new AsyncLocalStorage<InboundContext>();
+
+/** Runs `fn` with `context` as the inbound request context for every call made inside it. */
+export function runWithInbound<T>(context: InboundContext, fn: () => T): T {
+  return inbound.run(context, fn);
+}
+
+export function currentInbound(): InboundContext | undefined {
+  return inbound.getStore();
+}

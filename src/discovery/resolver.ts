@@ -1,0 +1,20 @@
+/**
+ * Discovery answers "where are the instances of service X?". A resolver watches one source
+ * (static list, DNS, Consul health) and reports every complete endpoint list it learns. On a
+ * failed lookup it reports the error and keeps quiet otherwise: the balancer keeps the last
+ * good list (a dependency's DNS blip must not empty a healthy pool).
+ */
+import type { EndpointAddress } from '../core/endpoint.ts';
+
+export interface ResolverListener {
+  /** A complete, current list (replaces the previous one). */
+  update(endpoints: readonly EndpointAddress[]): void;
+  /** A lookup failed; the last good list stays in force. */
+  error(error: Error): void;
+}
+
+export interface Resolver {
+  /** Starts resolving; resolves once the first answer (or first failure) was reported. */
+  start(listener: ResolverListener): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,57 @@
+/**
+ * The client stack, declared once, in request order, outermost first.
+ *
+ * Ordering rule: a layer sits above every layer whose effects it must see, and below every
+ * layer whose decisions it must not undo. Each line says which.
+ *
+ * The layers above the retry layer run once per logical call; the layers below it run once
+ * per attempt (retries and hedges make several attempts).
+ */
+import type { Layer, Service } from '../core/service.ts';
+import type { LayerDeps } from './layer-deps.ts';
+import { deadlineLayer } from '../resilience/deadline.ts';
+import { rateLimitLayer } from '../resilience/rate-limit.ts';
+import { concurrencyLayer } from '../resilience/concurrency-limit.ts';
+import { breakerLayer } from '../resilience/breaker.ts';
+import { retryLayer } from '../resilience/retry.ts';
+import { hedgeLayer } from '../resilience/hedge.ts';
+import { faultLayer } from '../resilience/fault.ts';
+import { balancerLayer } from '../balance/balancer-layer.ts';
+import { attemptLayer } from '../resilience/attempt.ts';
+import { httpTransport } from '../transport/http/transport.ts';
+
+export function clientLayers(deps: LayerDeps): Layer[] {
+  return [
+    // Outermost per-call layer: the deadline must bound everything below it, queueing for a
+    // concurrency slot and retry backoff included, and it clips to the inbound deadline.
+    deadlineLayer(deps),
+    // Admission before any work: a call refused for rate is never sent and never counted by
+    // the breaker (shedding is not the dependency's failure).
+    rateLimitLayer(deps),
+    // Concurrency after the rate limit, so a rate-limited call never holds a slot.
+    concurrencyLayer(deps),
+    // Breaker above retries: it judges logical calls (after retries did their best), so a
+    // retried-and-recovered call does not trip it, and while open no attempt is made at all.
+    breakerLayer(deps),
+    // Retries above hedging and the balancer: each retry is a fresh pick, and it shares its
+    // budget with hedges. Below it, everything runs once per attempt.
+    retryLayer(deps),
+    // Hedging inside one try: a speculative second attempt races the first.
+    hedgeLayer(deps),
+    // Faults above the balancer: an injected abort is retried like a real one, but it is not
+    // held against a healthy endpoint by outlier ejection or its load metric.
+    faultLayer(deps),
+    // The balancer picks the endpoint and accounts the attempt's latency and outcome (EWMA,
+    // in-flight, outlier ejection); it must see per-try timeouts, so it sits above them.
+    balancerLayer(deps),
+    // Per-try timeout and the headers each attempt carries (deadline, attempt number).
+    attemptLayer(deps),
+  ];
+}
+
+/** Builds the service a client calls: every layer wrapped around the HTTP transport. */
+export function buildClientStack(layers: readonly Layer[]): Service {
+  let service: Service = httpTransport;
+  for (let i = layers.length - 1; i >= 0; i--) service = layers[i]!.wrap(service);
+  return service;
+}

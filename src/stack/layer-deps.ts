@@ -1,0 +1,20 @@
+/**
+ * What every layer factory receives: the service's resolved policy and the shared services
+ * of the mesh. A factory returns a Layer whose `wrap` returns its inner service unchanged
+ * when the policy turns its feature off.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { MeshEventEmitter } from '../core/events.ts';
+import type { ServicePolicy } from '../config/policy.ts';
+import type { EndpointSet } from '../balance/endpoint-set.ts';
+import type { RetryBudget } from '../resilience/retry-budget.ts';
+
+export interface LayerDeps {
+  readonly policy: ServicePolicy;
+  readonly clock: Clock;
+  readonly events: MeshEventEmitter;
+  /** The service's live endpoints (survives config changes that keep its discovery). */
+  readonly endpoints: EndpointSet;
+  /** One budget per service, shared by retries and hedges. */
+  readonly budget: RetryBudget;
+}
