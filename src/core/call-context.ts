@@ -24,15 +24,23 @@ export interface CallContext {
   hedge: boolean;
   /** Endpoint chosen for this attempt by the balancer. */
   endpoint: Endpoint | undefined;
+  /** An endpoint this attempt should avoid when another is available (the one a retry or hedge follows). */
+  avoid: Endpoint | undefined;
 }
 
 export function newCallContext(service: string, now: number, deadline: number, signal: AbortSignal | undefined): CallContext {
-  return { service, startedAt: now, deadline, signal, attempt: 1, hedge: false, endpoint: undefined };
+  return { service, startedAt: now, deadline, signal, attempt: 1, hedge: false, endpoint: undefined, avoid: undefined };
 }
 
 /** A per-attempt copy: the logical context is never mutated by concurrent attempts. */
-export function attemptContext(ctx: CallContext, attempt: number, signal: AbortSignal | undefined, hedge = false): CallContext {
-  return { ...ctx, attempt, signal, hedge, endpoint: undefined };
+export function attemptContext(
+  ctx: CallContext,
+  attempt: number,
+  signal: AbortSignal | undefined,
+  hedge: boolean,
+  avoid: Endpoint | undefined,
+): CallContext {
+  return { service: ctx.service, startedAt: ctx.startedAt, deadline: ctx.deadline, signal, attempt, hedge, endpoint: undefined, avoid };
 }
 
 export interface InboundContext {

@@ -1,0 +1,43 @@
+/**
+ * Power of two choices (Mitzenmacher): sample two distinct endpoints by weight, send to the
+ * less loaded. Nearly as good as scanning every endpoint for the least loaded, yet O(1), and
+ * it avoids the herd effect of everyone choosing the single least-loaded endpoint.
+ * The load function is the only difference between p2c-ewma and p2c-least-request.
+ *
+ * Weights act through sampling (a heavier endpoint is a candidate more often) and loads are
+ * compared as they are, so at equal load traffic splits in proportion to weight.
+ */
+import type { MeshRequest } from '../core/service.ts';
+import type { LiveEndpoint } from './live-endpoint.ts';
+import type { Picker } from './picker.ts';
+import type { WeightedSampler } from './weighted-sampler.ts';
+
+export type LoadFunction = (endpoint: LiveEndpoint) => number;
+
+export class TwoChoicesPicker implements Picker {
+  readonly #sampler: WeightedSampler;
+  readonly #load: LoadFunction;
+
+  constructor(sampler: WeightedSampler, load: LoadFunction) {
+    this.#sampler = sampler;
+    this.#load = load;
+  }
+
+  get size(): number {
+    return this.#sampler.size;
+  }
+
+  pick(_request: MeshRequest, avoid: LiveEndpoint | undefined): LiveEndpoint {
+    const sampler = this.#sampler;
+    const first = sampler.sampleOther(avoid);
+    if (sampler.size < 2) return first;
+    let second = sampler.sample();
+    // NOTE: two distinct candidates, or the less loaded one is "chosen" against itself and a
+    // slow endpoint gets 1/n² of the traffic it should not get at all.
+    for (let tries = 0; (second === first || second === avoid) && tries < 16; tries++) second = sampler.sample();
+    if (second === first || (second === avoid && sampler.size > 2)) return first;
+    if (second === avoid) return first;
+    // Ties go to `first`, itself a random sample, so ties split evenly.
+    return this.#load(second) < this.#load(first) ? second : first;
+  }
+}

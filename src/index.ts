@@ -1,0 +1,14 @@
+/**
+ * meshlet: an in-process service mesh for Node.js. Every outgoing call to another service
+ * goes through one stack — discovery, balancing, deadlines, retries under a budget, hedging,
+ * circuit breaking, limits, fault injection — configured from one shared config.
+ */
+export { createMesh, Mesh, type MeshOptions, type ServiceClient } from './mesh/mesh.ts';
+export type { RequestOptions } from './mesh/request-options.ts';
+export { MeshError, isMeshError, type MeshErrorCode, type ConfigIssue } from './core/errors.ts';
+export type { MeshEvents, MeshEventName, Disposer } from './core/events.ts';
+export type { MeshResponse, RequestBody } from './core/service.ts';
+export type { ControlStore, ControlListener } from './control/control-store.ts';
+export type { MeshConfig } from './config/schema.ts';
+export { runWithInbound, type InboundContext } from './core/call-context.ts';
+export { TIMEOUT_HEADER, ATTEMPT_HEADER } from './resilience/attempt.ts';

@@ -1,0 +1,299 @@
+/**
+ * The mesh: one per process. It owns the config (bootstrap + control store), one runtime per
+ * logical service, and hands out clients. Config changes are applied as whole validated
+ * snapshots, atomically: a bad push is rejected with every problem listed and the previous
+ * config keeps serving.
+ */
+import { systemClock, type Clock } from '../core/clock.ts';
+import { newCallContext } from '../core/call-context.ts';
+import { isMeshError, MeshError, TransportError } from '../core/errors.ts';
+import { MeshEventEmitter, type Disposer, type Listener, type MeshEventName } from '../core/events.ts';
+import type { MeshResponse } from '../core/service.ts';
+import type { ServicePolicy } from '../config/policy.ts';
+import type { MeshConfig } from '../config/schema.ts';
+import { resolveConfig } from '../config/resolve.ts';
+import { validateMeshConfig } from '../config/validate.ts';
+import type { ControlStore } from '../control/control-store.ts';
+import { createControlStore } from '../control/create-control-store.ts';
+import { ConfigHistory } from './config-history.ts';
+import { LastGoodCache } from './last-good-cache.ts';
+import { parseRequestOptions, type RequestOptions } from './request-options.ts';
+import { meshFetch } from './fetch.ts';
+import { EndpointWatch, endpointWatchKey, ServiceRuntime } from './service-runtime.ts';
+
+export interface MeshOptions {
+  /** This service's own name (tracing, metrics, headers). */
+  service: string;
+  /** Bootstrap config, lowest precedence after the built-in defaults. */
+  config?: MeshConfig | Record<string, unknown>;
+  /** `file:./mesh.json`, or a ControlStore; absent: the bootstrap config alone. */
+  control?: string | ControlStore;
+  /** Where the last-known-good control config is kept across restarts. */
+  cacheDir?: string;
+  /** Base directory for relative TLS file paths (default: the working directory). */
+  baseDir?: string;
+  /** For tests: the clock every policy reads. */
+  clock?: Clock;
+}
+
+export interface ServiceClient {
+  readonly name: string;
+  request(options: RequestOptions): Promise<MeshResponse>;
+}
+
+export async function createMesh(options: MeshOptions): Promise<Mesh> {
+  if (typeof options !== 'object' || options === null) {
+    throw new MeshError('MESH_BAD_REQUEST', 'createMesh needs an options object: createMesh({ service: "my-service" })');
+  }
+  if (typeof options.service !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(options.service)) {
+    throw new MeshError(
+      'MESH_BAD_REQUEST',
+      'createMesh: `service` must be this service\'s name (letters, digits, ".", "_", "-"), e.g. { service: "checkout" }',
+    );
+  }
+  const bootstrap = validateMeshConfig(options.config ?? {});
+  const mesh = new Mesh(options, bootstrap, createControlStore(options.control));
+  await mesh.start();
+  return mesh;
+}
+
+export class Mesh {
+  readonly service: string;
+  readonly #clock: Clock;
+  readonly #events = new MeshEventEmitter();
+  readonly #bootstrap: MeshConfig;
+  readonly #store: ControlStore | undefined;
+  readonly #baseDir: string | undefined;
+  readonly #cache: LastGoodCache | undefined;
+  readonly #history = new ConfigHistory();
+  #runtimes = new Map<string, ServiceRuntime>();
+  readonly #watches = new Map<string, EndpointWatch>();
+  readonly #clients = new Map<string, ServiceClient>();
+  #control: MeshConfig | undefined;
+  #controlStatus: { status: 'static' | 'ok' | 'unavailable'; lastError: string | null };
+  #applying: Promise<void> = Promise.resolve();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: MeshOptions, bootstrap: MeshConfig, store: ControlStore | undefined) {
+    this.service = options.service;
+    this.#clock = options.clock ?? systemClock;
+    this.#bootstrap = bootstrap;
+    this.#store = store;
+    this.#baseDir = options.baseDir;
+    this.#cache = options.cacheDir === undefined ? undefined : new LastGoodCache(options.cacheDir);
+    this.#controlStatus = { status: store === undefined ? 'static' : 'ok', lastError: null };
+  }
+
+  /** Applies the bootstrap config, then the control store's first answer (or the cached one). */
+  async start(): Promise<void> {
+    await this.#apply(undefined, 'bootstrap', true);
+    if (this.#store === undefined) return;
+    let delivered = false;
+    const source = this.#store.source;
+    await this.#store.watch({
+      snapshot: (document) => {
+        delivered = true;
+        this.#enqueue(() => this.#applyDocument(document, source));
+      },
+      rejected: (error) => {
+        delivered = true;
+        this.#reject(source, error);
+      },
+      unavailable: (error) => {
+        this.#controlStatus = { status: 'unavailable', lastError: error.message };
+        this.#events.emitLazy('control-error', () => ({ source, error }));
+      },
+    });
+    if (!delivered && this.#cache !== undefined) {
+      const cached = await this.#cache.read();
+      if (cached !== undefined) this.#enqueue(() => this.#applyDocument(cached, `cache:${source}`));
+    }
+    await this.#applying;
+  }
+
+  client(name: string): ServiceClient {
+    let client = this.#clients.get(name);
+    if (client === undefined) {
+      if (typeof name !== 'string' || name.length === 0 || name.length > 128) {
+        throw new MeshError('MESH_BAD_REQUEST', `mesh.client(name): name must be a non-empty service name, got ${String(name)}`);
+      }
+      client = { name, request: (options) => this.#request(name, options) };
+      this.#clients.set(name, client);
+    }
+    return client;
+  }
+
+  /** WHATWG fetch; the URL's host is the logical service name: `http://payments/charge`. */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    return meshFetch((name, options) => this.#request(name, options), input, init);
+  }
+
+  on<K extends MeshEventName>(name: K, listener: Listener<K>): Disposer {
+    return this.#events.on(name, listener);
+  }
+
+  state(): Record<string, unknown> {
+    const services: Record<string, unknown> = {};
+    for (const [name, runtime] of this.#runtimes) services[name] = runtime.state();
+    return {
+      service: this.service,
+      closed: this.#closed,
+      config: { ...this.#history.state(), control: { source: this.#store?.source ?? 'static', ...this.#controlStatus } },
+      services,
+    };
+  }
+
+  /** Stops watches and drains pools; calls made afterwards reject with MESH_CLOSED. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    await this.#store?.close();
+    await this.#applying;
+    await Promise.all([...this.#runtimes.values()].map((runtime) => runtime.retire()));
+    await Promise.all([...this.#watches.values()].map((watch) => watch.close()));
+    this.#runtimes = new Map();
+    this.#watches.clear();
+  }
+
+  async #request(name: string, options: RequestOptions): Promise<MeshResponse> {
+    if (this.#closed) {
+      throw new MeshError('MESH_CLOSED', `mesh is closed; create a new mesh to call '${name}'`, { service: name });
+    }
+    const runtime = this.#runtimes.get(name);
+    if (runtime === undefined) throw unknownService(name, this.#runtimes.keys());
+    const { request, timeout, signal } = parseRequestOptions(name, options);
+    const now = this.#clock.now();
+    const budget = timeout ?? (runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout);
+    const ctx = newCallContext(name, now, now + budget, signal);
+    runtime.enter();
+    try {
+      return await runtime.stack.call(request, ctx);
+    } catch (error) {
+      throw asMeshError(error, name, ctx.attempt);
+    } finally {
+      runtime.leave();
+    }
+  }
+
+  #enqueue(task: () => Promise<void>): void {
+    this.#applying = this.#applying.then(task, task);
+  }
+
+  async #applyDocument(document: unknown, source: string): Promise<void> {
+    let control: MeshConfig;
+    try {
+      control = validateMeshConfig(document);
+    } catch (error) {
+      this.#reject(source, error);
+      return;
+    }
+    if (await this.#apply(control, source, false)) {
+      this.#controlStatus = { status: 'ok', lastError: null };
+      if (!source.startsWith('cache:')) await this.#cache?.write(document);
+    }
+  }
+
+  /**
+   * Resolves every service's policy from bootstrap + control, builds runtimes for the
+   * services that changed, then swaps them in at once. Returns false when rejected.
+   */
+  async #apply(control: MeshConfig | undefined, source: string, initial: boolean): Promise<boolean> {
+    if (this.#closed) return false;
+    let policies: ReadonlyMap<string, ServicePolicy>;
+    try {
+      policies = resolveConfig({ bootstrap: this.#bootstrap, control, baseDir: this.#baseDir }).services;
+    } catch (error) {
+      if (initial) throw error;
+      this.#reject(source, error);
+      return false;
+    }
+    const next = new Map<string, ServiceRuntime>();
+    const changed: string[] = [];
+    const startedWatches = new Map<string, EndpointWatch>();
+    for (const [name, policy] of policies) {
+      const current = this.#runtimes.get(name);
+      if (current !== undefined && JSON.stringify(current.policy) === JSON.stringify(policy)) {
+        next.set(name, current);
+        continue;
+      }
+      changed.push(name);
+      let watch = this.#watches.get(name);
+      if (watch === undefined || watch.key !== endpointWatchKey(policy)) {
+        watch = new EndpointWatch(policy, { clock: this.#clock, events: this.#events });
+        startedWatches.set(name, watch);
+        await watch.start({ clock: this.#clock, events: this.#events }, name);
+      } else {
+        watch.endpoints.reconfigure(policy);
+      }
+      next.set(name, new ServiceRuntime(policy, watch, { clock: this.#clock, events: this.#events }));
+    }
+    for (const name of this.#runtimes.keys()) if (!policies.has(name)) changed.push(name);
+
+    // The swap: from here on new calls see the new runtimes; in-flight calls keep theirs.
+    const previous = this.#runtimes;
+    this.#runtimes = next;
+    if (control !== undefined) this.#control = control;
+    for (const [name, watch] of startedWatches) {
+      const old = this.#watches.get(name);
+      this.#watches.set(name, watch);
+      if (old !== undefined && old !== watch) void this.#closeWhenIdle(old, previous.get(name));
+    }
+    for (const [name, runtime] of previous) {
+      if (next.get(name) === runtime) continue;
+      void runtime.retire();
+      if (!policies.has(name)) {
+        const watch = this.#watches.get(name);
+        this.#watches.delete(name);
+        if (watch !== undefined) void this.#closeWhenIdle(watch, runtime);
+      }
+    }
+    const version = this.#history.record(source, changed);
+    this.#events.emitLazy('config', () => ({ version, source, changedServices: changed }));
+    return true;
+  }
+
+  /** Closes a replaced endpoint watch; its pools finish the requests already sent on them. */
+  async #closeWhenIdle(watch: EndpointWatch, runtime: ServiceRuntime | undefined): Promise<void> {
+    if (runtime !== undefined) await runtime.retire();
+    await watch.close();
+  }
+
+  #reject(source: string, error: unknown): void {
+    const meshError = isMeshError(error)
+      ? error
+      : new MeshError('MESH_CONFIG_INVALID', `config from ${source} could not be applied: ${String(error)}`, { cause: error });
+    const issues = meshError.issues ?? [{ path: '', message: meshError.message }];
+    this.#history.reject(source, issues);
+    this.#events.emitLazy('config-rejected', () => ({ source, issues, error: meshError }));
+  }
+}
+
+function unknownService(name: string, known: Iterable<string>): MeshError {
+  const names = [...known];
+  return new MeshError(
+    'MESH_UNKNOWN_SERVICE',
+    `no service '${name}' in the mesh config (known: ${names.length > 0 ? names.join(', ') : 'none'}); add it under services.${name}`,
+    { service: name },
+  );
+}
+
+/** Whatever escapes the stack leaves as a MeshError (DESIGN §1: every failure has a code). */
+function asMeshError(error: unknown, service: string, attempts: number): MeshError {
+  if (isMeshError(error)) return error;
+  if (error instanceof TransportError) {
+    return new MeshError(
+      'MESH_UPSTREAM_FAILED',
+      `call to '${service}' failed (${error.kind}${error.endpoint ? ` at ${error.endpoint}` : ''}): ${error.message}`,
+      { service, attempts, cause: error },
+    );
+  }
+  if ((error as { code?: unknown } | null)?.code === 'UND_ERR_INVALID_ARG') {
+    return new MeshError('MESH_BAD_REQUEST', `invalid call to '${service}': ${(error as Error).message}`, { service, cause: error });
+  }
+  return new MeshError('MESH_UPSTREAM_FAILED', `call to '${service}' failed: ${String(error)}`, { service, attempts, cause: error });
+}

@@ -1,0 +1,137 @@
+/**
+ * Everything one logical service needs at run time: its resolved policy, its discovery
+ * watch, its live endpoints, and the stack of layers built from the policy.
+ *
+ * A config change builds a new runtime for the services whose policy changed, and only
+ * those. The endpoint set (pools, EWMA, ejections) carries over when discovery, TLS and pool
+ * settings are unchanged, so a timeout tweak does not reset load statistics or reconnect.
+ * In-flight calls finish on the stack they started with; the old layers close when the last
+ * of them is done.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { MeshEventEmitter } from '../core/events.ts';
+import type { Layer, Service } from '../core/service.ts';
+import type { ServicePolicy } from '../config/policy.ts';
+import { EndpointSet } from '../balance/endpoint-set.ts';
+import { createResolver } from '../discovery/create-resolver.ts';
+import type { Resolver } from '../discovery/resolver.ts';
+import { createRetryBudget, type RetryBudget } from '../resilience/retry-budget.ts';
+import { buildClientStack, clientLayers } from '../stack/client-stack.ts';
+import { createHttpDispatcher } from '../transport/http/pool.ts';
+
+export interface RuntimeShared {
+  readonly clock: Clock;
+  readonly events: MeshEventEmitter;
+}
+
+/** The part of a runtime that outlives config changes which keep discovery and transport. */
+export class EndpointWatch {
+  readonly endpoints: EndpointSet;
+  readonly #resolver: Resolver;
+  readonly key: string;
+  lastError: string | undefined;
+
+  constructor(policy: ServicePolicy, shared: RuntimeShared) {
+    this.key = endpointWatchKey(policy);
+    this.endpoints = new EndpointSet({
+      service: policy.name,
+      policy,
+      clock: shared.clock,
+      events: shared.events,
+      createDispatcher: (address) => createHttpDispatcher(address, policy),
+    });
+    this.#resolver = createResolver(policy, shared.clock);
+    this.lastError = undefined;
+  }
+
+  async start(shared: RuntimeShared, service: string): Promise<void> {
+    await this.#resolver.start({
+      update: (addresses) => {
+        this.lastError = undefined;
+        this.endpoints.update(addresses);
+        shared.events.emitLazy('endpoints', () => ({ service, endpoints: addresses.map((a) => a.id) }));
+      },
+      error: (error) => {
+        this.lastError = error.message;
+        shared.events.emitLazy('control-error', () => ({ source: `discovery:${service}`, error }));
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#resolver.close();
+    await this.endpoints.close();
+  }
+}
+
+/** Discovery, TLS and pool settings decide whether endpoints (and their pools) can be kept. */
+export function endpointWatchKey(policy: ServicePolicy): string {
+  return JSON.stringify([policy.discovery, policy.tls, policy.pool]);
+}
+
+export class ServiceRuntime {
+  readonly policy: ServicePolicy;
+  readonly watch: EndpointWatch;
+  readonly budget: RetryBudget;
+  readonly layers: readonly Layer[];
+  readonly stack: Service;
+  #inFlight = 0;
+  #retired = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(policy: ServicePolicy, watch: EndpointWatch, shared: RuntimeShared) {
+    this.policy = policy;
+    this.watch = watch;
+    this.budget = createRetryBudget(policy, shared.clock);
+    this.layers = clientLayers({
+      policy,
+      clock: shared.clock,
+      events: shared.events,
+      endpoints: watch.endpoints,
+      budget: this.budget,
+    });
+    this.stack = buildClientStack(this.layers);
+  }
+
+  /** Counts a call in, so retirement waits for it. */
+  enter(): void {
+    this.#inFlight++;
+  }
+
+  leave(): void {
+    this.#inFlight--;
+    if (this.#retired && this.#inFlight === 0) void this.#closeLayers();
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Stops taking new calls; closes the layers once the calls in flight have finished. */
+  retire(): Promise<void> {
+    this.#retired = true;
+    if (this.#inFlight === 0) return this.#closeLayers();
+    return Promise.resolve();
+  }
+
+  #closeLayers(): Promise<void> {
+    this.#closed ??= Promise.all(this.layers.map((layer) => layer.close?.())).then(() => undefined);
+    return this.#closed;
+  }
+
+  state(): Record<string, unknown> {
+    const layers: Record<string, unknown> = {};
+    for (const layer of this.layers) {
+      const state = layer.state?.();
+      if (state !== undefined) layers[layer.name] = state;
+    }
+    return {
+      balancer: this.policy.balancer.policy,
+      endpoints: this.watch.endpoints.state(),
+      discoveryError: this.watch.lastError ?? null,
+      budget: this.budget.state(),
+      inFlight: this.#inFlight,
+      ...layers,
+    };
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Per-service circuit breaker (Hystrix via opossum): when a dependency keeps failing, stop
+ * sending it calls for a while so it can recover and callers fail fast instead of queueing
+ * behind a sick server. It judges logical calls (it sits above retries), using the shared
+ * classifier: a 5xx counts as a failure, yet the caller still gets that response.
+ *
+ * Semantics (opossum's): over a rolling `window`, once at least `minRequests` calls were
+ * made and more than `errorRate` of them failed, the breaker opens for `openFor`; then one
+ * probe call at a time is let through (half-open); its success closes the breaker, its
+ * failure re-opens it. A caller's abort and a shed call are not the dependency's failure:
+ * opossum's `errorFilter` records them as non-failures (opossum counts filtered errors as
+ * successes; it has no "ignore"). NOTE: an aborted half-open probe proves nothing, so the
+ * breaker goes back to open and probes again after `openFor` rather than closing on it.
+ */
+import CircuitBreaker from 'opossum';
+import type { CallContext } from '../core/call-context.ts';
+import { MeshError, isMeshError } from '../core/errors.ts';
+import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
+import type { BreakerPolicy } from '../config/policy.ts';
+import { isFailure } from '../transport/http/classifier.ts';
+import type { LayerDeps } from '../stack/layer-deps.ts';
+
+type BreakerStateName = 'closed' | 'open' | 'half-open';
+
+/** Carries a failed response through opossum so it is counted, then handed to the caller. */
+class FailedResponse extends Error {
+  readonly response: MeshResponse;
+  constructor(response: MeshResponse) {
+    super('failed response');
+    this.response = response;
+  }
+}
+
+/** Outcomes that say nothing about the dependency's health. */
+function isNotTheDependencysFault(error: unknown): boolean {
+  if (!isMeshError(error)) return false;
+  return error.code === 'MESH_ABORTED' || error.code === 'MESH_RATE_LIMITED' || error.code === 'MESH_CONCURRENCY_LIMIT';
+}
+
+function breakerOptions(policy: BreakerPolicy, name: string): CircuitBreaker.Options<[MeshRequest, CallContext]> {
+  return {
+    name,
+    timeout: false, // deadlines and per-try timeouts are their own layers
+    errorThresholdPercentage: policy.errorRate * 100,
+    volumeThreshold: policy.minRequests,
+    rollingCountTimeout: policy.window,
+    rollingCountBuckets: 10,
+    resetTimeout: policy.openFor,
+    rollingPercentilesEnabled: false, // latency percentiles are telemetry's job; they cost per call
+    enableSnapshots: false, // no snapshot interval timer
+    errorFilter: (error: unknown) => !(error instanceof FailedResponse) && isNotTheDependencysFault(error),
+  };
+}
+
+export function breakerLayer(deps: LayerDeps): Layer {
+  const policy = deps.policy.breaker;
+  const service = deps.policy.name;
+  let breaker: CircuitBreaker<[MeshRequest, CallContext], MeshResponse> | undefined;
+  let state: BreakerStateName = 'closed';
+  let openedAt = 0;
+
+  const changeState = (next: BreakerStateName): void => {
+    state = next;
+    if (next === 'open') openedAt = deps.clock.now();
+    deps.events.emitLazy('breaker', () => ({ service, state: next }));
+  };
+
+  const openError = (): MeshError => {
+    if (state === 'half-open') {
+      return new MeshError('MESH_CIRCUIT_OPEN', `Circuit for "${service}" is half-open and a probe call is in flight; retry in a moment.`, { service });
+    }
+    const probeIn = Math.max(0, Math.ceil(openedAt + (policy === false ? 0 : policy.openFor) - deps.clock.now()));
+    return new MeshError(
+      'MESH_CIRCUIT_OPEN',
+      `Circuit for "${service}" is open after too many failures; it lets a probe call through in ${probeIn}ms. Fail fast or fall back until then.`,
+      { service },
+    );
+  };
+
+  return {
+    name: 'breaker',
+    wrap(inner: Service): Service {
+      if (policy === false) return inner;
+      const action = async (request: MeshRequest, ctx: CallContext): Promise<MeshResponse> => {
+        const response = await inner.call(request, ctx);
+        if (isFailure(response.statusCode, undefined)) throw new FailedResponse(response);
+        return response;
+      };
+      const circuit = new CircuitBreaker(action, breakerOptions(policy, service));
+      breaker = circuit;
+      circuit.on('open', () => changeState('open'));
+      circuit.on('halfOpen', () => changeState('half-open'));
+      circuit.on('close', () => changeState('closed'));
+      return {
+        async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+          const probing = state === 'half-open';
+          try {
+            return await circuit.fire(request, ctx);
+          } catch (error) {
+            if (error instanceof FailedResponse) return error.response;
+            if (CircuitBreaker.isOurError(error as Error)) {
+              if ((error as { code?: string }).code === 'ESHUTDOWN') {
+                throw new MeshError('MESH_CLOSED', `The client for "${service}" was closed; create a new one from the mesh.`, { service });
+              }
+              throw openError();
+            }
+            // An aborted probe must not close the breaker (opossum saw a "success").
+            if (probing && isNotTheDependencysFault(error) && state === 'closed') circuit.open();
+            throw error;
+          }
+        },
+      };
+    },
+    state() {
+      if (breaker === undefined) return undefined;
+      const stats = breaker.stats;
+      return {
+        state,
+        fires: stats.fires,
+        failures: stats.failures,
+        successes: stats.successes,
+        rejects: stats.rejects,
+        ...(state === 'open' && policy !== false ? { probeAt: openedAt + policy.openFor } : {}),
+      };
+    },
+    async close() {
+      breaker?.shutdown();
+      breaker = undefined;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Rate limit: admission before any work, so a call over the limit fails at once with
+ * MESH_RATE_LIMITED and is never sent (DESIGN §3). Protects a dependency from this
+ * service's bursts and enforces an agreed quota.
+ *
+ * Semantics: a token bucket of `burst` tokens refilled at `rps` a second, in memory and
+ * synchronous (no await on the hot path). With `scope: 'global'`, a call must also get a
+ * point from the shared Redis limiter (rate-limit-global.ts), which caps the whole fleet at
+ * `rps`; the local bucket in front still shapes this process's bursts and spares Redis a
+ * round trip for calls the process would refuse anyway.
+ */
+import type { CallContext } from '../core/call-context.ts';
+import { MeshError } from '../core/errors.ts';
+import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
+import type { LayerDeps } from '../stack/layer-deps.ts';
+import { createGlobalLimiter, type GlobalLimiter } from './rate-limit-global.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+export function rateLimitLayer(deps: LayerDeps): Layer {
+  const policy = deps.policy.rateLimit;
+  const service = deps.policy.name;
+  let bucket: TokenBucket | undefined;
+  let global: GlobalLimiter | undefined;
+  let admitted = 0;
+  let shed = 0;
+
+  const refuse = (retryInMs: number): Promise<never> => {
+    shed++;
+    deps.events.emitLazy('shed', () => ({ service, reason: 'rate-limited' }));
+    const hint = retryInMs > 0 ? `; a token frees up in about ${retryInMs}ms` : '';
+    return Promise.reject(
+      new MeshError(
+        'MESH_RATE_LIMITED',
+        `Call to "${service}" refused by its rate limit (${policy === false ? 0 : policy.rps}/s)${hint}. Slow down, or raise rateLimit.rps/burst.`,
+        { service },
+      ),
+    );
+  };
+
+  return {
+    name: 'rate-limit',
+    wrap(inner: Service): Service {
+      if (policy === false) return inner;
+      const local = new TokenBucket(deps.clock, policy.rps, policy.burst);
+      bucket = local;
+      if (policy.scope === 'global') {
+        if (policy.redis === undefined) {
+          throw new MeshError('MESH_CONFIG_INVALID', `rateLimit.scope "global" for "${service}" needs rateLimit.redis (a redis:// URL).`, { service });
+        }
+        const shared = createGlobalLimiter(service, policy.rps, policy.redis);
+        global = shared;
+        return {
+          async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+            if (!local.tryTake()) return refuse(local.msUntilToken());
+            if (!(await shared.tryAcquire())) return refuse(0);
+            admitted++;
+            return inner.call(request, ctx);
+          },
+        };
+      }
+      return {
+        call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+          if (!local.tryTake()) return refuse(local.msUntilToken());
+          admitted++;
+          return inner.call(request, ctx);
+        },
+      };
+    },
+    state() {
+      if (policy === false || bucket === undefined) return undefined;
+      return {
+        scope: policy.scope,
+        rps: policy.rps,
+        burst: policy.burst,
+        tokens: bucket.tokens,
+        admitted,
+        shed,
+        ...(global === undefined ? {} : { global: global.state() }),
+      };
+    },
+    async close() {
+      global?.close();
+      global = undefined;
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Turns what undici throws into what the stack reasons about: a TransportError whose `kind`
+ * picks the retry condition and whose `maybeSent` says whether a non-idempotent call may be
+ * resent (DESIGN §5: never a duplicate side effect). `maybeSent` is false only where undici's
+ * source (v7, lib/dispatcher/client.js and client-h1.js) shows no request byte reached an
+ * HTTP server:
+ * - connect failures (refused, DNS, connect timeout, unreachable): undici writes a request
+ *   only after its connector resolved, and these fail the connector;
+ * - TLS handshake failures: certificate checks run before `secureConnect`, so nothing was
+ *   written. A server refusing our client certificate (TLS 1.3 alerts come after the client's
+ *   Finished, so undici may already have written the request) is still not a delivery: the
+ *   peer's TLS layer failed the handshake and discards application records, and a plain-HTTP
+ *   peer answering a ClientHello (`wrong version number`) never saw an HTTP request;
+ * - `UND_ERR_CLOSED`: thrown only by `dispatch()` on a closed pool, before any queueing.
+ * Everything else errs on the side of "may have been sent": a reset on a reused keep-alive
+ * socket can hit a request the server already started.
+ */
+import { MeshError, TransportError, isMeshError } from '../../core/errors.ts';
+import type { TransportFailureKind } from '../../core/errors.ts';
+
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NODATA',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** OpenSSL verification results Node reports on a failed server-certificate check. */
+const CERTIFICATE_CODES = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'HOSTNAME_MISMATCH',
+]);
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** Caller mistakes undici refuses before sending: not the upstream's fault, never retried. */
+const BAD_REQUEST_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'ERR_INVALID_ARG_TYPE']);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** TLS handshake alerts and record-layer refusals: OpenSSL's `ERR_SSL_*` family. */
+function isHandshakeFailure(code: string): boolean {
+  return CERTIFICATE_CODES.has(code) || code.startsWith('ERR_SSL_');
+}
+
+function transportError(kind: TransportFailureKind, maybeSent: boolean, what: string, cause: unknown, endpoint: string): TransportError {
+  return new TransportError(kind, maybeSent, `${what} (endpoint ${endpoint})`, cause, endpoint);
+}
+
+/**
+ * The error the transport throws for `error`, raised by a call to `endpoint`. An aborted
+ * signal wins over whatever undici reported: the deadline layer and per-try timeout abort
+ * with the error they want the caller to see, and anything else is the caller cancelling.
+ */
+export function toTransportFailure(error: unknown, signal: AbortSignal | undefined, endpoint: string): Error {
+  if (signal?.aborted) {
+    const reason: unknown = signal.reason;
+    if (isMeshError(reason) || reason instanceof TransportError) return reason;
+    return new MeshError('MESH_ABORTED', 'The call was cancelled by its AbortSignal before a response arrived; nothing to do unless the cancel was unexpected.', {
+      cause: reason,
+    });
+  }
+  const code = errorCode(error);
+  if (code === undefined) return transportError('protocol', true, 'Unexpected failure from the HTTP client', error, endpoint);
+  if (CONNECT_CODES.has(code)) return transportError('connect-error', false, `Could not connect (${code}); check the endpoint is up and reachable`, error, endpoint);
+  if (isHandshakeFailure(code)) {
+    return transportError('connect-error', false, `TLS handshake failed (${code}); check the service's tls ca/cert/key/servername`, error, endpoint);
+  }
+  if (RESET_CODES.has(code)) return transportError('reset', true, `Connection reset by the upstream (${code}); the request may have been processed`, error, endpoint);
+  if (TIMEOUT_CODES.has(code)) return transportError('timeout', true, `The upstream did not answer in time (${code})`, error, endpoint);
+  if (code === 'UND_ERR_CLOSED') return transportError('closed', false, 'The endpoint was closed (it left discovery) before the request was sent', error, endpoint);
+  // NOTE: undici reports UND_ERR_DESTROYED both for requests still queued and for requests
+  // already written when a pool is destroyed; the transport checks `destroyed` before
+  // dispatching, so one seen here may have been in flight.
+  if (code === 'UND_ERR_DESTROYED') return transportError('closed', true, 'The endpoint was destroyed while the request was in flight', error, endpoint);
+  if (BAD_REQUEST_CODES.has(code)) return new MeshError('MESH_BAD_REQUEST', `The request was refused by the HTTP client (${code}): fix the method, path, headers or body`, { cause: error });
+  return transportError('protocol', true, `The upstream broke the HTTP protocol (${code})`, error, endpoint);
+}
+
+/** For a call on a pool already destroyed or closed: provably never sent. */
+export function closedBeforeDispatch(endpoint: string): TransportError {
+  return new TransportError('closed', false, `The endpoint ${endpoint} was closed (it left discovery) before the request was sent`, undefined, endpoint);
+}
