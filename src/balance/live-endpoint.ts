@@ -37,6 +37,7 @@ export class LiveEndpoint implements Endpoint {
 
   /** Removed by discovery: the pool closes once the last in-flight attempt finishes. */
   draining = false;
+  poolClosed = false;
 
   constructor(address: EndpointAddress, dispatcher: Dispatcher, priorMs: number, now: number) {
     this.address = address;

@@ -35,8 +35,7 @@ export class TwoChoicesPicker implements Picker {
     // NOTE: two distinct candidates, or the less loaded one is "chosen" against itself and a
     // slow endpoint gets 1/n² of the traffic it should not get at all.
     for (let tries = 0; (second === first || second === avoid) && tries < 16; tries++) second = sampler.sample();
-    if (second === first || (second === avoid && sampler.size > 2)) return first;
-    if (second === avoid) return first;
+    if (second === first || second === avoid) return first;
     // Ties go to `first`, itself a random sample, so ties split evenly.
     return this.#load(second) < this.#load(first) ? second : first;
   }

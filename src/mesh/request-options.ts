@@ -72,11 +72,9 @@ export function parseRequestOptions(service: string, options: unknown): ParsedCa
   }
   let timeout: number | undefined;
   if (o.timeout !== undefined) {
-    try {
-      timeout = parseDuration(o.timeout);
-    } catch (error) {
-      throw badRequest(service, `timeout: ${(error as Error).message}`);
-    }
+    const parsed = parseDuration(o.timeout);
+    if (!parsed.ok) throw badRequest(service, `timeout: ${parsed.message}`);
+    timeout = parsed.ms;
   }
   const upper = method.toUpperCase();
   const idempotent =

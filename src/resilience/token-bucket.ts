@@ -29,7 +29,7 @@ export class TokenBucket {
   tryTake(): boolean {
     const now = this.#clock.now();
     const refilled = this.#tokens + (now - this.#refilledAt) * this.#perMs;
-    this.#tokens = refilled > this.#capacity ? this.#capacity : refilled;
+    this.#tokens = Math.min(refilled, this.#capacity);
     this.#refilledAt = now;
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;

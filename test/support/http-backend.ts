@@ -10,6 +10,8 @@ export interface ReceivedRequest {
   readonly url: string;
   readonly headers: IncomingMessage['headers'];
   readonly body: string;
+  /** The body exactly as received. */
+  readonly raw: Buffer;
 }
 
 export type BackendHandler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>;
@@ -34,8 +36,9 @@ export async function startBackend(handler?: BackendHandler): Promise<Backend> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
+      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, raw });
       res.on('close', () => {
         if (!res.writableFinished) backend.aborted++;
       });

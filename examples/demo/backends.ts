@@ -1,0 +1,48 @@
+/**
+ * The demo's three stand-in instances of one service, on loopback: one healthy, one slow,
+ * one that fails half its calls. Each says who answered in `x-backend`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface DemoBackend {
+  readonly name: string;
+  readonly address: string;
+  received: number;
+  close(): Promise<void>;
+}
+
+type Behaviour = (respond: (status: number) => void) => void;
+
+const behaviours: Record<string, Behaviour> = {
+  healthy: (respond) => setTimeout(() => respond(200), 2 + Math.random() * 3),
+  slow: (respond) => setTimeout(() => respond(200), 40 + Math.random() * 40),
+  flaky: (respond) => setTimeout(() => respond(Math.random() < 0.5 ? 503 : 200), 2 + Math.random() * 3),
+};
+
+export async function startDemoBackends(): Promise<DemoBackend[]> {
+  return Promise.all(Object.entries(behaviours).map(([name, behaviour]) => start(name, behaviour)));
+}
+
+async function start(name: string, behaviour: Behaviour): Promise<DemoBackend> {
+  const server: Server = createServer((req, res) => {
+    backend.received++;
+    req.resume();
+    behaviour((status) => {
+      res.writeHead(status, { 'x-backend': name, 'content-type': 'application/json' });
+      res.end(JSON.stringify({ backend: name, status }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const backend: DemoBackend = {
+    name,
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received: 0,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return backend;
+}

@@ -1,0 +1,205 @@
+/**
+ * One service's live endpoints: their pools, load statistics and health, and the current
+ * immutable picker over them. Discovery updates and ejections are rare and rebuild the
+ * picker; picks and outcome records are per attempt and only read the snapshot or bump
+ * counters on an endpoint. A config change that keeps discovery keeps this set (and so its
+ * pools, EWMAs and ejections); `reconfigure` only swaps the balancing and outlier policy.
+ */
+import type { Dispatcher } from 'undici';
+import type { CallContext } from '../core/call-context.ts';
+import type { Clock } from '../core/clock.ts';
+import type { EndpointAddress } from '../core/endpoint.ts';
+import type { MeshEventEmitter } from '../core/events.ts';
+import type { MeshRequest } from '../core/service.ts';
+import type { ServicePolicy } from '../config/policy.ts';
+import { LiveEndpoint } from './live-endpoint.ts';
+import { OutlierDetector } from './outlier-detector.ts';
+import { currentEstimate, observeLatency, priorFor } from './peak-ewma.ts';
+import { createPicker, type Picker } from './picker.ts';
+import type { RandomSource } from './weighted-sampler.ts';
+
+export interface EndpointSetOptions {
+  service: string;
+  policy: ServicePolicy;
+  clock: Clock;
+  events: MeshEventEmitter;
+  createDispatcher(address: EndpointAddress): Dispatcher;
+  /** For tests that need reproducible sampling; Math.random otherwise. */
+  random?: RandomSource;
+}
+
+/** Used for EWMA decay when the balancer is not p2c-ewma, so state still shows a latency. */
+const FALLBACK_DECAY_MS = 10_000;
+
+export class EndpointSet {
+  readonly service: string;
+  readonly #options: EndpointSetOptions;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  readonly #outliers: OutlierDetector;
+  #policy: ServicePolicy;
+  #decayMs: number;
+  #byId = new Map<string, LiveEndpoint>();
+  #members: readonly LiveEndpoint[] = [];
+  #picker: Picker;
+  #panic = false;
+  #draining = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(options: EndpointSetOptions) {
+    this.service = options.service;
+    this.#options = options;
+    this.#clock = options.clock;
+    this.#random = options.random ?? Math.random;
+    this.#policy = options.policy;
+    this.#decayMs = decayOf(options.policy);
+    this.#outliers = new OutlierDetector(
+      {
+        service: options.service,
+        clock: options.clock,
+        events: options.events,
+        members: () => this.#members,
+        healthChanged: () => this.#rebuild(),
+      },
+      options.policy.outlier,
+    );
+    this.#picker = createPicker(options.policy.balancer, [], this.#environment());
+  }
+
+  /** Endpoints known from discovery, ejected ones included. */
+  get size(): number {
+    return this.#members.length;
+  }
+
+  /** True while too few endpoints are healthy and picks ignore health (Envoy's panic mode). */
+  get panic(): boolean {
+    return this.#panic;
+  }
+
+  update(addresses: readonly EndpointAddress[]): void {
+    if (this.#closed) return;
+    const next = new Map<string, LiveEndpoint>();
+    const now = this.#clock.now();
+    const prior = priorFor(this.#byId.values());
+    for (const address of addresses) {
+      if (next.has(address.id)) continue;
+      let endpoint = this.#byId.get(address.id);
+      if (endpoint === undefined) endpoint = new LiveEndpoint(address, this.#options.createDispatcher(address), prior, now);
+      else endpoint.address = address; // weight, tags and meta may change; load and health stay
+      next.set(address.id, endpoint);
+    }
+    for (const [id, endpoint] of this.#byId) if (!next.has(id)) this.#retire(endpoint);
+    this.#byId = next;
+    this.#members = [...next.values()];
+    this.#rebuild();
+  }
+
+  reconfigure(policy: ServicePolicy): void {
+    this.#policy = policy;
+    this.#decayMs = decayOf(policy);
+    this.#outliers.reconfigure(policy.outlier);
+    this.#rebuild();
+  }
+
+  pick(request: MeshRequest, ctx: CallContext): LiveEndpoint | undefined {
+    const avoid = ctx.avoid;
+    return this.#picker.pick(request, avoid instanceof LiveEndpoint ? avoid : undefined);
+  }
+
+  /** An attempt is about to be sent to `endpoint`. */
+  started(endpoint: LiveEndpoint): void {
+    endpoint.inFlight++;
+    endpoint.requests++;
+  }
+
+  /**
+   * An attempt ended. `failed` is the classifier's verdict; undefined when the caller
+   * cancelled it, which says nothing about the endpoint's health and only a lower bound
+   * about its latency.
+   */
+  finished(endpoint: LiveEndpoint, startedAt: number, failed: boolean | undefined): void {
+    endpoint.inFlight--;
+    const now = this.#clock.now();
+    const latency = now - startedAt;
+    if (failed === undefined) {
+      if (latency > endpoint.ewmaMs) observeLatency(endpoint, latency, now, this.#decayMs);
+    } else {
+      if (failed) endpoint.failures++;
+      // NOTE: a failure never makes an endpoint look faster: a server that fails fast would
+      // otherwise attract the traffic it fails.
+      observeLatency(endpoint, failed && endpoint.observed ? Math.max(latency, endpoint.ewmaMs) : latency, now, this.#decayMs);
+      this.#outliers.record(endpoint, failed);
+    }
+    if (endpoint.draining && endpoint.inFlight === 0) this.#closePool(endpoint);
+  }
+
+  state(): unknown[] {
+    const now = this.#clock.now();
+    return this.#members.map((e) => ({
+      id: e.address.id,
+      weight: e.weight,
+      healthy: !e.ejected,
+      inFlight: e.inFlight,
+      ewmaMs: round(currentEstimate(e, now, this.#decayMs)),
+      ejectedUntil: e.ejected ? round(Math.max(0, e.ejectedUntil - now)) : null,
+      ejectReason: e.ejectReason ?? null,
+      ejections: e.ejections,
+      requests: e.requests,
+      failures: e.failures,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const endpoint of this.#members) this.#retire(endpoint);
+    this.#byId = new Map();
+    this.#members = [];
+    this.#picker = createPicker(this.#policy.balancer, [], this.#environment());
+    await Promise.all(this.#draining);
+  }
+
+  #rebuild(): void {
+    const members = this.#members;
+    let healthy: readonly LiveEndpoint[] = members.filter((e) => !e.ejected);
+    const outlier = this.#policy.outlier;
+    const threshold = outlier === false ? 0 : outlier.panicThreshold;
+    // Panic: better to spread load over sick endpoints too than to crush the few survivors.
+    this.#panic = members.length > 0 && healthy.length * 100 < threshold * members.length;
+    if (this.#panic) healthy = members;
+    this.#picker = createPicker(this.#policy.balancer, healthy, this.#environment());
+  }
+
+  #environment(): { clock: Clock; random: RandomSource } {
+    return { clock: this.#clock, random: this.#random };
+  }
+
+  /** Out of rotation now; the pool closes once the last in-flight attempt is done. */
+  #retire(endpoint: LiveEndpoint): void {
+    this.#outliers.forget(endpoint);
+    endpoint.draining = true;
+    if (endpoint.inFlight === 0) this.#closePool(endpoint);
+  }
+
+  #closePool(endpoint: LiveEndpoint): void {
+    if (endpoint.poolClosed) return;
+    endpoint.poolClosed = true;
+    // undici's close() lets queued requests and unread bodies finish before the sockets go.
+    const closing: Promise<void> = endpoint.dispatcher.close().then(
+      () => {
+        this.#draining.delete(closing);
+      },
+      () => {
+        this.#draining.delete(closing);
+      },
+    );
+    this.#draining.add(closing);
+  }
+}
+
+function decayOf(policy: ServicePolicy): number {
+  return policy.balancer.policy === 'p2c-ewma' ? policy.balancer.decay : FALLBACK_DECAY_MS;
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

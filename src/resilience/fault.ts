@@ -1,0 +1,67 @@
+/**
+ * Fault injection (Envoy's fault filter, Linkerd's fault injector): prove that callers cope
+ * with a slow or failing dependency before production proves it for them. Per attempt, a
+ * `delay.percent` share of calls waits `delay.duration` first (bounded by the deadline and
+ * the caller's abort), and an `abort.percent` share gets a synthetic `abort.status`
+ * response without reaching the server. It sits above the balancer so injected aborts are
+ * retried like real ones but never held against a healthy endpoint.
+ */
+import type { CallContext } from '../core/call-context.ts';
+import { MeshError, isMeshError } from '../core/errors.ts';
+import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
+import type { FaultPolicy } from '../config/policy.ts';
+import type { LayerDeps } from '../stack/layer-deps.ts';
+import { syntheticResponse } from './synthetic-response.ts';
+
+/** Returns a number in [0, 1); Math.random by default, injectable for tests. */
+export type RandomSource = () => number;
+
+export function faultLayer(deps: LayerDeps, random: RandomSource = Math.random): Layer {
+  const policy: FaultPolicy | false = deps.policy.fault;
+  const service = deps.policy.name;
+  const clock = deps.clock;
+  let calls = 0;
+  let aborts = 0;
+  let delays = 0;
+
+  const delay = async (duration: number, ctx: CallContext): Promise<void> => {
+    delays++;
+    deps.events.emitLazy('fault', () => ({ service, kind: 'delay' }));
+    const untilDeadline = ctx.deadline - clock.now();
+    try {
+      await clock.sleep(Math.min(duration, Math.max(0, untilDeadline)), ctx.signal);
+    } catch (reason) {
+      if (isMeshError(reason)) throw reason;
+      throw new MeshError('MESH_ABORTED', `Call to "${service}" was aborted by its caller during an injected delay.`, { service, cause: reason });
+    }
+    if (untilDeadline <= duration) {
+      throw new MeshError('MESH_TIMEOUT', `Call to "${service}" reached its deadline during an injected fault delay; this is fault injection (fault.delay), not the server.`, { service });
+    }
+  };
+
+  const abort = (status: number): MeshResponse => {
+    aborts++;
+    deps.events.emitLazy('fault', () => ({ service, kind: 'abort' }));
+    return syntheticResponse(status, `meshlet fault injection: abort with ${status} for "${service}"`);
+  };
+
+  return {
+    name: 'fault',
+    wrap(inner: Service): Service {
+      if (policy === false || (policy.abort === false && policy.delay === false)) return inner;
+      const { abort: abortPolicy, delay: delayPolicy } = policy;
+      return {
+        async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+          calls++;
+          if (delayPolicy !== false && random() * 100 < delayPolicy.percent) await delay(delayPolicy.duration, ctx);
+          if (abortPolicy !== false && random() * 100 < abortPolicy.percent) return abort(abortPolicy.status);
+          return inner.call(request, ctx);
+        },
+      };
+    },
+    state() {
+      if (policy === false) return undefined;
+      return { abort: policy.abort, delay: policy.delay, calls, aborts, delays };
+    },
+  };
+}

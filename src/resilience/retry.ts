@@ -1,0 +1,170 @@
+/**
+ * Retries: a failed attempt (a retryable transport error or status, per the one HTTP
+ * classifier) is tried again on a fresh pick, under the service's retry budget, with
+ * full-jitter backoff that never sleeps past the call's deadline. DESIGN §5 is the contract:
+ * a non-idempotent call is resent only when the request provably never left; a streamed body
+ * is never replayed; `Retry-After` is honoured when bounded; an empty budget or an exhausted
+ * deadline gives the caller the last result (a response stays a response).
+ *
+ * Why not p-retry: its loop ends in a thrown error, while a retried 503 must come back to the
+ * caller as the last *response*; its delays are `minTimeout·factor^n` with a 1–2x random
+ * factor, not full jitter; it sleeps on bare timers rather than the Clock tests drive; and it
+ * knows no deadline to clip a sleep to, nor a budget to ask before each retry. What remains
+ * of it once those are worked around is a for-loop, so the loop is written out here.
+ */
+import { attemptContext, type CallContext } from '../core/call-context.ts';
+import type { Clock } from '../core/clock.ts';
+import { isMeshError, MeshError, TransportError } from '../core/errors.ts';
+import type { MeshEventEmitter } from '../core/events.ts';
+import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
+import type { RetryCondition, RetryPolicy } from '../config/policy.ts';
+import type { LayerDeps } from '../stack/layer-deps.ts';
+import { mayHaveBeenSent, retryCondition } from '../transport/http/classifier.ts';
+import { type Backoff, fullJitterBackoff } from './backoff.ts';
+import { retryAfterDelay } from './retry-after.ts';
+import type { RetryBudget } from './retry-budget.ts';
+import { discardResponse } from './retry-discard.ts';
+
+export function retryLayer(deps: LayerDeps): Layer {
+  const policy = deps.policy.retry;
+  return {
+    name: 'retry',
+    wrap(inner: Service): Service {
+      if (policy === false) return inner;
+      return new RetryingService(inner, policy, deps, fullJitterBackoff(policy.backoff));
+    },
+  };
+}
+
+/** A class rather than a closure so a call allocates nothing of its own on the success path. */
+export class RetryingService implements Service {
+  readonly #inner: Service;
+  readonly #attempts: number;
+  readonly #on: ReadonlySet<RetryCondition>;
+  readonly #maxRetryAfter: number;
+  readonly #backoff: Backoff;
+  readonly #budget: RetryBudget;
+  readonly #clock: Clock;
+  readonly #events: MeshEventEmitter;
+
+  constructor(inner: Service, policy: RetryPolicy, deps: LayerDeps, backoff: Backoff) {
+    this.#inner = inner;
+    this.#attempts = policy.attempts;
+    this.#on = new Set(policy.on);
+    this.#maxRetryAfter = policy.maxRetryAfter;
+    this.#backoff = backoff;
+    this.#budget = deps.budget;
+    this.#clock = deps.clock;
+    this.#events = deps.events;
+  }
+
+  async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+    this.#budget.deposit();
+    let response: MeshResponse;
+    try {
+      // NOTE: the first attempt runs on the logical context itself (it is attempt 1, with the
+      // caller's signal); the balancer records its endpoint there for a retry to avoid.
+      response = await this.#inner.call(request, ctx);
+    } catch (error) {
+      return this.#retry(request, ctx, undefined, error);
+    }
+    if (response.statusCode < 400 || !this.#on.has(retryCondition(response.statusCode, undefined)!)) return response;
+    return this.#retry(request, ctx, response, undefined);
+  }
+
+  async #retry(
+    request: MeshRequest,
+    ctx: CallContext,
+    response: MeshResponse | undefined,
+    error: unknown,
+  ): Promise<MeshResponse> {
+    let attempt = 1;
+    let lastEndpoint = ctx.endpoint;
+    for (;;) {
+      const delay = this.#retryDelay(request, ctx, attempt, response, error);
+      if (delay === undefined) return giveUp(ctx, attempt, response, error);
+      if (response !== undefined) await discardResponse(response);
+      if (delay > 0) await this.#sleep(delay, ctx);
+      attempt++;
+      const attemptCtx = attemptContext(ctx, attempt, ctx.signal, false, lastEndpoint);
+      response = undefined;
+      error = undefined;
+      try {
+        response = await this.#inner.call(request, attemptCtx);
+        if (response.statusCode < 400) return response;
+      } catch (caught) {
+        error = caught;
+      }
+      lastEndpoint = attemptCtx.endpoint ?? lastEndpoint;
+    }
+  }
+
+  /** The wait before the next attempt, or undefined when this result is final. */
+  #retryDelay(
+    request: MeshRequest,
+    ctx: CallContext,
+    attempt: number,
+    response: MeshResponse | undefined,
+    error: unknown,
+  ): number | undefined {
+    const condition = retryCondition(response?.statusCode, error);
+    if (condition === undefined || !this.#on.has(condition)) return undefined;
+    if (attempt >= this.#attempts || !request.replayable || ctx.signal?.aborted) return undefined;
+    // A response, or an error after the request may have left, proves nothing about side
+    // effects: only an idempotent call may be resent then.
+    if (!request.idempotent && mayHaveBeenSent(error)) return undefined;
+    let delay: number;
+    const retryAfter = response === undefined ? undefined : retryAfterDelay(response.headers['retry-after']);
+    if (retryAfter === undefined) delay = this.#backoff.delay(attempt - 1);
+    else if (retryAfter > this.#maxRetryAfter) return undefined;
+    else delay = retryAfter;
+    // NOTE: a retry that could only start at or after the deadline is not worth its budget.
+    if (this.#clock.now() + delay >= ctx.deadline) return undefined;
+    if (!this.#budget.tryWithdraw()) {
+      this.#events.emitLazy('budget-exhausted', () => ({ service: ctx.service }));
+      return undefined;
+    }
+    this.#events.emitLazy('retry', () => ({ service: ctx.service, attempt: attempt + 1, reason: condition, delayMs: delay }));
+    return delay;
+  }
+
+  async #sleep(delay: number, ctx: CallContext): Promise<void> {
+    try {
+      await this.#clock.sleep(delay, ctx.signal);
+    } catch (reason) {
+      // The deadline and caller aborts arrive as MeshErrors from the deadline layer.
+      if (isMeshError(reason)) throw reason;
+      throw new MeshError('MESH_ABORTED', `call to '${ctx.service}' was aborted while waiting to retry`, {
+        service: ctx.service,
+        cause: reason,
+      });
+    }
+  }
+}
+
+function giveUp(ctx: CallContext, attempts: number, response: MeshResponse | undefined, error: unknown): MeshResponse {
+  if (response !== undefined) return response;
+  throw toCallerError(error, ctx.service, attempts);
+}
+
+/**
+ * What the caller sees when the last attempt failed below HTTP: transport errors become
+ * MeshErrors (MESH_TIMEOUT for a per-try timeout, MESH_UPSTREAM_FAILED otherwise); MeshErrors
+ * from below (deadline, no endpoints, open circuit, abort) and anything else pass unchanged.
+ */
+export function toCallerError(error: unknown, service: string, attempts: number): unknown {
+  if (!(error instanceof TransportError)) return error;
+  const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+  if (error.kind === 'timeout') {
+    return new MeshError(
+      'MESH_TIMEOUT',
+      `call to '${service}' timed out after ${tries} (${error.message}); raise perTryTimeout or find why the dependency is slow`,
+      { service, attempts, cause: error },
+    );
+  }
+  return new MeshError(
+    'MESH_UPSTREAM_FAILED',
+    `call to '${service}' failed after ${tries}: ${error.message}; check that its endpoints are up and reachable`,
+    { service, attempts, cause: error },
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * Test harness for the admission and breaker layers: a real ServicePolicy, LayerDeps with a
+ * real event emitter, and a tiny transport (one undici Pool per backend) so calls really
+ * travel over loopback and a refused call provably never reaches the server.
+ */
+import { Pool } from 'undici';
+import { newCallContext, type CallContext } from '../../src/core/call-context.ts';
+import { type Clock, systemClock } from '../../src/core/clock.ts';
+import { MeshEventEmitter } from '../../src/core/events.ts';
+import type { Layer, MeshRequest, MeshResponse, Service } from '../../src/core/service.ts';
+import type { ServicePolicy } from '../../src/config/policy.ts';
+import type { LayerDeps } from '../../src/stack/layer-deps.ts';
+
+export function policyFor(overrides: Partial<ServicePolicy>): ServicePolicy {
+  return {
+    name: 'payments',
+    discovery: { type: 'static', endpoints: [] },
+    balancer: { policy: 'round-robin' },
+    timeout: false,
+    perTryTimeout: false,
+    retry: false,
+    hedge: false,
+    breaker: false,
+    outlier: false,
+    rateLimit: false,
+    concurrency: false,
+    tls: undefined,
+    fault: false,
+    pool: { connections: 16, keepAliveTimeout: 4000, connectTimeout: 1000 },
+    ...overrides,
+  };
+}
+
+export function depsFor(policy: ServicePolicy, clock: Clock = systemClock, events = new MeshEventEmitter()): LayerDeps {
+  // The endpoint set and retry budget belong to other layers; these layers never read them.
+  return { policy, clock, events, endpoints: undefined as never, budget: undefined as never };
+}
+
+export interface PoolTransport extends Service {
+  close(): Promise<void>;
+}
+
+/** Sends every call to one backend through a real undici Pool. */
+export function poolTransport(origin: string): PoolTransport {
+  const pool = new Pool(origin, { connections: 16 });
+  return {
+    call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+      return pool.request({
+        path: request.path,
+        method: request.method as 'GET',
+        headers: request.headers,
+        body: request.body,
+        signal: ctx.signal,
+      });
+    },
+    close: () => pool.close(),
+  };
+}
+
+export function get(path = '/'): MeshRequest {
+  return { method: 'GET', path, headers: {}, body: null, idempotent: true, replayable: true, hashKey: undefined };
+}
+
+export function ctxFor(clock: Clock = systemClock, signal?: AbortSignal, deadline = Number.POSITIVE_INFINITY): CallContext {
+  return newCallContext('payments', clock.now(), deadline, signal);
+}
+
+/** Calls through the layer and reads the body, returning the status (or the error's code). */
+export async function callStatus(service: Service, ctx: CallContext = ctxFor()): Promise<number | string> {
+  try {
+    const res = await service.call(get(), ctx);
+    await res.body.dump();
+    return res.statusCode;
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}
+
+export function wrapOver(layer: Layer, inner: Service): Service {
+  return layer.wrap(inner);
+}

@@ -1,0 +1,35 @@
+/**
+ * Test helpers for the transport: a policy with only the fields the transport reads, an
+ * endpoint with a real undici pool, and the request and context the stack would pass down.
+ */
+import type { ServicePolicy, TlsPolicy } from '../../src/config/policy.ts';
+import { newCallContext, type CallContext } from '../../src/core/call-context.ts';
+import type { Endpoint } from '../../src/core/endpoint.ts';
+import type { MeshRequest, RequestBody } from '../../src/core/service.ts';
+import { parseAddress } from '../../src/discovery/address.ts';
+import { createHttpDispatcher, originOf } from '../../src/transport/http/pool.ts';
+
+export function transportPolicy(tls?: TlsPolicy, connectTimeout = 2000): ServicePolicy {
+  // NOTE: only `pool` and `tls` are read by the transport; the rest belongs to other layers.
+  return { name: 'test', pool: { connections: 4, keepAliveTimeout: 4000, connectTimeout }, tls } as unknown as ServicePolicy;
+}
+
+export function endpointFor(address: string, policy: ServicePolicy = transportPolicy()): Endpoint {
+  const parsed = parseAddress(address);
+  return { address: parsed, origin: originOf(parsed), dispatcher: createHttpDispatcher(parsed, policy) };
+}
+
+export function contextFor(endpoint: Endpoint, signal?: AbortSignal): CallContext {
+  const ctx = newCallContext('test', 0, Number.POSITIVE_INFINITY, signal);
+  ctx.endpoint = endpoint;
+  return ctx;
+}
+
+export function meshRequest(
+  method: string,
+  path: string,
+  body: RequestBody = null,
+  headers: Record<string, string | string[]> = {},
+): MeshRequest {
+  return { method, path, headers, body, idempotent: method === 'GET', replayable: true, hashKey: undefined };
+}
