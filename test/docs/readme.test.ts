@@ -1,0 +1,15 @@
+/**
+ * README snippets come from examples/, which are type-checked: this keeps the README's quick
+ * start identical to the example, so the docs cannot rot.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { it } from 'node:test';
+
+it('README quick start is the example, verbatim', async () => {
+  const example = await readFile(new URL('../../examples/quickstart.ts', import.meta.url), 'utf8');
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const snippet = /\/\/ --- quick start ---\n([\s\S]*?)\/\/ --- end quick start ---/.exec(example)?.[1];
+  assert.ok(snippet, 'examples/quickstart.ts has the quick start markers');
+  assert.ok(readme.includes(`\`\`\`ts\n${snippet}\`\`\``), 'README.md contains the quick start verbatim');
+});
