@@ -51,6 +51,20 @@ export function duration(positive = false) {
     .transform((v) => (parseDuration(v) as { ms: number }).ms);
 }
 
+/** A positive duration, or `false` for "none" (timeouts). */
+export function durationOrOff() {
+  const check = (v: unknown): string | undefined => {
+    if (v === false) return undefined;
+    const result = parseDuration(v);
+    if (!result.ok) return `${result.message}, or false for none`;
+    if (result.ms === 0) return 'expected a duration > 0, or false for none, got 0';
+    return undefined;
+  };
+  return z
+    .custom<string | number | false>((v) => check(v) === undefined, { error: (issue) => check(issue.input) })
+    .transform((v) => (v === false ? false : (parseDuration(v) as { ms: number }).ms));
+}
+
 export function oneOf<const T extends string>(values: readonly T[], what: string) {
   const list = values.map((v) => `"${v}"`).join(', ');
   return z.custom<T>((v) => (values as readonly unknown[]).includes(v), {

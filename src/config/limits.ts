@@ -30,3 +30,5 @@ export const MAX_TLS_FILE_BYTES = 1024 * 1024;
 export const MAX_ATTEMPTS = 10;
 /** Longest value echoed back in an error message; longer ones are described by their size. */
 export const MAX_ECHOED_LENGTH = 40;
+/** Longest object key; keys end up in issue paths, so they stay short. */
+export const MAX_KEY_LENGTH = 256;

@@ -31,10 +31,17 @@ class FailedResponse extends Error {
   }
 }
 
-/** Outcomes that say nothing about the dependency's health. */
+/** Outcomes that say nothing about the dependency's health: the caller's or our own doing. */
+const NOT_THE_DEPENDENCYS_FAULT: ReadonlySet<string> = new Set([
+  'MESH_ABORTED',
+  'MESH_RATE_LIMITED',
+  'MESH_CONCURRENCY_LIMIT',
+  'MESH_BAD_REQUEST',
+  'MESH_CLOSED',
+]);
+
 function isNotTheDependencysFault(error: unknown): boolean {
-  if (!isMeshError(error)) return false;
-  return error.code === 'MESH_ABORTED' || error.code === 'MESH_RATE_LIMITED' || error.code === 'MESH_CONCURRENCY_LIMIT';
+  return isMeshError(error) && NOT_THE_DEPENDENCYS_FAULT.has(error.code);
 }
 
 function breakerOptions(policy: BreakerPolicy, name: string): CircuitBreaker.Options<[MeshRequest, CallContext]> {

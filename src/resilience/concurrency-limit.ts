@@ -8,7 +8,7 @@
  * A refused call fails with MESH_CONCURRENCY_LIMIT and is never sent.
  */
 import type { CallContext } from '../core/call-context.ts';
-import { MeshError } from '../core/errors.ts';
+import { MeshError, isMeshError } from '../core/errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
 import { AdaptiveLimit } from './adaptive-limit.ts';
@@ -67,6 +67,11 @@ export function concurrencyLayer(deps: LayerDeps): Layer {
               inFlight--;
               limit.onSample(clock.now() - startedAt, startedWith);
             };
+            // A caller's abort ends the call early: its short latency says nothing about the dependency.
+            const failed = (error: unknown): void => {
+              if (isMeshError(error) && error.code === 'MESH_ABORTED') inFlight--;
+              else done();
+            };
             let pending: Promise<MeshResponse>;
             try {
               pending = inner.call(request, ctx);
@@ -74,7 +79,7 @@ export function concurrencyLayer(deps: LayerDeps): Layer {
               inFlight--;
               return Promise.reject(error);
             }
-            pending.then(done, done);
+            pending.then(done, failed);
             return pending;
           },
         };

@@ -59,7 +59,8 @@ export class LatencyHistogram {
   /** The latency (ms, rounded up to its bucket's top) below which `percentile`% of samples fall; undefined until warm. */
   percentile(percentile: number): number | undefined {
     this.#rotate();
-    if (percentile !== this.#cachedFor || this.#sinceCompute >= RECOMPUTE_EVERY) {
+    // NOTE: while cold, `#compute` returns at once on the sample count, so no scan per call.
+    if (this.#cached === undefined || percentile !== this.#cachedFor || this.#sinceCompute >= RECOMPUTE_EVERY) {
       this.#cached = this.#compute(percentile);
       this.#cachedFor = percentile;
       this.#sinceCompute = 0;

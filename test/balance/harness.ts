@@ -58,7 +58,12 @@ export function context(clock: Clock = systemClock): CallContext {
 
 /** A dispatcher that is never sent anything: for tests about picking alone. */
 export function idleDispatcher(): Dispatcher & { closed: boolean } {
-  const fake = { closed: false, close: async () => void (fake.closed = true) };
+  const fake = {
+    closed: false,
+    async close(): Promise<void> {
+      fake.closed = true;
+    },
+  };
   return fake as unknown as Dispatcher & { closed: boolean };
 }
 

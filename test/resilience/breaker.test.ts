@@ -7,7 +7,7 @@ import { MeshEventEmitter } from '../../src/core/events.ts';
 import type { Service } from '../../src/core/service.ts';
 import { breakerLayer } from '../../src/resilience/breaker.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
-import { callStatus, ctxFor, depsFor, get, type PoolTransport, policyFor, poolTransport } from './layer-harness.ts';
+import { callStatus, ctxFor, depsFor, get, type PoolTransport, policyFor, poolTransport, stateOf } from './layer-harness.ts';
 
 const breaker = { errorRate: 0.5, minRequests: 4, window: 1000, openFor: 150 };
 
@@ -51,7 +51,7 @@ describe('breaker layer', () => {
     assert.equal(error.code, 'MESH_CIRCUIT_OPEN');
     assert.match(error.message, /probe call through in \d+ms/);
     assert.equal(backend.received.length - before, 4, 'an open breaker sends nothing');
-    assert.equal((layer.state?.() as { state: string }).state, 'open');
+    assert.equal(stateOf<{ state: string }>(layer).state, 'open');
     await layer.close?.();
   });
 
@@ -64,7 +64,7 @@ describe('breaker layer', () => {
     const service = layer.wrap(transport);
     for (let i = 0; i < 4; i++) await callStatus(service);
     await sleep(breaker.openFor + 30);
-    assert.equal((layer.state?.() as { state: string }).state, 'half-open');
+    assert.equal(stateOf<{ state: string }>(layer).state, 'half-open');
     status = 200;
     delayMs = 60;
     const before = backend.received.length;
@@ -85,7 +85,7 @@ describe('breaker layer', () => {
     for (let i = 0; i < 4; i++) await callStatus(service);
     await sleep(breaker.openFor + 30);
     assert.equal(await callStatus(service), 503, 'the probe response reaches the caller');
-    assert.equal((layer.state?.() as { state: string }).state, 'open');
+    assert.equal(stateOf<{ state: string }>(layer).state, 'open');
     assert.equal(await callStatus(service), 'MESH_CIRCUIT_OPEN');
     await layer.close?.();
   });
@@ -125,7 +125,7 @@ describe('breaker layer', () => {
     const service = layer.wrap(aborting);
     for (let i = 0; i < 4; i++) await callStatus(service);
     await sleep(breaker.openFor + 30);
-    assert.equal((layer.state?.() as { state: string }).state, 'half-open');
+    assert.equal(stateOf<{ state: string }>(layer).state, 'half-open');
     delayMs = 200;
     const controller = new AbortController();
     const pending = callStatus(service, ctxFor(undefined, controller.signal));
@@ -133,7 +133,7 @@ describe('breaker layer', () => {
     controller.abort();
     assert.equal(await pending, 'MESH_ABORTED');
     delayMs = 0;
-    assert.equal((layer.state?.() as { state: string }).state, 'open');
+    assert.equal(stateOf<{ state: string }>(layer).state, 'open');
     assert.equal(await callStatus(service), 'MESH_CIRCUIT_OPEN');
     await layer.close?.();
   });

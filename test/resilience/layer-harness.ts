@@ -79,3 +79,10 @@ export async function callStatus(service: Service, ctx: CallContext = ctxFor()):
 export function wrapOver(layer: Layer, inner: Service): Service {
   return layer.wrap(inner);
 }
+
+/** The layer's state snapshot, typed as the test expects it (fails when the layer has none). */
+export function stateOf<T>(layer: Layer): T {
+  const state = layer.state?.();
+  if (state === undefined) throw new Error(`layer ${layer.name} reported no state`);
+  return state as T;
+}

@@ -6,11 +6,14 @@
  * HTTP server:
  * - connect failures (refused, DNS, connect timeout, unreachable): undici writes a request
  *   only after its connector resolved, and these fail the connector;
- * - TLS handshake failures: certificate checks run before `secureConnect`, so nothing was
- *   written. A server refusing our client certificate (TLS 1.3 alerts come after the client's
- *   Finished, so undici may already have written the request) is still not a delivery: the
- *   peer's TLS layer failed the handshake and discards application records, and a plain-HTTP
- *   peer answering a ClientHello (`wrong version number`) never saw an HTTP request;
+ * - TLS handshake failures (`ERR_SSL_*`, certificate checks): certificate checks run before
+ *   `secureConnect`, and undici writes nothing before it; a handshake alert from the peer (a
+ *   TLS 1.2 server refusing our client certificate, a plain-HTTP peer answering a ClientHello)
+ *   means its TLS layer never accepted an application record. NOTE: a TLS 1.3 server refusing
+ *   the client certificate does so after the client's Finished, when undici has already
+ *   written the request; the client often sees only "other side closed" (UND_ERR_SOCKET),
+ *   which cannot be told apart from a real reset, so it stays `reset`/maybeSent (measured in
+ *   test/transport/tls.test.ts);
  * - `UND_ERR_CLOSED`: thrown only by `dispatch()` on a closed pool, before any queueing.
  * Everything else errs on the side of "may have been sent": a reset on a reused keep-alive
  * socket can hit a request the server already started.

@@ -1,0 +1,122 @@
+/**
+ * Child processes the benchmarks lean on: the backend server in its own process, and a
+ * local HAProxy (Debian's package, installed on demand) as the sidecar baseline. Each
+ * returns a `stop()` that ends exactly the process it started.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Running {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+function stopper(child: ChildProcess, cleanup?: () => void): () => Promise<void> {
+  return async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    cleanup?.();
+  };
+}
+
+/** Starts bench/support/tiny-server.ts with this Node binary. */
+export async function startTinyServer(): Promise<Running> {
+  const script = new URL('./tiny-server.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`tiny-server exited with ${code}`)));
+    child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+  });
+  return { port, stop: stopper(child) };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function haproxyBinary(): string | undefined {
+  for (const candidate of ['haproxy', '/usr/sbin/haproxy']) {
+    try {
+      execFileSync(candidate, ['-v'], { stdio: 'ignore' });
+      return candidate;
+    } catch {}
+  }
+  return undefined;
+}
+
+/** Finds HAProxy, installing Debian's package if it is missing; undefined if that fails. */
+export function ensureHaproxy(): string | undefined {
+  const found = haproxyBinary();
+  if (found !== undefined) return found;
+  try {
+    console.log('haproxy missing: apt-get install -y haproxy ...');
+    execFileSync('apt-get', ['install', '-y', '-q', 'haproxy'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } catch (error) {
+    console.log(`could not install haproxy (${(error as Error).message.split('\n')[0]})`);
+  }
+  return haproxyBinary();
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > end) throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** HAProxy in HTTP mode on loopback, keep-alive on both sides, in front of `backendPort`. */
+export async function startHaproxy(binary: string, backendPort: number): Promise<Running> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'meshlet-haproxy-'));
+  const config = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    config,
+    [
+      'global',
+      '  maxconn 4096',
+      '  nbthread 1',
+      'defaults',
+      '  mode http',
+      '  option http-keep-alive',
+      '  http-reuse always',
+      '  timeout connect 2s',
+      '  timeout client 30s',
+      '  timeout server 30s',
+      'frontend meshlet_bench',
+      `  bind 127.0.0.1:${port}`,
+      '  default_backend upstream',
+      'backend upstream',
+      `  server s1 127.0.0.1:${backendPort}`,
+      '',
+    ].join('\n'),
+  );
+  // -db: stay in the foreground, so the child is HAProxy itself and stop() ends exactly it.
+  const child = spawn(binary, ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  try {
+    await waitForPort(port, 5000);
+  } catch (error) {
+    await stopper(child, cleanup)();
+    throw error;
+  }
+  return { port, stop: stopper(child, cleanup) };
+}

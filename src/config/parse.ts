@@ -1,0 +1,72 @@
+/**
+ * Config text (a file, a Consul KV value) to a document, before validation. JSON and YAML
+ * give the same document shape. Parse errors say where (line and column); YAML's alias
+ * expansion is capped so a "billion laughs" document fails fast instead of eating memory.
+ */
+import YAML from 'yaml';
+import type { ConfigIssue, MeshError } from '../core/errors.ts';
+import { MAX_CONFIG_TEXT_LENGTH, MAX_YAML_ALIASES } from './limits.ts';
+import { configInvalid } from './config-error.ts';
+
+export type ConfigFormat = 'json' | 'yaml';
+
+/** The format a file name implies, or undefined when it implies none. */
+export function formatOfPath(path: string): ConfigFormat | undefined {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.yaml') || lower.endsWith('.yml')) return 'yaml';
+  return undefined;
+}
+
+export function parseConfigText(text: string, format: ConfigFormat, source = 'The config text'): unknown {
+  if (text.length > MAX_CONFIG_TEXT_LENGTH) {
+    throw invalid(source, '', `is ${text.length} characters long; the limit is ${MAX_CONFIG_TEXT_LENGTH}`);
+  }
+  return format === 'json' ? parseJson(text, source) : parseYaml(text, source);
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // V8's message quotes the input and rarely says where; YAML's parser (JSON is YAML)
+    // locates the problem with a line and column without echoing the text.
+    const located = YAML.parseDocument(text, { schema: 'json', prettyErrors: true }).errors[0];
+    const where = located?.linePos?.[0] === undefined ? '' : ` at line ${located.linePos[0].line}, column ${located.linePos[0].col}`;
+    const detail = located === undefined ? '' : `: ${withoutPosition(located.message)}`;
+    throw invalid(source, '', `is not valid JSON${where}${detail}`);
+  }
+}
+
+function parseYaml(text: string, source: string): unknown {
+  const document = YAML.parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: true });
+  const first = document.errors[0];
+  if (first !== undefined) {
+    const where = first.linePos?.[0] === undefined ? '' : ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}`;
+    const issues: ConfigIssue[] = document.errors.slice(0, 10).map((error) => ({
+      path: '',
+      message: `YAML error${error.linePos?.[0] ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : ''}: ${withoutPosition(error.message)}`,
+    }));
+    throw configInvalid(issues, `${source} is not valid YAML${where}, so it`);
+  }
+  try {
+    return document.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    const detail = error instanceof Error ? firstLine(error.message) : String(error);
+    throw invalid(source, '', `could not be expanded (${detail}); YAML aliases are limited to ${MAX_YAML_ALIASES} expansions`);
+  }
+}
+
+function invalid(source: string, path: string, message: string): MeshError {
+  return configInvalid([{ path, message: `${source} ${message}` }], source);
+}
+
+function firstLine(message: string): string {
+  const end = message.indexOf('\n');
+  return (end === -1 ? message : message.slice(0, end)).slice(0, 200);
+}
+
+/** yaml's pretty message is "<what> at line L, column C:" plus a snippet; keep only <what>. */
+function withoutPosition(message: string): string {
+  return firstLine(message).replace(/ at line \d+, column \d+:?$/, '');
+}

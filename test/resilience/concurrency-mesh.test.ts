@@ -1,0 +1,46 @@
+/** End to end through createMesh: a fixed concurrency limit refuses the excess without sending. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createMesh, type Mesh } from '../../src/index.ts';
+import { type Backend, startBackend } from '../support/http-backend.ts';
+
+describe('concurrency limit through the mesh', () => {
+  let backend: Backend;
+  let mesh: Mesh;
+  before(async () => {
+    backend = await startBackend(async (_req, res) => {
+      await sleep(60);
+      res.end('ok');
+    });
+    mesh = await createMesh({
+      service: 'checkout',
+      config: { services: { payments: { endpoints: [backend.address], concurrency: { max: 2 } } } },
+    });
+  });
+  after(async () => {
+    await mesh.close();
+    await backend.close();
+  });
+
+  it('lets `max` calls run at once and refuses the others', async () => {
+    const codes = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        mesh
+          .client('payments')
+          .request({ method: 'GET', path: '/' })
+          .then(
+            async (res) => {
+              await res.body.dump();
+              return res.statusCode;
+            },
+            (error: { code: string }) => error.code,
+          ),
+      ),
+    );
+    assert.deepEqual(codes.sort(), [200, 200, 'MESH_CONCURRENCY_LIMIT', 'MESH_CONCURRENCY_LIMIT']);
+    assert.equal(backend.received.length, 2);
+    const services = mesh.state().services as Record<string, { concurrency: { inFlight: number; limit: number } }>;
+    assert.deepEqual([services.payments?.concurrency.inFlight, services.payments?.concurrency.limit], [0, 2]);
+  });
+});
