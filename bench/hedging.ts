@@ -8,8 +8,9 @@
  *
  * Run: node bench/hedging.ts   (about 15 s; traffic only to 127.0.0.1; never fails on timing)
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import type { HedgePolicy, ServicePolicy } from '../src/config/policy.ts';
 import { newCallContext } from '../src/core/call-context.ts';
 import { systemClock } from '../src/core/clock.ts';
@@ -25,19 +26,35 @@ const CALLS = 10_000;
 const WARMUP_CALLS = 500;
 const CONCURRENCY = 8;
 
-let received = 0;
-const servers: Server[] = [];
-for (let i = 0; i < BACKENDS; i++) {
-  const server = createServer((_req, res) => {
-    received++;
-    const timer = setTimeout(() => res.end('ok'), Math.random() < SLOW_SHARE ? SLOW_MS : FAST_MS);
-    res.on('close', () => clearTimeout(timer));
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
+// Backends run in a worker thread so the client's event loop measures the stack, not the
+// servers' CPU (on a small machine both on one loop blur the fast mode into the tail).
+if (!isMainThread) await serveBackends();
+const worker = new Worker(new URL(import.meta.url));
+const addresses = await new Promise<string[]>((resolve) => worker.once('message', resolve));
+
+async function serveBackends(): Promise<never> {
+  let received = 0;
+  const ports: string[] = [];
+  for (let i = 0; i < BACKENDS; i++) {
+    const server = createServer((_req, res) => {
+      received++;
+      const timer = setTimeout(() => res.end('ok'), Math.random() < SLOW_SHARE ? SLOW_MS : FAST_MS);
+      res.on('close', () => clearTimeout(timer));
+    });
+    server.keepAliveTimeout = 30_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    ports.push(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+  }
+  parentPort!.postMessage(ports);
+  parentPort!.on('message', () => parentPort!.postMessage(received));
+  return new Promise<never>(() => {});
 }
-const addresses = servers.map((s) => `127.0.0.1:${(s.address() as AddressInfo).port}`);
+
+/** Requests the backends received so far. */
+function received(): Promise<number> {
+  worker.postMessage('count');
+  return new Promise((resolve) => worker.once('message', resolve));
+}
 
 interface Run {
   readonly latencies: Float64Array;
@@ -65,13 +82,13 @@ async function run(hedge: HedgePolicy | false): Promise<Run> {
     // Warm-up: connections open, EWMA and the latency percentile learn the backends.
     await closedLoop(WARMUP_CALLS, call, () => {});
     hedges = 0;
-    const before = received;
+    const before = await received();
     const latencies = new Float64Array(CALLS);
     let index = 0;
     await closedLoop(CALLS, call, (ms) => {
       latencies[index++] = ms;
     });
-    return { latencies: latencies.sort(), requestsPerCall: (received - before) / CALLS, hedges };
+    return { latencies: latencies.sort(), requestsPerCall: ((await received()) - before) / CALLS, hedges };
   } finally {
     await runtime.retire();
     await watch.close();
@@ -91,10 +108,7 @@ const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(so
 
 const baseline = await run(false);
 const hedged = await run({ after: { percentile: 95 }, maxExtraLoad: 0.05, maxAttempts: 2 });
-for (const server of servers) {
-  server.closeAllConnections();
-  server.close();
-}
+await worker.terminate();
 
 console.log(`${BACKENDS} backends: ${FAST_MS} ms, ${SLOW_SHARE * 100}% of requests ${SLOW_MS} ms; ${CALLS} calls, ${CONCURRENCY} concurrent\n`);
 console.log('                     p50 ms    p99 ms  p99.9 ms   requests/call');

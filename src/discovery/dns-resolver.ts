@@ -67,9 +67,22 @@ export class DnsResolver implements Resolver {
   }
 
   async #resolveAndReschedule(): Promise<void> {
-    await this.#resolveOnce();
-    // Scheduled after the answer, not at a fixed rate: a slow lookup never overlaps the next.
-    if (!this.#closed) this.#timer = this.#clock.setTimer(() => void this.#resolveAndReschedule(), this.#options.interval);
+    try {
+      await this.#resolveOnce();
+    } finally {
+      // Scheduled after the answer, not at a fixed rate: a slow lookup never overlaps the
+      // next. In `finally`, so a throwing listener cannot stop re-resolution for good.
+      if (!this.#closed) this.#timer = this.#clock.setTimer(() => this.#onTimer(), this.#options.interval);
+    }
+  }
+
+  #onTimer(): void {
+    this.#resolveAndReschedule().catch((error: unknown) => {
+      // NOTE: only a listener bug lands here; surface it like an emitter does, off this stack.
+      queueMicrotask(() => {
+        throw error;
+      });
+    });
   }
 
   async #resolveOnce(): Promise<void> {

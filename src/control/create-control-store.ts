@@ -1,0 +1,59 @@
+/**
+ * Turns createMesh's `control` option into a store: nothing (the bootstrap config alone),
+ * `file:<path>` (JSON or YAML, watched), or a ControlStore object (a custom plane). Consul is
+ * part of the design but not in this version: saying so beats a confusing parse error.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Clock } from '../core/clock.ts';
+import { MeshError } from '../core/errors.ts';
+import { describeValue } from '../config/describe.ts';
+import { formatOfPath } from '../config/parse.ts';
+import type { ControlStore } from './control-store.ts';
+import { FileControlStore } from './file-store.ts';
+import { StaticControlStore } from './static-store.ts';
+
+export interface CreateControlStoreOptions {
+  /** Where a relative `file:` path starts; default: the working directory. */
+  readonly baseDir?: string;
+  readonly clock?: Clock;
+}
+
+const FORMS = 'omit it (bootstrap config only), "file:./mesh.json" (or .yaml/.yml), or a ControlStore object';
+
+export function createControlStore(control: string | ControlStore | undefined, options: CreateControlStoreOptions = {}): ControlStore {
+  if (control === undefined) return new StaticControlStore();
+  if (typeof control === 'object' && control !== null) {
+    if (typeof control.watch === 'function' && typeof control.close === 'function') return control;
+    throw invalid(`control: expected ${FORMS}, got an object without watch() and close()`);
+  }
+  if (typeof control !== 'string') throw invalid(`control: expected ${FORMS}, got ${describeValue(control)}`);
+  if (control === 'static') return new StaticControlStore();
+  if (/^consul:/i.test(control)) {
+    throw invalid('control: the Consul control store is not available in this version of meshlet; use "file:./mesh.json" or a ControlStore object');
+  }
+  if (control.startsWith('file:')) {
+    const path = filePath(control, options.baseDir ?? process.cwd());
+    const format = formatOfPath(path);
+    if (format === undefined) throw invalid(`control: ${describeValue(control)} must end in .json, .yaml or .yml so its format is known`);
+    return new FileControlStore(path, format, options.clock === undefined ? {} : { clock: options.clock });
+  }
+  throw invalid(`control: expected ${FORMS}, got ${describeValue(control)}`);
+}
+
+function filePath(control: string, baseDir: string): string {
+  if (control.startsWith('file://')) {
+    try {
+      return fileURLToPath(control);
+    } catch {
+      throw invalid(`control: ${describeValue(control)} is not a valid file URL; use "file:./relative/path.json" or "file:///absolute/path.json"`);
+    }
+  }
+  const raw = control.slice('file:'.length);
+  if (raw === '') throw invalid('control: "file:" needs a path, e.g. "file:./mesh.json"');
+  return isAbsolute(raw) ? raw : resolve(baseDir, raw);
+}
+
+function invalid(message: string): MeshError {
+  return new MeshError('MESH_CONFIG_INVALID', message);
+}
