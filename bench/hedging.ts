@@ -22,9 +22,9 @@ const BACKENDS = 3;
 const FAST_MS = 2;
 const SLOW_MS = 100;
 const SLOW_SHARE = 0.02;
-const CALLS = 10_000;
+const CALLS = 20_000;
 const WARMUP_CALLS = 500;
-const CONCURRENCY = 8;
+const CONCURRENCY = 4;
 
 // Backends run in a worker thread so the client's event loop measures the stack, not the
 // servers' CPU (on a small machine both on one loop blur the fast mode into the tail).
@@ -108,6 +108,8 @@ const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(so
 
 const baseline = await run(false);
 const hedged = await run({ after: { percentile: 95 }, maxExtraLoad: 0.05, maxAttempts: 2 });
+// A third attempt in flight covers the 2% x 2% of calls whose hedge is slow too.
+const hedgedThree = await run({ after: { percentile: 95 }, maxExtraLoad: 0.05, maxAttempts: 3 });
 await worker.terminate();
 
 console.log(`${BACKENDS} backends: ${FAST_MS} ms, ${SLOW_SHARE * 100}% of requests ${SLOW_MS} ms; ${CALLS} calls, ${CONCURRENCY} concurrent\n`);
@@ -115,14 +117,23 @@ console.log('                     p50 ms    p99 ms  p99.9 ms   requests/call');
 for (const [name, r] of [
   ['no hedging', baseline],
   ['hedge after p95', hedged],
+  ['p95, 3 in flight', hedgedThree],
 ] as const) {
   const cells = [0.5, 0.9, 0.95, 0.97, 0.98, 0.99, 0.999].map((q) => quantile(r.latencies, q).toFixed(2).padStart(9));
   console.log(`${name.padEnd(18)} ${cells.join(' ')}   ${r.requestsPerCall.toFixed(4).padStart(8)}`);
 }
-const ratio = (q: number): number => quantile(baseline.latencies, q) / quantile(hedged.latencies, q);
-const extra = hedged.requestsPerCall / baseline.requestsPerCall - 1;
-console.log(`\np99 ${ratio(0.99).toFixed(1)}x lower, p99.9 ${ratio(0.999).toFixed(1)}x lower, for ${(extra * 100).toFixed(2)}% extra requests (${hedged.hedges} hedges)`);
-console.log(`goal: p99.9 ≥ 10x lower for ≤ 5% extra -> ${ratio(0.999) >= 10 && extra <= 0.05 ? 'met' : 'NOT met'}`);
+console.log('');
+for (const [name, r] of [
+  ['hedge after p95', hedged],
+  ['p95, 3 in flight', hedgedThree],
+] as const) {
+  const ratio = (q: number): number => quantile(baseline.latencies, q) / quantile(r.latencies, q);
+  const extra = r.requestsPerCall / baseline.requestsPerCall - 1;
+  console.log(
+    `${name}: p99 ${ratio(0.99).toFixed(1)}x lower, p99.9 ${ratio(0.999).toFixed(1)}x lower, for ${(extra * 100).toFixed(2)}% extra requests` +
+      ` (${r.hedges} hedges); goal p99.9 ≥ 10x lower for ≤ 5% extra: ${ratio(0.999) >= 10 && extra <= 0.05 ? 'met' : 'NOT met'}`,
+  );
+}
 
 function servicePolicy(hedge: HedgePolicy | false): ServicePolicy {
   return {

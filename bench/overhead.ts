@@ -14,8 +14,8 @@ import { type Call, latencies, throughput } from './support/driver.ts';
 import { ensureHaproxy, type Running, startHaproxy, startTinyServer } from './support/processes.ts';
 import { formatRatio, median } from './support/stats.ts';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1500);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
 const CONCURRENCY = 32;
 const LATENCY_CALLS = 2000;
 const CONNECTIONS = 64; // the mesh's default pool size, so the baseline has the same sockets

@@ -192,9 +192,10 @@ export class Mesh {
       this.#reject(source, error);
       return;
     }
-    if (await this.#apply(control, source, false)) {
+    const fromCache = source.startsWith('cache:');
+    if ((await this.#apply(control, source, false)) && !fromCache) {
       this.#controlStatus = { status: 'ok', lastError: null };
-      if (!source.startsWith('cache:')) await this.#cache?.write(document);
+      await this.#cache?.write(document);
     }
   }
 
