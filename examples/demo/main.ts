@@ -38,12 +38,11 @@ const catalog = (extra: Record<string, unknown>): string =>
 await writeFile(configFile, catalog({}));
 
 const mesh = await createMesh({ service: 'storefront', control: `file:${configFile}` });
-const counts = { retries: 0, budgetExhausted: 0, ejections: 0, hedges: 0, configVersions: [] as number[] };
+const counts = { retries: 0, budgetExhausted: 0, ejections: 0, hedges: 0 };
 mesh.on('retry', () => counts.retries++);
 mesh.on('budget-exhausted', () => counts.budgetExhausted++);
 mesh.on('eject', () => counts.ejections++);
 mesh.on('hedge', () => counts.hedges++);
-mesh.on('config', (e) => counts.configVersions.push(e.version));
 mesh.on('config-rejected', (e) => console.log(`config rejected: ${e.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`));
 
 console.log(`meshlet demo: ${TOTAL_CALLS} calls to 'catalog' (healthy, slow, flaky) at concurrency ${CONCURRENCY}`);
@@ -78,12 +77,13 @@ console.log('\nPer endpoint ("attempts": requests the instance received; "calls"
 printTable(samples, new Map(backends.map((b) => [b.name, b.received])));
 
 const state = mesh.state() as {
-  config: { version: number };
+  config: { history: { version: number; source: string }[] };
   services: { catalog: { endpoints: Record<string, unknown>[]; budget: unknown; breaker?: unknown } };
 };
 console.log('\nWhat the mesh did:');
 console.log(`  retries ${counts.retries}, retries refused by the budget ${counts.budgetExhausted}, hedges ${counts.hedges}`);
-console.log(`  ejections ${counts.ejections}, config versions applied: ${[1, ...counts.configVersions].join(' → ')}`);
+const versions = state.config.history.map((h) => `v${h.version} (${h.source.replace(dir, '…')})`);
+console.log(`  ejections ${counts.ejections}; config versions applied: ${versions.join(' → ')}`);
 console.log(`  retry budget: ${JSON.stringify(state.services.catalog.budget)}`);
 if (state.services.catalog.breaker !== undefined) console.log(`  breaker: ${JSON.stringify(state.services.catalog.breaker)}`);
 console.log('  endpoints:');

@@ -20,6 +20,8 @@ export interface FileStoreOptions {
   readonly debounceMs?: number;
   /** Poll period, ms (the fallback when fs.watch misses an event). */
   readonly pollMs?: number;
+  /** Use fs.watch (default true); off, only the poll sees changes. */
+  readonly watchFs?: boolean;
 }
 
 export class FileControlStore implements ControlStore {
@@ -29,6 +31,7 @@ export class FileControlStore implements ControlStore {
   readonly #clock: Clock;
   readonly #debounceMs: number;
   readonly #pollMs: number;
+  readonly #watchFs: boolean;
   #listener: ControlListener | undefined;
   #watcher: FSWatcher | undefined;
   #debounce: TimerHandle | undefined;
@@ -47,6 +50,7 @@ export class FileControlStore implements ControlStore {
     this.#clock = options.clock ?? systemClock;
     this.#debounceMs = options.debounceMs ?? 50;
     this.#pollMs = options.pollMs ?? 2000;
+    this.#watchFs = options.watchFs ?? true;
   }
 
   async watch(listener: ControlListener): Promise<void> {
@@ -54,7 +58,7 @@ export class FileControlStore implements ControlStore {
     this.#listener = listener;
     await this.#check();
     if (this.#closed) return;
-    this.#startWatcher();
+    if (this.#watchFs) this.#startWatcher();
     this.#schedulePoll();
   }
 

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ManualClock } from '../../src/core/clock.ts';
 import type { MeshError } from '../../src/core/errors.ts';
 import type { ControlListener } from '../../src/control/control-store.ts';
 import { FileControlStore } from '../../src/control/file-store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'meshlet-file-store-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-let counter = 0;
 
 type Event = { kind: 'snapshot'; document: unknown } | { kind: 'rejected'; error: MeshError } | { kind: 'unavailable'; error: Error };
 
@@ -29,14 +29,6 @@ function recorder(): ControlListener & { events: Event[]; next(count: number): P
       return events[count - 1]!;
     },
   };
-}
-
-function setup(name: string, text: string | undefined, pollMs = 5000) {
-  const dir = join(root, String(counter++));
-  rmSync(dir, { recursive: true, force: true });
-  mkdtempSync(dir);
-  const path = join(dir.slice(0, -6) === '' ? dir : dir, name);
-  return { path, store: new FileControlStore(path, name.endsWith('.json') ? 'json' : 'yaml', { debounceMs: 20, pollMs }), text };
 }
 
 function fresh(name: string, text: string | undefined, pollMs?: number) {
@@ -111,14 +103,19 @@ test('survives editors that save by rename-replace', async () => {
   await store.close();
 });
 
-test('the poll catches a change even without fs.watch events', async () => {
-  const { path, store } = fresh('mesh.json', '{}', 40);
+test('with fs.watch off, the poll (driven by the Clock) catches an edit', async () => {
+  const dir = mkdtempSync(join(root, 'poll-'));
+  const path = join(dir, 'mesh.json');
+  writeFileSync(path, '{}');
+  const clock = new ManualClock();
+  const store = new FileControlStore(path, 'json', { clock, pollMs: 1000, watchFs: false });
   const listener = recorder();
   await store.watch(listener);
-  // Simulate a platform where fs.watch says nothing: only the poll can see this edit.
-  (store as unknown as { close: () => Promise<void> }).close.call; // keep the type checker honest
   writeFileSync(path, '{"services":{}}');
-  assert.equal((await listener.next(2)).kind, 'snapshot');
+  await sleep(100);
+  assert.equal(listener.events.length, 1, 'nothing happens before the poll is due');
+  clock.advance(1000);
+  assert.deepEqual(await listener.next(2), { kind: 'snapshot', document: { services: {} } });
   await store.close();
 });
 
@@ -131,5 +128,3 @@ test('close() stops watching: later edits are not delivered', async () => {
   await sleep(150);
   assert.equal(listener.events.length, 1);
 });
-
-void setup;

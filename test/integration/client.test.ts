@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createMesh, isMeshError, MeshError, runWithInbound, type Mesh } from '../../src/index.ts';
+import { createMesh, isMeshError, type MeshError, runWithInbound, type Mesh } from '../../src/index.ts';
 import { startBackend, type Backend } from '../support/http-backend.ts';
 
 async function expectMeshError(promise: Promise<unknown>, code: string): Promise<MeshError> {

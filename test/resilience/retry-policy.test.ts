@@ -42,7 +42,12 @@ class InstantClock implements Clock {
 type Outcome = number | Error | { status: number; headers: Record<string, string> };
 
 function response(status: number, headers: Record<string, string> = {}): MeshResponse {
-  const body = { dumped: false, dump: async () => void (body.dumped = true) };
+  const body = {
+    dumped: false,
+    async dump(): Promise<void> {
+      body.dumped = true;
+    },
+  };
   return { statusCode: status, headers, body } as unknown as MeshResponse;
 }
 
