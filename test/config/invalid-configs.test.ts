@@ -164,3 +164,24 @@ test('a __proto__ key in YAML is data, never a prototype, and is rejected', () =
   const issues = issuesOf(() => validateMeshConfig(document));
   assert.equal(issues[0]!.path, 'services.__proto__');
 });
+
+test('never throws anything but a MeshError, whatever the input', () => {
+  const hostile = new Proxy(
+    {},
+    {
+      getPrototypeOf() {
+        throw new TypeError('trap');
+      },
+    },
+  );
+    // biome-ignore lint/suspicious/noSparseArray: holes are the point of this input
+  const holes = [, '127.0.0.1:1'];
+  const inputs: unknown[] = [Symbol('x'), hostile, { services: hostile }, { services: { a: { endpoints: holes } } }];
+  for (const input of inputs) {
+    assert.throws(
+      () => validateMeshConfig(input),
+      (error) => isMeshError(error) && error.code === 'MESH_CONFIG_INVALID' && (error.issues?.length ?? 0) > 0,
+    );
+  }
+  assert.deepEqual(validateMeshConfig(Object.create(null)), {});
+});
