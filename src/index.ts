@@ -9,6 +9,7 @@ export { MeshError, isMeshError, type MeshErrorCode, type ConfigIssue } from './
 export type { MeshEvents, MeshEventName, Disposer } from './core/events.ts';
 export type { MeshResponse, RequestBody } from './core/service.ts';
 export type { ControlStore, ControlListener } from './control/control-store.ts';
-export type { MeshConfig } from './config/schema.ts';
+/** The config a user writes (code, JSON or YAML): durations as strings or milliseconds. */
+export type { MeshConfigInput as MeshConfig } from './config/schema.ts';
 export { runWithInbound, type InboundContext } from './core/call-context.ts';
 export { TIMEOUT_HEADER, ATTEMPT_HEADER } from './resilience/attempt.ts';

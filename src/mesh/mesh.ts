@@ -6,11 +6,11 @@
  */
 import { systemClock, type Clock } from '../core/clock.ts';
 import { newCallContext } from '../core/call-context.ts';
-import { isMeshError, MeshError, TransportError } from '../core/errors.ts';
+import { isMeshError, MeshError } from '../core/errors.ts';
 import { MeshEventEmitter, type Disposer, type Listener, type MeshEventName } from '../core/events.ts';
 import type { MeshResponse } from '../core/service.ts';
 import type { ServicePolicy } from '../config/policy.ts';
-import type { MeshConfig } from '../config/schema.ts';
+import type { MeshConfig, MeshConfigInput } from '../config/schema.ts';
 import { resolveConfig } from '../config/resolve.ts';
 import { validateMeshConfig } from '../config/validate.ts';
 import type { ControlStore } from '../control/control-store.ts';
@@ -19,13 +19,14 @@ import { ConfigHistory } from './config-history.ts';
 import { LastGoodCache } from './last-good-cache.ts';
 import { parseRequestOptions, type RequestOptions } from './request-options.ts';
 import { meshFetch } from './fetch.ts';
+import { toCallerError } from '../resilience/retry.ts';
 import { EndpointWatch, endpointWatchKey, ServiceRuntime } from './service-runtime.ts';
 
 export interface MeshOptions {
   /** This service's own name (tracing, metrics, headers). */
   service: string;
   /** Bootstrap config, lowest precedence after the built-in defaults. */
-  config?: MeshConfig | Record<string, unknown>;
+  config?: MeshConfigInput;
   /** `file:./mesh.json`, or a ControlStore; absent: the bootstrap config alone. */
   control?: string | ControlStore;
   /** Where the last-known-good control config is kept across restarts. */
@@ -69,7 +70,6 @@ export class Mesh {
   #runtimes = new Map<string, ServiceRuntime>();
   readonly #watches = new Map<string, EndpointWatch>();
   readonly #clients = new Map<string, ServiceClient>();
-  #control: MeshConfig | undefined;
   #controlStatus: { status: 'static' | 'ok' | 'unavailable'; lastError: string | null };
   #applying: Promise<void> = Promise.resolve();
   #closed = false;
@@ -238,7 +238,6 @@ export class Mesh {
     // The swap: from here on new calls see the new runtimes; in-flight calls keep theirs.
     const previous = this.#runtimes;
     this.#runtimes = next;
-    if (control !== undefined) this.#control = control;
     for (const [name, watch] of startedWatches) {
       const old = this.#watches.get(name);
       this.#watches.set(name, watch);
@@ -285,16 +284,8 @@ function unknownService(name: string, known: Iterable<string>): MeshError {
 
 /** Whatever escapes the stack leaves as a MeshError (DESIGN §1: every failure has a code). */
 function asMeshError(error: unknown, service: string, attempts: number): MeshError {
-  if (isMeshError(error)) return error;
-  if (error instanceof TransportError) {
-    return new MeshError(
-      'MESH_UPSTREAM_FAILED',
-      `call to '${service}' failed (${error.kind}${error.endpoint ? ` at ${error.endpoint}` : ''}): ${error.message}`,
-      { service, attempts, cause: error },
-    );
-  }
-  if ((error as { code?: unknown } | null)?.code === 'UND_ERR_INVALID_ARG') {
-    return new MeshError('MESH_BAD_REQUEST', `invalid call to '${service}': ${(error as Error).message}`, { service, cause: error });
-  }
+  // NOTE: with retries off, the retry layer is not there to translate transport errors.
+  const translated = toCallerError(error, service, attempts);
+  if (isMeshError(translated)) return translated;
   return new MeshError('MESH_UPSTREAM_FAILED', `call to '${service}' failed: ${String(error)}`, { service, attempts, cause: error });
 }
