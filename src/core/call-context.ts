@@ -7,6 +7,7 @@
  *   clipped to its deadline without the user threading anything through.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AttemptSignal } from './attempt-signal.ts';
 import type { Endpoint } from './endpoint.ts';
 
 export interface CallContext {
@@ -26,10 +27,12 @@ export interface CallContext {
   endpoint: Endpoint | undefined;
   /** An endpoint this attempt should avoid when another is available (the one a retry or hedge follows). */
   avoid: Endpoint | undefined;
+  /** What the transport hands undici: fires at the attempt's time limit or when `signal` aborts (set by the attempt layer). */
+  wire: AttemptSignal | undefined;
 }
 
 export function newCallContext(service: string, now: number, deadline: number, signal: AbortSignal | undefined): CallContext {
-  return { service, startedAt: now, deadline, signal, attempt: 1, hedge: false, endpoint: undefined, avoid: undefined };
+  return { service, startedAt: now, deadline, signal, attempt: 1, hedge: false, endpoint: undefined, avoid: undefined, wire: undefined };
 }
 
 /** A per-attempt copy: the logical context is never mutated by concurrent attempts. */
@@ -40,7 +43,17 @@ export function attemptContext(
   hedge: boolean,
   avoid: Endpoint | undefined,
 ): CallContext {
-  return { service: ctx.service, startedAt: ctx.startedAt, deadline: ctx.deadline, signal, attempt, hedge, endpoint: undefined, avoid };
+  return {
+    service: ctx.service,
+    startedAt: ctx.startedAt,
+    deadline: ctx.deadline,
+    signal,
+    attempt,
+    hedge,
+    endpoint: undefined,
+    avoid,
+    wire: undefined,
+  };
 }
 
 export interface InboundContext {

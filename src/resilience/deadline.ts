@@ -2,8 +2,9 @@
  * Deadlines: a call has one total budget of time, all attempts and backoff included. The
  * client computes the call's own deadline (per-call `timeout`, else the service's); this
  * layer clips it to the inbound request's deadline (so a request that must answer in 300 ms
- * never waits 2 s on a dependency), refuses to start work that is already late, and aborts
- * everything below when time runs out. The remaining time then travels to the next hop in
+ * never waits 2 s on a dependency), refuses to start work that is already late, and stops work when
+ * time runs out (each layer that waits checks the deadline; the attempt layer aborts the
+ * attempt in flight when it passes). The remaining time then travels to the next hop in
  * `x-meshlet-timeout-ms` (the attempt layer adds it).
  */
 import { currentInbound } from '../core/call-context.ts';
@@ -20,49 +21,37 @@ export function deadlineLayer(deps: LayerDeps): Layer {
       return {
         call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
           const inbound = currentInbound();
-          if (inbound !== undefined && inbound.deadline < ctx.deadline) ctx.deadline = inbound.deadline;
-          const remaining = ctx.deadline - clock.now();
-          if (remaining <= 0) return Promise.reject(timeoutError(ctx, 0));
+          if (inbound === undefined) {
+            if (ctx.deadline <= clock.now()) return Promise.reject(timeoutError(ctx, 0));
+            return inner.call(request, ctx);
+          }
+          if (inbound.deadline < ctx.deadline) ctx.deadline = inbound.deadline;
+          if (ctx.deadline <= clock.now()) return Promise.reject(timeoutError(ctx, 0));
           // NOTE: the inbound request's cancellation is linked too: when the client that
           // called us goes away, the work done on its behalf stops.
-          const inboundSignal = inbound?.signal;
-          if (remaining === Number.POSITIVE_INFINITY && inboundSignal === undefined) return inner.call(request, ctx);
-          return callWithDeadline(inner, request, ctx, remaining, inboundSignal, deps);
+          if (inbound.signal === undefined) return inner.call(request, ctx);
+          return callLinked(inner, request, ctx, inbound.signal);
         },
       };
     },
   };
 }
 
-async function callWithDeadline(
-  inner: Service,
-  request: MeshRequest,
-  ctx: CallContext,
-  remaining: number,
-  inboundSignal: AbortSignal | undefined,
-  deps: LayerDeps,
-): Promise<MeshResponse> {
+async function callLinked(inner: Service, request: MeshRequest, ctx: CallContext, inbound: AbortSignal): Promise<MeshResponse> {
+  if (inbound.aborted) throw abortedError(ctx, inbound.reason);
+  const caller = ctx.signal;
+  if (caller?.aborted) throw abortedError(ctx, caller.reason);
   const controller = new AbortController();
-  const callerSignal = ctx.signal;
-  const onCallerAbort = (): void => controller.abort(abortedError(ctx, callerSignal?.reason));
-  const onInboundAbort = (): void => controller.abort(abortedError(ctx, inboundSignal?.reason));
-  if (callerSignal?.aborted) throw abortedError(ctx, callerSignal.reason);
-  if (inboundSignal?.aborted) throw abortedError(ctx, inboundSignal.reason);
-  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-  inboundSignal?.addEventListener('abort', onInboundAbort, { once: true });
-  const timer =
-    remaining === Number.POSITIVE_INFINITY
-      ? undefined
-      : deps.clock.setTimer(() => controller.abort(timeoutError(ctx, ctx.attempt)), remaining);
+  const onInboundAbort = (): void => controller.abort(abortedError(ctx, inbound.reason));
+  const onCallerAbort = (): void => controller.abort(abortedError(ctx, caller?.reason));
+  inbound.addEventListener('abort', onInboundAbort, { once: true });
+  caller?.addEventListener('abort', onCallerAbort, { once: true });
   ctx.signal = controller.signal;
   try {
     return await inner.call(request, ctx);
   } finally {
-    // NOTE: the deadline covers the wait for the response head. Once the caller holds the
-    // response, reading its body is the caller's business (and its own signal's).
-    timer?.cancel();
-    callerSignal?.removeEventListener('abort', onCallerAbort);
-    inboundSignal?.removeEventListener('abort', onInboundAbort);
+    inbound.removeEventListener('abort', onInboundAbort);
+    caller?.removeEventListener('abort', onCallerAbort);
   }
 }
 

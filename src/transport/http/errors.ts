@@ -73,7 +73,11 @@ function transportError(kind: TransportFailureKind, maybeSent: boolean, what: st
  * signal wins over whatever undici reported: the deadline layer and per-try timeout abort
  * with the error they want the caller to see, and anything else is the caller cancelling.
  */
-export function toTransportFailure(error: unknown, signal: AbortSignal | undefined, endpoint: string): Error {
+export function toTransportFailure(
+  error: unknown,
+  signal: { readonly aborted: boolean; readonly reason: unknown } | undefined,
+  endpoint: string,
+): Error {
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
     if (isMeshError(reason) || reason instanceof TransportError) return reason;

@@ -22,16 +22,19 @@ export const httpTransport: Service = {
     // A destroyed pool fails queued and in-flight requests alike with UND_ERR_DESTROYED;
     // checking first is what lets that code mean "may have been sent" below.
     if (dispatcher.destroyed === true) throw closedBeforeDispatch(endpoint.address.id);
+    // The attempt layer sets `wire` (time limit + cancellation); a stack without it still
+    // honours the attempt's own signal.
+    const signal = ctx.wire ?? ctx.signal;
     try {
       return await dispatcher.request({
         path: request.path,
         method: request.method as Dispatcher.HttpMethod,
         headers: request.headers,
         body: request.body,
-        signal: ctx.signal,
+        signal,
       });
     } catch (error) {
-      throw toTransportFailure(error, ctx.signal, endpoint.address.id);
+      throw toTransportFailure(error, signal, endpoint.address.id);
     }
   },
 };
