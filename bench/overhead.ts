@@ -24,11 +24,12 @@ interface Variant {
   readonly name: string;
   readonly call: Call;
   readonly throughputs: number[];
+  readonly cpuPerCall: number[];
   readonly p50s: number[];
 }
 
 function variant(name: string, call: Call): Variant {
-  return { name, call, throughputs: [], p50s: [] };
+  return { name, call, throughputs: [], cpuPerCall: [], p50s: [] };
 }
 
 function undiciCall(pool: Pool): Call {
@@ -89,7 +90,9 @@ async function main(): Promise<void> {
       // Alternate the order each round so no variant always runs right after another's GC debt.
       const order = round % 2 === 0 ? variants : [...variants].reverse();
       for (const v of order) {
-        v.throughputs.push(await throughput(v.call, CONCURRENCY, ROUND_MS));
+        const result = await throughput(v.call, CONCURRENCY, ROUND_MS);
+        v.throughputs.push(result.perSecond);
+        v.cpuPerCall.push(result.cpuPerCallUs);
         v.p50s.push(median(await latencies(v.call, LATENCY_CALLS, ROUND_MS)));
       }
     }
@@ -104,12 +107,13 @@ function report(variants: readonly Variant[]): void {
   const baseThroughput = median(base.throughputs);
   const baseP50 = median(base.p50s);
   console.log(`\noverhead: ${ROUNDS} alternating rounds of ${ROUND_MS} ms, ${CONCURRENCY} callers for throughput, 1 caller for p50 (median of rounds)`);
-  console.log('variant              throughput      ratio    p50 (1 caller)   ratio    added p50');
+  const baseCpu = median(base.cpuPerCall);
+  console.log('variant              throughput      ratio    p50 (1 caller)   ratio    added p50   caller CPU/call   ratio');
   for (const v of variants) {
     const t = median(v.throughputs);
     const p50 = median(v.p50s);
     console.log(
-      `${v.name.padEnd(20)} ${`${Math.round(t)} req/s`.padStart(13)}  ${formatRatio(t, baseThroughput).padStart(7)}   ${`${p50.toFixed(1)} us`.padStart(12)}   ${formatRatio(p50, baseP50).padStart(7)}   ${`${(p50 - baseP50).toFixed(1)} us`.padStart(9)}`,
+      `${v.name.padEnd(20)} ${`${Math.round(t)} req/s`.padStart(13)}  ${formatRatio(t, baseThroughput).padStart(7)}   ${`${p50.toFixed(1)} us`.padStart(12)}   ${formatRatio(p50, baseP50).padStart(7)}   ${`${(p50 - baseP50).toFixed(1)} us`.padStart(9)}   ${`${median(v.cpuPerCall).toFixed(1)} us`.padStart(15)}   ${formatRatio(median(v.cpuPerCall), baseCpu).padStart(6)}`,
     );
   }
   const mesh = variants.find((v) => v.name === 'meshlet');

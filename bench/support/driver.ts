@@ -6,8 +6,16 @@
 export type Call = () => Promise<unknown>;
 
 /** Calls completed per second by `concurrency` callers looping for `durationMs`. */
-export async function throughput(call: Call, concurrency: number, durationMs: number): Promise<number> {
+export interface ThroughputResult {
+  /** Calls per second. */
+  readonly perSecond: number;
+  /** This process's CPU time (user + system) per call, in µs: the caller's own cost, which machine noise moves far less than throughput. */
+  readonly cpuPerCallUs: number;
+}
+
+export async function throughput(call: Call, concurrency: number, durationMs: number): Promise<ThroughputResult> {
   let completed = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const end = start + durationMs;
   const caller = async (): Promise<void> => {
@@ -17,7 +25,9 @@ export async function throughput(call: Call, concurrency: number, durationMs: nu
     }
   };
   await Promise.all(Array.from({ length: concurrency }, caller));
-  return completed / ((performance.now() - start) / 1000);
+  const elapsed = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { perSecond: completed / (elapsed / 1000), cpuPerCallUs: (used.user + used.system) / completed };
 }
 
 /** Per-call latencies in microseconds from one caller, for at most `count` calls or `maxMs`. */
