@@ -11,6 +11,7 @@ import { MeshEventEmitter, type Disposer, type Listener, type MeshEventName } fr
 import type { MeshResponse } from '../core/service.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 import type { MeshConfig, MeshConfigInput } from '../config/schema.ts';
+import { policyEquals } from '../config/policy-key.ts';
 import { resolveConfig } from '../config/resolve.ts';
 import { validateMeshConfig } from '../config/validate.ts';
 import type { ControlStore } from '../control/control-store.ts';
@@ -218,7 +219,7 @@ export class Mesh {
     const startedWatches = new Map<string, EndpointWatch>();
     for (const [name, policy] of policies) {
       const current = this.#runtimes.get(name);
-      if (current !== undefined && JSON.stringify(current.policy) === JSON.stringify(policy)) {
+      if (current !== undefined && policyEquals(current.policy, policy)) {
         next.set(name, current);
         continue;
       }
