@@ -6,7 +6,7 @@
  *   - naive: a 3-attempt p-retry loop around undici (what "just add retries" does);
  *   - meshlet with the default retry policy (2 attempts, budget 20% + 10/s over 10s), and
  *     with attempts raised to 3 (the budget, not `attempts`, must bound the load).
- * Calls go through the real client stack (ServiceRuntime: every layer, over undici pools).
+ * Calls go through the public API (createMesh + client.request: every layer, over undici pools).
  * Goal: meshlet ≤ 1.25x the baseline load, against about 3x for the naive loop.
  *
  * Run: node bench/retry-storm.ts   (about 10 s; traffic only to 127.0.0.1; never fails on timing)
@@ -15,22 +15,17 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pRetry from 'p-retry';
 import { Pool } from 'undici';
-import type { RetryPolicy, ServicePolicy } from '../src/config/policy.ts';
-import { newCallContext } from '../src/core/call-context.ts';
-import { systemClock } from '../src/core/clock.ts';
-import { MeshEventEmitter } from '../src/core/events.ts';
-import type { MeshRequest } from '../src/core/service.ts';
-import { EndpointWatch, type RuntimeShared, ServiceRuntime } from '../src/mesh/service-runtime.ts';
+import { createMesh } from '../src/index.ts';
 
 const MESH_CALLS = 4_000;
 const NAIVE_CALLS = 1_000;
 const CONCURRENCY = 50;
-const DEFAULT_RETRY: RetryPolicy = {
+const DEFAULT_RETRY = {
   attempts: 2,
-  backoff: { base: 25, max: 250 },
-  on: ['connect-error', 'reset', '502', '503', '504'],
-  budget: { ratio: 0.2, minPerSecond: 10, window: 10_000 },
-  maxRetryAfter: 10_000,
+  backoff: { base: '25ms', max: '250ms' },
+  on: ['connect-error', 'reset', 502, 503, 504],
+  budget: { ratio: 0.2, minPerSecond: 10, window: '10s' },
+  maxRetryAfter: '10s',
 };
 
 let received = 0;
@@ -72,22 +67,31 @@ const naive = await loadPerCall(NAIVE_CALLS, async () => {
   ).catch(() => undefined);
 });
 
-async function meshlet(retry: RetryPolicy): Promise<number> {
-  const policy = servicePolicy(retry);
-  const shared: RuntimeShared = { clock: systemClock, events: new MeshEventEmitter() };
-  const watch = new EndpointWatch(policy, shared);
-  await watch.start(shared, policy.name);
-  const runtime = new ServiceRuntime(policy, watch, shared);
-  const request: MeshRequest = { method: 'GET', path: '/', headers: {}, body: null, idempotent: true, replayable: true, hashKey: undefined };
+async function meshlet(retry: typeof DEFAULT_RETRY): Promise<number> {
+  const mesh = await createMesh({
+    service: 'bench',
+    config: {
+      services: {
+        api: {
+          endpoints: [address],
+          balancer: 'p2c-ewma',
+          timeout: '10s',
+          retry,
+          // One endpoint failing everything: ejecting it would only measure panic mode.
+          outlier: false,
+          pool: { connections: CONCURRENCY, keepAliveTimeout: '4s', connectTimeout: '1s' },
+        },
+      },
+    },
+  });
+  const client = mesh.client('api');
   try {
     return await loadPerCall(MESH_CALLS, async () => {
-      const now = systemClock.now();
-      const res = await runtime.stack.call(request, newCallContext(policy.name, now, now + 10_000, undefined));
+      const res = await client.request({ method: 'GET', path: '/' });
       await res.body.dump();
     });
   } finally {
-    await runtime.retire();
-    await watch.close();
+    await mesh.close();
   }
 }
 
@@ -107,23 +111,3 @@ console.log(row(`meshlet default: 2 attempts + budget (${MESH_CALLS})`, meshDefa
 console.log(row(`meshlet: 3 attempts + budget (${MESH_CALLS})`, meshThree));
 console.log(`\nmeshlet (3 attempts) puts ${(naive / meshThree).toFixed(2)}x less load on the failing backend than the naive loop`);
 console.log(`goal: meshlet ≤ 1.25x baseline -> ${meshThree / baseline <= 1.25 && meshDefault / baseline <= 1.25 ? 'met' : 'NOT met'}`);
-
-function servicePolicy(retry: RetryPolicy): ServicePolicy {
-  return {
-    name: 'api',
-    discovery: { type: 'static', endpoints: [{ address, weight: 1, tags: [], meta: {} }] },
-    balancer: { policy: 'p2c-ewma', decay: 10_000 },
-    timeout: 10_000,
-    perTryTimeout: false,
-    retry,
-    hedge: false,
-    breaker: false,
-    // One endpoint failing everything: ejecting it would only measure panic mode.
-    outlier: false,
-    rateLimit: false,
-    concurrency: false,
-    tls: undefined,
-    fault: false,
-    pool: { connections: CONCURRENCY, keepAliveTimeout: 4_000, connectTimeout: 1_000 },
-  };
-}

@@ -10,25 +10,10 @@ import { MeshEventEmitter } from '../../src/core/events.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../../src/core/service.ts';
 import type { ServicePolicy } from '../../src/config/policy.ts';
 import type { LayerDeps } from '../../src/stack/layer-deps.ts';
+import { policyWith } from '../support/policy.ts';
 
 export function policyFor(overrides: Partial<ServicePolicy>): ServicePolicy {
-  return {
-    name: 'payments',
-    discovery: { type: 'static', endpoints: [] },
-    balancer: { policy: 'round-robin' },
-    timeout: false,
-    perTryTimeout: false,
-    retry: false,
-    hedge: false,
-    breaker: false,
-    outlier: false,
-    rateLimit: false,
-    concurrency: false,
-    tls: undefined,
-    fault: false,
-    pool: { connections: 16, keepAliveTimeout: 4000, connectTimeout: 1000 },
-    ...overrides,
-  };
+  return policyWith({ name: 'payments', ...overrides });
 }
 
 export function depsFor(policy: ServicePolicy, clock: Clock = systemClock, events = new MeshEventEmitter()): LayerDeps {

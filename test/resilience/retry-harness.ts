@@ -21,6 +21,7 @@ import { createRetryBudget, type RetryBudget } from '../../src/resilience/retry-
 import type { LayerDeps } from '../../src/stack/layer-deps.ts';
 import { createHttpDispatcher } from '../../src/transport/http/pool.ts';
 import { httpTransport } from '../../src/transport/http/transport.ts';
+import { policyWith } from '../support/policy.ts';
 
 export const DEFAULT_RETRY: RetryPolicy = {
   attempts: 2,
@@ -32,26 +33,16 @@ export const DEFAULT_RETRY: RetryPolicy = {
 
 export function testPolicy(overrides: Partial<ServicePolicy> & { endpoints: readonly string[] }): ServicePolicy {
   const { endpoints, ...rest } = overrides;
-  return {
+  return policyWith({
     name: 'api',
     discovery: {
       type: 'static',
       endpoints: endpoints.map((address) => ({ address, weight: 1, tags: [], meta: {} })),
     },
-    balancer: { policy: 'round-robin' },
     timeout: 5_000,
-    perTryTimeout: false,
     retry: DEFAULT_RETRY,
-    hedge: false,
-    breaker: false,
-    outlier: false,
-    rateLimit: false,
-    concurrency: false,
-    tls: undefined,
-    fault: false,
-    pool: { connections: 16, keepAliveTimeout: 4_000, connectTimeout: 1_000 },
     ...rest,
-  };
+  });
 }
 
 export interface TestStack {
