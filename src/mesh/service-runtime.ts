@@ -122,11 +122,14 @@ export class ServiceRuntime {
   state(): Record<string, unknown> {
     const layers: Record<string, unknown> = {};
     for (const layer of this.layers) {
+      // The balancer's state is the endpoint set's, reported once below.
+      if (layer.name === 'balancer') continue;
       const state = layer.state?.();
       if (state !== undefined) layers[layer.name] = state;
     }
     return {
       balancer: this.policy.balancer.policy,
+      panic: this.watch.endpoints.panic,
       endpoints: this.watch.endpoints.state(),
       discoveryError: this.watch.lastError ?? null,
       budget: this.budget.state(),
