@@ -15,32 +15,14 @@ import { EndpointSet } from '../../src/balance/endpoint-set.ts';
 import type { RetryBudget } from '../../src/resilience/retry-budget.ts';
 import { httpTransport } from '../../src/transport/http/transport.ts';
 import { type Backend, type BackendHandler, startBackend } from '../support/http-backend.ts';
+import { policyWith } from '../support/policy.ts';
+import { DEFAULT_OUTLIER } from '../../src/config/defaults.ts';
 
-export const DEFAULT_OUTLIER: OutlierPolicy = {
-  consecutiveFailures: 5,
-  ejectFor: 30_000,
-  maxEjectFor: 300_000,
-  maxEjectedPercent: 50,
-  panicThreshold: 50,
-};
+/** The built-in outlier policy, so balancer tests run on what users get by default. */
+export { DEFAULT_OUTLIER };
 
 export function testPolicy(balancer: BalancerPolicy, outlier: OutlierPolicy | false = DEFAULT_OUTLIER): ServicePolicy {
-  return {
-    name: 'api',
-    discovery: { type: 'static', endpoints: [] },
-    balancer,
-    timeout: false,
-    perTryTimeout: false,
-    retry: false,
-    hedge: false,
-    breaker: false,
-    outlier,
-    rateLimit: false,
-    concurrency: false,
-    tls: undefined,
-    fault: false,
-    pool: { connections: 16, keepAliveTimeout: 4_000, connectTimeout: 2_000 },
-  };
+  return policyWith({ name: 'api', balancer, outlier, pool: { connections: 16, keepAliveTimeout: 4_000, connectTimeout: 2_000 } });
 }
 
 export function address(hostPort: string, weight = 1): EndpointAddress {

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMesh, type Mesh } from '../../src/index.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
+import { statusOrCode } from '../support/outcome.ts';
 
 describe('concurrency limit through the mesh', () => {
   let backend: Backend;
@@ -25,18 +26,7 @@ describe('concurrency limit through the mesh', () => {
 
   it('lets `max` calls run at once and refuses the others', async () => {
     const codes = await Promise.all(
-      [1, 2, 3, 4].map(() =>
-        mesh
-          .client('payments')
-          .request({ method: 'GET', path: '/' })
-          .then(
-            async (res) => {
-              await res.body.dump();
-              return res.statusCode;
-            },
-            (error: { code: string }) => error.code,
-          ),
-      ),
+      [1, 2, 3, 4].map(() => statusOrCode(mesh.client('payments').request({ method: 'GET', path: '/' }))),
     );
     assert.deepEqual(codes.sort(), [200, 200, 'MESH_CONCURRENCY_LIMIT', 'MESH_CONCURRENCY_LIMIT']);
     assert.equal(backend.received.length, 2);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createMesh, type Mesh } from '../../src/index.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
+import { statusOrCode } from '../support/outcome.ts';
 
 describe('rate limit through the mesh', () => {
   let backend: Backend;
@@ -24,18 +25,7 @@ describe('rate limit through the mesh', () => {
     mesh.on('shed', () => shed++);
     const codes = [];
     for (let i = 0; i < 4; i++) {
-      codes.push(
-        await mesh
-          .client('payments')
-          .request({ method: 'GET', path: '/' })
-          .then(
-            async (res) => {
-              await res.body.dump();
-              return res.statusCode;
-            },
-            (error: { code: string }) => error.code,
-          ),
-      );
+      codes.push(await statusOrCode(mesh.client('payments').request({ method: 'GET', path: '/' })));
     }
     assert.deepEqual(codes, [200, 200, 'MESH_RATE_LIMITED', 'MESH_RATE_LIMITED']);
     assert.equal(backend.received.length, 2);
