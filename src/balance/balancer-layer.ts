@@ -18,29 +18,21 @@ export function balancerLayer(deps: LayerDeps): Layer {
     name: 'balancer',
     wrap(inner: Service): Service {
       return {
-        call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+        async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
           const endpoint = endpoints.pick(request, ctx);
-          if (endpoint === undefined) return Promise.reject(noEndpoints(endpoints.service, endpoints.size));
+          if (endpoint === undefined) throw noEndpoints(endpoints.service, endpoints.size);
           ctx.endpoint = endpoint;
           const startedAt = clock.now();
           endpoints.started(endpoint);
-          let pending: Promise<MeshResponse>;
+          let response: MeshResponse;
           try {
-            pending = inner.call(request, ctx);
+            response = await inner.call(request, ctx);
           } catch (error) {
             endpoints.finished(endpoint, startedAt, verdictOf(error, ctx));
-            return Promise.reject(error);
+            throw error;
           }
-          return pending.then(
-            (response) => {
-              endpoints.finished(endpoint, startedAt, isFailure(response.statusCode, undefined));
-              return response;
-            },
-            (error: unknown) => {
-              endpoints.finished(endpoint, startedAt, verdictOf(error, ctx));
-              throw error;
-            },
-          );
+          endpoints.finished(endpoint, startedAt, isFailure(response.statusCode, undefined));
+          return response;
         },
       };
     },

@@ -11,5 +11,8 @@ import type { WeightedSampler } from './weighted-sampler.ts';
 
 export function p2cEwmaPicker(sampler: WeightedSampler, clock: Clock, decayMs: number): Picker {
   // One closure per snapshot, none per pick.
-  return new TwoChoicesPicker(sampler, (endpoint) => peakEwmaLoad(endpoint, clock.now(), decayMs));
+  return new TwoChoicesPicker(sampler, (a, b) => {
+    const now = clock.now();
+    return peakEwmaLoad(b, now, decayMs) < peakEwmaLoad(a, now, decayMs);
+  });
 }

@@ -8,5 +8,5 @@ import { TwoChoicesPicker } from './two-choices.ts';
 import type { WeightedSampler } from './weighted-sampler.ts';
 
 export function p2cLeastRequestPicker(sampler: WeightedSampler): Picker {
-  return new TwoChoicesPicker(sampler, (endpoint) => endpoint.inFlight);
+  return new TwoChoicesPicker(sampler, (a, b) => b.inFlight < a.inFlight);
 }

@@ -2,7 +2,7 @@
  * Power of two choices (Mitzenmacher): sample two distinct endpoints by weight, send to the
  * less loaded. Nearly as good as scanning every endpoint for the least loaded, yet O(1), and
  * it avoids the herd effect of everyone choosing the single least-loaded endpoint.
- * The load function is the only difference between p2c-ewma and p2c-least-request.
+ * The load comparison is the only difference between p2c-ewma and p2c-least-request.
  *
  * Weights act through sampling (a heavier endpoint is a candidate more often) and loads are
  * compared as they are, so at equal load traffic splits in proportion to weight.
@@ -12,15 +12,16 @@ import type { LiveEndpoint } from './live-endpoint.ts';
 import type { Picker } from './picker.ts';
 import type { WeightedSampler } from './weighted-sampler.ts';
 
-export type LoadFunction = (endpoint: LiveEndpoint) => number;
+/** True when `b` is less loaded than `a` (compared as a pair, so shared inputs are read once). */
+export type LessLoaded = (a: LiveEndpoint, b: LiveEndpoint) => boolean;
 
 export class TwoChoicesPicker implements Picker {
   readonly #sampler: WeightedSampler;
-  readonly #load: LoadFunction;
+  readonly #lessLoaded: LessLoaded;
 
-  constructor(sampler: WeightedSampler, load: LoadFunction) {
+  constructor(sampler: WeightedSampler, lessLoaded: LessLoaded) {
     this.#sampler = sampler;
-    this.#load = load;
+    this.#lessLoaded = lessLoaded;
   }
 
   get size(): number {
@@ -37,6 +38,6 @@ export class TwoChoicesPicker implements Picker {
     for (let tries = 0; (second === first || second === avoid) && tries < 16; tries++) second = sampler.sample();
     if (second === first || second === avoid) return first;
     // Ties go to `first`, itself a random sample, so ties split evenly.
-    return this.#load(second) < this.#load(first) ? second : first;
+    return this.#lessLoaded(first, second) ? second : first;
   }
 }

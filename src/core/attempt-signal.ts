@@ -6,17 +6,17 @@
  * Why not an AbortController: creating an AbortSignal and registering on it (EventTarget)
  * cost about 4 µs per call on the hot path, more than the rest of the stack together. undici
  * accepts any EventEmitter-shaped signal (`once`/`removeListener`, `aborted`, `reason`), and
- * one listener is all it ever registers, so this is a plain object with one slot.
+ * one listener is all it ever registers, so this is a plain object with one slot. Its time
+ * limit is an entry in an `ExpiryQueue`, not a timer of its own (expiry-queue.ts says why).
  */
-import type { TimerHandle } from './clock.ts';
+import { Expiring } from './expiry-queue.ts';
 
 type Listener = () => void;
 
-export class AttemptSignal {
+export class AttemptSignal extends Expiring {
   aborted = false;
   reason: unknown = undefined;
   #listener: Listener | undefined = undefined;
-  #timer: TimerHandle | undefined = undefined;
   #parent: AbortSignal | undefined = undefined;
   #onParentAbort: Listener | undefined = undefined;
 
@@ -27,9 +27,14 @@ export class AttemptSignal {
     parent.addEventListener('abort', this.#onParentAbort, { once: true });
   }
 
-  /** Keeps the timer that will abort this signal, so `dispose` can cancel it. */
-  setTimer(timer: TimerHandle): void {
-    this.#timer = timer;
+  /** The time limit passed (the signal's `ExpiryQueue` calls this). */
+  expire(): void {
+    this.abort(this.timedOut());
+  }
+
+  /** The reason given when the time limit passes; the attempt layer says which limit it was. */
+  protected timedOut(): unknown {
+    return new Error('attempt time limit reached');
   }
 
   abort(reason: unknown): void {
@@ -42,10 +47,9 @@ export class AttemptSignal {
     listener?.();
   }
 
-  /** Stops the timer and unlinks from the parent: the attempt is over (or its head arrived). */
+  /** Stops the time limit and unlinks from the parent: the attempt is over (or its head arrived). */
   dispose(): void {
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    this.cancelExpiry();
     if (this.#onParentAbort !== undefined) this.#parent?.removeEventListener('abort', this.#onParentAbort);
     this.#onParentAbort = undefined;
   }

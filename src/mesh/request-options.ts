@@ -32,6 +32,21 @@ const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', '
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection']);
 const MAX_PATH_LENGTH = 16_384;
 
+/** Any other method token is accepted; checking these is one lookup instead of a regex. */
+const COMMON_METHODS = new Map<unknown, string>(
+  ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].flatMap((m): [string, string][] => [
+    [m, m],
+    [m.toLowerCase(), m],
+  ]),
+);
+
+function checkedMethod(service: string, method: unknown): string {
+  if (typeof method !== 'string' || !TOKEN.test(method) || method.toUpperCase() === 'CONNECT') {
+    throw badRequest(service, `method must be an HTTP method token such as "GET" or "POST", got ${describe(method)}`);
+  }
+  return method.toUpperCase();
+}
+
 export interface ParsedCall {
   readonly request: MeshRequest;
   /** Milliseconds, when the call set its own timeout. */
@@ -44,10 +59,7 @@ export function parseRequestOptions(service: string, options: unknown): ParsedCa
     throw badRequest(service, 'request options must be an object like { method: "GET", path: "/" }');
   }
   const o = options as RequestOptions;
-  const method = o.method === undefined ? 'GET' : o.method;
-  if (typeof method !== 'string' || !TOKEN.test(method) || method.toUpperCase() === 'CONNECT') {
-    throw badRequest(service, `method must be an HTTP method token such as "GET" or "POST", got ${describe(method)}`);
-  }
+  const method = o.method === undefined ? 'GET' : (COMMON_METHODS.get(o.method) ?? checkedMethod(service, o.method));
   const path = o.path === undefined ? '/' : o.path;
   if (typeof path !== 'string' || path[0] !== '/' || path.length > MAX_PATH_LENGTH || UNSAFE_PATH.test(path)) {
     throw badRequest(
@@ -76,11 +88,10 @@ export function parseRequestOptions(service: string, options: unknown): ParsedCa
     if (!parsed.ok) throw badRequest(service, `timeout: ${parsed.message}`);
     timeout = parsed.ms;
   }
-  const upper = method.toUpperCase();
   const idempotent =
-    o.idempotent ?? (IDEMPOTENT_METHODS.has(upper) || headers['idempotency-key'] !== undefined);
+    o.idempotent ?? (IDEMPOTENT_METHODS.has(method) || headers['idempotency-key'] !== undefined);
   const request: MeshRequest = {
-    method: upper,
+    method,
     path,
     headers,
     body,

@@ -5,12 +5,15 @@
  * copied, never mutated.
  *
  * The time limit is the sooner of the call's deadline and the per-try timeout. It is enforced
- * here, once per attempt, through one `AttemptSignal` handed to the transport: layers that
- * wait above (backoff, queues, injected delays) check the deadline themselves, so no per-call
- * timer or AbortController is needed above this point.
+ * here, once per attempt, through one `AttemptSignal` handed to the transport (which disposes
+ * it when the response head arrives or the attempt fails): layers that wait above (backoff,
+ * queues, injected delays) check the deadline themselves, so no per-call timer or
+ * AbortController is needed above this point, and the attempts' limits share the timers of
+ * one `ExpiryQueue` instead of arming one each.
  */
 import { AttemptSignal } from '../core/attempt-signal.ts';
 import { TransportError } from '../core/errors.ts';
+import { ExpiryQueue } from '../core/expiry-queue.ts';
 import type { CallContext } from '../core/call-context.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
@@ -22,12 +25,14 @@ export const ATTEMPT_HEADER = 'x-meshlet-attempt';
 export function attemptLayer(deps: LayerDeps): Layer {
   const { clock } = deps;
   const perTryTimeout = deps.policy.perTryTimeout === false ? Number.POSITIVE_INFINITY : deps.policy.perTryTimeout;
+  const limits = new ExpiryQueue(clock);
   return {
     name: 'attempt',
     wrap(inner: Service): Service {
       return {
         call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-          const remaining = ctx.deadline - clock.now();
+          const now = clock.now();
+          const remaining = ctx.deadline - now;
           // NOTE: no attempt starts after the deadline, whatever the layers above decided.
           if (remaining <= 0) return Promise.reject(timeoutError(ctx, ctx.attempt - 1));
           const parent = ctx.signal;
@@ -36,26 +41,39 @@ export function attemptLayer(deps: LayerDeps): Layer {
           const limit = perTry ? perTryTimeout : remaining;
           const outgoing = withMeshHeaders(request, ctx, limit);
           if (limit === Number.POSITIVE_INFINITY && parent === undefined) return inner.call(outgoing, ctx);
-          const wire = new AttemptSignal();
+          const wire = new AttemptWire(ctx, limit, perTry);
           if (parent !== undefined) wire.follow(parent);
-          if (limit !== Number.POSITIVE_INFINITY) {
-            wire.setTimer(clock.setTimer(() => wire.abort(perTry ? perTryTimedOut(ctx, limit) : timeoutError(ctx, ctx.attempt)), limit));
-          }
+          if (limit !== Number.POSITIVE_INFINITY) limits.add(wire, now, limit);
           ctx.wire = wire;
-          return callOnWire(inner, outgoing, ctx, wire);
+          return inner.call(outgoing, ctx);
         },
       };
+    },
+    close(): Promise<void> {
+      limits.close();
+      return Promise.resolve();
     },
   };
 }
 
-async function callOnWire(inner: Service, request: MeshRequest, ctx: CallContext, wire: AttemptSignal): Promise<MeshResponse> {
-  try {
-    return await inner.call(request, ctx);
-  } finally {
-    // NOTE: the limit covers the wait for the response head. Once the caller holds the
-    // response, reading its body is the caller's business.
-    wire.dispose();
+/** An attempt's signal that knows which of its limits it hit, for the error it aborts with. */
+class AttemptWire extends AttemptSignal {
+  readonly #ctx: CallContext;
+  readonly #limit: number;
+  readonly #perTry: boolean;
+
+  constructor(ctx: CallContext, limit: number, perTry: boolean) {
+    super();
+    this.#ctx = ctx;
+    this.#limit = limit;
+    this.#perTry = perTry;
+  }
+
+  protected override timedOut(): unknown {
+    const ctx = this.#ctx;
+    if (!this.#perTry) return timeoutError(ctx, ctx.attempt);
+    const message = `attempt ${ctx.attempt} to '${ctx.service}' exceeded its ${this.#limit} ms per-try timeout`;
+    return new TransportError('timeout', true, message, undefined, ctx.endpoint?.address.id);
   }
 }
 
@@ -72,9 +90,4 @@ function withMeshHeaders(request: MeshRequest, ctx: CallContext, limit: number):
     replayable: request.replayable,
     hashKey: request.hashKey,
   };
-}
-
-function perTryTimedOut(ctx: CallContext, limit: number): TransportError {
-  const message = `attempt ${ctx.attempt} to '${ctx.service}' exceeded its ${limit} ms per-try timeout`;
-  return new TransportError('timeout', true, message, undefined, ctx.endpoint?.address.id);
 }

@@ -22,7 +22,9 @@ export function deadlineLayer(deps: LayerDeps): Layer {
         call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
           const inbound = currentInbound();
           if (inbound === undefined) {
-            if (ctx.deadline <= clock.now()) return Promise.reject(timeoutError(ctx, 0));
+            // NOTE: the outermost layer runs as the call starts, so `startedAt` is the time
+            // now (a zero `timeout` fails here); reading the clock again would only cost.
+            if (ctx.deadline <= ctx.startedAt) return Promise.reject(timeoutError(ctx, 0));
             return inner.call(request, ctx);
           }
           if (inbound.deadline < ctx.deadline) ctx.deadline = inbound.deadline;

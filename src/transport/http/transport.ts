@@ -14,27 +14,34 @@ type PoolLike = Dispatcher & { readonly destroyed?: boolean };
 
 export const httpTransport: Service = {
   async call(request, ctx): Promise<MeshResponse> {
-    const endpoint = ctx.endpoint;
-    if (endpoint === undefined) {
-      throw new MeshError('MESH_NO_ENDPOINTS', `No endpoint was chosen for ${ctx.service}: the balancer layer must sit above the transport`);
-    }
-    const dispatcher = endpoint.dispatcher as PoolLike;
-    // A destroyed pool fails queued and in-flight requests alike with UND_ERR_DESTROYED;
-    // checking first is what lets that code mean "may have been sent" below.
-    if (dispatcher.destroyed === true) throw closedBeforeDispatch(endpoint.address.id);
     // The attempt layer sets `wire` (time limit + cancellation); a stack without it still
     // honours the attempt's own signal.
-    const signal = ctx.wire ?? ctx.signal;
+    const wire = ctx.wire;
     try {
-      return await dispatcher.request({
-        path: request.path,
-        method: request.method as Dispatcher.HttpMethod,
-        headers: request.headers,
-        body: request.body,
-        signal,
-      });
-    } catch (error) {
-      throw toTransportFailure(error, signal, endpoint.address.id);
+      const endpoint = ctx.endpoint;
+      if (endpoint === undefined) {
+        throw new MeshError('MESH_NO_ENDPOINTS', `No endpoint was chosen for ${ctx.service}: the balancer layer must sit above the transport`);
+      }
+      const dispatcher = endpoint.dispatcher as PoolLike;
+      // A destroyed pool fails queued and in-flight requests alike with UND_ERR_DESTROYED;
+      // checking first is what lets that code mean "may have been sent" below.
+      if (dispatcher.destroyed === true) throw closedBeforeDispatch(endpoint.address.id);
+      const signal = wire ?? ctx.signal;
+      try {
+        return await dispatcher.request({
+          path: request.path,
+          method: request.method as Dispatcher.HttpMethod,
+          headers: request.headers,
+          body: request.body,
+          signal,
+        });
+      } catch (error) {
+        throw toTransportFailure(error, signal, endpoint.address.id);
+      }
+    } finally {
+      // NOTE: the time limit covers the wait for the response head. Once the caller holds
+      // the response, reading its body is the caller's business.
+      wire?.dispose();
     }
   },
 };

@@ -1,0 +1,115 @@
+/**
+ * Time limits for many short-lived things (attempts) without a Node timer each. Every
+ * attempt has a time limit, and nearly every attempt ends long before it: arming and
+ * cancelling a `setTimeout` per attempt (a Timeout object, a timer-list insert, a ref toggle,
+ * a closure) cost more than the rest of the attempt layer together.
+ *
+ * So entries with the same duration (rounded up to the millisecond) share one FIFO list:
+ * entries are appended in the order they start, so the list is ordered by expiry (to within
+ * that millisecond), and one clock timer per list, armed for its head, is enough. Adding and
+ * cancelling an entry is O(1) and allocates nothing: the links live on the entry itself (an
+ * intrusive list, as in Netty's and Finagle's timer wheels). When the timer fires it expires
+ * the due heads and re-arms for the next one, so a list whose entries all end early costs one
+ * timer per duration, not one per entry.
+ *
+ * An entry expires no earlier than its time and at most about a millisecond later: the same
+ * precision as a Node timer.
+ */
+import type { Clock, TimerHandle } from './clock.ts';
+
+/** Something with a time limit. The link fields belong to the queue; leave them alone. */
+export abstract class Expiring {
+  expiresAt = 0;
+  expiryPrev: Expiring | undefined = undefined;
+  expiryNext: Expiring | undefined = undefined;
+  expiryList: ExpiryList | undefined = undefined;
+
+  /** Called once, by the queue, when the time limit passes first. */
+  abstract expire(): void;
+
+  /** Takes this entry out of its queue (it ended in time); a no-op when it is not queued. */
+  cancelExpiry(): void {
+    const list = this.expiryList;
+    if (list === undefined) return;
+    const { expiryPrev: prev, expiryNext: next } = this;
+    if (prev === undefined) list.head = next;
+    else prev.expiryNext = next;
+    if (next === undefined) list.tail = prev;
+    else next.expiryPrev = prev;
+    this.expiryPrev = undefined;
+    this.expiryNext = undefined;
+    this.expiryList = undefined;
+    // NOTE: the list's timer stays armed even when the list empties: an entry is likely to
+    // follow at once, and re-arming per entry is the cost this queue exists to avoid.
+  }
+}
+
+class ExpiryList {
+  head: Expiring | undefined = undefined;
+  tail: Expiring | undefined = undefined;
+  timer: TimerHandle | undefined = undefined;
+  readonly key: number;
+
+  constructor(key: number) {
+    this.key = key;
+  }
+}
+
+export class ExpiryQueue {
+  readonly #clock: Clock;
+  readonly #lists = new Map<number, ExpiryList>();
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Expires `entry` `ms` after `now` unless `entry.cancelExpiry()` is called first. `ms` must be finite. */
+  add(entry: Expiring, now: number, ms: number): void {
+    const key = Math.ceil(ms);
+    let list = this.#lists.get(key);
+    if (list === undefined) {
+      list = new ExpiryList(key);
+      this.#lists.set(key, list);
+    }
+    entry.expiresAt = now + ms;
+    entry.expiryList = list;
+    entry.expiryPrev = list.tail;
+    entry.expiryNext = undefined;
+    if (list.tail === undefined) list.head = entry;
+    else list.tail.expiryNext = entry;
+    list.tail = entry;
+    if (list.timer === undefined) this.#arm(list, ms);
+  }
+
+  /** Entries currently waiting (for state and tests). */
+  get size(): number {
+    let size = 0;
+    for (const list of this.#lists.values()) for (let e = list.head; e !== undefined; e = e.expiryNext) size++;
+    return size;
+  }
+
+  /** Cancels every timer; queued entries never expire. */
+  close(): void {
+    for (const list of this.#lists.values()) {
+      list.timer?.cancel();
+      list.timer = undefined;
+      while (list.head !== undefined) list.head.cancelExpiry();
+    }
+    this.#lists.clear();
+  }
+
+  #arm(list: ExpiryList, ms: number): void {
+    list.timer = this.#clock.setTimer(() => this.#fire(list), Math.max(1, Math.ceil(ms)));
+  }
+
+  #fire(list: ExpiryList): void {
+    list.timer = undefined;
+    const now = this.#clock.now();
+    for (let head = list.head; head !== undefined && head.expiresAt <= now; head = list.head) {
+      head.cancelExpiry();
+      head.expire();
+    }
+    if (list.head !== undefined) this.#arm(list, list.head.expiresAt - now);
+    else if (this.#lists.get(list.key) === list) this.#lists.delete(list.key);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The expiry queue behind attempt time limits: entries expire at their time (never early),
+ * entries cancelled in time never expire, and entries of one duration share one clock timer
+ * instead of arming one each, which is the point of the queue.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type Clock, ManualClock, type TimerHandle } from '../../src/core/clock.ts';
+import { Expiring, ExpiryQueue } from '../../src/core/expiry-queue.ts';
+
+class Entry extends Expiring {
+  expiredAt: number | undefined;
+  readonly #clock: Clock;
+
+  constructor(clock: Clock) {
+    super();
+    this.#clock = clock;
+  }
+
+  expire(): void {
+    assert.equal(this.expiredAt, undefined, 'an entry expires once');
+    this.expiredAt = this.#clock.now();
+  }
+}
+
+/** A manual clock that counts the timers armed on it. */
+class CountingClock extends ManualClock {
+  armed = 0;
+
+  override setTimer(fn: () => void, ms: number): TimerHandle {
+    this.armed++;
+    return super.setTimer(fn, ms);
+  }
+}
+
+describe('expiry queue', () => {
+  it('expires an entry at its time limit, not before', () => {
+    const clock = new CountingClock();
+    const queue = new ExpiryQueue(clock);
+    const entry = new Entry(clock);
+    queue.add(entry, clock.now(), 100);
+    clock.advance(99);
+    assert.equal(entry.expiredAt, undefined);
+    clock.advance(1);
+    assert.equal(entry.expiredAt, 100);
+    assert.equal(queue.size, 0);
+  });
+
+  it('never expires an entry cancelled in time', () => {
+    const clock = new CountingClock();
+    const queue = new ExpiryQueue(clock);
+    const kept = new Entry(clock);
+    const cancelled = new Entry(clock);
+    queue.add(cancelled, clock.now(), 50);
+    clock.advance(10);
+    queue.add(kept, clock.now(), 50);
+    cancelled.cancelExpiry();
+    cancelled.cancelExpiry(); // a second cancel is a no-op
+    clock.advance(1000);
+    assert.equal(cancelled.expiredAt, undefined);
+    assert.equal(kept.expiredAt, 60, 'the timer re-arms for the entry behind a cancelled head');
+  });
+
+  it('shares one timer among entries of the same duration', () => {
+    const clock = new CountingClock();
+    const queue = new ExpiryQueue(clock);
+    const entries: Entry[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const entry = new Entry(clock);
+      queue.add(entry, clock.now(), 10_000);
+      entries.push(entry);
+      clock.advance(1);
+      // Most attempts end long before their limit.
+      if (i % 10 !== 0) entry.cancelExpiry();
+    }
+    assert.ok(clock.armed <= 2, `armed ${clock.armed} timers for 1000 entries`);
+    clock.advance(20_000);
+    const expired = entries.filter((e) => e.expiredAt !== undefined);
+    assert.equal(expired.length, 100);
+    for (const entry of expired) assert.equal(entry.expiredAt, entry.expiresAt, 'each at its own time');
+    assert.ok(clock.armed <= 102, `re-arms once per expiry at most, armed ${clock.armed}`);
+  });
+
+  it('keeps durations apart, so a short limit is not stuck behind a long one', () => {
+    const clock = new CountingClock();
+    const queue = new ExpiryQueue(clock);
+    const long = new Entry(clock);
+    const short = new Entry(clock);
+    queue.add(long, clock.now(), 5000);
+    queue.add(short, clock.now(), 20);
+    clock.advance(20);
+    assert.equal(short.expiredAt, 20);
+    assert.equal(long.expiredAt, undefined);
+  });
+
+  it('expires a fractional limit no earlier than its exact time', () => {
+    const clock = new CountingClock(0.25);
+    const queue = new ExpiryQueue(clock);
+    const entry = new Entry(clock);
+    queue.add(entry, clock.now(), 9.5);
+    clock.advance(9);
+    assert.equal(entry.expiredAt, undefined);
+    clock.advance(2);
+    assert.ok(entry.expiredAt !== undefined && entry.expiredAt >= 9.75);
+  });
+
+  it('close cancels every timer and forgets every entry', () => {
+    const clock = new CountingClock();
+    const queue = new ExpiryQueue(clock);
+    const entry = new Entry(clock);
+    queue.add(entry, clock.now(), 10);
+    queue.close();
+    assert.equal(queue.size, 0);
+    clock.advance(100);
+    assert.equal(entry.expiredAt, undefined);
+  });
+});
