@@ -1,7 +1,9 @@
 /**
  * The cancellation handle the transport gives undici for one attempt. It fires at the
  * attempt's time limit (the call's deadline or the per-try timeout, whichever is first) and
- * when the attempt's AbortSignal (caller, inbound request, losing hedge) aborts.
+ * when the attempt's AbortSignal (caller, inbound request, losing hedge) aborts. It lives as
+ * long as undici listens to it: until the response body is read or destroyed, or the request
+ * fails; then it disposes itself (no timer, no link to the parent left behind).
  *
  * Why not an AbortController: creating an AbortSignal and registering on it (EventTarget)
  * cost about 4 µs per call on the hot path, more than the rest of the stack together. undici
@@ -47,7 +49,7 @@ export class AttemptSignal extends Expiring {
     listener?.();
   }
 
-  /** Stops the time limit and unlinks from the parent: the attempt is over (or its head arrived). */
+  /** Stops the time limit and unlinks from the parent: the attempt is over. */
   dispose(): void {
     this.cancelExpiry();
     if (this.#onParentAbort !== undefined) this.#parent?.removeEventListener('abort', this.#onParentAbort);
@@ -66,8 +68,11 @@ export class AttemptSignal extends Expiring {
     return this.once(event, listener);
   }
 
+  /** undici unregisters when the request is over (body closed, or failed): so is the attempt. */
   removeListener(_event: 'abort', listener: Listener): this {
-    if (this.#listener === listener) this.#listener = undefined;
+    if (this.#listener !== listener) return this;
+    this.#listener = undefined;
+    this.dispose();
     return this;
   }
 }

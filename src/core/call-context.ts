@@ -27,7 +27,7 @@ export interface CallContext {
   endpoint: Endpoint | undefined;
   /** An endpoint this attempt should avoid when another is available (the one a retry or hedge follows). */
   avoid: Endpoint | undefined;
-  /** What the transport hands undici: fires at the attempt's time limit or when `signal` aborts (set by the attempt layer). */
+  /** What the transport hands undici: fires at the attempt's time limit or when `signal` aborts, until the response body is done (set by the attempt layer). */
   wire: AttemptSignal | undefined;
 }
 

@@ -1,15 +1,19 @@
 /**
- * One attempt on one endpoint: its time limit, and the headers every attempt carries to the
- * next hop — the time left (`x-meshlet-timeout-ms`, relative so clock skew between hosts
- * does not matter) and the attempt number (`x-meshlet-attempt`). The caller's headers are
- * copied, never mutated.
+ * One attempt on one endpoint: its time limit, and the headers attempts carry to the next
+ * hop — the time left (`x-meshlet-timeout-ms`, relative so clock skew between hosts does not
+ * matter) and, on retries and hedges, the attempt number (`x-meshlet-attempt: 2`, 3, …).
+ * The first attempt sends no attempt header: absent means first, as gRPC's
+ * `grpc-previous-rpc-attempts` is absent on an original attempt, and a header less on every
+ * call is measurable on the hot path. The caller's headers are copied, never mutated.
  *
- * The time limit is the sooner of the call's deadline and the per-try timeout. It is enforced
- * here, once per attempt, through one `AttemptSignal` handed to the transport (which disposes
- * it when the response head arrives or the attempt fails): layers that wait above (backoff,
- * queues, injected delays) check the deadline themselves, so no per-call timer or
- * AbortController is needed above this point, and the attempts' limits share the timers of
- * one `ExpiryQueue` instead of arming one each.
+ * The time limit is the sooner of the call's deadline and the per-try timeout, and it covers
+ * the whole response, body included, as Envoy's route and per-try timeouts do: a server that
+ * sends its head and then stalls must not hang the caller. It is enforced here, once per
+ * attempt, through one `AttemptSignal` handed to the transport, which undici releases when
+ * the body is read or destroyed. Layers that wait above (backoff, queues, injected delays)
+ * check the deadline themselves, so no per-call timer or AbortController is needed above
+ * this point, and the attempts' limits share the timers of one `ExpiryQueue` instead of
+ * arming one each. A caller that streams a long body sets a `timeout` to match.
  */
 import { AttemptSignal } from '../core/attempt-signal.ts';
 import { TransportError } from '../core/errors.ts';
@@ -80,7 +84,7 @@ class AttemptWire extends AttemptSignal {
 function withMeshHeaders(request: MeshRequest, ctx: CallContext, limit: number): MeshRequest {
   const headers: Record<string, string | string[]> = { ...request.headers };
   if (limit !== Number.POSITIVE_INFINITY) headers[TIMEOUT_HEADER] = String(Math.max(1, Math.floor(limit)));
-  headers[ATTEMPT_HEADER] = String(ctx.attempt);
+  if (ctx.attempt > 1) headers[ATTEMPT_HEADER] = String(ctx.attempt);
   return {
     method: request.method,
     path: request.path,

@@ -80,7 +80,7 @@ describe('client against real backends', () => {
     assert.equal(received!.headers['content-type'], 'application/json');
     assert.equal(received!.headers['x-custom'], 'a b;c');
     assert.equal(received!.headers['x-multi'], '1, 2');
-    assert.equal(received!.headers['x-meshlet-attempt'], '1');
+    assert.equal(received!.headers['x-meshlet-attempt'], undefined, 'a first attempt carries no attempt number');
     const timeoutMs = Number(received!.headers['x-meshlet-timeout-ms']);
     assert.ok(timeoutMs > 9000 && timeoutMs <= 10_000, `default 10 s deadline travels, got ${timeoutMs}`);
   });
@@ -115,6 +115,26 @@ describe('client against real backends', () => {
     const elapsed = performance.now() - started;
     assert.ok(elapsed >= 95 && elapsed < 350, `timed out after ${elapsed} ms`);
     assert.match(error.message, /deadline/);
+  });
+
+  it('covers the response body: a body that stalls past the deadline fails with MESH_TIMEOUT', async () => {
+    const stalling = await startBackend((_req, res) => {
+      res.writeHead(200, { 'content-length': '10' });
+      res.write('12345'); // half the body, then nothing
+    });
+    const local = await createMesh({ service: 't', config: { services: { stall: { endpoints: [stalling.address], retry: false } } } });
+    try {
+      const started = performance.now();
+      const res = await local.client('stall').request({ path: '/', timeout: '150ms' });
+      assert.equal(res.statusCode, 200, 'the head arrives in time');
+      const error = await expectMeshError(res.body.text(), 'MESH_TIMEOUT');
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed >= 145 && elapsed < 600, `body destroyed after ${elapsed} ms`);
+      assert.match(error.message, /150 ms deadline/);
+    } finally {
+      await local.close();
+      await stalling.close();
+    }
   });
 
   it('clips outgoing calls to the inbound deadline', async () => {

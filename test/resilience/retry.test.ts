@@ -95,6 +95,7 @@ describe('retry', () => {
     assert.equal(res.statusCode, 200);
     assert.equal(await res.body.text(), '2');
     assert.equal(b.received.length, 2);
+    assert.equal(b.received[0]!.headers['x-meshlet-attempt'], undefined);
     assert.equal(b.received[1]!.headers['x-meshlet-attempt'], '2');
   });
 

@@ -1,8 +1,12 @@
 /**
  * The bottom of the stack: one attempt, sent on the pool of the endpoint the balancer chose.
- * This is the hot path of every call, so it builds the options object and nothing else, and
- * awaits only undici. The response comes back as undici gives it: a non-2xx is a response
- * (the classifier judges it); only failures below HTTP become TransportErrors (`errors.ts`).
+ * The response comes back as undici gives it: a non-2xx is a response (the classifier judges
+ * it); only failures below HTTP become TransportErrors (`errors.ts`).
+ *
+ * This is the hot path of every call. It uses undici's callback form, so the one promise it
+ * returns is the only promise of the send (the promise form would wrap the same callback in a
+ * promise of undici's and await it here). Measured on loopback, each async frame between the
+ * caller and undici costs several hundred nanoseconds of CPU per call.
  */
 import type { Dispatcher } from 'undici';
 import { MeshError } from '../../core/errors.ts';
@@ -13,35 +17,43 @@ import { closedBeforeDispatch, toTransportFailure } from './errors.ts';
 type PoolLike = Dispatcher & { readonly destroyed?: boolean };
 
 export const httpTransport: Service = {
-  async call(request, ctx): Promise<MeshResponse> {
-    // The attempt layer sets `wire` (time limit + cancellation); a stack without it still
-    // honours the attempt's own signal.
-    const wire = ctx.wire;
-    try {
-      const endpoint = ctx.endpoint;
-      if (endpoint === undefined) {
-        throw new MeshError('MESH_NO_ENDPOINTS', `No endpoint was chosen for ${ctx.service}: the balancer layer must sit above the transport`);
-      }
-      const dispatcher = endpoint.dispatcher as PoolLike;
-      // A destroyed pool fails queued and in-flight requests alike with UND_ERR_DESTROYED;
-      // checking first is what lets that code mean "may have been sent" below.
-      if (dispatcher.destroyed === true) throw closedBeforeDispatch(endpoint.address.id);
-      const signal = wire ?? ctx.signal;
-      try {
-        return await dispatcher.request({
-          path: request.path,
-          method: request.method as Dispatcher.HttpMethod,
-          headers: request.headers,
-          body: request.body,
-          signal,
-        });
-      } catch (error) {
-        throw toTransportFailure(error, signal, endpoint.address.id);
-      }
-    } finally {
-      // NOTE: the time limit covers the wait for the response head. Once the caller holds
-      // the response, reading its body is the caller's business.
-      wire?.dispose();
+  call(request, ctx): Promise<MeshResponse> {
+    const endpoint = ctx.endpoint;
+    if (endpoint === undefined) {
+      ctx.wire?.dispose();
+      return Promise.reject(
+        new MeshError('MESH_NO_ENDPOINTS', `No endpoint was chosen for ${ctx.service}: the balancer layer must sit above the transport`),
+      );
     }
+    const dispatcher = endpoint.dispatcher as PoolLike;
+    // A destroyed pool fails queued and in-flight requests alike with UND_ERR_DESTROYED;
+    // checking first is what lets that code mean "may have been sent" below.
+    if (dispatcher.destroyed === true) {
+      ctx.wire?.dispose();
+      return Promise.reject(closedBeforeDispatch(endpoint.address.id));
+    }
+    // The attempt layer sets `wire` (time limit + cancellation, through the body: undici
+    // unregisters from it when the body closes); a stack without it still honours the
+    // attempt's own signal.
+    const signal = ctx.wire ?? ctx.signal;
+    const options: Dispatcher.RequestOptions = {
+      path: request.path,
+      method: request.method as Dispatcher.HttpMethod,
+      headers: request.headers,
+      body: request.body,
+      signal,
+    };
+    return new Promise((resolve, reject) => {
+      dispatcher.request(options, (error, data) => {
+        if (error === null) {
+          resolve(data);
+          return;
+        }
+        // NOTE: undici unregisters from the wire on the failures it saw through, not on
+        // arguments it refused before dispatch; either way this attempt is over.
+        ctx.wire?.dispose();
+        reject(toTransportFailure(error, signal, endpoint.address.id));
+      });
+    });
   },
 };
