@@ -25,6 +25,9 @@ export interface MeshRequest {
   readonly hashKey: string | undefined;
 }
 
+/** The headers of a call that set none: one frozen object, so layers can tell at a glance. */
+export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** undici-shaped: `statusCode`, `headers`, and a body with `.json()`, `.text()`, `.dump()`. */
 export type MeshResponse = Dispatcher.ResponseData;
 

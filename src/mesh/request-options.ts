@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { MeshError } from '../core/errors.ts';
-import type { MeshRequest, RequestBody } from '../core/service.ts';
+import { type MeshRequest, NO_HEADERS, type RequestBody } from '../core/service.ts';
 import { parseDuration } from '../config/duration.ts';
 
 export interface RequestOptions {
@@ -102,10 +102,9 @@ export function parseRequestOptions(service: string, options: unknown): ParsedCa
   return { request, timeout, signal: o.signal };
 }
 
-const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 function parseHeaders(service: string, input: RequestOptions['headers']): Record<string, string | string[]> {
-  if (input === undefined || input === null) return EMPTY_HEADERS as Record<string, string>;
+  if (input === undefined || input === null) return NO_HEADERS as Record<string, string>;
   if (typeof input !== 'object' || Array.isArray(input)) {
     throw badRequest(service, 'headers must be an object of name → string');
   }

@@ -19,7 +19,7 @@ import { AttemptSignal } from '../core/attempt-signal.ts';
 import { TransportError } from '../core/errors.ts';
 import { ExpiryQueue } from '../core/expiry-queue.ts';
 import type { CallContext } from '../core/call-context.ts';
-import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
+import { type Layer, type MeshRequest, type MeshResponse, NO_HEADERS, type Service } from '../core/service.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
 import { timeoutError } from './deadline.ts';
 
@@ -82,8 +82,12 @@ class AttemptWire extends AttemptSignal {
 }
 
 function withMeshHeaders(request: MeshRequest, ctx: CallContext, limit: number): MeshRequest {
-  const headers: Record<string, string | string[]> = { ...request.headers };
-  if (limit !== Number.POSITIVE_INFINITY) headers[TIMEOUT_HEADER] = String(Math.max(1, Math.floor(limit)));
+  let headers: Record<string, string | string[]>;
+  if (limit === Number.POSITIVE_INFINITY) headers = { ...request.headers };
+  // The common call: no headers of its own, first attempt, a deadline. One literal, no copy
+  // (its key is TIMEOUT_HEADER spelled out: a literal key gives V8 a fixed object shape).
+  else if (request.headers === NO_HEADERS) headers = { 'x-meshlet-timeout-ms': timeoutHeaderValue(limit) };
+  else headers = { ...request.headers, 'x-meshlet-timeout-ms': timeoutHeaderValue(limit) };
   if (ctx.attempt > 1) headers[ATTEMPT_HEADER] = String(ctx.attempt);
   return {
     method: request.method,
@@ -94,4 +98,18 @@ function withMeshHeaders(request: MeshRequest, ctx: CallContext, limit: number):
     replayable: request.replayable,
     hashKey: request.hashKey,
   };
+}
+
+// Most calls of a service leave with the same whole number of milliseconds left (a fresh
+// call under the default deadline), so the last value's text is kept rather than rebuilt.
+let lastTimeoutMs = -1;
+let lastTimeoutText = '';
+
+function timeoutHeaderValue(limit: number): string {
+  const ms = Math.max(1, Math.floor(limit));
+  if (ms !== lastTimeoutMs) {
+    lastTimeoutMs = ms;
+    lastTimeoutText = String(ms);
+  }
+  return lastTimeoutText;
 }
