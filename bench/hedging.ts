@@ -10,6 +10,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { createMesh } from '../src/index.ts';
 
@@ -55,6 +56,8 @@ interface Run {
   readonly latencies: Float64Array;
   readonly requestsPerCall: number;
   readonly hedges: number;
+  /** The client's own stalls while measuring (event-loop delay, GC pauses), in ms. */
+  readonly stalls: { readonly delayP999: number; readonly delayMax: number; readonly gcMs: number; readonly gcMax: number };
 }
 
 interface HedgeConfig {
@@ -102,10 +105,26 @@ async function run(hedge: HedgeConfig | false): Promise<Run> {
     const before = await received();
     const latencies = new Float64Array(CALLS);
     let index = 0;
+    const loopDelay = monitorEventLoopDelay({ resolution: 2 });
+    const gcPauses: number[] = [];
+    const gc = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+    });
+    loopDelay.enable();
+    gc.observe({ entryTypes: ['gc'] });
     await closedLoop(CALLS, call, (ms) => {
       latencies[index++] = ms;
     });
-    return { latencies: latencies.sort(), requestsPerCall: ((await received()) - before) / CALLS, hedges };
+    loopDelay.disable();
+    gc.disconnect();
+    const stalls = {
+      // The monitor's own timer period is part of every reading: subtract it.
+      delayP999: Math.max(0, loopDelay.percentile(99.9) / 1e6 - 2),
+      delayMax: Math.max(0, loopDelay.max / 1e6 - 2),
+      gcMs: gcPauses.reduce((sum, ms) => sum + ms, 0),
+      gcMax: Math.max(0, ...gcPauses),
+    };
+    return { latencies: latencies.sort(), requestsPerCall: ((await received()) - before) / CALLS, hedges, stalls };
   } finally {
     await mesh.close();
   }
@@ -135,6 +154,16 @@ for (const [name, r] of [
 ] as const) {
   const cells = [0.5, 0.9, 0.95, 0.97, 0.98, 0.99, 0.999].map((q) => quantile(r.latencies, q).toFixed(2).padStart(9));
   console.log(`${name.padEnd(18)} ${cells.join(' ')}   ${r.requestsPerCall.toFixed(4).padStart(8)}`);
+}
+// The client's own stalls: a tail no stack can hedge away (a paused loop delays every call in flight).
+for (const [name, r] of [
+  ['no hedging', baseline],
+  ['hedge after p95', hedged],
+] as const) {
+  const s = r.stalls;
+  console.log(
+    `${name.padEnd(18)} client event-loop delay p99.9 ${s.delayP999.toFixed(1)} ms, max ${s.delayMax.toFixed(1)} ms; GC ${s.gcMs.toFixed(0)} ms in all, longest ${s.gcMax.toFixed(1)} ms; calls over 50 ms: ${r.latencies.filter((ms) => ms > 50).length}`,
+  );
 }
 console.log('');
 for (const [name, r] of [

@@ -1,11 +1,12 @@
 /**
  * One hedged call: the first attempt starts at once, another every `delay` ms while none
- * has answered well (up to `maxAttempts` in flight, each only if the budget allows), and the
- * first acceptable result wins. A failure does not end the race while another attempt is
- * still running; when all have failed, the last failure is the result (the retry layer above
- * decides what to do with it). Losers are aborted through their own AbortController, so the
- * server sees the connection go away and stops working for nobody; a loser's response body,
- * if it got one, is discarded.
+ * has answered well (up to `maxAttempts` in flight, each only if the budget allows; one the
+ * budget refuses is asked for again at doubling intervals), and the first acceptable result
+ * wins. A failure does not end the race while another attempt is still running; when all
+ * have failed, the last failure is the result (the retry layer above decides what to do with
+ * it). Losers are aborted (through the signal each attempt hands undici), so the server sees
+ * the connection go away and stops working for nobody; a loser's response body, if it got
+ * one, is discarded.
  */
 import { attemptContext, type CallContext } from '../core/call-context.ts';
 import type { TimerHandle } from '../core/clock.ts';
@@ -16,8 +17,12 @@ import { isFailure } from '../transport/http/classifier.ts';
 import type { LatencyHistogram } from './latency-histogram.ts';
 import { discardResponse } from './retry-discard.ts';
 
+/** How early a hedge timer may fire and still count as on time (see `#onTimer`). */
+const TIMER_TOLERANCE_MS = 0.5;
+
 interface RacingAttempt {
-  readonly controller: AbortController;
+  /** Only for a call without a deadline (see `#start`); other attempts are cancelled through their wire. */
+  readonly controller: AbortController | undefined;
   readonly ctx: CallContext;
   readonly startedAt: number;
   done: boolean;
@@ -35,6 +40,10 @@ export class HedgeRace {
   #inFlight = 0;
   #settled = false;
   #timer: TimerHandle | undefined;
+  /** Clock time at which the armed timer is meant to fire. */
+  #dueAt = 0;
+  /** How long to wait before asking the budget again after it refused a hedge. */
+  #deferral: number;
   #pendingFailure: MeshResponse | undefined;
   #resolve: (response: MeshResponse) => void = () => {};
   #reject: (error: unknown) => void = () => {};
@@ -52,6 +61,7 @@ export class HedgeRace {
     this.#request = request;
     this.#ctx = ctx;
     this.#delay = delay;
+    this.#deferral = delay;
     this.#maxAttempts = maxAttempts;
     this.#deps = deps;
     this.#histogram = histogram;
@@ -68,7 +78,7 @@ export class HedgeRace {
       }
       parent?.addEventListener('abort', this.#onParentAbort, { once: true });
       this.#start(false);
-      this.#schedule();
+      this.#arm(this.#delay);
     });
   }
 
@@ -82,24 +92,52 @@ export class HedgeRace {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     if (this.#settled) return;
-    // An empty budget ends hedging for this call; the attempts in flight race on.
-    if (!this.#deps.budget.tryWithdrawHedge()) return;
+    // NOTE: Node starts a timer from the event loop's cached time, which lags by however long
+    // the current turn has run, and rounds to whole milliseconds: a 4.6 ms timer fires after
+    // 3.1–4.8 ms, most often early. Early hedges go to calls that were not late yet, which
+    // pushes the hedge rate past what the percentile planned and into the budget's refusals.
+    // Within half a millisecond (half Node's timer resolution) is on time: waiting again
+    // would cost a whole millisecond more.
+    const early = this.#dueAt - this.#deps.clock.now();
+    if (early > TIMER_TOLERANCE_MS) {
+      this.#timer = this.#deps.clock.setTimer(this.#onTimer, early);
+      return;
+    }
+    if (!this.#deps.budget.tryWithdrawHedge()) {
+      // NOTE: a refused hedge is deferred, not dropped. The budget refuses whichever call's
+      // timer fires while the allowance is spent, a stuck call as readily as a merely late
+      // one; the calls still waiting when it looks again are the stuck ones, which a hedge is
+      // for. Doubling the wait keeps the looks few.
+      this.#arm(this.#deferral);
+      this.#deferral *= 2;
+      return;
+    }
     this.#deps.events.emitLazy('hedge', () => ({ service: this.#ctx.service, attempt: this.#ctx.attempt }));
     this.#start(true);
-    this.#schedule();
+    this.#arm(this.#delay);
   };
 
-  #schedule(): void {
+  /** Sets the timer for the next hedge, unless no further attempt may start, or only after the deadline. */
+  #arm(wait: number): void {
     if (this.#attempts.length >= this.#maxAttempts) return;
-    if (this.#deps.clock.now() + this.#delay >= this.#ctx.deadline) return;
-    this.#timer = this.#deps.clock.setTimer(this.#onTimer, this.#delay);
+    const dueAt = this.#deps.clock.now() + wait;
+    if (dueAt >= this.#ctx.deadline) return;
+    this.#dueAt = dueAt;
+    this.#timer = this.#deps.clock.setTimer(this.#onTimer, wait);
   }
 
   #start(hedge: boolean): void {
-    const controller = new AbortController();
+    // NOTE: a loser is cancelled through its wire, the signal the attempt layer hands undici
+    // (set on the attempt's context as it starts; it also follows the caller's signal). An
+    // AbortController per attempt, with the attempt layer listening on it, costs more than
+    // the rest of the stack (core/attempt-signal.ts) and more than doubled the GC time of a
+    // hedged service, for every call although few ever race. The attempt layer gives every
+    // attempt with a time limit a wire; only a call without a deadline may have none, so it
+    // still gets a controller of its own.
+    const controller = this.#ctx.deadline === Number.POSITIVE_INFINITY ? new AbortController() : undefined;
     // A hedge avoids the endpoint the first attempt went to (known once the balancer picked).
     const avoid = hedge ? (this.#attempts[0]?.ctx.endpoint ?? this.#ctx.avoid) : this.#ctx.avoid;
-    const ctx = attemptContext(this.#ctx, this.#ctx.attempt, controller.signal, hedge, avoid);
+    const ctx = attemptContext(this.#ctx, this.#ctx.attempt, controller?.signal ?? this.#ctx.signal, hedge, avoid);
     const attempt: RacingAttempt = { controller, ctx, startedAt: this.#deps.clock.now(), done: false };
     this.#attempts.push(attempt);
     this.#inFlight++;
@@ -154,7 +192,11 @@ export class HedgeRace {
   }
 
   #abortRunning(reason: unknown): void {
-    for (const attempt of this.#attempts) if (!attempt.done) attempt.controller.abort(reason);
+    for (const attempt of this.#attempts) {
+      if (attempt.done) continue;
+      if (attempt.controller !== undefined) attempt.controller.abort(reason);
+      else attempt.ctx.wire?.abort(reason);
+    }
   }
 }
 

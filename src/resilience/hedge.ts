@@ -20,28 +20,51 @@ import { LatencyHistogram } from './latency-histogram.ts';
 const WARM_UP_SAMPLES = 50;
 /** Latencies older than one to two of these windows are forgotten. */
 const LATENCY_WINDOW_MS = 10_000;
+/**
+ * A busy service forgets sooner: a histogram generation also ends once this many samples lie
+ * above the percentile (1,000 samples for p95), enough for a stable estimate, few enough
+ * that a shift in latency moves the threshold within a second or two instead of 10–20 s.
+ */
+const SAMPLES_ABOVE_PERCENTILE = 50;
+
+/**
+ * The percentile a hedge waits for: the policy's, raised until the calls it would hedge fit
+ * within `maxExtraLoad` (p90 under a 5% cap hedges after p95). Hedging after pN fires for
+ * (100 − N)% of calls; when that is more than the budget allows, the budget refuses whichever
+ * hedges come last, at random, as readily the one call stuck behind a 100 ms pause as a
+ * merely late one. Waiting longer spends the same allowance on the latest calls instead.
+ */
+export function triggerPercentile(percentile: number, maxExtraLoad: number): number {
+  return Math.max(percentile, 100 * (1 - maxExtraLoad));
+}
 
 export function hedgeLayer(deps: LayerDeps): Layer {
   const policy = deps.policy.hedge;
-  const histogram =
-    policy !== false && 'percentile' in policy.after
-      ? new LatencyHistogram(deps.clock, { window: LATENCY_WINDOW_MS, minSamples: WARM_UP_SAMPLES })
-      : undefined;
+  if (policy === false) return { name: 'hedge', wrap: (inner) => inner };
+  const after = policy.after;
+  let delay: () => number | undefined;
+  let histogram: LatencyHistogram | undefined;
+  if ('delay' in after) {
+    delay = () => after.delay;
+  } else {
+    const percentile = triggerPercentile(after.percentile, policy.maxExtraLoad);
+    const observed = new LatencyHistogram(deps.clock, {
+      window: LATENCY_WINDOW_MS,
+      generationSamples: Math.ceil(SAMPLES_ABOVE_PERCENTILE / (1 - percentile / 100)),
+      minSamples: WARM_UP_SAMPLES,
+    });
+    delay = () => observed.percentile(percentile);
+    histogram = observed;
+  }
   return {
     name: 'hedge',
-    wrap(inner: Service): Service {
-      if (policy === false) return inner;
-      return new HedgingService(inner, policy, deps, histogram);
-    },
-    state(): unknown {
-      if (policy === false) return undefined;
-      return {
-        after: policy.after,
-        maxExtraLoad: policy.maxExtraLoad,
-        thresholdMs: 'delay' in policy.after ? policy.after.delay : (histogram?.percentile(policy.after.percentile) ?? null),
-        samples: histogram?.count ?? 0,
-      };
-    },
+    wrap: (inner) => new HedgingService(inner, policy, deps, delay, histogram),
+    state: () => ({
+      after: policy.after,
+      maxExtraLoad: policy.maxExtraLoad,
+      thresholdMs: delay() ?? null,
+      samples: histogram?.count ?? 0,
+    }),
   };
 }
 
@@ -49,14 +72,23 @@ export class HedgingService implements Service {
   readonly #inner: Service;
   readonly #policy: HedgePolicy;
   readonly #deps: LayerDeps;
+  /** How long the first attempt may run before a hedge starts; undefined while the percentile is cold. */
+  readonly #delay: () => number | undefined;
   readonly #histogram: LatencyHistogram | undefined;
   /** The retry layer deposits one per logical call; without it, the budget hears of calls here. */
   readonly #deposits: boolean;
 
-  constructor(inner: Service, policy: HedgePolicy, deps: LayerDeps, histogram: LatencyHistogram | undefined) {
+  constructor(
+    inner: Service,
+    policy: HedgePolicy,
+    deps: LayerDeps,
+    delay: () => number | undefined,
+    histogram: LatencyHistogram | undefined,
+  ) {
     this.#inner = inner;
     this.#policy = policy;
     this.#deps = deps;
+    this.#delay = delay;
     this.#histogram = histogram;
     this.#deposits = deps.policy.retry === false;
   }
@@ -64,8 +96,7 @@ export class HedgingService implements Service {
   call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
     if (this.#deposits) this.#deps.budget.deposit();
     if (!request.idempotent || !request.replayable) return this.#inner.call(request, ctx);
-    const after = this.#policy.after;
-    const delay = 'delay' in after ? after.delay : this.#histogram!.percentile(after.percentile);
+    const delay = this.#delay();
     // NOTE: a hedge that could only start after the deadline is pure waste.
     if (delay === undefined || this.#deps.clock.now() + delay >= ctx.deadline) return this.#measured(request, ctx);
     return new HedgeRace(this.#inner, request, ctx, delay, this.#policy.maxAttempts, this.#deps, this.#histogram).run();

@@ -1,12 +1,14 @@
 /**
  * Hedging over real loopback servers: a slow first attempt is overtaken by a hedge, the
  * loser's connection is aborted (the server sees it), and calls that are not safe to send
- * twice are never hedged.
+ * twice are never hedged. When the hedge starts is logic, so those tests drive a ManualClock.
  */
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, describe, it } from 'node:test';
 import type { HedgePolicy } from '../../src/config/policy.ts';
+import { type Clock, ManualClock, type TimerHandle } from '../../src/core/clock.ts';
+import { triggerPercentile } from '../../src/resilience/hedge.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 import { buildStack, hedgePolicy, type TestStack, testPolicy } from './retry-harness.ts';
 
@@ -42,8 +44,8 @@ async function pair(slowMs: number): Promise<{ backends: Backend[]; slowNext(): 
   };
 }
 
-function stack(backends: Backend[], hedge: HedgePolicy): TestStack {
-  const s = buildStack(testPolicy({ endpoints: backends.map((b) => b.address), hedge }));
+function stack(backends: Backend[], hedge: HedgePolicy, clock?: Clock): TestStack {
+  const s = buildStack(testPolicy({ endpoints: backends.map((b) => b.address), hedge }), clock);
   open.push(s);
   return s;
 }
@@ -77,6 +79,18 @@ describe('hedging', () => {
     const [first, second] = p.backends.map((b) => b.received.at(-1)!);
     assert.notEqual(first, undefined);
     assert.notEqual(second, undefined, 'the hedge went to the other endpoint');
+    await until(() => p.aborted() === 1);
+    assert.equal(p.aborted(), 1, 'the server saw the losing attempt aborted');
+  });
+
+  it('aborts the loser of a call without a deadline too', async () => {
+    const p = await pair(2_000);
+    const s = buildStack(testPolicy({ endpoints: p.backends.map((b) => b.address), hedge: hedgePolicy({ delay: 30 }), timeout: false }));
+    open.push(s);
+    await warm(s, 10);
+    p.slowNext();
+    const res = await s.call({ path: '/slow' });
+    assert.equal(await res.body.text(), 'fast');
     await until(() => p.aborted() === 1);
     assert.equal(p.aborted(), 1, 'the server saw the losing attempt aborted');
   });
@@ -138,5 +152,93 @@ describe('hedging', () => {
     }
     assert.equal(failsLate.received.length, 4);
     assert.equal(slowOk.received.length, 4);
+  });
+
+  it('raises a percentile that would hedge more calls than maxExtraLoad allows', () => {
+    assert.equal(triggerPercentile(90, 0.05), 95, 'p90 hedges 10% of calls: under a 5% cap, wait for p95');
+    assert.equal(triggerPercentile(95, 0.05), 95);
+    assert.equal(triggerPercentile(99, 0.05), 99, 'a later trigger already fits');
+  });
+});
+
+/**
+ * Node starts a timer from the event loop's cached time, so under load it fires early: this
+ * clock fires every timer up to `lagMs` early (never sooner than 1 ms, as Node's timers).
+ */
+class EarlyTimerClock extends ManualClock {
+  readonly #lagMs: number;
+
+  constructor(lagMs: number) {
+    super();
+    this.#lagMs = lagMs;
+  }
+
+  override setTimer(fn: () => void, ms: number): TimerHandle {
+    return super.setTimer(fn, Math.max(1, ms - this.#lagMs));
+  }
+}
+
+describe('hedge timing', () => {
+  /** Starts a call whose first attempt hangs; returns once a backend has it (with the answer to come). */
+  async function hangingCall(p: Awaited<ReturnType<typeof pair>>, s: TestStack): Promise<{ answer: Promise<string> }> {
+    await warm(s, 4);
+    const before = p.total();
+    p.slowNext();
+    const answer = s.call({ path: '/slow' }).then((res) => res.body.text());
+    await until(() => p.total() > before);
+    return { answer };
+  }
+
+  it('regression: a timer that fires early does not start the hedge before the delay', async () => {
+    const p = await pair(2_000);
+    const clock = new EarlyTimerClock(8);
+    const s = stack(p.backends, hedgePolicy({ delay: 20 }, 1), clock);
+    const hedgedAt: number[] = [];
+    s.events.on('hedge', () => hedgedAt.push(clock.now()));
+    const { answer } = await hangingCall(p, s);
+    const start = clock.now();
+    clock.advance(12);
+    assert.deepEqual(hedgedAt, [], 'the timer fired 8 ms early: too soon to hedge');
+    clock.advance(7);
+    assert.deepEqual(hedgedAt, []);
+    clock.advance(1);
+    assert.deepEqual(hedgedAt, [start + 20]);
+    assert.equal(await answer, 'fast');
+  });
+
+  it('regression: a hedge the budget refuses is deferred, not dropped', async () => {
+    const p = await pair(2_000);
+    const clock = new ManualClock();
+    // maxExtraLoad 0.05 of the few calls made: no hedge is affordable at first.
+    const s = stack(p.backends, hedgePolicy({ delay: 20 }, 0.05), clock);
+    const hedgedAt: number[] = [];
+    s.events.on('hedge', () => hedgedAt.push(clock.now()));
+    const { answer } = await hangingCall(p, s);
+    const start = clock.now();
+    clock.advance(20);
+    assert.deepEqual(hedgedAt, [], 'refused: 5% of 5 calls is no hedge');
+    for (let i = 0; i < 20; i++) s.budget.deposit();
+    clock.advance(19);
+    assert.deepEqual(hedgedAt, [], 'the budget is asked again only after another delay');
+    clock.advance(1);
+    assert.deepEqual(hedgedAt, [start + 40], 'the call still stuck gets its hedge once the budget allows');
+    assert.equal(await answer, 'fast');
+  });
+
+  it('asks a refusing budget again at doubling intervals', async () => {
+    const p = await pair(2_000);
+    const clock = new ManualClock();
+    const s = stack(p.backends, hedgePolicy({ delay: 20 }, 0.05), clock);
+    const hedgedAt: number[] = [];
+    s.events.on('hedge', () => hedgedAt.push(clock.now()));
+    const { answer } = await hangingCall(p, s);
+    const start = clock.now();
+    clock.advance(40); // refused at 20 and at 40; the next look is at 80
+    for (let i = 0; i < 20; i++) s.budget.deposit();
+    clock.advance(39);
+    assert.deepEqual(hedgedAt, []);
+    clock.advance(1);
+    assert.deepEqual(hedgedAt, [start + 80]);
+    assert.equal(await answer, 'fast');
   });
 });
