@@ -23,6 +23,7 @@ export function balancerLayer(deps: LayerDeps): Layer {
           if (endpoint === undefined) throw noEndpoints(endpoints.service, endpoints.size);
           ctx.endpoint = endpoint;
           const startedAt = clock.now();
+          ctx.sentAt = startedAt;
           endpoints.started(endpoint);
           let response: MeshResponse;
           try {

@@ -25,6 +25,8 @@ export interface CallContext {
   hedge: boolean;
   /** Endpoint chosen for this attempt by the balancer. */
   endpoint: Endpoint | undefined;
+  /** Clock time the balancer sent this attempt to `endpoint` (layers below read it instead of the clock). */
+  sentAt: number;
   /** An endpoint this attempt should avoid when another is available (the one a retry or hedge follows). */
   avoid: Endpoint | undefined;
   /** What the transport hands undici: fires at the attempt's time limit or when `signal` aborts, until the response body is done (set by the attempt layer). */
@@ -32,7 +34,18 @@ export interface CallContext {
 }
 
 export function newCallContext(service: string, now: number, deadline: number, signal: AbortSignal | undefined): CallContext {
-  return { service, startedAt: now, deadline, signal, attempt: 1, hedge: false, endpoint: undefined, avoid: undefined, wire: undefined };
+  return {
+    service,
+    startedAt: now,
+    deadline,
+    signal,
+    attempt: 1,
+    hedge: false,
+    endpoint: undefined,
+    sentAt: now,
+    avoid: undefined,
+    wire: undefined,
+  };
 }
 
 /** A per-attempt copy: the logical context is never mutated by concurrent attempts. */
@@ -51,6 +64,7 @@ export function attemptContext(
     attempt,
     hedge,
     endpoint: undefined,
+    sentAt: ctx.startedAt,
     avoid,
     wire: undefined,
   };
