@@ -1,44 +1,62 @@
 /**
  * The balancer layer, once per attempt: pick an endpoint from the current snapshot, send the
  * attempt there, and account for it (in-flight while it runs; latency into the EWMA and the
- * verdict into outlier detection when it ends). It sits above the per-try timeout so a
- * timed-out attempt counts against the endpoint that was too slow.
+ * verdict into outlier detection when it ends). It is the last layer before the transport:
+ * it hears how the attempt ended as the transport's `AttemptObserver` rather than by chaining
+ * on the attempt's promise, so accounting costs no promise and no closure per attempt. A
+ * timed-out attempt (the attempt layer above set its limit) counts against the endpoint that
+ * was too slow.
  *
  * Balancing is never "off": a service always needs an endpoint, so `wrap` always wraps.
  */
 import { MeshError, isMeshError } from '../core/errors.ts';
-import type { CallContext } from '../core/call-context.ts';
+import type { AttemptObserver, CallContext } from '../core/call-context.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
 import { isFailure } from '../transport/http/classifier.ts';
+import type { EndpointSet } from './endpoint-set.ts';
+import { LiveEndpoint } from './live-endpoint.ts';
 
 export function balancerLayer(deps: LayerDeps): Layer {
-  const { endpoints, clock } = deps;
+  const { endpoints } = deps;
   return {
     name: 'balancer',
     wrap(inner: Service): Service {
-      return {
-        async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-          const endpoint = endpoints.pick(request, ctx);
-          if (endpoint === undefined) throw noEndpoints(endpoints.service, endpoints.size);
-          ctx.endpoint = endpoint;
-          const startedAt = clock.now();
-          ctx.sentAt = startedAt;
-          endpoints.started(endpoint);
-          let response: MeshResponse;
-          try {
-            response = await inner.call(request, ctx);
-          } catch (error) {
-            endpoints.finished(endpoint, startedAt, verdictOf(error, ctx));
-            throw error;
-          }
-          endpoints.finished(endpoint, startedAt, isFailure(response.statusCode, undefined));
-          return response;
-        },
-      };
+      return new BalancingService(inner, endpoints);
     },
     state: () => ({ panic: endpoints.panic, endpoints: endpoints.state() }),
   };
+}
+
+class BalancingService implements Service, AttemptObserver {
+  readonly #inner: Service;
+  readonly #endpoints: EndpointSet;
+
+  constructor(inner: Service, endpoints: EndpointSet) {
+    this.#inner = inner;
+    this.#endpoints = endpoints;
+  }
+
+  call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+    const endpoints = this.#endpoints;
+    const endpoint = endpoints.pick(request, ctx);
+    if (endpoint === undefined) {
+      // The attempt ends here: release what the attempt layer armed for it.
+      ctx.wire?.dispose();
+      return Promise.reject(noEndpoints(endpoints.service, endpoints.size));
+    }
+    ctx.endpoint = endpoint;
+    ctx.observer = this;
+    endpoints.started(endpoint);
+    return this.#inner.call(request, ctx);
+  }
+
+  attemptEnded(ctx: CallContext, response: MeshResponse | undefined, error: unknown): void {
+    const endpoint = ctx.endpoint;
+    if (!(endpoint instanceof LiveEndpoint)) return;
+    const failed = response === undefined ? verdictOf(error, ctx) : isFailure(response.statusCode, undefined);
+    this.#endpoints.finished(endpoint, ctx.attemptAt, failed);
+  }
 }
 
 /**

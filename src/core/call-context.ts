@@ -9,6 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AttemptSignal } from './attempt-signal.ts';
 import type { Endpoint } from './endpoint.ts';
+import type { MeshResponse } from './service.ts';
 
 export interface CallContext {
   /** Logical service name (the client's). */
@@ -25,12 +26,23 @@ export interface CallContext {
   hedge: boolean;
   /** Endpoint chosen for this attempt by the balancer. */
   endpoint: Endpoint | undefined;
-  /** Clock time the balancer sent this attempt to `endpoint` (layers below read it instead of the clock). */
-  sentAt: number;
+  /** Clock time this attempt started (set by the attempt layer; the balancer measures latency from it). */
+  attemptAt: number;
+  /** Told when this attempt ends (set by the balancer, called by the transport). */
+  observer: AttemptObserver | undefined;
   /** An endpoint this attempt should avoid when another is available (the one a retry or hedge follows). */
   avoid: Endpoint | undefined;
   /** What the transport hands undici: fires at the attempt's time limit or when `signal` aborts, until the response body is done (set by the attempt layer). */
   wire: AttemptSignal | undefined;
+}
+
+/**
+ * Hears, once and synchronously, how an attempt ended: its response head arrived, or it
+ * failed. A side effect on the attempt's own completion, like Finagle's `Future.respond`: no
+ * derived promise, no closure per attempt, which on the hot path is measurable.
+ */
+export interface AttemptObserver {
+  attemptEnded(ctx: CallContext, response: MeshResponse | undefined, error: unknown): void;
 }
 
 export function newCallContext(service: string, now: number, deadline: number, signal: AbortSignal | undefined): CallContext {
@@ -42,7 +54,8 @@ export function newCallContext(service: string, now: number, deadline: number, s
     attempt: 1,
     hedge: false,
     endpoint: undefined,
-    sentAt: now,
+    attemptAt: now,
+    observer: undefined,
     avoid: undefined,
     wire: undefined,
   };
@@ -64,7 +77,8 @@ export function attemptContext(
     attempt,
     hedge,
     endpoint: undefined,
-    sentAt: ctx.startedAt,
+    attemptAt: ctx.startedAt,
+    observer: undefined,
     avoid,
     wire: undefined,
   };

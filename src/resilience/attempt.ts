@@ -35,8 +35,8 @@ export function attemptLayer(deps: LayerDeps): Layer {
     wrap(inner: Service): Service {
       return {
         call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-          // The balancer above just read the clock as it sent this attempt.
-          const now = ctx.sentAt;
+          const now = clock.now();
+          ctx.attemptAt = now;
           const remaining = ctx.deadline - now;
           // NOTE: no attempt starts after the deadline, whatever the layers above decided.
           if (remaining <= 0) return Promise.reject(timeoutError(ctx, ctx.attempt - 1));

@@ -94,7 +94,7 @@ export class HedgingService implements Service {
   }
 
   call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-    if (this.#deposits) this.#deps.budget.deposit();
+    if (this.#deposits) this.#deps.budget.deposit(ctx.startedAt);
     if (!request.idempotent || !request.replayable) return this.#inner.call(request, ctx);
     const delay = this.#delay();
     // NOTE: a hedge that could only start after the deadline is pure waste.

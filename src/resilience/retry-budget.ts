@@ -17,8 +17,8 @@ import type { Clock } from '../core/clock.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 
 export interface RetryBudget {
-  /** One per logical call (made by the retry layer, or by the hedge layer when retries are off). */
-  deposit(): void;
+  /** One per logical call (made by the retry layer, or by the hedge layer when retries are off), started at `now` (default: the clock's now). */
+  deposit(now?: number): void;
   /** Takes one retry from the budget; false when the budget is spent (do not retry). */
   tryWithdraw(): boolean;
   /** Takes one hedged attempt: within the retry budget and within `hedge.maxExtraLoad`. */
@@ -84,21 +84,21 @@ class WindowedRetryBudget implements RetryBudget {
     this.#currentEnd = clock.now() + this.#bucketMs;
   }
 
-  deposit(): void {
-    this.#rotate();
+  deposit(now?: number): void {
+    this.#rotate(now ?? this.#clock.now());
     this.#calls[this.#current]!++;
     this.#callSum++;
   }
 
   tryWithdraw(): boolean {
-    this.#rotate();
+    this.#rotate(this.#clock.now());
     if (this.#available() < 1) return false;
     this.#spend();
     return true;
   }
 
   tryWithdrawHedge(): boolean {
-    this.#rotate();
+    this.#rotate(this.#clock.now());
     if (this.#hedgeSum + 1 > this.#hedgeShare * this.#callSum) return false;
     if (this.#available() < 1) return false;
     this.#spend();
@@ -108,7 +108,7 @@ class WindowedRetryBudget implements RetryBudget {
   }
 
   state(): RetryBudgetState {
-    this.#rotate();
+    this.#rotate(this.#clock.now());
     return {
       enabled: true,
       calls: this.#callSum,
@@ -129,8 +129,7 @@ class WindowedRetryBudget implements RetryBudget {
   }
 
   /** Moves to the bucket `now` falls in, forgetting the buckets that left the window. */
-  #rotate(): void {
-    const now = this.#clock.now();
+  #rotate(now: number): void {
     if (now < this.#currentEnd) return;
     const elapsed = Math.min(BUCKETS, Math.floor((now - this.#currentEnd) / this.#bucketMs) + 1);
     for (let i = 0; i < elapsed; i++) {

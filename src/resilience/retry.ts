@@ -59,7 +59,7 @@ export class RetryingService implements Service {
   }
 
   async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-    this.#budget.deposit();
+    this.#budget.deposit(ctx.startedAt);
     let response: MeshResponse;
     try {
       // NOTE: the first attempt runs on the logical context itself (it is attempt 1, with the

@@ -41,11 +41,13 @@ export function clientLayers(deps: LayerDeps): Layer[] {
     // Faults above the balancer: an injected abort is retried like a real one, but it is not
     // held against a healthy endpoint by outlier ejection or its load metric.
     faultLayer(deps),
-    // The balancer picks the endpoint and accounts the attempt's latency and outcome (EWMA,
-    // in-flight, outlier ejection); it must see per-try timeouts, so it sits above them.
-    balancerLayer(deps),
-    // Per-try timeout and the headers each attempt carries (deadline, attempt number).
+    // Per-try timeout and the headers each attempt carries (deadline, attempt number). Above
+    // the balancer: an attempt refused for a passed deadline is never charged to an endpoint.
     attemptLayer(deps),
+    // Last: the balancer picks the endpoint, hands the attempt to the transport and accounts
+    // its latency and outcome (EWMA, in-flight, outlier ejection) when the transport reports
+    // the end, per-try timeouts included.
+    balancerLayer(deps),
   ];
 }
 

@@ -137,6 +137,19 @@ describe('client against real backends', () => {
     }
   });
 
+  it('accounts every attempt as ended, whatever way it ended', async () => {
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 10 }, () => mesh.client('api').request({ path: '/ok' }).then((res) => res.body.dump())),
+      ...Array.from({ length: 3 }, () => mesh.client('slow').request({ path: '/', timeout: '30ms' })),
+      mesh.client('slow').request({ path: '/', signal: AbortSignal.abort() }),
+    ]);
+    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 10);
+    const services = mesh.state().services as Record<string, { endpoints: { inFlight: number; requests: number }[] }>;
+    for (const name of ['api', 'slow']) {
+      for (const endpoint of services[name]!.endpoints) assert.equal(endpoint.inFlight, 0, `${name}: attempts left in flight`);
+    }
+  });
+
   it('clips outgoing calls to the inbound deadline', async () => {
     const started = performance.now();
     await expectMeshError(

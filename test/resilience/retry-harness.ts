@@ -70,7 +70,7 @@ export function buildStack(policy: ServicePolicy, clock: Clock = systemClock): T
   if (policy.discovery.type === 'static') endpoints.update(policy.discovery.endpoints.map((e) => parseAddress(e.address)));
   const budget = createRetryBudget(policy, clock);
   const deps: LayerDeps = { policy, clock, events, endpoints, budget };
-  const layers = [deadlineLayer(deps), retryLayer(deps), hedgeLayer(deps), balancerLayer(deps), attemptLayer(deps)];
+  const layers = [deadlineLayer(deps), retryLayer(deps), hedgeLayer(deps), attemptLayer(deps), balancerLayer(deps)];
   let service: Service = httpTransport;
   for (let i = layers.length - 1; i >= 0; i--) service = layers[i]!.wrap(service);
   const stack = service;

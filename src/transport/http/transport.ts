@@ -10,6 +10,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { MeshError } from '../../core/errors.ts';
+import type { CallContext } from '../../core/call-context.ts';
 import type { MeshResponse, Service } from '../../core/service.ts';
 import { closedBeforeDispatch, toTransportFailure } from './errors.ts';
 
@@ -20,18 +21,13 @@ export const httpTransport: Service = {
   call(request, ctx): Promise<MeshResponse> {
     const endpoint = ctx.endpoint;
     if (endpoint === undefined) {
-      ctx.wire?.dispose();
-      return Promise.reject(
-        new MeshError('MESH_NO_ENDPOINTS', `No endpoint was chosen for ${ctx.service}: the balancer layer must sit above the transport`),
-      );
+      const error = new MeshError('MESH_NO_ENDPOINTS', `No endpoint was chosen for ${ctx.service}: the balancer layer must sit above the transport`);
+      return Promise.reject(failed(ctx, error));
     }
     const dispatcher = endpoint.dispatcher as PoolLike;
     // A destroyed pool fails queued and in-flight requests alike with UND_ERR_DESTROYED;
     // checking first is what lets that code mean "may have been sent" below.
-    if (dispatcher.destroyed === true) {
-      ctx.wire?.dispose();
-      return Promise.reject(closedBeforeDispatch(endpoint.address.id));
-    }
+    if (dispatcher.destroyed === true) return Promise.reject(failed(ctx, closedBeforeDispatch(endpoint.address.id)));
     // The attempt layer sets `wire` (time limit + cancellation, through the body: undici
     // unregisters from it when the body closes); a stack without it still honours the
     // attempt's own signal.
@@ -46,14 +42,34 @@ export const httpTransport: Service = {
     return new Promise((resolve, reject) => {
       dispatcher.request(options, (error, data) => {
         if (error === null) {
+          tell(ctx, data, undefined);
           resolve(data);
           return;
         }
-        // NOTE: undici unregisters from the wire on the failures it saw through, not on
-        // arguments it refused before dispatch; either way this attempt is over.
-        ctx.wire?.dispose();
-        reject(toTransportFailure(error, signal, endpoint.address.id));
+        reject(failed(ctx, toTransportFailure(error, signal, endpoint.address.id)));
       });
     });
   },
 };
+
+/**
+ * Ends a failed attempt: releases its wire and tells its observer. NOTE: undici unregisters
+ * from the wire on the failures it saw through, not on arguments it refused before dispatch;
+ * either way the attempt is over. Returns the error, to reject with.
+ */
+function failed(ctx: CallContext, error: unknown): unknown {
+  ctx.wire?.dispose();
+  tell(ctx, undefined, error);
+  return error;
+}
+
+/** Tells the attempt's observer how it ended. Whatever the observer does, the call settles. */
+function tell(ctx: CallContext, response: MeshResponse | undefined, error: unknown): void {
+  try {
+    ctx.observer?.attemptEnded(ctx, response, error);
+  } catch (bug) {
+    queueMicrotask(() => {
+      throw bug;
+    });
+  }
+}
