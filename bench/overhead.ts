@@ -1,104 +1,129 @@
 /**
  * What meshlet costs on the hot path, against what it replaces (issue 2). The same loopback
  * backend (its own process) is called three ways in one run, in alternating rounds after a
- * warm-up, so machine noise hits every variant alike:
+ * warm-up, so machine noise hits every variant alike. Each variant calls from a process of
+ * its own (support/overhead-caller.ts says why):
  *   - bare undici `Pool.request` (the baseline every ratio is against),
  *   - `mesh.client('api').request` with the default stack and no tracing SDK,
  *   - bare undici through a local HAProxy hop (the sidecar the in-process design avoids).
  * Figures: throughput at 32 concurrent callers and p50 latency with 1 caller.
  * Goal: mesh >= 0.90x bare throughput and <= 10 us added p50. Never fails on timing.
- * Run: node bench/overhead.ts   (about 30-40 s; set BENCH_ROUNDS / BENCH_ROUND_MS to change)
+ * Run: node bench/overhead.ts   (about 50 s; set BENCH_ROUNDS / BENCH_ROUND_MS to change)
  */
-import { Pool } from 'undici';
-import { type Call, latencies, throughput } from './support/driver.ts';
-import { ensureHaproxy, type Running, startHaproxy, startTinyServer } from './support/processes.ts';
+import { type ChildProcess, fork } from 'node:child_process';
+import type { CallerCommand, CallerReply } from './support/overhead-caller.ts';
+import { ensureHaproxy, startHaproxy, startTinyServer } from './support/processes.ts';
 import { formatRatio, median } from './support/stats.ts';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
 const CONCURRENCY = 32;
 const LATENCY_CALLS = 2000;
-const CONNECTIONS = 64; // the mesh's default pool size, so the baseline has the same sockets
 
 interface Variant {
   readonly name: string;
-  readonly call: Call;
+  readonly caller: Caller;
   readonly throughputs: number[];
   readonly cpuPerCall: number[];
   readonly p50s: number[];
 }
 
-function variant(name: string, call: Call): Variant {
-  return { name, call, throughputs: [], cpuPerCall: [], p50s: [] };
-}
+/** A variant's own process (support/overhead-caller.ts says why), driven over IPC. */
+class Caller {
+  readonly #child: ChildProcess;
+  #pending: ((reply: CallerReply) => void) | undefined;
 
-function undiciCall(pool: Pool): Call {
-  return async () => {
-    const res = await pool.request({ method: 'GET', path: '/' });
-    await res.body.dump();
-  };
-}
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    child.on('message', (reply: CallerReply) => {
+      const pending = this.#pending;
+      this.#pending = undefined;
+      pending?.(reply);
+    });
+  }
 
-async function meshVariant(port: number): Promise<{ variant: Variant; close: () => Promise<void> } | string> {
-  try {
-    const { createMesh } = await import('../src/index.ts');
-    const mesh = await createMesh({ service: 'bench', config: { services: { api: { endpoints: [`127.0.0.1:${port}`] } } } });
-    const client = mesh.client('api');
-    const call: Call = async () => {
-      const res = await client.request({ method: 'GET', path: '/' });
-      await res.body.dump();
-    };
-    await call(); // fail here, not mid-run, if the mesh cannot reach the backend
-    return { variant: variant('meshlet', call), close: () => mesh.close() };
-  } catch (error) {
-    return `meshlet variant skipped: ${(error as Error).message}`;
+  /** Starts the variant's process; a string says why the variant is skipped. */
+  static async start(variant: string, port: number): Promise<Caller | string> {
+    const script = new URL('./support/overhead-caller.ts', import.meta.url).pathname;
+    const caller = new Caller(fork(script, [variant, String(port)], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const first = await caller.#next();
+    if (first.kind === 'ready') return caller;
+    caller.stop();
+    return first.kind === 'skipped' ? first.reason : `unexpected ${first.kind}`;
+  }
+
+  async throughput(ms: number): Promise<{ perSecond: number; cpuPerCallUs: number }> {
+    const reply = await this.#ask({ kind: 'throughput', concurrency: CONCURRENCY, ms });
+    if (reply.kind !== 'throughput') throw new Error(`caller answered ${reply.kind}`);
+    return reply;
+  }
+
+  async latencies(count: number, ms: number): Promise<number[]> {
+    const reply = await this.#ask({ kind: 'latency', count, ms });
+    if (reply.kind !== 'latency') throw new Error(`caller answered ${reply.kind}`);
+    return reply.samples;
+  }
+
+  stop(): void {
+    if (this.#child.connected) this.#child.disconnect();
+  }
+
+  #ask(command: CallerCommand): Promise<CallerReply> {
+    const next = this.#next();
+    this.#child.send(command);
+    return next;
+  }
+
+  #next(): Promise<CallerReply> {
+    return new Promise((resolve, reject) => {
+      this.#pending = resolve;
+      this.#child.once('exit', (code) => reject(new Error(`caller exited with ${code}`)));
+    });
   }
 }
 
 async function main(): Promise<void> {
   const backend = await startTinyServer();
-  const closers: (() => Promise<void>)[] = [backend.stop];
-  try {
-    const barePool = new Pool(`http://127.0.0.1:${backend.port}`, { connections: CONNECTIONS });
-    closers.unshift(() => barePool.close());
-    const variants = [variant('bare undici', undiciCall(barePool))];
-
-    const mesh = await meshVariant(backend.port);
-    if (typeof mesh === 'string') console.log(mesh);
-    else {
-      variants.push(mesh.variant);
-      closers.unshift(mesh.close);
+  const stops: (() => Promise<void> | void)[] = [backend.stop];
+  const variants: Variant[] = [];
+  const add = async (name: string, variant: string, port: number): Promise<void> => {
+    const caller = await Caller.start(variant, port);
+    if (typeof caller === 'string') {
+      console.log(`${name} variant skipped: ${caller}`);
+      return;
     }
-
+    stops.unshift(() => caller.stop());
+    variants.push({ name, caller, throughputs: [], cpuPerCall: [], p50s: [] });
+  };
+  try {
+    await add('bare undici', 'bare', backend.port);
+    await add('meshlet', 'meshlet', backend.port);
     const haproxyBinary = ensureHaproxy();
-    let haproxy: Running | undefined;
     if (haproxyBinary === undefined) console.log('haproxy variant skipped: no haproxy binary');
     else {
-      haproxy = await startHaproxy(haproxyBinary, backend.port);
-      closers.unshift(haproxy.stop);
-      const proxyPool = new Pool(`http://127.0.0.1:${haproxy.port}`, { connections: CONNECTIONS });
-      closers.unshift(() => proxyPool.close());
-      variants.push(variant('undici via haproxy', undiciCall(proxyPool)));
+      const haproxy = await startHaproxy(haproxyBinary, backend.port);
+      stops.unshift(haproxy.stop);
+      await add('undici via haproxy', 'haproxy', haproxy.port);
     }
 
     // Warm-up: JIT, connection pools and HAProxy's backend connections, untimed.
     for (const v of variants) {
-      await throughput(v.call, CONCURRENCY, 500);
-      await latencies(v.call, 300, 500);
+      await v.caller.throughput(1000);
+      await v.caller.latencies(300, 500);
     }
     for (let round = 0; round < ROUNDS; round++) {
-      // Alternate the order each round so no variant always runs right after another's GC debt.
+      // Alternate the order each round so no variant always runs right after another.
       const order = round % 2 === 0 ? variants : [...variants].reverse();
       for (const v of order) {
-        const result = await throughput(v.call, CONCURRENCY, ROUND_MS);
+        const result = await v.caller.throughput(ROUND_MS);
         v.throughputs.push(result.perSecond);
         v.cpuPerCall.push(result.cpuPerCallUs);
-        v.p50s.push(median(await latencies(v.call, LATENCY_CALLS, ROUND_MS)));
+        v.p50s.push(median(await v.caller.latencies(LATENCY_CALLS, ROUND_MS)));
       }
     }
     report(variants);
   } finally {
-    for (const close of closers) await close().catch(() => {});
+    for (const stop of stops) await stop();
   }
 }
 
@@ -106,7 +131,7 @@ function report(variants: readonly Variant[]): void {
   const base = variants[0]!;
   const baseThroughput = median(base.throughputs);
   const baseP50 = median(base.p50s);
-  console.log(`\noverhead: ${ROUNDS} alternating rounds of ${ROUND_MS} ms, ${CONCURRENCY} callers for throughput, 1 caller for p50 (median of rounds)`);
+  console.log(`\noverhead: ${ROUNDS} alternating rounds of ${ROUND_MS} ms, each variant in its own process; ${CONCURRENCY} callers for throughput, 1 caller for p50 (median of rounds)`);
   const baseCpu = median(base.cpuPerCall);
   console.log('variant              throughput      ratio    p50 (1 caller)   ratio    added p50   caller CPU/call   ratio');
   for (const v of variants) {

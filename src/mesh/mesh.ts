@@ -18,7 +18,7 @@ import type { ControlStore } from '../control/control-store.ts';
 import { createControlStore } from '../control/create-control-store.ts';
 import { ConfigHistory } from './config-history.ts';
 import { LastGoodCache } from './last-good-cache.ts';
-import { parseRequestOptions, type RequestOptions } from './request-options.ts';
+import { type ParsedCall, parseRequestOptions, type RequestOptions } from './request-options.ts';
 import { meshFetch } from './fetch.ts';
 import { toCallerError } from '../resilience/retry.ts';
 import { EndpointWatch, endpointWatchKey, ServiceRuntime } from './service-runtime.ts';
@@ -161,24 +161,43 @@ export class Mesh {
     this.#watches.clear();
   }
 
-  async #request(name: string, options: RequestOptions): Promise<MeshResponse> {
+  /**
+   * One logical call. Never throws: every failure is a rejected promise. NOTE: the call's end
+   * is observed with one `.then` rather than an `await`: on loopback an async frame costs
+   * about twice as much CPU per call as a promise reaction.
+   */
+  #request(name: string, options: RequestOptions): Promise<MeshResponse> {
     if (this.#closed) {
-      throw new MeshError('MESH_CLOSED', `mesh is closed; create a new mesh to call '${name}'`, { service: name });
+      return Promise.reject(new MeshError('MESH_CLOSED', `mesh is closed; create a new mesh to call '${name}'`, { service: name }));
     }
     const runtime = this.#runtimes.get(name);
-    if (runtime === undefined) throw unknownService(name, this.#runtimes.keys());
-    const { request, timeout, signal } = parseRequestOptions(name, options);
-    const now = this.#clock.now();
-    const budget = timeout ?? (runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout);
-    const ctx = newCallContext(name, now, now + budget, signal);
-    runtime.enter();
+    if (runtime === undefined) return Promise.reject(unknownService(name, this.#runtimes.keys()));
+    let parsed: ParsedCall;
     try {
-      return await runtime.stack.call(request, ctx);
+      parsed = parseRequestOptions(name, options);
     } catch (error) {
-      throw asMeshError(error, name, ctx.attempt);
-    } finally {
-      runtime.leave();
+      return Promise.reject(error);
     }
+    const now = this.#clock.now();
+    const budget = parsed.timeout ?? (runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout);
+    const ctx = newCallContext(name, now, now + budget, parsed.signal);
+    runtime.enter();
+    let pending: Promise<MeshResponse>;
+    try {
+      pending = runtime.stack.call(parsed.request, ctx);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    return pending.then(
+      (response) => {
+        runtime.leave();
+        return response;
+      },
+      (error: unknown) => {
+        runtime.leave();
+        throw asMeshError(error, name, ctx.attempt);
+      },
+    );
   }
 
   #enqueue(task: () => Promise<void>): void {

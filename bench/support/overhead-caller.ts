@@ -1,0 +1,72 @@
+/**
+ * One variant of the overhead benchmark, in a process of its own (bench/overhead.ts forks
+ * one per variant). Why a process each: V8 optimises undici's code for the calls it sees, and
+ * a process mixing calls with and without an abort signal (bare undici and meshlet) runs
+ * both on code tuned for neither; Node core's own benchmark runner forks per configuration
+ * for the same reason. The parent drives the rounds over IPC, so the variants still
+ * alternate in one run and machine noise hits them alike.
+ *
+ * argv: variant (`bare` | `meshlet` | `haproxy`), target port.
+ */
+import { Pool } from 'undici';
+import { type Call, latencies, throughput } from './driver.ts';
+
+export type CallerCommand = { readonly kind: 'throughput'; readonly concurrency: number; readonly ms: number } | { readonly kind: 'latency'; readonly count: number; readonly ms: number };
+
+export type CallerReply =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'skipped'; readonly reason: string }
+  | { readonly kind: 'throughput'; readonly perSecond: number; readonly cpuPerCallUs: number }
+  | { readonly kind: 'latency'; readonly samples: number[] };
+
+/** The mesh's default pool size, so the bare baseline has the same sockets. */
+const CONNECTIONS = 64;
+
+async function setUp(variant: string, port: number): Promise<{ call: Call; close: () => Promise<void> }> {
+  if (variant === 'meshlet') {
+    const { createMesh } = await import('../../src/index.ts');
+    const mesh = await createMesh({ service: 'bench', config: { services: { api: { endpoints: [`127.0.0.1:${port}`] } } } });
+    const client = mesh.client('api');
+    return {
+      call: async () => {
+        const res = await client.request({ method: 'GET', path: '/' });
+        await res.body.dump();
+      },
+      close: () => mesh.close(),
+    };
+  }
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONNECTIONS });
+  return {
+    call: async () => {
+      const res = await pool.request({ method: 'GET', path: '/' });
+      await res.body.dump();
+    },
+    close: () => pool.close(),
+  };
+}
+
+const reply = (message: CallerReply): void => {
+  process.send!(message);
+};
+
+const [variant = 'bare', port = '0'] = process.argv.slice(2);
+let client: { call: Call; close: () => Promise<void> };
+try {
+  client = await setUp(variant, Number(port));
+  await client.call(); // fail here, not mid-run, if the variant cannot reach the backend
+} catch (error) {
+  reply({ kind: 'skipped', reason: (error as Error).message });
+  process.exit(0);
+}
+process.on('message', async (command: CallerCommand) => {
+  if (command.kind === 'throughput') {
+    const result = await throughput(client.call, command.concurrency, command.ms);
+    reply({ kind: 'throughput', perSecond: result.perSecond, cpuPerCallUs: result.cpuPerCallUs });
+  } else {
+    reply({ kind: 'latency', samples: await latencies(client.call, command.count, command.ms) });
+  }
+});
+process.on('disconnect', () => {
+  void client.close().finally(() => process.exit(0));
+});
+reply({ kind: 'ready' });
