@@ -18,6 +18,8 @@ type Listener = () => void;
 export class AttemptSignal extends Expiring {
   aborted = false;
   reason: unknown = undefined;
+  /** The response head arrived (set by the transport): what is left is the caller's body read. */
+  responded = false;
   #listener: Listener | undefined = undefined;
   #parent: AbortSignal | undefined = undefined;
   #onParentAbort: Listener | undefined = undefined;

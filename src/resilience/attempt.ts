@@ -16,7 +16,7 @@
  * arming one each. A caller that streams a long body sets a `timeout` to match.
  */
 import { AttemptSignal } from '../core/attempt-signal.ts';
-import { TransportError } from '../core/errors.ts';
+import { MeshError, TransportError } from '../core/errors.ts';
 import { ExpiryQueue } from '../core/expiry-queue.ts';
 import type { CallContext } from '../core/call-context.ts';
 import { type Layer, type MeshRequest, type MeshResponse, NO_HEADERS, type Service } from '../core/service.ts';
@@ -78,6 +78,9 @@ class AttemptWire extends AttemptSignal {
     const ctx = this.#ctx;
     if (!this.#perTry) return timeoutError(ctx, ctx.attempt);
     const message = `attempt ${ctx.attempt} to '${ctx.service}' exceeded its ${this.#limit} ms per-try timeout`;
+    // NOTE: before the head, the retry layer judges the attempt (a timeout it may retry);
+    // after it, the caller reading the body gets the error, and it gets a MeshError.
+    if (this.responded) return new MeshError('MESH_TIMEOUT', `${message} while the response body was read`, { service: ctx.service, attempts: ctx.attempt });
     return new TransportError('timeout', true, message, undefined, ctx.endpoint?.address.id);
   }
 }

@@ -131,6 +131,18 @@ describe('client against real backends', () => {
       const elapsed = performance.now() - started;
       assert.ok(elapsed >= 145 && elapsed < 600, `body destroyed after ${elapsed} ms`);
       assert.match(error.message, /150 ms deadline/);
+      // A per-try timeout that passes during the body read is a MeshError for the caller too.
+      const perTry = await createMesh({
+        service: 't',
+        config: { services: { stall: { endpoints: [stalling.address], retry: false, perTryTimeout: '100ms' } } },
+      });
+      try {
+        const stalled = await perTry.client('stall').request({ path: '/' });
+        const bodyError = await expectMeshError(stalled.body.text(), 'MESH_TIMEOUT');
+        assert.match(bodyError.message, /per-try timeout while the response body was read/);
+      } finally {
+        await perTry.close();
+      }
     } finally {
       await local.close();
       await stalling.close();

@@ -42,6 +42,7 @@ export const httpTransport: Service = {
     return new Promise((resolve, reject) => {
       dispatcher.request(options, (error, data) => {
         if (error === null) {
+          if (ctx.wire !== undefined) ctx.wire.responded = true;
           tell(ctx, data, undefined);
           resolve(data);
           return;
