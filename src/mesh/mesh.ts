@@ -251,7 +251,7 @@ export class Mesh {
       } else {
         watch.endpoints.reconfigure(policy);
       }
-      next.set(name, new ServiceRuntime(policy, watch, { clock: this.#clock, events: this.#events }));
+      next.set(name, new ServiceRuntime(policy, watch, { clock: this.#clock, events: this.#events }, current));
     }
     for (const name of this.#runtimes.keys()) if (!policies.has(name)) changed.push(name);
 

@@ -4,8 +4,8 @@
  *
  * A config change builds a new runtime for the services whose policy changed, and only
  * those. The endpoint set (pools, EWMA, ejections) carries over when discovery, TLS and pool
- * settings are unchanged, so a timeout tweak does not reset load statistics or reconnect.
- * In-flight calls finish on the stack they started with; the old layers close when the last
+ * settings are unchanged, so a timeout tweak does not reset load statistics or reconnect;
+ * the retry budget carries over while its own policy is unchanged. In-flight calls finish on the stack they started with; the old layers close when the last
  * of them is done.
  */
 import type { Clock } from '../core/clock.ts';
@@ -15,7 +15,7 @@ import type { ServicePolicy } from '../config/policy.ts';
 import { EndpointSet } from '../balance/endpoint-set.ts';
 import { createResolver } from '../discovery/create-resolver.ts';
 import type { Resolver } from '../discovery/resolver.ts';
-import { createRetryBudget, type RetryBudget } from '../resilience/retry-budget.ts';
+import { createRetryBudget, type RetryBudget, retryBudgetKey } from '../resilience/retry-budget.ts';
 import { buildClientStack, clientLayers } from '../stack/client-stack.ts';
 import { createHttpDispatcher } from '../transport/http/pool.ts';
 
@@ -79,10 +79,16 @@ export class ServiceRuntime {
   #retired = false;
   #closed: Promise<void> | undefined;
 
-  constructor(policy: ServicePolicy, watch: EndpointWatch, shared: RuntimeShared) {
+  /**
+   * `previous` is the runtime this one replaces: its retry budget carries over when the
+   * budget's policy is unchanged, so a config push in the middle of an incident does not
+   * hand a failing dependency a fresh allowance of retries.
+   */
+  constructor(policy: ServicePolicy, watch: EndpointWatch, shared: RuntimeShared, previous?: ServiceRuntime) {
     this.policy = policy;
     this.watch = watch;
-    this.budget = createRetryBudget(policy, shared.clock);
+    this.budget =
+      previous !== undefined && retryBudgetKey(previous.policy) === retryBudgetKey(policy) ? previous.budget : createRetryBudget(policy, shared.clock);
     this.layers = clientLayers({
       policy,
       clock: shared.clock,

@@ -47,6 +47,11 @@ const UNLIMITED: RetryBudget = {
   state: () => ({ enabled: false, calls: 0, retries: 0, hedges: 0, available: Number.POSITIVE_INFINITY }),
 };
 
+/** Two policies with the same key can share one budget (its window of calls and retries). */
+export function retryBudgetKey(policy: ServicePolicy): string {
+  return JSON.stringify([policy.retry === false ? false : policy.retry.budget, policy.hedge === false ? 0 : policy.hedge.maxExtraLoad]);
+}
+
 export function createRetryBudget(policy: ServicePolicy, clock: Clock): RetryBudget {
   const budget = policy.retry === false ? false : policy.retry.budget;
   const hedgeShare = policy.hedge === false ? 0 : policy.hedge.maxExtraLoad;

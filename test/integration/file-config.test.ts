@@ -91,6 +91,27 @@ describe('file control store', () => {
     assert.ok(state.config.lastRejected !== null);
   });
 
+  it('keeps the retry budget across an edit that leaves the budget alone, and starts a new one when it changes', async () => {
+    const budgetCalls = (): number => ((mesh.state().services as Record<string, { budget: { calls: number } }>).api!.budget.calls);
+    const apply = async (config: unknown): Promise<void> => {
+      const applied = nextEvent(mesh, 'config');
+      await writeFile(file, JSON.stringify(config));
+      await applied;
+    };
+    await apply({ services: { api: { endpoints: [b.address], timeout: '2s' } } });
+    for (let i = 0; i < 5; i++) await servedBy(mesh);
+    const before = budgetCalls();
+    assert.ok(before >= 5, `budget saw ${before} calls`);
+
+    await apply({ services: { api: { endpoints: [b.address], timeout: '3s' } } });
+    assert.equal(budgetCalls(), before, 'a timeout edit keeps the window of calls and retries');
+    await servedBy(mesh);
+    assert.equal(budgetCalls(), before + 1);
+
+    await apply({ services: { api: { endpoints: [b.address], timeout: '3s', retry: { budget: { ratio: 0.5 } } } } });
+    assert.equal(budgetCalls(), 0, 'a new budget policy starts a new budget');
+  });
+
   it('restarts from the last good config in cacheDir when the file is gone', async () => {
     const missing = join(dir, 'missing.json');
     const restarted = await createMesh({ service: 'web', control: `file:${missing}`, cacheDir: join(dir, 'cache') });
