@@ -4,7 +4,7 @@
  * twice are never hedged. When the hedge starts is logic, so those tests drive a ManualClock.
  */
 import assert from 'node:assert/strict';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, describe, it } from 'node:test';
 import type { HedgePolicy } from '../../src/config/policy.ts';
 import { type Clock, ManualClock, type TimerHandle } from '../../src/core/clock.ts';
@@ -22,10 +22,15 @@ function answerAfter(res: ServerResponse, ms: number): void {
 }
 
 /** Two backends sharing one switch: the next request to arrive (on either) is slow. */
-async function pair(slowMs: number): Promise<{ backends: Backend[]; slowNext(): void; total(): number; aborted(): number }> {
+/**
+ * Two backends that answer at once, except the next request `slowNext` names (by path, or
+ * any): a hedge loser of an earlier call still arriving must not take the slow answer.
+ */
+async function pair(slowMs: number): Promise<{ backends: Backend[]; slowNext(path?: string): void; total(): number; aborted(): number }> {
   let slow = false;
-  const handler = (_req: unknown, res: ServerResponse): void => {
-    if (slow) {
+  let slowPath: string | undefined;
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (slow && (slowPath === undefined || req.url === slowPath)) {
       slow = false;
       answerAfter(res, slowMs);
       return;
@@ -36,8 +41,9 @@ async function pair(slowMs: number): Promise<{ backends: Backend[]; slowNext(): 
   open.push(...backends);
   return {
     backends,
-    slowNext: () => {
+    slowNext: (path?: string) => {
       slow = true;
+      slowPath = path;
     },
     total: () => backends[0]!.received.length + backends[1]!.received.length,
     aborted: () => backends[0]!.aborted + backends[1]!.aborted,
@@ -122,7 +128,7 @@ describe('hedging', () => {
     assert.equal(hedges, 0);
     await warm(s, 80);
     const before = hedges;
-    p.slowNext();
+    p.slowNext('/hot');
     const started = performance.now();
     const res = await s.call({ path: '/hot' });
     assert.equal(await res.body.text(), 'fast');
