@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MeshError } from '../../src/core/errors.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
-import type { Service } from '../../src/core/service.ts';
+import type { Layer, Service } from '../../src/core/service.ts';
 import { breakerLayer } from '../../src/resilience/breaker.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 import { callStatus, ctxFor, depsFor, get, type PoolTransport, policyFor, poolTransport, stateOf } from './layer-harness.ts';
@@ -30,6 +30,15 @@ describe('breaker layer', () => {
     await backend.close();
   });
 
+  /** The breaker layer over the backend, with the states its events report, in order. */
+  function watchedBreaker(): { layer: Layer; service: Service; seen: string[] } {
+    const events = new MeshEventEmitter();
+    const seen: string[] = [];
+    events.on('breaker', (e) => seen.push(e.state));
+    const layer = breakerLayer(depsFor(policyFor({ breaker }), undefined, events));
+    return { layer, service: layer.wrap(transport), seen };
+  }
+
   it('returns inner unchanged when the breaker is off', () => {
     const layer = breakerLayer(depsFor(policyFor({ breaker: false })));
     assert.equal(layer.wrap(transport), transport);
@@ -38,11 +47,7 @@ describe('breaker layer', () => {
 
   it('hands 5xx to the caller while closed, opens past the error rate, then fails fast without sending', async () => {
     status = 500;
-    const events = new MeshEventEmitter();
-    const seen: string[] = [];
-    events.on('breaker', (e) => seen.push(e.state));
-    const layer = breakerLayer(depsFor(policyFor({ breaker }), undefined, events));
-    const service = layer.wrap(transport);
+    const { layer, service, seen } = watchedBreaker();
     const before = backend.received.length;
     for (let i = 0; i < 4; i++) assert.equal(await callStatus(service), 500);
     assert.deepEqual(seen, ['open']);
@@ -57,11 +62,7 @@ describe('breaker layer', () => {
 
   it('lets one probe at a time through when half-open and closes on its success', async () => {
     status = 500;
-    const events = new MeshEventEmitter();
-    const seen: string[] = [];
-    events.on('breaker', (e) => seen.push(e.state));
-    const layer = breakerLayer(depsFor(policyFor({ breaker }), undefined, events));
-    const service = layer.wrap(transport);
+    const { layer, service, seen } = watchedBreaker();
     for (let i = 0; i < 4; i++) await callStatus(service);
     await sleep(breaker.openFor + 30);
     assert.equal(stateOf<{ state: string }>(layer).state, 'half-open');

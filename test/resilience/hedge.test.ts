@@ -185,24 +185,29 @@ class EarlyTimerClock extends ManualClock {
 }
 
 describe('hedge timing', () => {
-  /** Starts a call whose first attempt hangs; returns once a backend has it (with the answer to come). */
-  async function hangingCall(p: Awaited<ReturnType<typeof pair>>, s: TestStack): Promise<{ answer: Promise<string> }> {
+  /**
+   * A stack on `clock` hedging after 20 ms, and a call on it whose first attempt hangs: returns
+   * once a backend has that attempt, with the hedges' times, the call's start and its answer.
+   */
+  async function hungCall(
+    clock: ManualClock,
+    maxExtraLoad: number,
+  ): Promise<{ s: TestStack; hedgedAt: number[]; start: number; answer: Promise<string> }> {
+    const p = await pair(2_000);
+    const s = stack(p.backends, hedgePolicy({ delay: 20 }, maxExtraLoad), clock);
+    const hedgedAt: number[] = [];
+    s.events.on('hedge', () => hedgedAt.push(clock.now()));
     await warm(s, 4);
     const before = p.total();
-    p.slowNext();
+    p.slowNext('/slow');
     const answer = s.call({ path: '/slow' }).then((res) => res.body.text());
     await until(() => p.total() > before);
-    return { answer };
+    return { s, hedgedAt, start: clock.now(), answer };
   }
 
   it('regression: a timer that fires early does not start the hedge before the delay', async () => {
-    const p = await pair(2_000);
     const clock = new EarlyTimerClock(8);
-    const s = stack(p.backends, hedgePolicy({ delay: 20 }, 1), clock);
-    const hedgedAt: number[] = [];
-    s.events.on('hedge', () => hedgedAt.push(clock.now()));
-    const { answer } = await hangingCall(p, s);
-    const start = clock.now();
+    const { hedgedAt, start, answer } = await hungCall(clock, 1);
     clock.advance(12);
     assert.deepEqual(hedgedAt, [], 'the timer fired 8 ms early: too soon to hedge');
     clock.advance(7);
@@ -213,14 +218,9 @@ describe('hedge timing', () => {
   });
 
   it('regression: a hedge the budget refuses is deferred, not dropped', async () => {
-    const p = await pair(2_000);
     const clock = new ManualClock();
     // maxExtraLoad 0.05 of the few calls made: no hedge is affordable at first.
-    const s = stack(p.backends, hedgePolicy({ delay: 20 }, 0.05), clock);
-    const hedgedAt: number[] = [];
-    s.events.on('hedge', () => hedgedAt.push(clock.now()));
-    const { answer } = await hangingCall(p, s);
-    const start = clock.now();
+    const { s, hedgedAt, start, answer } = await hungCall(clock, 0.05);
     clock.advance(20);
     assert.deepEqual(hedgedAt, [], 'refused: 5% of 5 calls is no hedge');
     for (let i = 0; i < 20; i++) s.budget.deposit();
@@ -232,13 +232,8 @@ describe('hedge timing', () => {
   });
 
   it('asks a refusing budget again at doubling intervals', async () => {
-    const p = await pair(2_000);
     const clock = new ManualClock();
-    const s = stack(p.backends, hedgePolicy({ delay: 20 }, 0.05), clock);
-    const hedgedAt: number[] = [];
-    s.events.on('hedge', () => hedgedAt.push(clock.now()));
-    const { answer } = await hangingCall(p, s);
-    const start = clock.now();
+    const { s, hedgedAt, start, answer } = await hungCall(clock, 0.05);
     clock.advance(40); // refused at 20 and at 40; the next look is at 80
     for (let i = 0; i < 20; i++) s.budget.deposit();
     clock.advance(39);
