@@ -28,18 +28,21 @@ interface Variant {
   readonly p50s: number[];
 }
 
+interface PendingReply {
+  resolve(reply: CallerReply): void;
+  reject(error: Error): void;
+}
+
 /** A variant's own process (support/overhead-caller.ts says why), driven over IPC. */
 class Caller {
   readonly #child: ChildProcess;
-  #pending: ((reply: CallerReply) => void) | undefined;
+  /** The one question in flight: answered by the next message, failed if the process exits. */
+  #pending: PendingReply | undefined;
 
   private constructor(child: ChildProcess) {
     this.#child = child;
-    child.on('message', (reply: CallerReply) => {
-      const pending = this.#pending;
-      this.#pending = undefined;
-      pending?.(reply);
-    });
+    child.on('message', (reply: CallerReply) => this.#settle()?.resolve(reply));
+    child.on('exit', (code) => this.#settle()?.reject(new Error(`caller exited with ${code}`)));
   }
 
   /** Starts the variant's process; a string says why the variant is skipped. */
@@ -76,9 +79,14 @@ class Caller {
 
   #next(): Promise<CallerReply> {
     return new Promise((resolve, reject) => {
-      this.#pending = resolve;
-      this.#child.once('exit', (code) => reject(new Error(`caller exited with ${code}`)));
+      this.#pending = { resolve, reject };
     });
+  }
+
+  #settle(): PendingReply | undefined {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    return pending;
   }
 }
 
