@@ -67,7 +67,7 @@ export function timeoutError(ctx: CallContext, attempts: number): MeshError {
   );
 }
 
-function abortedError(ctx: CallContext, reason: unknown): MeshError {
+export function abortedError(ctx: CallContext, reason: unknown): MeshError {
   return new MeshError('MESH_ABORTED', `call to '${ctx.service}' was aborted by the caller`, {
     service: ctx.service,
     cause: reason,

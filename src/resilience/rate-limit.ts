@@ -7,7 +7,8 @@
  * synchronous (no await on the hot path). With `scope: 'global'`, a call must also get a
  * point from the shared Redis limiter (rate-limit-global.ts), which caps the whole fleet at
  * `rps`; the local bucket in front still shapes this process's bursts and spares Redis a
- * round trip for calls the process would refuse anyway.
+ * round trip for calls the process would refuse anyway. The wait for Redis is bounded by the
+ * call's deadline and abort (rate-limit-global.ts), like every wait in the call path.
  */
 import type { CallContext } from '../core/call-context.ts';
 import { MeshError } from '../core/errors.ts';
@@ -47,12 +48,12 @@ export function rateLimitLayer(deps: LayerDeps): Layer {
         if (policy.redis === undefined) {
           throw new MeshError('MESH_CONFIG_INVALID', `rateLimit.scope "global" for "${service}" needs rateLimit.redis (a redis:// URL).`, { service });
         }
-        const shared = createGlobalLimiter(service, policy.rps, policy.redis);
+        const shared = createGlobalLimiter(service, policy.rps, policy.redis, deps.clock);
         global = shared;
         return {
           async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
             if (!local.tryTake()) return refuse(local.msUntilToken());
-            if (!(await shared.tryAcquire())) return refuse(0);
+            if (!(await shared.tryAcquire(ctx))) return refuse(0);
             admitted++;
             return inner.call(request, ctx);
           },

@@ -8,6 +8,10 @@ import { createServer, Socket } from 'node:net';
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, a hung Redis. */
+  pause(): void;
+  /** Thaws a paused server (SIGCONT). */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -52,6 +56,12 @@ export async function startRedis(port?: number): Promise<RedisServer> {
       return {
         url: `redis://127.0.0.1:${listenOn}`,
         port: listenOn,
+        pause: () => {
+          child.kill('SIGSTOP');
+        },
+        resume: () => {
+          if (!exited) child.kill('SIGCONT');
+        },
         stop: async () => {
           if (exited) return;
           const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,0 +1,62 @@
+/**
+ * An await in the call path that the call's deadline and its abort signal cut short. A
+ * layer waiting on something outside the call (a Redis round trip, a module load) must not
+ * hold the caller past either: a `timeout: '50ms'` call ends at 50 ms with MESH_TIMEOUT,
+ * and an abort settles it at once with MESH_ABORTED, whatever the awaited work does.
+ *
+ * NOTE: the awaited work is not cancelled, only no longer waited for: when it settles late
+ * its result is dropped. This helper attaches both handlers to it, so a late rejection is
+ * never unhandled; the work itself must be safe to finish unobserved.
+ */
+import type { CallContext } from '../core/call-context.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import { isMeshError } from '../core/errors.ts';
+import { abortedError, timeoutError } from './deadline.ts';
+
+export function waitWithinCall<T>(pending: Promise<T>, ctx: CallContext, clock: Clock): Promise<T> {
+  const signal = ctx.signal;
+  if (signal?.aborted) {
+    pending.catch(() => {});
+    return Promise.reject(abortReason(ctx, signal));
+  }
+  const untilDeadline = ctx.deadline - clock.now();
+  if (untilDeadline <= 0) {
+    pending.catch(() => {});
+    return Promise.reject(timeoutError(ctx, 0));
+  }
+  // An unbounded call nobody can cancel: nothing to race, no timer, no listener.
+  if (untilDeadline === Number.POSITIVE_INFINITY && signal === undefined) return pending;
+  return new Promise<T>((resolve, reject) => {
+    let timer: TimerHandle | undefined;
+    const release = (): void => {
+      timer?.cancel();
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      release();
+      reject(abortReason(ctx, signal!));
+    };
+    if (untilDeadline !== Number.POSITIVE_INFINITY) {
+      timer = clock.setTimer(() => {
+        release();
+        reject(timeoutError(ctx, 0));
+      }, untilDeadline);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        release();
+        resolve(value);
+      },
+      (error: unknown) => {
+        release();
+        reject(error);
+      },
+    );
+  });
+}
+
+/** The deadline layer aborts a linked signal with a MeshError already; anything else is wrapped. */
+function abortReason(ctx: CallContext, signal: AbortSignal): unknown {
+  return isMeshError(signal.reason) ? signal.reason : abortedError(ctx, signal.reason);
+}
