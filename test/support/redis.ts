@@ -1,6 +1,7 @@
 /**
- * A real, throwaway redis-server for tests (Debian's package; `.ci/run` installs it): free
- * loopback port, no persistence, ready once it answers PING, killed on stop.
+ * A real, throwaway redis-server for tests (Debian's package, which `npm test` installs or
+ * asks for through system-deps.sh): free loopback port, no persistence, ready once it answers
+ * PING, frozen and thawed on demand (a hung Redis), killed on stop.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, Socket } from 'node:net';
@@ -74,5 +75,5 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.kill('SIGKILL');
-  throw new Error(`redis-server did not answer PING on port ${listenOn}; is it installed (apt-get install redis-server)?`);
+  throw new Error(`redis-server did not answer PING on port ${listenOn}; is it installed? (bash test/support/system-deps.sh checks, and installs it as root)`);
 }
