@@ -14,6 +14,12 @@
  *
  * An entry expires no earlier than its time and at most about a millisecond later: the same
  * precision as a Node timer.
+ *
+ * A list's timer is a call timer: it keeps the process alive while the list holds entries
+ * (calls in flight wait on their limits; a one-shot script must not exit under them), and
+ * lets it go as the list empties, so an idle mesh never holds a script open for the length of
+ * a timeout it no longer needs. The toggle is a flag on the existing Node timer, not a
+ * re-arm, and happens only as a list turns empty or non-empty.
  */
 import type { Clock, TimerHandle } from './clock.ts';
 
@@ -40,7 +46,9 @@ export abstract class Expiring {
     this.expiryNext = undefined;
     this.expiryList = undefined;
     // NOTE: the list's timer stays armed even when the list empties: an entry is likely to
-    // follow at once, and re-arming per entry is the cost this queue exists to avoid.
+    // follow at once, and re-arming per entry is the cost this queue exists to avoid. Armed
+    // for nobody, it must not keep the process alive.
+    if (list.head === undefined) list.timer?.keepAlive(false);
   }
 }
 
@@ -75,10 +83,15 @@ export class ExpiryQueue {
     entry.expiryList = list;
     entry.expiryPrev = list.tail;
     entry.expiryNext = undefined;
-    if (list.tail === undefined) list.head = entry;
-    else list.tail.expiryNext = entry;
     list.tail = entry;
+    if (entry.expiryPrev !== undefined) {
+      entry.expiryPrev.expiryNext = entry;
+      return;
+    }
+    list.head = entry;
+    // The list was empty: its timer, if still armed, was let go (see `cancelExpiry`).
     if (list.timer === undefined) this.#arm(list, ms);
+    else list.timer.keepAlive(true);
   }
 
   /** Entries currently waiting (for state and tests). */
@@ -99,7 +112,7 @@ export class ExpiryQueue {
   }
 
   #arm(list: ExpiryList, ms: number): void {
-    list.timer = this.#clock.setTimer(() => this.#fire(list), Math.max(1, Math.ceil(ms)));
+    list.timer = this.#clock.setCallTimer(() => this.#fire(list), Math.max(1, Math.ceil(ms)));
   }
 
   #fire(list: ExpiryList): void {
@@ -109,6 +122,8 @@ export class ExpiryQueue {
       head.cancelExpiry();
       head.expire();
     }
+    // An entry added from inside expire() to the emptied list has armed it already.
+    if (list.timer !== undefined) return;
     if (list.head !== undefined) this.#arm(list, list.head.expiresAt - now);
     else if (this.#lists.get(list.key) === list) this.#lists.delete(list.key);
   }

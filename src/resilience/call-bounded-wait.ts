@@ -37,7 +37,7 @@ export function waitWithinCall<T>(pending: Promise<T>, ctx: CallContext, clock: 
       reject(abortReason(ctx, signal!));
     };
     if (untilDeadline !== Number.POSITIVE_INFINITY) {
-      timer = clock.setTimer(() => {
+      timer = clock.setCallTimer(() => {
         release();
         reject(timeoutError(ctx, 0));
       }, untilDeadline);

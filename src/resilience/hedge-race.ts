@@ -100,7 +100,7 @@ export class HedgeRace {
     // would cost a whole millisecond more.
     const early = this.#dueAt - this.#deps.clock.now();
     if (early > TIMER_TOLERANCE_MS) {
-      this.#timer = this.#deps.clock.setTimer(this.#onTimer, early);
+      this.#timer = this.#deps.clock.setCallTimer(this.#onTimer, early);
       return;
     }
     if (!this.#deps.budget.tryWithdrawHedge()) {
@@ -123,7 +123,7 @@ export class HedgeRace {
     const dueAt = this.#deps.clock.now() + wait;
     if (dueAt >= this.#ctx.deadline) return;
     this.#dueAt = dueAt;
-    this.#timer = this.#deps.clock.setTimer(this.#onTimer, wait);
+    this.#timer = this.#deps.clock.setCallTimer(this.#onTimer, wait);
   }
 
   #start(hedge: boolean): void {

@@ -171,7 +171,7 @@ export function toCallerError(error: unknown, service: string, attempts: number)
   }
   return new MeshError(
     'MESH_UPSTREAM_FAILED',
-    `call to '${service}' failed after ${tries}: ${error.message}; check that its endpoints are up and reachable`,
+    `call to '${service}' failed after ${tries}: ${error.message}`, // the transport's message says what to do
     { service, attempts, cause: error },
   );
 }

@@ -2,6 +2,10 @@
  * The FIFO a call waits in for a concurrency slot. Waiting is bounded three ways, the
  * tightest wins: the queue's own `timeout`, the call's deadline (then MESH_TIMEOUT: the
  * caller's budget ran out, not the limiter's patience) and the caller's abort signal.
+ *
+ * The waiting call's timer is a call timer (it keeps the process alive): the slot comes
+ * free when another call completes, and that call's socket holds the process open only
+ * while it lasts; a one-shot script must still see this call time out rather than exit.
  */
 import type { CallContext } from '../core/call-context.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
@@ -70,7 +74,7 @@ export class SlotQueue {
         },
       };
       this.#waiters.push(waiter);
-      timer = this.#clock.setTimer(
+      timer = this.#clock.setCallTimer(
         () => waiter.reject(deadlineFirst ? deadlineError(service) : SlotQueue.TIMED_OUT),
         deadlineFirst ? untilDeadline : this.#timeout,
       );

@@ -1,7 +1,8 @@
 /**
  * The expiry queue behind attempt time limits: entries expire at their time (never early),
  * entries cancelled in time never expire, and entries of one duration share one clock timer
- * instead of arming one each, which is the point of the queue.
+ * instead of arming one each, which is the point of the queue. The shared timer keeps the
+ * process alive exactly while entries wait on it (issue 15).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -23,13 +24,13 @@ class Entry extends Expiring {
   }
 }
 
-/** A manual clock that counts the timers armed on it. */
+/** A manual clock that counts the timers armed on it (the queue's are call timers). */
 class CountingClock extends ManualClock {
   armed = 0;
 
-  override setTimer(fn: () => void, ms: number): TimerHandle {
+  override setCallTimer(fn: () => void, ms: number): TimerHandle {
     this.armed++;
-    return super.setTimer(fn, ms);
+    return super.setCallTimer(fn, ms);
   }
 }
 
@@ -113,5 +114,42 @@ describe('expiry queue', () => {
     assert.equal(queue.size, 0);
     clock.advance(100);
     assert.equal(entry.expiredAt, undefined);
+  });
+
+  it('keeps the process alive while entries wait, and lets it go as the last one ends', () => {
+    const clock = new CountingClock();
+    const queue = new ExpiryQueue(clock);
+    const first = new Entry(clock);
+    const second = new Entry(clock);
+    queue.add(first, clock.now(), 1000);
+    assert.equal(clock.keepingAlive, 1, 'a call waits on its limit: a one-shot script must not exit under it');
+    queue.add(second, clock.now(), 1000);
+    assert.equal(clock.keepingAlive, 1, 'entries of one duration share the one timer');
+    first.cancelExpiry();
+    assert.equal(clock.keepingAlive, 1, 'the second entry still waits');
+    second.cancelExpiry();
+    assert.equal(clock.keepingAlive, 0, 'armed for nobody, the timer does not hold an idle mesh open');
+    const third = new Entry(clock);
+    queue.add(third, clock.now(), 1000);
+    assert.equal(clock.armed, 1, 'the timer still armed is reused, not re-armed');
+    assert.equal(clock.keepingAlive, 1, 'and holds the process again for the new entry');
+    clock.advance(1000);
+    assert.equal(third.expiredAt, 1000);
+    assert.equal(clock.keepingAlive, 0, 'nothing left after the last entry expired');
+  });
+
+  it('lets the process go once every entry expired, and holds it again for the entries still waiting', () => {
+    const clock = new CountingClock();
+    const queue = new ExpiryQueue(clock);
+    const early = new Entry(clock);
+    const late = new Entry(clock);
+    queue.add(early, clock.now(), 100);
+    clock.advance(50);
+    queue.add(late, clock.now(), 100);
+    clock.advance(50);
+    assert.equal(early.expiredAt, 100);
+    assert.equal(clock.keepingAlive, 1, 'the timer re-armed for the entry behind keeps the process alive');
+    late.cancelExpiry();
+    assert.equal(clock.keepingAlive, 0);
   });
 });

@@ -30,6 +30,9 @@ class InstantClock implements Clock {
   setTimer(): TimerHandle {
     throw new Error('not used by the retry layer');
   }
+  setCallTimer(): TimerHandle {
+    throw new Error('not used by the retry layer');
+  }
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     this.sleeps.push(ms);

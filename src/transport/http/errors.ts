@@ -64,6 +64,7 @@ function isHandshakeFailure(code: string): boolean {
   return CERTIFICATE_CODES.has(code) || code.startsWith('ERR_SSL_');
 }
 
+/** `what` ends with what to do about it: the caller's MESH_UPSTREAM_FAILED repeats it and adds no advice of its own. */
 function transportError(kind: TransportFailureKind, maybeSent: boolean, what: string, cause: unknown, endpoint: string): TransportError {
   return new TransportError(kind, maybeSent, `${what} (endpoint ${endpoint})`, cause, endpoint);
 }
@@ -86,23 +87,23 @@ export function toTransportFailure(
     });
   }
   const code = errorCode(error);
-  if (code === undefined) return transportError('protocol', true, 'Unexpected failure from the HTTP client', error, endpoint);
+  if (code === undefined) return transportError('protocol', true, 'Unexpected failure from the HTTP client; its cause has the details', error, endpoint);
   if (CONNECT_CODES.has(code)) return transportError('connect-error', false, `Could not connect (${code}); check the endpoint is up and reachable`, error, endpoint);
   if (isHandshakeFailure(code)) {
     return transportError('connect-error', false, `TLS handshake failed (${code}); check the service's tls ca/cert/key/servername`, error, endpoint);
   }
-  if (RESET_CODES.has(code)) return transportError('reset', true, `Connection reset by the upstream (${code}); the request may have been processed`, error, endpoint);
+  if (RESET_CODES.has(code)) return transportError('reset', true, `Connection reset by the upstream (${code}); it may have processed the request: check its logs for why it dropped the connection`, error, endpoint);
   if (TIMEOUT_CODES.has(code)) return transportError('timeout', true, `The upstream did not answer in time (${code})`, error, endpoint);
-  if (code === 'UND_ERR_CLOSED') return transportError('closed', false, 'The endpoint was closed (it left discovery) before the request was sent', error, endpoint);
+  if (code === 'UND_ERR_CLOSED') return transportError('closed', false, 'The endpoint was closed (it left discovery) before the request was sent; if this persists, check the service\'s discovery', error, endpoint);
   // NOTE: undici reports UND_ERR_DESTROYED both for requests still queued and for requests
   // already written when a pool is destroyed; the transport checks `destroyed` before
   // dispatching, so one seen here may have been in flight.
-  if (code === 'UND_ERR_DESTROYED') return transportError('closed', true, 'The endpoint was destroyed while the request was in flight', error, endpoint);
+  if (code === 'UND_ERR_DESTROYED') return transportError('closed', true, 'The endpoint was destroyed while the request was in flight (it left discovery); if this persists, check the service\'s discovery', error, endpoint);
   if (BAD_REQUEST_CODES.has(code)) return new MeshError('MESH_BAD_REQUEST', `The request was refused by the HTTP client (${code}): fix the method, path, headers or body`, { cause: error });
-  return transportError('protocol', true, `The upstream broke the HTTP protocol (${code})`, error, endpoint);
+  return transportError('protocol', true, `The upstream broke the HTTP protocol (${code}); check that the endpoint serves HTTP on that port`, error, endpoint);
 }
 
 /** For a call on a pool already destroyed or closed: provably never sent. */
 export function closedBeforeDispatch(endpoint: string): TransportError {
-  return new TransportError('closed', false, `The endpoint ${endpoint} was closed (it left discovery) before the request was sent`, undefined, endpoint);
+  return new TransportError('closed', false, `The endpoint ${endpoint} was closed (it left discovery) before the request was sent; if this persists, check the service's discovery`, undefined, endpoint);
 }
