@@ -1,8 +1,10 @@
 /**
  * How a config error talks about the value it rejects: short values are quoted so the user
  * sees their typo, long ones are described by size so a 10 MB string never ends up in a log
- * line, and a near-miss gets a "did you mean" so `retyr` points at `retry`.
+ * line, a near-miss gets a "did you mean" so `retyr` points at `retry`, and credentials in a
+ * quoted value (`http://user:PASSWORD@host:1`) are redacted: an error message ends up in logs.
  */
+import { redactText } from '../core/redact.ts';
 import { MAX_ECHOED_LENGTH } from './limits.ts';
 
 export function describeValue(value: unknown): string {
@@ -10,7 +12,7 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      return value.length <= MAX_ECHOED_LENGTH ? JSON.stringify(value) : `a string of ${value.length} characters`;
+      return value.length <= MAX_ECHOED_LENGTH ? JSON.stringify(redactText(value)) : `a string of ${value.length} characters`;
     case 'number':
       return String(value);
     case 'boolean':

@@ -6,6 +6,7 @@
  * an issue at its path; the offending value is left out of the copy.
  */
 import type { ConfigIssue } from '../core/errors.ts';
+import { redactText } from '../core/redact.ts';
 import { describeValue } from './describe.ts';
 import { MAX_ARRAY_ITEMS, MAX_DEPTH, MAX_KEY_LENGTH, MAX_OBJECT_KEYS, MAX_STRING_LENGTH, MAX_VALUES } from './limits.ts';
 
@@ -27,8 +28,9 @@ export function toPlainData(input: unknown): PlainDataResult {
 
 type State = { issues: ConfigIssue[]; omittedPaths: string[]; values: number; ancestors: Set<object> };
 
+/** NOTE: keys are the author's text too (a service named after a URL): redacted like values. */
 export function joinPath(path: readonly PropertyKey[]): string {
-  return path.map(String).join('.');
+  return redactText(path.map(String).join('.'));
 }
 
 function reject(path: readonly PropertyKey[], message: string, state: State): typeof OMIT {

@@ -5,6 +5,7 @@
  * which only resolve.ts can know. Every object is strict, every value bounded.
  */
 import { z } from 'zod';
+import { CREDENTIALS_IN_ADDRESS, hasUserinfo } from '../discovery/address.ts';
 import { describeValue } from './describe.ts';
 import {
   bool,
@@ -35,7 +36,10 @@ export function isEndpointAddress(value: unknown): value is string {
 }
 
 const address = z.custom<string>(isEndpointAddress, {
-  error: (issue) => `expected "host:port" or "http(s)://host:port" with a port from 1 to 65535, got ${describeValue(issue.input)}`,
+  error: (issue) =>
+    typeof issue.input === 'string' && hasUserinfo(issue.input)
+      ? `${CREDENTIALS_IN_ADDRESS}; got ${describeValue(issue.input)}`
+      : `expected "host:port" or "http(s)://host:port" with a port from 1 to 65535, got ${describeValue(issue.input)}`,
 });
 
 const endpointObject = strictObject({

@@ -4,6 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { MeshError } from '../core/errors.ts';
+import { redactError } from '../core/redact.ts';
 import type { MeshResponse } from '../core/service.ts';
 import type { RequestOptions } from './request-options.ts';
 
@@ -16,7 +17,8 @@ export async function meshFetch(call: Call, input: string | URL | Request, init?
   try {
     request = new Request(input, init);
   } catch (error) {
-    throw new MeshError('MESH_BAD_REQUEST', `mesh.fetch: ${(error as Error).message}`, { cause: error });
+    // NOTE: the platform's message quotes the URL, credentials and all: report it redacted.
+    throw redactError(new MeshError('MESH_BAD_REQUEST', `mesh.fetch: ${(error as Error).message}`, { cause: error }));
   }
   const url = new URL(request.url);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {

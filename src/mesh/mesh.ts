@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { newCallContext } from '../core/call-context.ts';
 import { isMeshError, MeshError } from '../core/errors.ts';
 import { MeshEventEmitter, type Disposer, type Listener, type MeshEventName } from '../core/events.ts';
+import { redactError, redactText, redactValue } from '../core/redact.ts';
 import type { MeshResponse } from '../core/service.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 import type { MeshConfig, MeshConfigInput } from '../config/schema.ts';
@@ -53,10 +54,15 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
       'createMesh: `service` must be this service\'s name (letters, digits, ".", "_", "-"), e.g. { service: "checkout" }',
     );
   }
-  const bootstrap = validateMeshConfig(options.config ?? {});
-  const mesh = new Mesh(options, bootstrap, createControlStore(options.control));
-  await mesh.start();
-  return mesh;
+  try {
+    const bootstrap = validateMeshConfig(options.config ?? {});
+    const mesh = new Mesh(options, bootstrap, createControlStore(options.control));
+    await mesh.start();
+    return mesh;
+  } catch (error) {
+    // NOTE: the one exit of startup errors: whatever they quote, no credential leaves with them.
+    throw error instanceof Error ? redactError(error) : error;
+  }
 }
 
 export class Mesh {
@@ -91,7 +97,7 @@ export class Mesh {
     await this.#apply(undefined, 'bootstrap', true);
     if (this.#store === undefined) return;
     let delivered = false;
-    const source = this.#store.source;
+    const source = redactText(this.#store.source);
     await this.#store.watch({
       snapshot: (document) => {
         delivered = true;
@@ -102,8 +108,9 @@ export class Mesh {
         this.#reject(source, error);
       },
       unavailable: (error) => {
-        this.#controlStatus = { status: 'unavailable', lastError: error.message };
-        this.#events.emitLazy('control-error', () => ({ source, error }));
+        const reported = redactError(error);
+        this.#controlStatus = { status: 'unavailable', lastError: reported.message };
+        this.#events.emitLazy('control-error', () => ({ source, error: reported }));
       },
     });
     if (!delivered && this.#cache !== undefined) {
@@ -134,15 +141,16 @@ export class Mesh {
     return this.#events.on(name, listener);
   }
 
+  /** NOTE: redacted as a whole: every layer's state may quote a URL (a Redis URL, an error). */
   state(): Record<string, unknown> {
     const services: Record<string, unknown> = {};
     for (const [name, runtime] of this.#runtimes) services[name] = runtime.state();
-    return {
+    return redactValue({
       service: this.service,
       closed: this.#closed,
       config: { ...this.#history.state(), control: { source: this.#store?.source ?? 'static', ...this.#controlStatus } },
       services,
-    };
+    });
   }
 
   /** Stops watches and drains pools; calls made afterwards reject with MESH_CLOSED. */
@@ -283,10 +291,13 @@ export class Mesh {
     await watch.close();
   }
 
+  /** The one path of a rejection to the event and the history, so both are redacted here. */
   #reject(source: string, error: unknown): void {
-    const meshError = isMeshError(error)
-      ? error
-      : new MeshError('MESH_CONFIG_INVALID', `config from ${source} could not be applied: ${String(error)}`, { cause: error });
+    const meshError = redactError(
+      isMeshError(error)
+        ? error
+        : new MeshError('MESH_CONFIG_INVALID', `config from ${source} could not be applied: ${String(error)}`, { cause: error }),
+    );
     const issues = meshError.issues ?? [{ path: '', message: meshError.message }];
     this.#history.reject(source, issues);
     this.#events.emitLazy('config-rejected', () => ({ source, issues, error: meshError }));
