@@ -9,7 +9,7 @@
  *
  * Balancing is never "off": a service always needs an endpoint, so `wrap` always wraps.
  */
-import { MeshError, isMeshError } from '../core/errors.ts';
+import { isCallerAbort, MeshError, isMeshError } from '../core/errors.ts';
 import type { AttemptObserver, CallContext } from '../core/call-context.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
@@ -60,10 +60,12 @@ class BalancingService implements Service, AttemptObserver {
 }
 
 /**
- * A thrown error is a failure of the endpoint, unless the attempt was cancelled from above
- * (the caller, the deadline, a hedge that won): then it says nothing about the endpoint.
+ * A thrown error is a failure of the endpoint, unless the attempt was cancelled from above:
+ * by the caller (null: it says nothing about the endpoint at all), or by a hedge that won or
+ * a deadline (undefined: the attempt took at least this long, a lower bound on latency).
  */
-function verdictOf(error: unknown, ctx: CallContext): boolean | undefined {
+function verdictOf(error: unknown, ctx: CallContext): boolean | null | undefined {
+  if (isCallerAbort(error)) return null;
   if (isMeshError(error) && error.code === 'MESH_ABORTED') return undefined;
   if (ctx.signal?.aborted === true) return undefined;
   return isFailure(undefined, error);

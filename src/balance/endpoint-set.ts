@@ -113,15 +113,18 @@ export class EndpointSet {
   }
 
   /**
-   * An attempt ended. `failed` is the classifier's verdict; undefined when the caller
-   * cancelled it, which says nothing about the endpoint's health and only a lower bound
-   * about its latency.
+   * An attempt ended. `failed` is the classifier's verdict; undefined when it was cancelled
+   * from above (a hedge won, a deadline passed), which says nothing about the endpoint's
+   * health and only a lower bound about its latency; null when the caller cancelled it,
+   * which says nothing at all.
    */
-  finished(endpoint: LiveEndpoint, startedAt: number, failed: boolean | undefined): void {
+  finished(endpoint: LiveEndpoint, startedAt: number, failed: boolean | null | undefined): void {
     endpoint.inFlight--;
     const now = this.#clock.now();
     const latency = now - startedAt;
-    if (failed === undefined) {
+    if (failed === null) {
+      // nothing learned
+    } else if (failed === undefined) {
       if (latency > endpoint.ewmaMs) observeLatency(endpoint, latency, now, this.#decayMs);
     } else {
       if (failed) endpoint.failures++;

@@ -24,10 +24,10 @@ export class AttemptSignal extends Expiring {
   #parent: AbortSignal | undefined = undefined;
   #onParentAbort: Listener | undefined = undefined;
 
-  /** Aborts with the parent's reason when the parent aborts. */
+  /** Aborts when the parent aborts, with the reason `parentAborted` makes of the parent's. */
   follow(parent: AbortSignal): void {
     this.#parent = parent;
-    this.#onParentAbort = () => this.abort(parent.reason);
+    this.#onParentAbort = () => this.abort(this.parentAborted(parent.reason));
     parent.addEventListener('abort', this.#onParentAbort, { once: true });
   }
 
@@ -39,6 +39,11 @@ export class AttemptSignal extends Expiring {
   /** The reason given when the time limit passes; the attempt layer says which limit it was. */
   protected timedOut(): unknown {
     return new Error('attempt time limit reached');
+  }
+
+  /** The reason given when the parent aborts; the attempt layer makes it a MESH_ABORTED. */
+  protected parentAborted(reason: unknown): unknown {
+    return reason;
   }
 
   abort(reason: unknown): void {

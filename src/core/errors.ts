@@ -86,3 +86,37 @@ export class TransportError extends Error {
     this.endpoint = endpoint;
   }
 }
+
+/**
+ * Why a call was cancelled from above, for the one MESH_ABORTED message. NOTE: every
+ * MESH_ABORTED is built here, so every layer (the breaker, outlier detection, the load metric,
+ * the concurrency limiter, the retry budget) recognises a caller's abort the same way.
+ */
+export type AbortPhase = 'before it was sent' | 'in flight' | 'while waiting to retry' | 'while waiting for a concurrency slot' | 'during an injected delay' | 'while its response body was read';
+
+const CALLER_ABORT = Symbol('meshlet.callerAbort');
+
+/** The caller (its AbortSignal, or the inbound request it serves) cancelled the call. */
+export function callerAborted(service: string | undefined, phase: AbortPhase, reason: unknown): MeshError {
+  if (isMeshError(reason)) return reason;
+  const name = service === undefined ? 'the call' : `call to '${service}'`;
+  const error = new MeshError('MESH_ABORTED', `${name} was aborted by the caller ${phase}; nothing to do unless the abort was unexpected`, {
+    service,
+    cause: reason,
+  });
+  (error as unknown as Record<symbol, boolean>)[CALLER_ABORT] = true;
+  return error;
+}
+
+/** A hedged attempt lost the race: cancelled by meshlet, not by the caller, and not a failure. */
+export function attemptSuperseded(service: string): MeshError {
+  return new MeshError('MESH_ABORTED', `attempt to '${service}' was cancelled because a hedged attempt answered first`, { service });
+}
+
+/**
+ * True when the caller cancelled: such an attempt says nothing about the dependency, not even
+ * a lower bound on its latency (a caller may cancel a call it no longer needs at any time).
+ */
+export function isCallerAbort(error: unknown): boolean {
+  return isMeshError(error) && (error as unknown as Record<symbol, boolean>)[CALLER_ABORT] === true;
+}

@@ -6,7 +6,7 @@
  */
 import { systemClock, type Clock } from '../core/clock.ts';
 import { newCallContext } from '../core/call-context.ts';
-import { isMeshError, MeshError } from '../core/errors.ts';
+import { callerAborted, isMeshError, MeshError } from '../core/errors.ts';
 import { MeshEventEmitter, type Disposer, type Listener, type MeshEventName } from '../core/events.ts';
 import { redactError, redactText, redactValue } from '../core/redact.ts';
 import type { MeshResponse } from '../core/service.ts';
@@ -186,6 +186,9 @@ export class Mesh {
     } catch (error) {
       return Promise.reject(error);
     }
+    // NOTE: a call its caller already cancelled goes nowhere: not to the budget, the breaker,
+    // a limiter or an endpoint, none of which it says anything about.
+    if (parsed.signal?.aborted) return Promise.reject(callerAborted(name, 'before it was sent', parsed.signal.reason));
     const now = this.#clock.now();
     const budget = parsed.timeout ?? (runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout);
     const ctx = newCallContext(name, now, now + budget, parsed.signal);

@@ -16,7 +16,7 @@
  * arming one each. A caller that streams a long body sets a `timeout` to match.
  */
 import { AttemptSignal } from '../core/attempt-signal.ts';
-import { MeshError, TransportError } from '../core/errors.ts';
+import { callerAborted, MeshError, TransportError } from '../core/errors.ts';
 import { ExpiryQueue } from '../core/expiry-queue.ts';
 import type { CallContext } from '../core/call-context.ts';
 import { type Layer, type MeshRequest, type MeshResponse, NO_HEADERS, type Service } from '../core/service.ts';
@@ -41,7 +41,7 @@ export function attemptLayer(deps: LayerDeps): Layer {
           // NOTE: no attempt starts after the deadline, whatever the layers above decided.
           if (remaining <= 0) return Promise.reject(timeoutError(ctx, ctx.attempt - 1));
           const parent = ctx.signal;
-          if (parent?.aborted) return Promise.reject(parent.reason);
+          if (parent?.aborted) return Promise.reject(callerAborted(ctx.service, 'before it was sent', parent.reason));
           const perTry = perTryTimeout < remaining;
           const limit = perTry ? perTryTimeout : remaining;
           const outgoing = withMeshHeaders(request, ctx, limit);
@@ -72,6 +72,11 @@ class AttemptWire extends AttemptSignal {
     this.#ctx = ctx;
     this.#limit = limit;
     this.#perTry = perTry;
+  }
+
+  /** Before the head the transport reports it; after it, the caller reading the body gets it. */
+  protected override parentAborted(reason: unknown): unknown {
+    return callerAborted(this.#ctx.service, this.responded ? 'while its response body was read' : 'in flight', reason);
   }
 
   protected override timedOut(): unknown {

@@ -8,7 +8,7 @@
  * `x-meshlet-timeout-ms` (the attempt layer adds it).
  */
 import { currentInbound } from '../core/call-context.ts';
-import { MeshError } from '../core/errors.ts';
+import { callerAborted, MeshError } from '../core/errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { CallContext } from '../core/call-context.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
@@ -31,30 +31,18 @@ export function deadlineLayer(deps: LayerDeps): Layer {
           if (ctx.deadline <= clock.now()) return Promise.reject(timeoutError(ctx, 0));
           // NOTE: the inbound request's cancellation is linked too: when the client that
           // called us goes away, the work done on its behalf stops.
-          if (inbound.signal === undefined) return inner.call(request, ctx);
-          return callLinked(inner, request, ctx, inbound.signal);
+          const signal = inbound.signal;
+          if (signal === undefined) return inner.call(request, ctx);
+          if (signal.aborted) return Promise.reject(abortedError(ctx, signal.reason));
+          // NOTE: the signal is linked for the whole call, its response body included: each
+          // attempt's wire follows it until undici lets go of the body. AbortSignal.any holds
+          // its sources weakly, so nothing is left registered on a long-lived inbound signal.
+          ctx.signal = ctx.signal === undefined ? signal : AbortSignal.any([ctx.signal, signal]);
+          return inner.call(request, ctx);
         },
       };
     },
   };
-}
-
-async function callLinked(inner: Service, request: MeshRequest, ctx: CallContext, inbound: AbortSignal): Promise<MeshResponse> {
-  if (inbound.aborted) throw abortedError(ctx, inbound.reason);
-  const caller = ctx.signal;
-  if (caller?.aborted) throw abortedError(ctx, caller.reason);
-  const controller = new AbortController();
-  const onInboundAbort = (): void => controller.abort(abortedError(ctx, inbound.reason));
-  const onCallerAbort = (): void => controller.abort(abortedError(ctx, caller?.reason));
-  inbound.addEventListener('abort', onInboundAbort, { once: true });
-  caller?.addEventListener('abort', onCallerAbort, { once: true });
-  ctx.signal = controller.signal;
-  try {
-    return await inner.call(request, ctx);
-  } finally {
-    inbound.removeEventListener('abort', onInboundAbort);
-    caller?.removeEventListener('abort', onCallerAbort);
-  }
 }
 
 export function timeoutError(ctx: CallContext, attempts: number): MeshError {
@@ -68,8 +56,5 @@ export function timeoutError(ctx: CallContext, attempts: number): MeshError {
 }
 
 export function abortedError(ctx: CallContext, reason: unknown): MeshError {
-  return new MeshError('MESH_ABORTED', `call to '${ctx.service}' was aborted by the caller`, {
-    service: ctx.service,
-    cause: reason,
-  });
+  return callerAborted(ctx.service, 'before it was sent', reason);
 }

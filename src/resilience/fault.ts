@@ -7,7 +7,7 @@
  * retried like real ones but never held against a healthy endpoint.
  */
 import type { CallContext } from '../core/call-context.ts';
-import { MeshError, isMeshError } from '../core/errors.ts';
+import { callerAborted, MeshError } from '../core/errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { FaultPolicy } from '../config/policy.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
@@ -31,8 +31,7 @@ export function faultLayer(deps: LayerDeps, random: RandomSource = Math.random):
     try {
       await clock.sleep(Math.min(duration, Math.max(0, untilDeadline)), ctx.signal);
     } catch (reason) {
-      if (isMeshError(reason)) throw reason;
-      throw new MeshError('MESH_ABORTED', `Call to "${service}" was aborted by its caller during an injected delay.`, { service, cause: reason });
+      throw callerAborted(service, 'during an injected delay', reason);
     }
     if (untilDeadline <= duration) {
       throw new MeshError('MESH_TIMEOUT', `Call to "${service}" reached its deadline during an injected fault delay; this is fault injection (fault.delay), not the server.`, { service });

@@ -10,7 +10,7 @@
  */
 import { attemptContext, type CallContext } from '../core/call-context.ts';
 import type { TimerHandle } from '../core/clock.ts';
-import { MeshError } from '../core/errors.ts';
+import { attemptSuperseded, callerAborted } from '../core/errors.ts';
 import type { MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
 import { isFailure } from '../transport/http/classifier.ts';
@@ -73,7 +73,7 @@ export class HedgeRace {
       this.#reject = reject;
       const parent = this.#ctx.signal;
       if (parent?.aborted) {
-        reject(parent.reason);
+        reject(callerAborted(this.#ctx.service, 'before it was sent', parent.reason));
         return;
       }
       parent?.addEventListener('abort', this.#onParentAbort, { once: true });
@@ -82,11 +82,11 @@ export class HedgeRace {
     });
   }
 
+  /** The caller cancelled before any attempt answered: each attempt's wire follows the caller and cancels itself. */
   readonly #onParentAbort = (): void => {
     if (this.#settled) return;
     this.#settle();
-    this.#abortRunning(this.#ctx.signal?.reason);
-    this.#reject(this.#ctx.signal?.reason);
+    this.#reject(callerAborted(this.#ctx.service, 'in flight', this.#ctx.signal?.reason));
   };
 
   readonly #onTimer = (): void => {
@@ -133,11 +133,14 @@ export class HedgeRace {
     // the rest of the stack (core/attempt-signal.ts) and more than doubled the GC time of a
     // hedged service, for every call although few ever race. The attempt layer gives every
     // attempt with a time limit a wire; only a call without a deadline may have none, so it
-    // still gets a controller of its own.
-    const controller = this.#ctx.deadline === Number.POSITIVE_INFINITY ? new AbortController() : undefined;
+    // still gets a controller of its own. NOTE: with a caller's signal the attempt layer gives
+    // every attempt a wire that follows it, so the winner stays cancellable by the caller
+    // while its body is read, after the race is over (a controller of the race's would not).
+    const parent = this.#ctx.signal;
+    const controller = this.#ctx.deadline === Number.POSITIVE_INFINITY && parent === undefined ? new AbortController() : undefined;
     // A hedge avoids the endpoint the first attempt went to (known once the balancer picked).
     const avoid = hedge ? (this.#attempts[0]?.ctx.endpoint ?? this.#ctx.avoid) : this.#ctx.avoid;
-    const ctx = attemptContext(this.#ctx, this.#ctx.attempt, controller?.signal ?? this.#ctx.signal, hedge, avoid);
+    const ctx = attemptContext(this.#ctx, this.#ctx.attempt, controller?.signal ?? parent, hedge, avoid);
     const attempt: RacingAttempt = { controller, ctx, startedAt: this.#deps.clock.now(), done: false };
     this.#attempts.push(attempt);
     this.#inFlight++;
@@ -151,7 +154,7 @@ export class HedgeRace {
     attempt.done = true;
     this.#inFlight--;
     if (this.#settled) {
-      if (response !== undefined) void discardResponse(response);
+      if (response !== undefined) discardResponse(response);
       return;
     }
     if (!isFailure(response?.statusCode, error)) {
@@ -161,7 +164,7 @@ export class HedgeRace {
     }
     // A failure while a sibling may still succeed: keep it as the fallback result.
     if (this.#inFlight > 0) {
-      if (this.#pendingFailure !== undefined) void discardResponse(this.#pendingFailure);
+      if (this.#pendingFailure !== undefined) discardResponse(this.#pendingFailure);
       this.#pendingFailure = response;
       return;
     }
@@ -172,14 +175,14 @@ export class HedgeRace {
     this.#settle();
     // The logical attempt's endpoint is the one that produced the result: a retry avoids it.
     this.#ctx.endpoint = winner.ctx.endpoint;
-    if (this.#pendingFailure !== undefined && this.#pendingFailure !== response) void discardResponse(this.#pendingFailure);
+    if (this.#pendingFailure !== undefined && this.#pendingFailure !== response) discardResponse(this.#pendingFailure);
     this.#pendingFailure = undefined;
     const first = this.#attempts[0]!;
     // NOTE: the histogram describes first attempts. One that lost to a hedge took at least
     // this long; recording that lower bound keeps the tail in view (without it, every
     // hedge win would hide a slow sample and the percentile would drift down).
     if (first !== winner && !first.done) this.#histogram?.record(this.#deps.clock.now() - first.startedAt);
-    if (this.#inFlight > 0) this.#abortRunning(hedgeLost(this.#ctx.service));
+    if (this.#inFlight > 0) this.#abortRunning(attemptSuperseded(this.#ctx.service));
     if (error !== undefined) this.#reject(error);
     else this.#resolve(response!);
   }
@@ -200,6 +203,4 @@ export class HedgeRace {
   }
 }
 
-function hedgeLost(service: string): MeshError {
-  return new MeshError('MESH_ABORTED', `attempt to '${service}' cancelled: a hedged attempt answered first`, { service });
-}
+

@@ -14,7 +14,7 @@
  */
 import { attemptContext, type CallContext } from '../core/call-context.ts';
 import type { Clock } from '../core/clock.ts';
-import { isMeshError, MeshError, TransportError } from '../core/errors.ts';
+import { callerAborted, MeshError, TransportError } from '../core/errors.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { RetryCondition, RetryPolicy } from '../config/policy.ts';
@@ -90,7 +90,7 @@ export class RetryingService implements Service {
     for (;;) {
       const delay = this.#retryDelay(request, ctx, attempt, response, error);
       if (delay === undefined) return giveUp(ctx, attempt, response, error);
-      if (response !== undefined) await discardResponse(response);
+      if (response !== undefined) discardResponse(response);
       if (delay > 0) await this.#sleep(delay, ctx);
       attempt++;
       const attemptCtx = attemptContext(ctx, attempt, ctx.signal, false, lastEndpoint);
@@ -139,12 +139,8 @@ export class RetryingService implements Service {
     try {
       await this.#clock.sleep(delay, ctx.signal);
     } catch (reason) {
-      // The deadline and caller aborts arrive as MeshErrors from the deadline layer.
-      if (isMeshError(reason)) throw reason;
-      throw new MeshError('MESH_ABORTED', `call to '${ctx.service}' was aborted while waiting to retry`, {
-        service: ctx.service,
-        cause: reason,
-      });
+      // The deadline and inbound aborts arrive as MeshErrors from the deadline layer.
+      throw callerAborted(ctx.service, 'while waiting to retry', reason);
     }
   }
 }

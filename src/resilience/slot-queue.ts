@@ -9,7 +9,7 @@
  */
 import type { CallContext } from '../core/call-context.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
-import { MeshError, isMeshError } from '../core/errors.ts';
+import { callerAborted, MeshError } from '../core/errors.ts';
 
 interface Waiter {
   resolve(): void;
@@ -96,11 +96,7 @@ export class SlotQueue {
 }
 
 function abortError(signal: AbortSignal, service: string): unknown {
-  if (isMeshError(signal.reason)) return signal.reason;
-  return new MeshError('MESH_ABORTED', `Call to "${service}" was aborted by its caller while waiting for a concurrency slot.`, {
-    service,
-    cause: signal.reason,
-  });
+  return callerAborted(service, 'while waiting for a concurrency slot', signal.reason);
 }
 
 function deadlineError(service: string): MeshError {

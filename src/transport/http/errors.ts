@@ -18,7 +18,7 @@
  * Everything else errs on the side of "may have been sent": a reset on a reused keep-alive
  * socket can hit a request the server already started.
  */
-import { MeshError, TransportError, isMeshError } from '../../core/errors.ts';
+import { callerAborted, MeshError, TransportError, isMeshError } from '../../core/errors.ts';
 import type { TransportFailureKind } from '../../core/errors.ts';
 
 const CONNECT_CODES = new Set([
@@ -78,14 +78,15 @@ export function toTransportFailure(
   error: unknown,
   signal: { readonly aborted: boolean; readonly reason: unknown } | undefined,
   endpoint: string,
+  service?: string,
 ): Error {
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
-    if (isMeshError(reason) || reason instanceof TransportError) return reason;
-    return new MeshError('MESH_ABORTED', 'The call was cancelled by its AbortSignal before a response arrived; nothing to do unless the cancel was unexpected.', {
-      cause: reason,
-    });
+    if (reason instanceof TransportError) return reason;
+    return callerAborted(service, 'in flight', reason);
   }
+  // The mesh closing destroys its pools with a MESH_CLOSED, which undici hands back as is.
+  if (isMeshError(error)) return error;
   const code = errorCode(error);
   if (code === undefined) return transportError('protocol', true, 'Unexpected failure from the HTTP client; its cause has the details', error, endpoint);
   if (CONNECT_CODES.has(code)) return transportError('connect-error', false, `Could not connect (${code}); check the endpoint is up and reachable`, error, endpoint);
@@ -106,4 +107,22 @@ export function toTransportFailure(
 /** For a call on a pool already destroyed or closed: provably never sent. */
 export function closedBeforeDispatch(endpoint: string): TransportError {
   return new TransportError('closed', false, `The endpoint ${endpoint} was closed (it left discovery) before the request was sent; if this persists, check the service's discovery`, undefined, endpoint);
+}
+
+/**
+ * What the caller reading a response body gets when the body fails: always a MeshError, its
+ * cause kept. The attempt's wire already aborts with MeshErrors (the time limit, the caller's
+ * abort); what is left is the connection failing mid-body (reset, a content-length the
+ * server did not keep) and the caller destroying the body itself.
+ */
+export function bodyFailure(error: unknown, service: string, endpoint: string | undefined): unknown {
+  if (error === null || error === undefined || isMeshError(error)) return error;
+  const code = errorCode(error);
+  if (code === 'UND_ERR_ABORTED') return callerAborted(service, 'while its response body was read', error);
+  const why = code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' ? 'the body did not match its content-length' : `the connection failed (${code ?? String(error)})`;
+  return new MeshError(
+    'MESH_UPSTREAM_FAILED',
+    `the response body from '${service}' (endpoint ${endpoint ?? 'unknown'}) broke off while it was read: ${why}; the response is incomplete, so retry the call if it is safe to repeat`,
+    { service, cause: error },
+  );
 }

@@ -12,7 +12,7 @@ import type { Dispatcher } from 'undici';
 import { MeshError } from '../../core/errors.ts';
 import type { CallContext } from '../../core/call-context.ts';
 import type { MeshResponse, Service } from '../../core/service.ts';
-import { closedBeforeDispatch, toTransportFailure } from './errors.ts';
+import { bodyFailure, closedBeforeDispatch, toTransportFailure } from './errors.ts';
 
 /** undici's pools expose `destroyed`; the Dispatcher type does not declare it. */
 type PoolLike = Dispatcher & { readonly destroyed?: boolean };
@@ -43,11 +43,12 @@ export const httpTransport: Service = {
       dispatcher.request(options, (error, data) => {
         if (error === null) {
           if (ctx.wire !== undefined) ctx.wire.responded = true;
+          guardBody(data.body as unknown as GuardedBody, ctx);
           tell(ctx, data, undefined);
           resolve(data);
           return;
         }
-        reject(failed(ctx, toTransportFailure(error, signal, endpoint.address.id)));
+        reject(failed(ctx, toTransportFailure(error, signal, endpoint.address.id, ctx.service)));
       });
     });
   },
@@ -73,4 +74,37 @@ function tell(ctx: CallContext, response: MeshResponse | undefined, error: unkno
       throw bug;
     });
   }
+}
+
+type DestroyCallback = (error?: Error | null) => void;
+
+/** undici's BodyReadable, as far as the body guard touches it. */
+interface GuardedBody {
+  _destroy(error: Error | null, callback: DestroyCallback): void;
+  readonly _readableState: { readonly endEmitted: boolean };
+  [CALL]?: CallContext;
+}
+
+const CALL = Symbol('meshlet.call');
+let bodyDestroy: GuardedBody['_destroy'] | undefined;
+
+/**
+ * Makes every error a caller sees while reading the body a MeshError (`bodyFailure`), the
+ * undici error kept as its cause. Stream errors pass through `_destroy`, so the body's own
+ * `_destroy` is wrapped, on this body only; a body that ends normally takes the unwrapped
+ * path and allocates nothing.
+ */
+function guardBody(body: GuardedBody, ctx: CallContext): void {
+  bodyDestroy ??= Object.getPrototypeOf(body)._destroy as GuardedBody['_destroy'];
+  body[CALL] = ctx;
+  body._destroy = destroyAsMeshError;
+}
+
+function destroyAsMeshError(this: GuardedBody, error: Error | null, callback: DestroyCallback): void {
+  const ctx = this[CALL]!;
+  if (error === null && this._readableState.endEmitted) {
+    bodyDestroy!.call(this, error, callback);
+    return;
+  }
+  bodyDestroy!.call(this, error, (failure) => callback(bodyFailure(failure, ctx.service, ctx.endpoint?.address.id) as Error | null | undefined));
 }
