@@ -1,23 +1,28 @@
 /**
  * A JSON or YAML file as the control plane, watched. fs.watch on the directory (not the
- * file) survives editors that save by writing a new file and renaming it over the old one;
- * a slow poll through the Clock catches what fs.watch misses (network file systems, some
- * containers). Events are debounced so a save in several writes is read once, and the
- * listener hears only real changes: the same text twice is one snapshot.
+ * file) survives editors that save by writing a new file and renaming it over the old one,
+ * and the directories of the links that lead to it (watch-targets.ts) hear a Kubernetes
+ * ConfigMap's `..data` swap; a slow poll through the Clock catches what fs.watch misses
+ * (network file systems, some containers). Events are debounced so a save in several writes
+ * is read once, with a maximum wait so a file rewritten without pause is still read every
+ * few debounce periods, and the listener hears only real changes: the same text twice is one
+ * snapshot. Neither the watchers nor the poll keep the process alive.
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.ts';
 import { isMeshError, MeshError } from '../core/errors.ts';
 import { type ConfigFormat, parseConfigText } from '../config/parse.ts';
 import { MAX_CONFIG_TEXT_LENGTH } from '../config/limits.ts';
 import type { ControlListener, ControlStore } from './control-store.ts';
+import { type WatchTarget, watchTargets } from './watch-targets.ts';
 
 export interface FileStoreOptions {
   readonly clock?: Clock;
   /** Quiet time after a change event before reading, ms. */
   readonly debounceMs?: number;
+  /** Longest a read waits under a stream of change events, ms (default: 4 debounce periods). */
+  readonly maxWaitMs?: number;
   /** Poll period, ms (the fallback when fs.watch misses an event). */
   readonly pollMs?: number;
   /** Use fs.watch (default true); off, only the poll sees changes. */
@@ -30,11 +35,15 @@ export class FileControlStore implements ControlStore {
   readonly #format: ConfigFormat;
   readonly #clock: Clock;
   readonly #debounceMs: number;
+  readonly #maxWaitMs: number;
   readonly #pollMs: number;
   readonly #watchFs: boolean;
   #listener: ControlListener | undefined;
-  #watcher: FSWatcher | undefined;
+  /** One watcher per directory on the way to the file, with the entries that concern it. */
+  readonly #watchers = new Map<string, { watcher: FSWatcher; names: ReadonlySet<string> }>();
   #debounce: TimerHandle | undefined;
+  /** When the first change event not yet followed by a read arrived (clock ms). */
+  #pendingSince: number | undefined;
   #poll: TimerHandle | undefined;
   /** What the listener last heard about: the file's text, or the error code that hid it. */
   #lastSeen: string | undefined;
@@ -49,6 +58,7 @@ export class FileControlStore implements ControlStore {
     this.source = `file:${path}`;
     this.#clock = options.clock ?? systemClock;
     this.#debounceMs = options.debounceMs ?? 50;
+    this.#maxWaitMs = options.maxWaitMs ?? 4 * this.#debounceMs;
     this.#pollMs = options.pollMs ?? 2000;
     this.#watchFs = options.watchFs ?? true;
   }
@@ -56,41 +66,75 @@ export class FileControlStore implements ControlStore {
   async watch(listener: ControlListener): Promise<void> {
     if (this.#listener !== undefined) throw new MeshError('MESH_BAD_REQUEST', `${this.source} is already being watched; create one store per mesh`);
     this.#listener = listener;
+    // The first read also sets up the watchers (see #check).
     await this.#check();
     if (this.#closed) return;
-    if (this.#watchFs) this.#startWatcher();
     this.#schedulePoll();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#watcher?.close();
-    this.#watcher = undefined;
+    for (const { watcher } of this.#watchers.values()) watcher.close();
+    this.#watchers.clear();
     this.#debounce?.cancel();
     this.#poll?.cancel();
     await this.#checking;
   }
 
-  #startWatcher(): void {
-    const name = basename(this.#path);
-    try {
-      this.#watcher = watch(dirname(this.#path), { persistent: false }, (_event, changed) => {
-        if (changed === null || changed.toString() === name) this.#onChangeEvent();
-      });
-      // The directory may vanish or the platform may refuse; polling carries on alone.
-      this.#watcher.on('error', () => {
-        this.#watcher?.close();
-        this.#watcher = undefined;
-      });
-    } catch {
-      this.#watcher = undefined;
+  /** Watches exactly the directories the file is reached through now; a swap may change them. */
+  #updateWatchers(targets: readonly WatchTarget[]): void {
+    if (this.#closed) return;
+    const wanted = new Map(targets.map((target) => [target.dir, target.names]));
+    for (const [dir, entry] of this.#watchers) {
+      if (wanted.has(dir)) continue;
+      entry.watcher.close();
+      this.#watchers.delete(dir);
+    }
+    for (const [dir, names] of wanted) {
+      const current = this.#watchers.get(dir);
+      if (current !== undefined) {
+        current.names = names;
+        continue;
+      }
+      this.#startWatcher(dir, names);
     }
   }
 
+  #startWatcher(dir: string, names: ReadonlySet<string>): void {
+    let watcher: FSWatcher;
+    try {
+      // NOTE: persistent: false is an unref'd watcher: an idle mesh must not hold a script open.
+      watcher = watch(dir, { persistent: false }, (_event, changed) => {
+        const entry = this.#watchers.get(dir);
+        if (entry !== undefined && (changed === null || entry.names.has(changed.toString()))) this.#onChangeEvent();
+      });
+    } catch {
+      return; // the directory is missing or the platform refuses: the poll carries on alone
+    }
+    const entry = { watcher, names };
+    this.#watchers.set(dir, entry);
+    // The directory may vanish; the next read watches it again if it is back.
+    watcher.on('error', () => {
+      watcher.close();
+      if (this.#watchers.get(dir) === entry) this.#watchers.delete(dir);
+    });
+  }
+
+  /**
+   * Debounce with a maximum wait (lodash's maxWait): each event pushes the read back by the
+   * debounce period, but never past `maxWaitMs` after the first event still unread, so a
+   * file rewritten faster than the debounce period is still read every few periods.
+   */
   #onChangeEvent(): void {
     if (this.#closed) return;
+    const now = this.#clock.now();
+    this.#pendingSince ??= now;
+    const wait = Math.max(0, Math.min(this.#debounceMs, this.#pendingSince + this.#maxWaitMs - now));
     this.#debounce?.cancel();
-    this.#debounce = this.#clock.setTimer(() => void this.#check(), this.#debounceMs);
+    this.#debounce = this.#clock.setTimer(() => {
+      this.#pendingSince = undefined;
+      void this.#check();
+    }, wait);
   }
 
   #schedulePoll(): void {
@@ -110,6 +154,7 @@ export class FileControlStore implements ControlStore {
       do {
         this.#checkAgain = false;
         await this.#readOnce();
+        if (this.#watchFs) this.#updateWatchers(await watchTargets(this.#path));
       } while (this.#checkAgain && !this.#closed);
     })().finally(() => {
       this.#checking = undefined;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -14,13 +14,20 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 type Event = { kind: 'snapshot'; document: unknown } | { kind: 'rejected'; error: MeshError } | { kind: 'unavailable'; error: Error };
 
-function recorder(): ControlListener & { events: Event[]; next(count: number): Promise<Event> } {
+/** Records every event, and when it arrived (performance.now()) in `times`. */
+function recorder(): ControlListener & { events: Event[]; times: number[]; next(count: number): Promise<Event> } {
   const events: Event[] = [];
+  const times: number[] = [];
+  const record = (event: Event): void => {
+    events.push(event);
+    times.push(performance.now());
+  };
   return {
     events,
-    snapshot: (document) => events.push({ kind: 'snapshot', document }),
-    rejected: (error) => events.push({ kind: 'rejected', error }),
-    unavailable: (error) => events.push({ kind: 'unavailable', error }),
+    times,
+    snapshot: (document) => record({ kind: 'snapshot', document }),
+    rejected: (error) => record({ kind: 'rejected', error }),
+    unavailable: (error) => record({ kind: 'unavailable', error }),
     async next(count) {
       for (let waited = 0; events.length < count; waited += 10) {
         if (waited > 3000) assert.fail(`timed out waiting for event ${count}; got ${JSON.stringify(events.map((e) => e.kind))}`);
@@ -127,4 +134,94 @@ test('close() stops watching: later edits are not delivered', async () => {
   writeFileSync(path, '{"services":{}}');
   await sleep(150);
   assert.equal(listener.events.length, 1);
+});
+
+test('regression: a file edited 100 times a second is read while the edits go on (the debounce has a maximum wait), and the last edit is applied', async (t) => {
+  const dir = mkdtempSync(join(root, 'stream-'));
+  const path = join(dir, 'mesh.json');
+  const write = (timeout: number): void => {
+    writeFileSync(`${path}.tmp`, JSON.stringify({ defaults: { timeout } }));
+    renameSync(`${path}.tmp`, path);
+  };
+  write(1);
+  // The default debounce (50 ms) and a poll too slow to help within this test.
+  const store = new FileControlStore(path, 'json', { pollMs: 60_000 });
+  const listener = recorder();
+  await store.watch(listener);
+  try {
+    const last = 101;
+    for (let timeout = 2; timeout <= last; timeout++) {
+      write(timeout);
+      await sleep(10);
+    }
+    const stoppedAt = performance.now();
+    const streamMs = stoppedAt - listener.times[0]!;
+    const duringStream = listener.times.slice(1).filter((at) => at < stoppedAt).length;
+    t.diagnostic(`${duringStream} reads applied while 100 edits were written over ${Math.round(streamMs)} ms`);
+    // The default maximum wait is 200 ms (4 debounce periods): a read at least every 400 ms
+    // leaves the timers half their schedule as slack on a loaded machine. Before the fix: 0.
+    const expected = Math.max(1, Math.floor(streamMs / 400));
+    assert.ok(duringStream >= expected, `${duringStream} reads during the ${Math.round(streamMs)} ms stream of edits; expected at least ${expected}`);
+    for (let waited = 0; JSON.stringify(listener.events.at(-1)) !== JSON.stringify({ kind: 'snapshot', document: { defaults: { timeout: last } } }); waited += 10) {
+      if (waited > 2000) assert.fail(`the last edit was not applied; last event ${JSON.stringify(listener.events.at(-1))}`);
+      await sleep(10);
+    }
+  } finally {
+    await store.close();
+  }
+});
+
+/**
+ * The kubelet's layout, dir/mesh.yaml -> ..data/mesh.yaml and dir/..data -> ..<timestamp>/,
+ * updated twice the kubelet's way; `fromElsewhere` reads it through one more symlink, from
+ * another directory (an app linking to its mounted config).
+ */
+async function assertConfigMapSwapsApply(t: { diagnostic(message: string): void }, fromElsewhere: boolean): Promise<void> {
+  const dir = mkdtempSync(join(root, 'configmap-'));
+  const writeVersion = (name: string, timeout: string): void => {
+    mkdirSync(join(dir, name));
+    writeFileSync(join(dir, name, 'mesh.yaml'), `defaults: {timeout: ${timeout}}\n`);
+  };
+  writeVersion('..2026_a', '1s');
+  symlinkSync('..2026_a', join(dir, '..data'));
+  symlinkSync('..data/mesh.yaml', join(dir, 'mesh.yaml'));
+  let path = join(dir, 'mesh.yaml');
+  if (fromElsewhere) {
+    const app = mkdtempSync(join(root, 'app-'));
+    symlinkSync(path, join(app, 'mesh.yaml'));
+    path = join(app, 'mesh.yaml');
+  }
+  const store = new FileControlStore(path, 'yaml', { pollMs: 60_000 });
+  const listener = recorder();
+  await store.watch(listener);
+  try {
+    assert.deepEqual(listener.events, [{ kind: 'snapshot', document: { defaults: { timeout: '1s' } } }]);
+    const swaps = [
+      { next: '..2026_b', previous: '..2026_a', timeout: '2s' },
+      { next: '..2026_c', previous: '..2026_b', timeout: '3s' },
+    ];
+    for (const [index, { next, previous, timeout }] of swaps.entries()) {
+      writeVersion(next, timeout);
+      // The atomic swap: a new symlink renamed over ..data; then the old directory goes.
+      symlinkSync(next, join(dir, '..data_tmp'));
+      const swappedAt = performance.now();
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+      rmSync(join(dir, previous), { recursive: true });
+      const event = await listener.next(index + 2);
+      const appliedMs = listener.times[index + 1]! - swappedAt;
+      t.diagnostic(`swap to ${next} applied ${appliedMs.toFixed(1)} ms after the rename`);
+      assert.deepEqual(event, { kind: 'snapshot', document: { defaults: { timeout } } });
+      assert.ok(appliedMs < 500, `applied ${appliedMs.toFixed(1)} ms after the swap (the aim is 200 ms; the poll would take 60 s)`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+test('regression: a Kubernetes ConfigMap update (the ..data symlink swapped to a new directory) is applied by the watch within 200 ms, not by the poll', async (t) => {
+  await assertConfigMapSwapsApply(t, false);
+});
+
+test('a ConfigMap reached through a symlink from another directory is watched where its links live', async (t) => {
+  await assertConfigMapSwapsApply(t, true);
 });
