@@ -307,7 +307,9 @@ export class Mesh {
   }
 }
 
-function unknownService(name: string, known: Iterable<string>): MeshError {
+function unknownService(requested: string, known: Iterable<string>): MeshError {
+  // NOTE: any string reaches here (`mesh.client('http://user:pw@api')`): echoed redacted.
+  const name = redactText(requested);
   const names = [...known];
   return new MeshError(
     'MESH_UNKNOWN_SERVICE',

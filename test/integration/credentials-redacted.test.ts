@@ -184,6 +184,19 @@ describe('credentials never come back out (issue 9, defect 3)', () => {
       await mesh.close();
     }
   });
+
+  it('a client named after a URL with credentials: MESH_UNKNOWN_SERVICE without the password', async () => {
+    const mesh = await createMesh({ service: 'web', config: { services: { api: { endpoints: ['127.0.0.1:1'] } } } });
+    try {
+      const error = await rejectionOf(mesh.client(`http://user:${PASSWORD}@api`).request({ path: '/' }));
+      assert.ok(isMeshError(error));
+      assert.equal(error.code, 'MESH_UNKNOWN_SERVICE');
+      assert.match(error.message, /no service 'http:\/\/\*\*\*@api'/);
+      assertNoPassword('the unknown-service error', errorText(error));
+    } finally {
+      await mesh.close();
+    }
+  });
 });
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
