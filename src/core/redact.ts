@@ -30,6 +30,10 @@ const URL_LIKE = /[^\s"'`<>(){},\\|]+/g;
 /** `name=value` at the start of a piece or after a query separator. */
 const PARAMETER = /(^|[?&;#])([^=?&;#]+)=([^&;#]*)/g;
 
+/** Verdicts on object keys, which repeat in every state() snapshot (bounded: keys are few). */
+const keyVerdicts = new Map<string, boolean>();
+const MAX_REMEMBERED_KEYS = 1024;
+
 export function isSecretName(name: string): boolean {
   let decoded = name;
   try {
@@ -96,14 +100,28 @@ function redactParameters(piece: string): string {
 }
 
 function redactIn(input: unknown, secretKey: boolean): unknown {
+  if (typeof input === 'string') return secretKey && input !== '' ? REDACTED : redactText(input);
+  if (typeof input !== 'object' || input === null) return input;
   // As JSON.stringify would see it: state() is a JSON snapshot.
-  const value = typeof (input as { toJSON?: unknown } | null)?.toJSON === 'function' ? (input as { toJSON(): unknown }).toJSON() : input;
-  if (typeof value === 'string') return secretKey && value !== '' ? REDACTED : redactText(value);
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((item) => redactIn(item, false));
+  if (typeof (input as { toJSON?: unknown }).toJSON === 'function') {
+    const json = (input as { toJSON(): unknown }).toJSON();
+    if (json !== input) return redactIn(json, secretKey);
+  }
+  if (Array.isArray(input)) return input.map((item) => redactIn(item, false));
   const result: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) result[key] = redactIn(item, isSecretName(key));
+  for (const key in input) {
+    if (Object.hasOwn(input, key)) result[key] = redactIn((input as Record<string, unknown>)[key], isSecretKey(key));
+  }
   return result;
+}
+
+function isSecretKey(key: string): boolean {
+  let verdict = keyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = isSecretName(key);
+    if (keyVerdicts.size < MAX_REMEMBERED_KEYS) keyVerdicts.set(key, verdict);
+  }
+  return verdict;
 }
 
 /** Cause chains are followed this deep; past it (a cyclic chain, say) the copy drops the cause. */
