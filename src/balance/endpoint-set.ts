@@ -5,14 +5,14 @@
  * counters on an endpoint. A config change that keeps discovery keeps this set (and so its
  * pools, EWMAs and ejections); `reconfigure` only swaps the balancing and outlier policy.
  */
-import type { Dispatcher } from 'undici';
 import type { CallContext } from '../core/call-context.ts';
 import type { Clock } from '../core/clock.ts';
 import type { EndpointAddress } from '../core/endpoint.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
 import type { MeshRequest } from '../core/service.ts';
 import type { ServicePolicy } from '../config/policy.ts';
-import { LiveEndpoint } from './live-endpoint.ts';
+import { MAX_ENDPOINTS_PER_SERVICE } from '../config/limits.ts';
+import { type DispatcherFactory, LiveEndpoint } from './live-endpoint.ts';
 import { OutlierDetector } from './outlier-detector.ts';
 import { currentEstimate, observeLatency, priorFor } from './peak-ewma.ts';
 import { createPicker, type Picker } from './picker.ts';
@@ -23,7 +23,8 @@ export interface EndpointSetOptions {
   policy: ServicePolicy;
   clock: Clock;
   events: MeshEventEmitter;
-  createDispatcher(address: EndpointAddress): Dispatcher;
+  /** Makes an endpoint's pool when its first attempt is sent (see LiveEndpoint). */
+  createDispatcher: DispatcherFactory;
   /** For tests that need reproducible sampling; Math.random otherwise. */
   random?: RandomSource;
 }
@@ -44,6 +45,8 @@ export class EndpointSet {
   #picker: Picker;
   #panic = false;
   #draining = new Set<Promise<void>>();
+  /** Addresses the last update reported beyond MAX_ENDPOINTS_PER_SERVICE and left out. */
+  #overLimit = 0;
   #closed = false;
 
   constructor(options: EndpointSetOptions) {
@@ -76,21 +79,44 @@ export class EndpointSet {
     return this.#panic;
   }
 
+  /** Endpoints whose pool an attempt has made (pools are made on first use). */
+  get pools(): number {
+    let count = 0;
+    for (const endpoint of this.#members) if (endpoint.hasPool) count++;
+    return count;
+  }
+
+  /** Addresses discovery last reported beyond MAX_ENDPOINTS_PER_SERVICE, left out of rotation. */
+  get overLimit(): number {
+    return this.#overLimit;
+  }
+
   update(addresses: readonly EndpointAddress[]): void {
     if (this.#closed) return;
     const next = new Map<string, LiveEndpoint>();
     const now = this.#clock.now();
     const prior = priorFor(this.#byId.values());
+    const createDispatcher = this.#options.createDispatcher;
+    let overLimit = 0;
     for (const address of addresses) {
       if (next.has(address.id)) continue;
+      // Config validation holds static lists to the limit; this holds any discovery answer
+      // to it too, in the order discovery gave, so one huge answer cannot cost the process
+      // an endpoint (and eventually a pool) per address.
+      if (next.size === MAX_ENDPOINTS_PER_SERVICE) {
+        overLimit++;
+        continue;
+      }
       let endpoint = this.#byId.get(address.id);
-      if (endpoint === undefined) endpoint = new LiveEndpoint(address, this.#options.createDispatcher(address), prior, now);
+      if (endpoint === undefined) endpoint = new LiveEndpoint(address, createDispatcher, prior, now);
       else endpoint.address = address; // weight, tags and meta may change; load and health stay
       next.set(address.id, endpoint);
     }
     for (const [id, endpoint] of this.#byId) if (!next.has(id)) this.#retire(endpoint);
     this.#byId = next;
     this.#members = [...next.values()];
+    if (overLimit > 0 && this.#overLimit !== overLimit) this.#reportOverLimit(addresses.length, overLimit);
+    this.#overLimit = overLimit;
     this.#rebuild();
   }
 
@@ -183,11 +209,16 @@ export class EndpointSet {
     if (endpoint.inFlight === 0) this.#closePool(endpoint);
   }
 
+  #reportOverLimit(reported: number, left: number): void {
+    const message = `discovery reported ${reported} endpoints for ${this.service}; the limit is ${MAX_ENDPOINTS_PER_SERVICE} endpoints per service, so ${left} are left out of rotation`;
+    this.#options.events.emitLazy('control-error', () => ({ source: `discovery:${this.service}`, error: new Error(message) }));
+  }
+
   #closePool(endpoint: LiveEndpoint): void {
-    if (endpoint.poolClosed) return;
-    endpoint.poolClosed = true;
-    // undici's close() lets queued requests and unread bodies finish before the sockets go.
-    const closing: Promise<void> = endpoint.dispatcher.close().then(
+    // An endpoint no attempt was ever sent to has no pool: closing it costs nothing.
+    const pool = endpoint.closePool();
+    if (pool === undefined) return;
+    const closing: Promise<void> = pool.then(
       () => {
         this.#draining.delete(closing);
       },

@@ -3,15 +3,24 @@
  * and the load and health figures every picker and the outlier detector read. One object
  * per address id lives as long as discovery keeps the address, so load statistics survive
  * picker rebuilds and config changes; pickers hold references, never copies.
+ *
+ * The pool is made on first use, not when discovery reports the address: an undici Pool
+ * costs about 19 KB of heap before it opens a socket, and a config may list thousands of
+ * endpoints of which a process calls few. An endpoint without a pool is a few plain fields
+ * and a reference to its set's one pool factory: no timer, no closure of its own.
  */
 import type { Dispatcher } from 'undici';
 import type { Endpoint, EndpointAddress } from '../core/endpoint.ts';
 import type { TimerHandle } from '../core/clock.ts';
+import { originOf } from '../transport/http/pool.ts';
+
+/** Makes an endpoint's pool; one function per endpoint set, shared by all its endpoints. */
+export type DispatcherFactory = (address: EndpointAddress) => Dispatcher;
 
 export class LiveEndpoint implements Endpoint {
   address: EndpointAddress;
-  readonly origin: string;
-  readonly dispatcher: Dispatcher;
+  readonly #createDispatcher: DispatcherFactory;
+  #dispatcher: Dispatcher | undefined = undefined;
 
   /** Attempts sent and not yet answered (the load both p2c pickers weigh). */
   inFlight = 0;
@@ -39,12 +48,43 @@ export class LiveEndpoint implements Endpoint {
   draining = false;
   poolClosed = false;
 
-  constructor(address: EndpointAddress, dispatcher: Dispatcher, priorMs: number, now: number) {
+  constructor(address: EndpointAddress, createDispatcher: DispatcherFactory, priorMs: number, now: number) {
     this.address = address;
-    this.origin = `${address.protocol}://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
-    this.dispatcher = dispatcher;
+    this.#createDispatcher = createDispatcher;
     this.ewmaMs = priorMs;
     this.ewmaAt = now;
+  }
+
+  /** `http://host:port`; computed when asked (it is not on the hot path), not held per endpoint. */
+  get origin(): string {
+    return originOf(this.address);
+  }
+
+  /** The endpoint's pool, made by the first attempt sent here. */
+  get dispatcher(): Dispatcher {
+    if (this.#dispatcher === undefined) {
+      this.#dispatcher = this.#createDispatcher(this.address);
+      // NOTE: an attempt that reaches a retired endpoint must fail as "closed, never sent",
+      // exactly as it would on a pool made earlier and closed since.
+      if (this.poolClosed) void this.#dispatcher.close().catch(() => {});
+    }
+    return this.#dispatcher;
+  }
+
+  /** True once an attempt made this endpoint's pool. */
+  get hasPool(): boolean {
+    return this.#dispatcher !== undefined;
+  }
+
+  /**
+   * Closes the pool for good (later attempts fail as closed). Resolves once its queued
+   * requests and unread bodies are done; at once when no attempt ever made one.
+   */
+  closePool(): Promise<void> | undefined {
+    if (this.poolClosed) return undefined;
+    this.poolClosed = true;
+    // undici's close() lets queued requests and unread bodies finish before the sockets go.
+    return this.#dispatcher?.close();
   }
 
   get weight(): number {

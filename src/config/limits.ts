@@ -32,3 +32,21 @@ export const MAX_ATTEMPTS = 10;
 export const MAX_ECHOED_LENGTH = 40;
 /** Longest object key; keys end up in issue paths, so they stay short. */
 export const MAX_KEY_LENGTH = 256;
+/**
+ * Most endpoints one service may have, from its static list or a discovery answer. Each
+ * endpoint a client balances over ends up with a pool (about 19 KB of heap in undici) and
+ * connections of its own in every client process; a service past this size wants subsetting
+ * (Finagle's aperture balancer), which meshlet does not do.
+ */
+export const MAX_ENDPOINTS_PER_SERVICE = 1000;
+/**
+ * Most static endpoints in one config, all services together: what one process is asked to
+ * balance over. At this size applying a config stays within a few tens of ms of event loop
+ * and a few MB of heap, and a pool for every endpoint stays under 200 MB.
+ */
+export const MAX_ENDPOINTS_TOTAL = 10_000;
+/**
+ * Most values YAML aliases may add to one document once expanded: ample to share policy
+ * blocks, far below what a document that multiplies one large list through aliases reaches.
+ */
+export const MAX_YAML_ALIAS_VALUES = 10_000;

@@ -1,14 +1,18 @@
 /**
  * Config text (a file, a Consul KV value) to a document, before validation. JSON and YAML
  * give the same document shape. Parse errors say where (line and column); YAML's alias
- * expansion is capped so a "billion laughs" document fails fast instead of eating memory.
+ * expansion is capped, in uses and in the values it adds, so a "billion laughs" document or
+ * one list multiplied through aliases fails fast instead of eating memory.
  */
 import YAML from 'yaml';
-import type { ConfigIssue, MeshError } from '../core/errors.ts';
-import { MAX_CONFIG_TEXT_LENGTH, MAX_YAML_ALIASES } from './limits.ts';
+import { type ConfigIssue, isMeshError, type MeshError } from '../core/errors.ts';
+import { MAX_CONFIG_TEXT_LENGTH, MAX_YAML_ALIAS_VALUES, MAX_YAML_ALIASES } from './limits.ts';
 import { configInvalid } from './config-error.ts';
+import { valuesAddedByAliases } from './yaml-aliases.ts';
 
 export type ConfigFormat = 'json' | 'yaml';
+
+const ALIAS_LIMITS = `YAML aliases are limited to ${MAX_YAML_ALIASES} uses and ${MAX_YAML_ALIAS_VALUES} added values in one document`;
 
 /** The format a file name implies, or undefined when it implies none. */
 export function formatOfPath(path: string): ConfigFormat | undefined {
@@ -50,10 +54,15 @@ function parseYaml(text: string, source: string): unknown {
     throw configInvalid(issues, `${source} is not valid YAML${where}, so it`);
   }
   try {
+    const added = valuesAddedByAliases(document);
+    if (added > MAX_YAML_ALIAS_VALUES) {
+      throw invalid(source, '', `has YAML aliases that expand to ${added} more values; ${ALIAS_LIMITS}: write shared policy once under "defaults" instead of repeating it through aliases`);
+    }
     return document.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (error) {
+    if (isMeshError(error)) throw error;
     const detail = error instanceof Error ? firstLine(error.message) : String(error);
-    throw invalid(source, '', `could not be expanded (${detail}); YAML aliases are limited to ${MAX_YAML_ALIASES} expansions`);
+    throw invalid(source, '', `could not be expanded (${detail}); ${ALIAS_LIMITS}`);
   }
 }
 

@@ -21,6 +21,7 @@ import {
   text,
 } from './fields.ts';
 import { MAX_ATTEMPTS, MAX_SERVICES } from './limits.ts';
+import { documentEndpointCounts, endpointCountIssues } from './endpoint-limits.ts';
 
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))$/;
 const ADDRESS = /^(?:https?:\/\/)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]{0,252}):(\d{1,5})$/;
@@ -58,7 +59,8 @@ const endpoint = z.preprocess((value: EndpointInput, context) => {
   return z.NEVER;
 }, endpointObject);
 
-const endpoints = list(endpoint).superRefine((items, context) => {
+/** One service's static endpoint list (exported for validation in slices, validate-in-slices.ts). */
+export const endpoints = list(endpoint).superRefine((items, context) => {
   const seen = new Map<string, number>();
   items.forEach((item, index) => {
     const first = seen.get(item.address);
@@ -278,12 +280,21 @@ const serviceName = z.custom<string>((v) => typeof v === 'string' && SERVICE_NAM
       : `service names are 1 to 63 characters of a-z, 0-9, ".", "-" and "_", starting with a letter or digit (they are host names in mesh.fetch URLs), got ${describeValue(issue.input)}`,
 });
 
-const services = z
+const serviceRecord = z
   .record(serviceName, service, { error: (issue) => `expected an object of services, got ${describeValue(issue.input)}` })
   .superRefine((value, context) => {
     const count = Object.keys(value).length;
     if (count > MAX_SERVICES) context.addIssue({ code: 'custom', message: `expected at most ${MAX_SERVICES} services, got ${count}` });
   });
+// Endpoint counts are checked before any endpoint is parsed: a config far over the limits
+// is refused for the cost of counting its lists.
+const services = z.preprocess((value: z.input<typeof serviceRecord>, context) => {
+  const issues = endpointCountIssues(documentEndpointCounts(value));
+  for (const issue of issues) {
+    context.addIssue({ code: 'custom', path: issue.service === undefined ? [] : [issue.service, 'endpoints'], message: issue.message });
+  }
+  return issues.length > 0 ? z.NEVER : value;
+}, serviceRecord);
 
 export const meshConfigSchema = strictObject({ defaults: defaults.optional(), services: services.optional() });
 

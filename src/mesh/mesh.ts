@@ -4,6 +4,7 @@
  * snapshots, atomically: a bad push is rejected with every problem listed and the previous
  * config keeps serving.
  */
+import { setImmediate } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { newCallContext } from '../core/call-context.ts';
 import { callerAborted, isMeshError, MeshError } from '../core/errors.ts';
@@ -12,9 +13,11 @@ import { redactError, redactText, redactValue } from '../core/redact.ts';
 import type { MeshResponse } from '../core/service.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 import type { MeshConfig, MeshConfigInput } from '../config/schema.ts';
+import { assertEndpointLimits } from '../config/endpoint-limits.ts';
 import { policyEquals } from '../config/policy-key.ts';
 import { resolveConfig } from '../config/resolve.ts';
 import { validateMeshConfig } from '../config/validate.ts';
+import { validateMeshConfigInSlices } from '../config/validate-in-slices.ts';
 import type { ControlStore } from '../control/control-store.ts';
 import { createControlStore } from '../control/create-control-store.ts';
 import { ConfigHistory } from './config-history.ts';
@@ -218,7 +221,8 @@ export class Mesh {
   async #applyDocument(document: unknown, source: string): Promise<void> {
     let control: MeshConfig;
     try {
-      control = validateMeshConfig(document);
+      // In slices: a large document's endpoint lists are validated one service per turn.
+      control = await validateMeshConfigInSlices(document);
     } catch (error) {
       this.#reject(source, error);
       return;
@@ -239,6 +243,7 @@ export class Mesh {
     let policies: ReadonlyMap<string, ServicePolicy>;
     try {
       policies = resolveConfig({ bootstrap: this.#bootstrap, control, baseDir: this.#baseDir }).services;
+      assertEndpointLimits(policies);
     } catch (error) {
       if (initial) throw error;
       this.#reject(source, error);
@@ -247,7 +252,11 @@ export class Mesh {
     const next = new Map<string, ServiceRuntime>();
     const changed: string[] = [];
     const startedWatches = new Map<string, EndpointWatch>();
+    const reconfigured: [EndpointWatch, ServicePolicy][] = [];
     for (const [name, policy] of policies) {
+      // A turn of the event loop before each service: calls keep flowing while a large
+      // config is built. Nothing built here is visible before the swap below.
+      await setImmediate();
       const current = this.#runtimes.get(name);
       if (current !== undefined && policyEquals(current.policy, policy)) {
         next.set(name, current);
@@ -260,7 +269,8 @@ export class Mesh {
         startedWatches.set(name, watch);
         await watch.start({ clock: this.#clock, events: this.#events }, name);
       } else {
-        watch.endpoints.reconfigure(policy);
+        // A kept endpoint set serves the current runtime too: its new policy waits for the swap.
+        reconfigured.push([watch, policy]);
       }
       next.set(name, new ServiceRuntime(policy, watch, { clock: this.#clock, events: this.#events }, current));
     }
@@ -269,6 +279,7 @@ export class Mesh {
     // The swap: from here on new calls see the new runtimes; in-flight calls keep theirs.
     const previous = this.#runtimes;
     this.#runtimes = next;
+    for (const [watch, policy] of reconfigured) watch.endpoints.reconfigure(policy);
     for (const [name, watch] of startedWatches) {
       const old = this.#watches.get(name);
       this.#watches.set(name, watch);

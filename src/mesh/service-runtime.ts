@@ -17,7 +17,7 @@ import { createResolver } from '../discovery/create-resolver.ts';
 import type { Resolver } from '../discovery/resolver.ts';
 import { createRetryBudget, type RetryBudget, retryBudgetKey } from '../resilience/retry-budget.ts';
 import { buildClientStack, clientLayers } from '../stack/client-stack.ts';
-import { createHttpDispatcher } from '../transport/http/pool.ts';
+import { httpDispatcherFactory } from '../transport/http/pool.ts';
 
 export interface RuntimeShared {
   readonly clock: Clock;
@@ -38,7 +38,7 @@ export class EndpointWatch {
       policy,
       clock: shared.clock,
       events: shared.events,
-      createDispatcher: (address) => createHttpDispatcher(address, policy),
+      createDispatcher: httpDispatcherFactory(policy),
     });
     this.#resolver = createResolver(policy, shared.clock);
     this.lastError = undefined;
@@ -137,6 +137,9 @@ export class ServiceRuntime {
       balancer: this.policy.balancer.policy,
       panic: this.watch.endpoints.panic,
       endpoints: this.watch.endpoints.state(),
+      // Pools are made on an endpoint's first attempt: the count shows what the process holds.
+      pools: this.watch.endpoints.pools,
+      endpointsOverLimit: this.watch.endpoints.overLimit,
       discoveryError: this.watch.lastError ?? null,
       budget: this.budget.state(),
       inFlight: this.#inFlight,

@@ -3,6 +3,7 @@
  * policy, and for `https` endpoints the TLS material (CA, client certificate for mTLS,
  * servername) from `policy.tls`. The balancer owns each pool and closes it when its endpoint
  * leaves discovery, so in-flight calls finish and new ones fail as `closed` (never sent).
+ * Pools are made on an endpoint's first attempt, not when discovery reports it.
  */
 import type { ConnectionOptions } from 'node:tls';
 import { type Dispatcher, Pool } from 'undici';
@@ -28,14 +29,22 @@ function tlsOptions(tls: TlsPolicy | undefined): ConnectionOptions {
   return options;
 }
 
-export function createHttpDispatcher(address: EndpointAddress, policy: ServicePolicy): Dispatcher {
+/**
+ * The pool factory for one service's endpoints: the options are worked out once per policy,
+ * and each call makes one endpoint's pool (the balancer calls it on an endpoint's first use).
+ */
+export function httpDispatcherFactory(policy: ServicePolicy): (address: EndpointAddress) => Dispatcher {
   const pool = policy.pool;
-  const options: Pool.Options = {
+  const plain: Pool.Options = {
     // 0 would mean "unbounded" to undici; a policy always bounds connections per endpoint.
     connections: Math.max(1, pool.connections),
     keepAliveTimeout: Math.max(1, pool.keepAliveTimeout),
     connectTimeout: pool.connectTimeout,
   };
-  if (address.protocol === 'https') options.connect = tlsOptions(policy.tls);
-  return new Pool(originOf(address), options);
+  const secure: Pool.Options = { ...plain, connect: tlsOptions(policy.tls) };
+  return (address) => new Pool(originOf(address), address.protocol === 'https' ? secure : plain);
+}
+
+export function createHttpDispatcher(address: EndpointAddress, policy: ServicePolicy): Dispatcher {
+  return httpDispatcherFactory(policy)(address);
 }
