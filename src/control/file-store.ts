@@ -12,7 +12,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.ts';
 import { isMeshError, MeshError } from '../core/errors.ts';
-import { type ConfigFormat, parseConfigText } from '../config/parse.ts';
+import { type ConfigFormat, parseConfigTextOffThread } from '../config/parse.ts';
 import { MAX_CONFIG_TEXT_LENGTH } from '../config/limits.ts';
 import type { ControlListener, ControlStore } from './control-store.ts';
 import { type WatchTarget, watchTargets } from './watch-targets.ts';
@@ -181,19 +181,22 @@ export class FileControlStore implements ControlStore {
     }
     if (this.#closed || text === this.#lastSeen) return;
     this.#lastSeen = text;
-    this.#deliver(text);
+    await this.#deliver(text);
   }
 
-  #deliver(text: string): void {
+  async #deliver(text: string): Promise<void> {
     const listener = this.#listener!;
     let document: unknown;
     try {
       if (text.startsWith('\u0000too-large:')) throw new MeshError('MESH_CONFIG_INVALID', `${this.source} is larger than ${MAX_CONFIG_TEXT_LENGTH} characters; the last good config stays in force`);
-      document = parseConfigText(text, this.#format, this.source);
+      // A large YAML text is parsed on a worker thread: the loop keeps serving meanwhile.
+      document = await parseConfigTextOffThread(text, this.#format, this.source);
     } catch (error) {
+      if (this.#closed) return;
       listener.rejected(isMeshError(error) ? error : new MeshError('MESH_CONFIG_INVALID', `${this.source} could not be parsed`, { cause: error }));
       return;
     }
+    if (this.#closed) return;
     listener.snapshot(document);
   }
 }

@@ -55,6 +55,14 @@ function endpointsJson(count: number, perService: number): string {
   return JSON.stringify(endpointsConfig(count, perService));
 }
 
+function endpointsYaml(count: number, perService: number): string {
+  const lines = ['services:'];
+  for (const [name, { endpoints }] of Object.entries(endpointsConfig(count, perService).services)) {
+    lines.push(`  ${name}:`, '    endpoints:', ...endpoints.map((address) => `      - ${address}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 interface Cost {
   readonly heapMB: number;
   /** The longest gap between ticks of a 1 ms interval: what a timer waited, on this machine now. */
@@ -225,6 +233,21 @@ describe('what a config read from a watched file costs', () => {
       assert.equal(state['svc-0']!.endpoints.length, MAX_ENDPOINTS_PER_SERVICE);
       assert.equal(sum(pools(mesh)), 0);
       report(t, `JSON (${text.length} bytes, ${MAX_ENDPOINTS_TOTAL} endpoints)`, 'applied', cost);
+      assertCheap(cost);
+    } finally {
+      await mesh.close();
+    }
+  });
+
+  it(`a YAML file at the limits is applied within 100 MB and 100 ms (parsed on a worker thread), making no pool`, async (t) => {
+    const text = endpointsYaml(MAX_ENDPOINTS_TOTAL / MAX_ENDPOINTS_PER_SERVICE, MAX_ENDPOINTS_PER_SERVICE);
+    const { outcome, cost, mesh } = await pushThroughFile('at-limits.yaml', text);
+    try {
+      assert.ok('applied' in outcome, `the config at the limits must apply: ${JSON.stringify(outcome)}`);
+      const state = mesh.state().services as Record<string, { endpoints: unknown[] }>;
+      assert.equal(Object.keys(state).length, MAX_ENDPOINTS_TOTAL / MAX_ENDPOINTS_PER_SERVICE);
+      assert.equal(sum(pools(mesh)), 0);
+      report(t, `YAML (${text.length} bytes, ${MAX_ENDPOINTS_TOTAL} endpoints)`, 'applied', cost);
       assertCheap(cost);
     } finally {
       await mesh.close();
