@@ -5,6 +5,11 @@
  * no handle of its own but the mesh's. Before the fix, a call whose only pending work was a
  * mesh timer (retry backoff, `Retry-After`, an injected delay) lost the process under it:
  * Node exited with code 13 ("unsettled top-level await") and the result was never printed.
+ * NOTE: the hedged, queued and timed-out calls passed before the fix too: an attempt in
+ * flight holds its socket, which undici keeps referenced while a request runs. They guard
+ * the whole call settling in a bare process; that the hedge, slot and limit timers keep the
+ * process alive on their own is asserted with ManualClock in test/core/expiry-queue.test.ts
+ * (limits) and by the timers' kind in the code.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
