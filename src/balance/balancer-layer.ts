@@ -14,7 +14,7 @@ import type { AttemptObserver, CallContext } from '../core/call-context.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
 import { isFailure } from '../transport/http/classifier.ts';
-import type { EndpointSet } from './endpoint-set.ts';
+import type { EndpointSource } from './endpoint-source.ts';
 import { LiveEndpoint } from './live-endpoint.ts';
 
 export function balancerLayer(deps: LayerDeps): Layer {
@@ -24,26 +24,28 @@ export function balancerLayer(deps: LayerDeps): Layer {
     wrap(inner: Service): Service {
       return new BalancingService(inner, endpoints);
     },
-    state: () => ({ panic: endpoints.panic, endpoints: endpoints.state() }),
+    state: () => ({ panic: endpoints.current.panic, endpoints: endpoints.current.state() }),
   };
 }
 
 class BalancingService implements Service, AttemptObserver {
   readonly #inner: Service;
-  readonly #endpoints: EndpointSet;
+  readonly #endpoints: EndpointSource;
 
-  constructor(inner: Service, endpoints: EndpointSet) {
+  constructor(inner: Service, endpoints: EndpointSource) {
     this.#inner = inner;
     this.#endpoints = endpoints;
   }
 
   call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-    const endpoints = this.#endpoints;
+    // NOTE: the set is read per attempt, so a retry after a membership change goes to the
+    // endpoints the service has now (endpoint-source.ts).
+    const endpoints = this.#endpoints.current;
     const endpoint = endpoints.pick(request, ctx);
     if (endpoint === undefined) {
       // The attempt ends here: release what the attempt layer armed for it.
       ctx.wire?.dispose();
-      return Promise.reject(noEndpoints(endpoints.service, endpoints.size));
+      return Promise.reject(endpoints.closed ? endpointsClosed(endpoints.service) : noEndpoints(endpoints.service, endpoints.size));
     }
     ctx.endpoint = endpoint;
     ctx.observer = this;
@@ -55,7 +57,8 @@ class BalancingService implements Service, AttemptObserver {
     const endpoint = ctx.endpoint;
     if (!(endpoint instanceof LiveEndpoint)) return;
     const failed = response === undefined ? verdictOf(error, ctx) : isFailure(response.statusCode, undefined);
-    this.#endpoints.finished(endpoint, ctx.attemptAt, failed);
+    // The set that made the endpoint accounts for it, though a newer one may serve the service now.
+    endpoint.owner?.finished(endpoint, ctx.attemptAt, failed);
   }
 }
 
@@ -77,4 +80,12 @@ function noEndpoints(service: string, known: number): MeshError {
       ? `No endpoints for service "${service}": check its discovery config (static endpoints, DNS name, or Consul service name and tags) and that instances are registered and passing health checks.`
       : `No endpoint of service "${service}" can take calls: all ${known} are ejected by outlier detection. Check the instances' health, or lower outlier.maxEjectedPercent / raise outlier.panicThreshold.`;
   return new MeshError('MESH_NO_ENDPOINTS', message, { service });
+}
+
+function endpointsClosed(service: string): MeshError {
+  return new MeshError(
+    'MESH_CLOSED',
+    `The endpoints of service "${service}" were closed: the service left the config, or the mesh closed; calls to it need the service back in the config, or a new mesh.`,
+    { service },
+  );
 }

@@ -45,6 +45,8 @@ export class EndpointSet {
   #picker: Picker;
   #panic = false;
   #draining = new Set<Promise<void>>();
+  /** Retired endpoints whose pools may still hold requests (for `destroy`). */
+  readonly #leaving = new Set<LiveEndpoint>();
   /** Addresses the last update reported beyond MAX_ENDPOINTS_PER_SERVICE and left out. */
   #overLimit = 0;
   #closed = false;
@@ -67,6 +69,16 @@ export class EndpointSet {
       options.policy.outlier,
     );
     this.#picker = createPicker(options.policy.balancer, [], this.#environment());
+  }
+
+  /** A set is its own EndpointSource (see endpoint-source.ts). */
+  get current(): EndpointSet {
+    return this;
+  }
+
+  /** True once closed: it has no endpoints and takes none. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Endpoints known from discovery, ejected ones included. */
@@ -108,7 +120,10 @@ export class EndpointSet {
         continue;
       }
       let endpoint = this.#byId.get(address.id);
-      if (endpoint === undefined) endpoint = new LiveEndpoint(address, createDispatcher, prior, now);
+      if (endpoint === undefined) {
+        endpoint = new LiveEndpoint(address, createDispatcher, prior, now);
+        endpoint.owner = this;
+      }
       else endpoint.address = address; // weight, tags and meta may change; load and health stay
       next.set(address.id, endpoint);
     }
@@ -178,6 +193,20 @@ export class EndpointSet {
     }));
   }
 
+  /**
+   * Fails whatever the pools still hold with `reason` and closes them now: for the mesh's
+   * close once its drain bound has passed. undici hands `reason` to each request's handler.
+   */
+  destroy(reason: Error): void {
+    this.#closed = true;
+    for (const endpoint of this.#members) this.#retire(endpoint);
+    this.#byId = new Map();
+    this.#members = [];
+    this.#picker = createPicker(this.#policy.balancer, [], this.#environment());
+    for (const endpoint of this.#leaving) endpoint.destroyPool(reason);
+    this.#leaving.clear();
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     for (const endpoint of this.#members) this.#retire(endpoint);
@@ -206,6 +235,7 @@ export class EndpointSet {
   #retire(endpoint: LiveEndpoint): void {
     this.#outliers.forget(endpoint);
     endpoint.draining = true;
+    if (endpoint.hasPool) this.#leaving.add(endpoint);
     if (endpoint.inFlight === 0) this.#closePool(endpoint);
   }
 
@@ -218,14 +248,11 @@ export class EndpointSet {
     // An endpoint no attempt was ever sent to has no pool: closing it costs nothing.
     const pool = endpoint.closePool();
     if (pool === undefined) return;
-    const closing: Promise<void> = pool.then(
-      () => {
-        this.#draining.delete(closing);
-      },
-      () => {
-        this.#draining.delete(closing);
-      },
-    );
+    const closed = (): void => {
+      this.#draining.delete(closing);
+      this.#leaving.delete(endpoint);
+    };
+    const closing: Promise<void> = pool.then(closed, closed);
     this.#draining.add(closing);
   }
 }

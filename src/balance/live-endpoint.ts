@@ -9,6 +9,7 @@
  * endpoints of which a process calls few. An endpoint without a pool is a few plain fields
  * and a reference to its set's one pool factory: no timer, no closure of its own.
  */
+import type { EndpointSet } from './endpoint-set.ts';
 import type { Dispatcher } from 'undici';
 import type { Endpoint, EndpointAddress } from '../core/endpoint.ts';
 import type { TimerHandle } from '../core/clock.ts';
@@ -47,6 +48,8 @@ export class LiveEndpoint implements Endpoint {
   /** Removed by discovery: the pool closes once the last in-flight attempt finishes. */
   draining = false;
   poolClosed = false;
+  /** The set that made this endpoint: the one that accounts its attempts, even after a newer set replaced it. */
+  owner: EndpointSet | undefined = undefined;
 
   constructor(address: EndpointAddress, createDispatcher: DispatcherFactory, priorMs: number, now: number) {
     this.address = address;
@@ -85,6 +88,12 @@ export class LiveEndpoint implements Endpoint {
     this.poolClosed = true;
     // undici's close() lets queued requests and unread bodies finish before the sockets go.
     return this.#dispatcher?.close();
+  }
+
+  /** Fails the requests the pool still holds with `reason`, and closes it. */
+  destroyPool(reason: Error): void {
+    this.poolClosed = true;
+    this.#dispatcher?.destroy(reason).catch(() => {});
   }
 
   get weight(): number {

@@ -42,6 +42,8 @@ export interface Layer<Req = MeshRequest, Res = MeshResponse> {
   wrap(inner: Service<Req, Res>): Service<Req, Res>;
   /** Plain JSON for `mesh.state()` (breaker state, budget, limits); absent when stateless. */
   state?(): unknown;
+  /** The mesh is closing: refuse calls still waiting to be admitted with `reason` (calls running go on). */
+  stopAdmitting?(reason: Error): void;
   /** Releases timers and connections; called when the service's config changes or the mesh closes. */
   close?(): Promise<void>;
 }

@@ -26,6 +26,16 @@ import { type ParsedCall, parseRequestOptions, type RequestOptions } from './req
 import { meshFetch } from './fetch.ts';
 import { toCallerError } from '../resilience/retry.ts';
 import { EndpointWatch, endpointWatchKey, ServiceRuntime } from './service-runtime.ts';
+import { ServiceEndpoints } from '../balance/endpoint-source.ts';
+import { durationOrThrow } from '../config/duration.ts';
+
+/** How long close() lets calls in flight finish before it cuts them off with MESH_CLOSED. */
+const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+
+export interface CloseOptions {
+  /** The drain bound: a duration (`'5s'`) or milliseconds; default 10 s. */
+  timeout?: number | string;
+}
 
 export interface MeshOptions {
   /** This service's own name (tracing, metrics, headers). */
@@ -78,6 +88,11 @@ export class Mesh {
   readonly #cache: LastGoodCache | undefined;
   readonly #history = new ConfigHistory();
   #runtimes = new Map<string, ServiceRuntime>();
+  /** Per service, the endpoint set its stacks balance over now (see balance/endpoint-source.ts). */
+  readonly #sources = new Map<string, ServiceEndpoints>();
+  /** Replaced runtimes with calls still in flight, and replaced watches still closing: close() waits for them too. */
+  readonly #retiring = new Set<ServiceRuntime>();
+  readonly #closingWatches = new Set<EndpointWatch>();
   readonly #watches = new Map<string, EndpointWatch>();
   readonly #clients = new Map<string, ServiceClient>();
   #controlStatus: { status: 'static' | 'ok' | 'unavailable'; lastError: string | null };
@@ -156,20 +171,57 @@ export class Mesh {
     });
   }
 
-  /** Stops watches and drains pools; calls made afterwards reject with MESH_CLOSED. */
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
+  /**
+   * Closes the mesh: new calls are refused with MESH_CLOSED at once, and calls waiting for a
+   * concurrency slot get it too; calls in flight finish, retries and response bodies included,
+   * for up to `timeout` (default 10 s); then whatever still runs fails with MESH_CLOSED. Resolves
+   * once every call has finished or the bound has passed, with watches stopped and pools closed.
+   */
+  close(options?: CloseOptions): Promise<void> {
+    if (this.#closing === undefined) {
+      let bound: number;
+      try {
+        bound = options?.timeout === undefined ? DEFAULT_CLOSE_TIMEOUT_MS : durationOrThrow(options.timeout, 'close({ timeout })');
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#closing = this.#close(bound);
+    }
     return this.#closing;
   }
 
-  async #close(): Promise<void> {
+  async #close(bound: number): Promise<void> {
     this.#closed = true;
+    const endsAt = this.#clock.now() + bound;
     await this.#store?.close();
     await this.#applying;
-    await Promise.all([...this.#runtimes.values()].map((runtime) => runtime.retire()));
-    await Promise.all([...this.#watches.values()].map((watch) => watch.close()));
+    const runtimes = [...this.#runtimes.values(), ...this.#retiring];
+    const watches = [...this.#watches.values(), ...this.#closingWatches];
+    const refused = new MeshError('MESH_CLOSED', 'the mesh closed while this call waited for a concurrency slot; it was not sent: make calls before close()');
+    for (const runtime of runtimes) runtime.stopAdmitting(refused);
+    // The calls first (their retries still need the endpoints), then the pools, which wait
+    // for the response bodies still being read.
+    const drained = Promise.all(runtimes.map((runtime) => runtime.drained())).then(() => Promise.all(watches.map((watch) => watch.close())));
+    if (!(await this.#within(drained, endsAt - this.#clock.now()))) {
+      const cut = new MeshError('MESH_CLOSED', `the mesh closed and this call was still running after ${bound} ms; give close({ timeout }) longer to let calls finish`);
+      for (const watch of watches) watch.endpoints.destroy(cut);
+    }
+    await Promise.all(runtimes.map((runtime) => runtime.retire()));
     this.#runtimes = new Map();
     this.#watches.clear();
+    this.#sources.clear();
+  }
+
+  /** True when `work` settles within `ms`; the wait keeps the process alive (close() is awaited). */
+  #within(work: Promise<unknown>, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.#clock.setCallTimer(() => resolve(false), Math.max(0, ms));
+      const done = (): void => {
+        timer.cancel();
+        resolve(true);
+      };
+      work.then(done, done);
+    });
   }
 
   /**
@@ -253,6 +305,7 @@ export class Mesh {
     const changed: string[] = [];
     const startedWatches = new Map<string, EndpointWatch>();
     const reconfigured: [EndpointWatch, ServicePolicy][] = [];
+    const newSources = new Map<string, ServiceEndpoints>();
     for (const [name, policy] of policies) {
       // A turn of the event loop before each service: calls keep flowing while a large
       // config is built. Nothing built here is visible before the swap below.
@@ -272,7 +325,14 @@ export class Mesh {
         // A kept endpoint set serves the current runtime too: its new policy waits for the swap.
         reconfigured.push([watch, policy]);
       }
-      next.set(name, new ServiceRuntime(policy, watch, { clock: this.#clock, events: this.#events }, current));
+      // NOTE: a service keeps one source across endpoint sets, so the stacks of calls still
+      // in flight follow it to the new set at the swap (balance/endpoint-source.ts).
+      let source = this.#sources.get(name);
+      if (source === undefined) {
+        source = new ServiceEndpoints(watch.endpoints);
+        newSources.set(name, source);
+      }
+      next.set(name, new ServiceRuntime(policy, watch, source, { clock: this.#clock, events: this.#events }, current));
     }
     for (const name of this.#runtimes.keys()) if (!policies.has(name)) changed.push(name);
 
@@ -280,17 +340,27 @@ export class Mesh {
     const previous = this.#runtimes;
     this.#runtimes = next;
     for (const [watch, policy] of reconfigured) watch.endpoints.reconfigure(policy);
+    for (const [name, source] of newSources) this.#sources.set(name, source);
     for (const [name, watch] of startedWatches) {
       const old = this.#watches.get(name);
       this.#watches.set(name, watch);
-      if (old !== undefined && old !== watch) void this.#closeWhenIdle(old, previous.get(name));
+      this.#sources.get(name)!.current = watch.endpoints;
+      // The replaced set closes now: its endpoints finish the attempts already sent to them,
+      // and every retry from here on goes to the new set.
+      if (old !== undefined && old !== watch) void this.#closeWhenIdle(old, undefined);
     }
     for (const [name, runtime] of previous) {
       if (next.get(name) === runtime) continue;
       void runtime.retire();
+      if (runtime.inFlight > 0) {
+        this.#retiring.add(runtime);
+        void runtime.drained().then(() => this.#retiring.delete(runtime));
+      }
       if (!policies.has(name)) {
         const watch = this.#watches.get(name);
         this.#watches.delete(name);
+        this.#sources.delete(name);
+        // A service that left the config keeps its endpoints until its calls are done.
         if (watch !== undefined) void this.#closeWhenIdle(watch, runtime);
       }
     }
@@ -299,10 +369,12 @@ export class Mesh {
     return true;
   }
 
-  /** Closes a replaced endpoint watch; its pools finish the requests already sent on them. */
+  /** Closes a replaced endpoint watch (after `runtime`'s calls, if given); its pools finish the requests already sent on them. */
   async #closeWhenIdle(watch: EndpointWatch, runtime: ServiceRuntime | undefined): Promise<void> {
-    if (runtime !== undefined) await runtime.retire();
+    this.#closingWatches.add(watch);
+    if (runtime !== undefined) await runtime.drained();
     await watch.close();
+    this.#closingWatches.delete(watch);
   }
 
   /** The one path of a rejection to the event and the history, so both are redacted here. */

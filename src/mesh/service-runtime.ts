@@ -11,6 +11,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
 import type { Layer, Service } from '../core/service.ts';
+import type { EndpointSource } from '../balance/endpoint-source.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 import { EndpointSet } from '../balance/endpoint-set.ts';
 import { createResolver } from '../discovery/create-resolver.ts';
@@ -76,6 +77,8 @@ export class ServiceRuntime {
   readonly layers: readonly Layer[];
   readonly stack: Service;
   #inFlight = 0;
+  #draining: Promise<void> | undefined;
+  #drained: (() => void) | undefined;
   #retired = false;
   #closed: Promise<void> | undefined;
 
@@ -84,7 +87,7 @@ export class ServiceRuntime {
    * budget's policy is unchanged, so a config push in the middle of an incident does not
    * hand a failing dependency a fresh allowance of retries.
    */
-  constructor(policy: ServicePolicy, watch: EndpointWatch, shared: RuntimeShared, previous?: ServiceRuntime) {
+  constructor(policy: ServicePolicy, watch: EndpointWatch, endpoints: EndpointSource, shared: RuntimeShared, previous?: ServiceRuntime) {
     this.policy = policy;
     this.watch = watch;
     this.budget =
@@ -93,7 +96,7 @@ export class ServiceRuntime {
       policy,
       clock: shared.clock,
       events: shared.events,
-      endpoints: watch.endpoints,
+      endpoints,
       budget: this.budget,
     });
     this.stack = buildClientStack(this.layers);
@@ -106,7 +109,28 @@ export class ServiceRuntime {
 
   leave(): void {
     this.#inFlight--;
-    if (this.#retired && this.#inFlight === 0) void this.#closeLayers();
+    if (this.#inFlight === 0) {
+      this.#drained?.();
+      this.#drained = undefined;
+      if (this.#retired) void this.#closeLayers();
+    }
+  }
+
+  /** Resolves once no call is in flight on this runtime (their response bodies aside). */
+  drained(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    this.#draining ??= new Promise<void>((resolve) => {
+      this.#drained = () => {
+        this.#draining = undefined;
+        resolve();
+      };
+    });
+    return this.#draining;
+  }
+
+  /** The mesh is closing: calls waiting for admission (a concurrency slot) get `reason`; calls running go on. */
+  stopAdmitting(reason: Error): void {
+    for (const layer of this.layers) layer.stopAdmitting?.(reason);
   }
 
   get inFlight(): number {

@@ -4,8 +4,8 @@
  * hold the caller past either: a `timeout: '50ms'` call ends at 50 ms with MESH_TIMEOUT,
  * and an abort settles it at once with MESH_ABORTED, whatever the awaited work does.
  *
- * NOTE: the awaited work is not cancelled, only no longer waited for: when it settles late
- * its result is dropped. This helper attaches both handlers to it, so a late rejection is
+ * NOTE: the awaited work (what `start` returns) is not cancelled, only no longer waited for:
+ * when it settles late its result is dropped. This helper attaches both handlers to it, so a late rejection is
  * never unhandled; the work itself must be safe to finish unobserved.
  */
 import type { CallContext } from '../core/call-context.ts';
@@ -13,17 +13,13 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import { isMeshError } from '../core/errors.ts';
 import { abortedError, timeoutError } from './deadline.ts';
 
-export function waitWithinCall<T>(pending: Promise<T>, ctx: CallContext, clock: Clock): Promise<T> {
+export function waitWithinCall<T>(ctx: CallContext, clock: Clock, start: () => Promise<T>): Promise<T> {
+  // A call already aborted or late starts nothing it would only drop.
   const signal = ctx.signal;
-  if (signal?.aborted) {
-    pending.catch(() => {});
-    return Promise.reject(abortReason(ctx, signal));
-  }
+  if (signal?.aborted) return Promise.reject(abortReason(ctx, signal));
   const untilDeadline = ctx.deadline - clock.now();
-  if (untilDeadline <= 0) {
-    pending.catch(() => {});
-    return Promise.reject(timeoutError(ctx, 0));
-  }
+  if (untilDeadline <= 0) return Promise.reject(timeoutError(ctx, 0));
+  const pending = start();
   // An unbounded call nobody can cancel: nothing to race, no timer, no listener.
   if (untilDeadline === Number.POSITIVE_INFINITY && signal === undefined) return pending;
   return new Promise<T>((resolve, reject) => {

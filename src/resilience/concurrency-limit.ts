@@ -117,6 +117,9 @@ export function concurrencyLayer(deps: LayerDeps): Layer {
         ...(adaptive === undefined ? {} : { gradient: adaptive.toJSON() }),
       };
     },
+    stopAdmitting(reason: Error) {
+      queue?.rejectAll(reason);
+    },
     async close() {
       queue?.rejectAll(new MeshError('MESH_CLOSED', `The client for "${service}" was closed while this call waited for a slot; create a new one from the mesh.`, { service }));
     },

@@ -46,10 +46,8 @@ export const REDIS_ANSWER_BOUND_MS = 100;
 
 const KEY = 'calls';
 
-type Check = () => Promise<boolean>;
-
 interface Connection {
-  readonly check: Check;
+  readonly check: () => Promise<boolean>;
   isReady(): boolean;
   disconnect(): void;
 }
@@ -75,10 +73,9 @@ export function createGlobalLimiter(service: string, rps: number, redisUrl: stri
 
   return {
     tryAcquire(ctx: CallContext): Promise<boolean> {
-      const ready = connection;
+      if (connection !== undefined) return waitWithinCall(ctx, clock, connection.check);
       // Redis support that failed to load (lastError says why) admits, as a failed insurance does.
-      const pending = ready !== undefined ? ready.check() : loading.then((made) => (made === undefined ? true : made.check()));
-      return waitWithinCall(pending, ctx, clock);
+      return waitWithinCall(ctx, clock, () => loading.then((made) => (made === undefined ? true : made.check())));
     },
     state: () => ({ redis: redactUrl(redisUrl), connected: connection?.isReady() ?? false, lastError }),
     close: () => {
@@ -103,6 +100,9 @@ async function connect(service: string, rps: number, redisUrl: string, recordErr
     maxRetriesPerRequest: 0,
     commandTimeout: REDIS_ANSWER_BOUND_MS, // a hung Redis hands the check to the insurance
     connectTimeout: 1000,
+    // close() waits at most this long for Redis to close its end of the connection, so a dead
+    // or hung Redis does not hold the process open (ioredis's default is 2 s).
+    disconnectTimeout: REDIS_ANSWER_BOUND_MS,
     retryStrategy: (times: number) => Math.min(times * 100, 2000),
   });
   // NOTE: without an 'error' listener ioredis prints every reconnect failure.

@@ -6,15 +6,15 @@
 import type { Clock } from '../core/clock.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
 import type { ServicePolicy } from '../config/policy.ts';
-import type { EndpointSet } from '../balance/endpoint-set.ts';
+import type { EndpointSource } from '../balance/endpoint-source.ts';
 import type { RetryBudget } from '../resilience/retry-budget.ts';
 
 export interface LayerDeps {
   readonly policy: ServicePolicy;
   readonly clock: Clock;
   readonly events: MeshEventEmitter;
-  /** The service's live endpoints (survives config changes that keep its discovery). */
-  readonly endpoints: EndpointSet;
+  /** The service's live endpoints, as they are now (a config change may replace the set). */
+  readonly endpoints: EndpointSource;
   /** One budget per service, shared by retries and hedges. */
   readonly budget: RetryBudget;
 }

@@ -9,7 +9,8 @@ import { REDIS_ANSWER_BOUND_MS } from '../../src/resilience/rate-limit-global.ts
 import { type Backend, startBackend } from '../support/http-backend.ts';
 import { statusOrCode } from '../support/outcome.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
-import { callStatus, depsFor, type PoolTransport, policyFor, poolTransport } from './layer-harness.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { callStatus, ctxFor, depsFor, type PoolTransport, policyFor, poolTransport } from './layer-harness.ts';
 
 async function connected(layer: ReturnType<typeof rateLimitLayer>, want: boolean): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -67,6 +68,26 @@ describe('rate limit layer (global, real redis-server)', () => {
     assert.deepEqual(results.slice(5), ['MESH_RATE_LIMITED', 'MESH_RATE_LIMITED', 'MESH_RATE_LIMITED'], 'and still limits');
     await layer.close?.();
     redis = await startRedis(redis.port);
+  });
+
+  it('a call already aborted or past its deadline takes no point from the shared limit', async (t) => {
+    const rateLimit = { rps: 3, burst: 10, scope: 'global' as const, redis: redis.url };
+    const late = rateLimitLayer(depsFor(policyFor({ name: 'gave-up-early', rateLimit })));
+    const fresh = rateLimitLayer(depsFor(policyFor({ name: 'gave-up-early', rateLimit })));
+    t.after(async () => {
+      await late.close?.();
+      await fresh.close?.();
+    });
+    const a = late.wrap(transport);
+    const b = fresh.wrap(transport);
+    await connected(late, true);
+    await connected(fresh, true);
+    const aborted = AbortSignal.abort();
+    assert.equal(await callStatus(a, ctxFor(systemClock, aborted)), 'MESH_ABORTED');
+    assert.equal(await callStatus(a, ctxFor(systemClock, undefined, systemClock.now() - 1)), 'MESH_TIMEOUT');
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await callStatus(b));
+    assert.deepEqual(results, [200, 200, 200, 'MESH_RATE_LIMITED'], 'all 3 points of the window are left for calls that go');
   });
 
   it('needs a Redis URL for a global scope', () => {
@@ -160,7 +181,8 @@ describe('a hung Redis (SIGSTOP) is clipped to the call, through the mesh', () =
 
 /**
  * Run in a fresh Node: imports meshlet, reports whether Redis support is loaded, builds a
- * mesh with a local limit and then one with a global limit, reporting after each.
+ * mesh with a local limit and then one with a global limit (its Redis unreachable),
+ * reporting after each, then closes both and says when.
  */
 const LOADED_PROBE = `
 import { createRequire } from 'node:module';
@@ -176,13 +198,18 @@ await global.client('s').request({ method: 'GET', path: '/', timeout: '2s' }).ca
 seen.globalLimit = loaded();
 await local.close();
 await global.close();
+seen.closedAt = Date.now();
 console.log(JSON.stringify(seen));
 `;
 
 describe('Redis support loads on demand', () => {
-  it('importing meshlet and local limits do not load ioredis or rate-limiter-flexible; a global limit does', async () => {
+  it('importing meshlet and local limits load neither ioredis nor rate-limiter-flexible; a global limit does, and its close lets the process exit', async () => {
     const index = new URL('../../src/index.ts', import.meta.url).pathname;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', LOADED_PROBE, index]);
-    assert.deepEqual(JSON.parse(stdout), { imported: false, localLimit: false, globalLimit: true });
+    const exitedAt = Date.now();
+    const { closedAt, ...seen } = JSON.parse(stdout) as { closedAt: number };
+    assert.deepEqual(seen, { imported: false, localLimit: false, globalLimit: true });
+    // ioredis's default disconnectTimeout held a process 2 s past close() when Redis was unreachable.
+    assert.ok(exitedAt - closedAt < 1000, `the process exited ${exitedAt - closedAt} ms after close()`);
   });
 });
