@@ -1,19 +1,22 @@
 /**
  * The call arguments users pass to `client.request()`, checked at the door. A bad argument
- * (an invalid method, a path without `/`, a CR/LF smuggled into a header) fails with
- * MESH_BAD_REQUEST before anything is sent, instead of surfacing later as a confusing
- * transport error or, worse, a split request on the wire.
+ * (an invalid method, a path without `/`, a CR/LF smuggled into a header, an option meshlet
+ * does not know) fails with MESH_BAD_REQUEST before anything is sent, instead of surfacing
+ * later as a confusing transport error, a split request on the wire, or — for a typo such as
+ * `timeoutMs` — a call that silently runs without what its author asked for.
  */
 import { Readable } from 'node:stream';
-import { MeshError } from '../core/errors.ts';
-import { type MeshRequest, NO_HEADERS, type RequestBody } from '../core/service.ts';
+import type { MeshRequest, RequestBody } from '../core/service.ts';
 import { parseDuration } from '../config/duration.ts';
+import { badRequest, describe, unknownKeyMessage } from './call-argument-error.ts';
+import { type HeadersInput, parseHeaders } from './request-headers.ts';
 
 export interface RequestOptions {
   method?: string;
   /** Path and query, starting with `/`. */
   path?: string;
-  headers?: Record<string, string | string[] | number | undefined>;
+  /** A plain object, a `Headers`, a `Map`, `[name, value]` pairs or a flat undici-style array. */
+  headers?: HeadersInput;
   body?: RequestBody;
   /** Declares a POST/PATCH safe to resend (see the README's idempotency rules). */
   idempotent?: boolean;
@@ -24,12 +27,17 @@ export interface RequestOptions {
   hashKey?: string;
 }
 
+const OPTION_NAMES: readonly (keyof RequestOptions)[] = ['method', 'path', 'headers', 'body', 'idempotent', 'timeout', 'signal', 'hashKey'];
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(OPTION_NAMES);
+/** Unknown options a caller is likely to reach for, and what to use instead. */
+const OPTION_HINTS: Readonly<Record<string, string>> = {
+  url: "the service is the client's: mesh.client('payments').request({ path: '/charge' }), or mesh.fetch('http://payments/charge')",
+  service: "the service is the client's: mesh.client('payments')",
+};
+
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const UNSAFE_VALUE = /[\r\n\0]/;
 const UNSAFE_PATH = /[\s\0]/;
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-/** Connection-level headers belong to the transport, not the caller (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection']);
 const MAX_PATH_LENGTH = 16_384;
 
 /** Any other method token is accepted; checking these is one lookup instead of a regex. */
@@ -57,6 +65,10 @@ export interface ParsedCall {
 export function parseRequestOptions(service: string, options: unknown): ParsedCall {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw badRequest(service, 'request options must be an object like { method: "GET", path: "/" }');
+  }
+  // NOTE: a for-in over a handful of keys and one set lookup each: cheap enough for every call.
+  for (const key in options) {
+    if (!KNOWN_OPTIONS.has(key)) throw badRequest(service, unknownKeyMessage('option', key, OPTION_NAMES, OPTION_HINTS[key]));
   }
   const o = options as RequestOptions;
   const method = o.method === undefined ? 'GET' : (COMMON_METHODS.get(o.method) ?? checkedMethod(service, o.method));
@@ -100,48 +112,4 @@ export function parseRequestOptions(service: string, options: unknown): ParsedCa
     hashKey: o.hashKey,
   };
   return { request, timeout, signal: o.signal };
-}
-
-
-function parseHeaders(service: string, input: RequestOptions['headers']): Record<string, string | string[]> {
-  if (input === undefined || input === null) return NO_HEADERS as Record<string, string>;
-  if (typeof input !== 'object' || Array.isArray(input)) {
-    throw badRequest(service, 'headers must be an object of name → string');
-  }
-  const headers: Record<string, string | string[]> = Object.create(null);
-  for (const name of Object.keys(input)) {
-    const value = input[name];
-    if (value === undefined) continue;
-    if (!TOKEN.test(name)) throw badRequest(service, `header name ${describe(name)} is not a valid HTTP token`);
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) {
-      throw badRequest(service, `header '${lower}' is connection-level and managed by meshlet's transport; remove it`);
-    }
-    headers[lower] = headerValue(service, lower, value);
-  }
-  return headers;
-}
-
-function headerValue(service: string, name: string, value: unknown): string | string[] {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value === 'string') {
-    if (UNSAFE_VALUE.test(value)) throw badRequest(service, `header '${name}' contains CR, LF or NUL (header injection)`);
-    return value;
-  }
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-    for (const v of value) headerValue(service, name, v);
-    return value as string[];
-  }
-  throw badRequest(service, `header '${name}' must be a string, a number or an array of strings, got ${describe(value)}`);
-}
-
-function badRequest(service: string, message: string): MeshError {
-  return new MeshError('MESH_BAD_REQUEST', `invalid call to '${service}': ${message}`, { service });
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return value.length > 64 ? `a string of ${value.length} characters` : JSON.stringify(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? `an object (${value.constructor?.name ?? 'null prototype'})` : String(value);
 }
