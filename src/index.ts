@@ -5,11 +5,12 @@
  */
 export { createMesh, Mesh, type MeshOptions, type ServiceClient } from './mesh/mesh.ts';
 export type { RequestOptions } from './mesh/request-options.ts';
+export type { HeadersInput } from './mesh/request-headers.ts';
 export { MeshError, isMeshError, type MeshErrorCode, type ConfigIssue } from './core/errors.ts';
 export type { MeshEvents, MeshEventName, Disposer } from './core/events.ts';
 export type { MeshResponse, RequestBody } from './core/service.ts';
 export type { ControlStore, ControlListener } from './control/control-store.ts';
 /** The config a user writes (code, JSON or YAML): durations as strings or milliseconds. */
 export type { MeshConfigInput as MeshConfig } from './config/schema.ts';
-export { runWithInbound, type InboundContext } from './core/call-context.ts';
+export { runWithInbound, type InboundOptions } from './mesh/inbound.ts';
 export { TIMEOUT_HEADER, ATTEMPT_HEADER } from './resilience/attempt.ts';

@@ -84,8 +84,13 @@ export function attemptContext(
   };
 }
 
+/**
+ * The inbound request's limits as the deadline layer reads them. Built only by
+ * `runWithInbound` (src/mesh/inbound.ts), which checks what the caller gave and converts it
+ * once, at entry, to this clock.
+ */
 export interface InboundContext {
-  /** Absolute clock time (see core/clock) by which the inbound request must be answered. */
+  /** Absolute time on the system clock (core/clock: monotonic) by which the inbound request must be answered; Infinity when unbounded. */
   readonly deadline: number;
   /** Aborts when the inbound request is cancelled (client went away). */
   readonly signal?: AbortSignal;
@@ -94,7 +99,7 @@ export interface InboundContext {
 const inbound = new AsyncLocalStorage<InboundContext>();
 
 /** Runs `fn` with `context` as the inbound request context for every call made inside it. */
-export function runWithInbound<T>(context: InboundContext, fn: () => T): T {
+export function enterInbound<T>(context: InboundContext, fn: () => T): T {
   return inbound.run(context, fn);
 }
 
