@@ -22,6 +22,7 @@
  * deadline, and later checks call the limiter directly.
  */
 import type { CallContext } from '../core/call-context.ts';
+import { redactText } from '../core/redact.ts';
 import type { Clock } from '../core/clock.ts';
 import { waitWithinCall } from './call-bounded-wait.ts';
 
@@ -77,7 +78,7 @@ export function createGlobalLimiter(service: string, rps: number, redisUrl: stri
       // Redis support that failed to load (lastError says why) admits, as a failed insurance does.
       return waitWithinCall(ctx, clock, () => loading.then((made) => (made === undefined ? true : made.check())));
     },
-    state: () => ({ redis: redactUrl(redisUrl), connected: connection?.isReady() ?? false, lastError }),
+    state: () => ({ redis: redactText(redisUrl), connected: connection?.isReady() ?? false, lastError }),
     close: () => {
       closed = true;
       connection?.disconnect();
@@ -134,13 +135,3 @@ async function connect(service: string, rps: number, redisUrl: string, recordErr
   };
 }
 
-/** Never show a Redis password in state or logs. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'redis://(invalid url)';
-  }
-}
