@@ -11,8 +11,8 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createMesh, type Mesh } from '../../src/index.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import { createMesh } from '../../src/index.ts';
+import { startBackend } from '../support/http-backend.ts';
 import { statusOrCode } from '../support/outcome.ts';
 
 function later(ms: number, answer: (res: ServerResponse) => void): (req: unknown, res: ServerResponse) => void {
