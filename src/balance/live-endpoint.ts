@@ -32,8 +32,11 @@ export class LiveEndpoint implements Endpoint {
   ewmaMs: number;
   /** Clock time of the last EWMA update. */
   ewmaAt: number;
-  /** False until a first response replaced the prior. */
+  /** False until two answers replaced the prior (see peak-ewma.ts: a first one is not trusted alone). */
   observed = false;
+  /** The first answer's latency, held until a second answer; its clock time starts the estimate's age. */
+  firstAnswerMs = 0;
+  firstAnswerAt = -1;
 
   consecutiveFailures = 0;
   /** Ejections so far; each one doubles the next ejection time. */
