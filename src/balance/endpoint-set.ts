@@ -143,6 +143,9 @@ export class EndpointSet {
   }
 
   pick(request: MeshRequest, ctx: CallContext): LiveEndpoint | undefined {
+    // An ejected endpoint due for a trial call comes first (outlier-detector.ts).
+    const trial = this.#outliers.trialFor(request, ctx);
+    if (trial !== undefined) return trial;
     const avoid = ctx.avoid;
     return this.#picker.pick(request, avoid instanceof LiveEndpoint ? avoid : undefined);
   }

@@ -36,6 +36,9 @@ export const DEFAULT_OUTLIER: OutlierPolicy = {
   maxEjectFor: 300_000,
   maxEjectedPercent: 50,
   panicThreshold: 50,
+  // Finagle probes a node marked dead after 5-10 s; a restarted instance should be back in
+  // seconds, not after a 30 s ejection. A dead one costs one retried idempotent call per probe.
+  probeInterval: 2_000,
 };
 
 /** Hedge at the observed p95, adding at most 5% load (The Tail at Scale). */

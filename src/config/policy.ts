@@ -85,6 +85,11 @@ export interface OutlierPolicy {
   readonly maxEjectedPercent: number;
   /** Below this percentage of healthy endpoints, ignore health and use them all (Envoy's panic threshold). */
   readonly panicThreshold: number;
+  /**
+   * While ejected, one idempotent call this often (doubled like the ejection time) tries the
+   * endpoint, and a success re-admits it before `ejectFor` ends; false waits out `ejectFor`.
+   */
+  readonly probeInterval: number | false;
 }
 
 export interface RateLimitPolicy {

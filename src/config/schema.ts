@@ -185,6 +185,7 @@ const outlier = strictObject({
   maxEjectFor: duration(true).optional(),
   maxEjectedPercent: number(0, 100).optional(),
   panicThreshold: number(0, 100).optional(),
+  probeInterval: durationOrOff().optional(),
 });
 
 const rateLimit = strictObject({

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { OutlierPolicy } from '../../src/config/policy.ts';
+import type { CallContext } from '../../src/core/call-context.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { MeshEventEmitter, type MeshEvents } from '../../src/core/events.ts';
 import { EndpointSet } from '../../src/balance/endpoint-set.ts';
@@ -80,7 +81,8 @@ function succeed(f: Fixture, i: number): void {
 }
 
 test('an ejected endpoint is re-admitted when its time is up, and each repeat ejects it for twice as long, capped', async () => {
-  const f = fixture(3, { ejectFor: 10_000, maxEjectFor: 35_000 });
+  // Trial calls off: this is about the ejection time alone (outlier-trial.test.ts has trials).
+  const f = fixture(3, { ejectFor: 10_000, maxEjectFor: 35_000, probeInterval: false });
   const expected = [10_000, 20_000, 35_000, 35_000];
   for (const duration of expected) {
     f.fail(0, 5);
@@ -167,4 +169,83 @@ test('a backend answering 503 is ejected through the layer and the shared classi
     await harness.close();
     await closeAll(backends);
   }
+});
+
+// Trial calls: an ejected endpoint is tried early and re-admitted by a success (issue 9,
+// defect 11). `pick` here is one attempt's pick, with the kind of call and attempt given.
+function pickFor(f: Fixture, overrides: Parameters<typeof request>[0] = {}, attempt: Partial<CallContext> = {}): LiveEndpoint {
+  return f.set.pick(request(overrides), { ...context(f.clock), ...attempt })!;
+}
+
+function finish(f: Fixture, endpoint: LiveEndpoint, failed: boolean): void {
+  f.set.finished(endpoint, f.clock.now(), failed);
+}
+
+test('an ejected endpoint takes one trial call per probeInterval, only an idempotent replayable first try, and a success re-admits it at once', async () => {
+  const f = fixture(3, { probeInterval: 2_000 });
+  const ejected = f.endpoint(0);
+  f.fail(0, 5);
+  assert.equal(ejected.ejected, true);
+  f.clock.advance(1_999);
+  assert.equal(f.picked().has(ejected.address.id), false, 'no trial before probeInterval');
+  f.clock.advance(1);
+  // Due now, but a call that could not be sent again elsewhere does not carry a trial.
+  assert.notEqual(pickFor(f, { method: 'POST', idempotent: false }), ejected);
+  assert.notEqual(pickFor(f, { replayable: false }), ejected);
+  assert.notEqual(pickFor(f, {}, { attempt: 2 }), ejected);
+  assert.notEqual(pickFor(f, {}, { hedge: true }), ejected);
+  const trial = pickFor(f);
+  assert.equal(trial, ejected);
+  assert.equal(f.picked().has(ejected.address.id), false, 'one trial per interval');
+  f.set.started(trial);
+  finish(f, trial, false);
+  assert.equal(ejected.ejected, false);
+  assert.deepEqual(f.events.readmit, [{ service: 'api', endpoint: ejected.address.id }]);
+  assert.equal(f.picked().has(ejected.address.id), true, 'back in the picker');
+  await f.set.close();
+});
+
+test('a failed trial leaves the endpoint ejected until the next one, and no trial is offered while a call to it is in flight', async () => {
+  const f = fixture(3, { probeInterval: 2_000 });
+  const ejected = f.endpoint(0);
+  f.fail(0, 5);
+  f.clock.advance(2_000);
+  const first = pickFor(f);
+  assert.equal(first, ejected);
+  f.set.started(first);
+  finish(f, first, true);
+  assert.equal(ejected.ejected, true);
+  assert.equal(f.picked().has(ejected.address.id), false);
+  f.clock.advance(2_000);
+  const second = pickFor(f);
+  assert.equal(second, ejected);
+  f.set.started(second); // still in flight when the next trial would be due
+  f.clock.advance(2_000);
+  assert.equal(f.picked().has(ejected.address.id), false, 'one trial at a time');
+  finish(f, second, true);
+  f.clock.advance(2_000);
+  assert.equal(pickFor(f), ejected);
+  assert.equal(f.events.readmit.length, 0);
+  await f.set.close();
+});
+
+test('the trial interval doubles with each repeated ejection, trials stop at probeInterval false, and their timers never keep the process alive', async () => {
+  const f = fixture(3, { ejectFor: 10_000, maxEjectFor: 100_000, probeInterval: 2_000 });
+  const ejected = f.endpoint(0);
+  f.fail(0, 5);
+  assert.equal(f.clock.keepingAlive, 0, 'ejection and trial timers are background timers');
+  f.clock.advance(10_000); // no call came for the trial; the ejection ends on time
+  assert.equal(ejected.ejected, false);
+  f.fail(0, 5); // ejected again: 20 s, trials every 4 s
+  f.clock.advance(3_999);
+  assert.notEqual(pickFor(f), ejected);
+  f.clock.advance(1);
+  assert.equal(pickFor(f), ejected);
+  await f.set.close();
+
+  const off = fixture(3, { probeInterval: false });
+  off.fail(0, 5);
+  off.clock.advance(29_999);
+  assert.equal(off.picked(60).has(off.endpoint(0).address.id), false);
+  await off.set.close();
 });

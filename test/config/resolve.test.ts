@@ -30,7 +30,7 @@ test('built-in defaults follow DESIGN §3', () => {
     budget: { ratio: 0.2, minPerSecond: 10, window: 10_000 },
     maxRetryAfter: 1000,
   });
-  assert.deepEqual(policy.outlier, { consecutiveFailures: 5, ejectFor: 30_000, maxEjectFor: 300_000, maxEjectedPercent: 50, panicThreshold: 50 });
+  assert.deepEqual(policy.outlier, { consecutiveFailures: 5, ejectFor: 30_000, maxEjectFor: 300_000, maxEjectedPercent: 50, panicThreshold: 50, probeInterval: 2_000 });
   assert.equal(policy.breaker, false);
   assert.equal(policy.hedge, false);
   assert.equal(policy.rateLimit, false);
