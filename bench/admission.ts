@@ -17,6 +17,7 @@ import { breakerLayer } from '../src/resilience/breaker.ts';
 import { concurrencyLayer } from '../src/resilience/concurrency-limit.ts';
 import { rateLimitLayer } from '../src/resilience/rate-limit.ts';
 import type { LayerDeps } from '../src/stack/layer-deps.ts';
+import { httpClassifier } from '../src/transport/http/classifier.ts';
 
 const CALLS = 200_000;
 const ROUNDS = 5;
@@ -29,7 +30,7 @@ const huge = 1e12; // limits that never refuse: we measure the admitted path
 
 function deps(overrides: Partial<ServicePolicy>): LayerDeps {
   const policy = { name: 'bench', rateLimit: false, concurrency: false, breaker: false, ...overrides } as ServicePolicy;
-  return { policy, clock: systemClock, events: new MeshEventEmitter(), endpoints: undefined as never, budget: undefined as never };
+  return { policy, clock: systemClock, events: new MeshEventEmitter(), endpoints: undefined as never, budget: undefined as never, classifier: httpClassifier };
 }
 
 /** Nanoseconds per call, best of ROUNDS, calls made one after another. */

@@ -9,11 +9,11 @@
  *
  * Balancing is never "off": a service always needs an endpoint, so `wrap` always wraps.
  */
-import { isCallerAbort, MeshError, isMeshError } from '../core/errors.ts';
+import { MeshError } from '../core/errors.ts';
+import { type Outcome, outcomeOfError } from '../core/outcome.ts';
 import type { AttemptObserver, CallContext } from '../core/call-context.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
-import { isFailure } from '../transport/http/classifier.ts';
 import type { EndpointSource } from './endpoint-source.ts';
 import { LiveEndpoint } from './live-endpoint.ts';
 
@@ -56,22 +56,21 @@ class BalancingService implements Service, AttemptObserver {
   attemptEnded(ctx: CallContext, response: MeshResponse | undefined, error: unknown): void {
     const endpoint = ctx.endpoint;
     if (!(endpoint instanceof LiveEndpoint)) return;
-    const failed = response === undefined ? verdictOf(error, ctx) : isFailure(response.statusCode, undefined);
+    const failed = verdictOf(ctx.outcome ?? outcomeOfError(error), ctx);
     // The set that made the endpoint accounts for it, though a newer one may serve the service now.
     endpoint.owner?.finished(endpoint, ctx.attemptAt, failed);
   }
 }
 
 /**
- * A thrown error is a failure of the endpoint, unless the attempt was cancelled from above:
- * by the caller (null: it says nothing about the endpoint at all), or by a hedge that won or
- * a deadline (undefined: the attempt took at least this long, a lower bound on latency).
+ * What the endpoint set learns from an attempt: a failure or a success; nothing (null) when
+ * the caller cancelled it, the call was refused or malformed, or the mesh closed; a lower
+ * bound on latency only (undefined) when a hedge won or the attempt was cancelled from above.
  */
-function verdictOf(error: unknown, ctx: CallContext): boolean | null | undefined {
-  if (isCallerAbort(error)) return null;
-  if (isMeshError(error) && error.code === 'MESH_ABORTED') return undefined;
-  if (ctx.signal?.aborted === true) return undefined;
-  return isFailure(undefined, error);
+function verdictOf(outcome: Outcome, ctx: CallContext): boolean | null | undefined {
+  if (outcome.kind === 'success') return false;
+  if (outcome.kind === 'failure') return ctx.signal?.aborted === true ? undefined : true;
+  return outcome.reason === 'superseded' ? undefined : null;
 }
 
 function noEndpoints(service: string, known: number): MeshError {

@@ -5,8 +5,10 @@
  * precedence levels into one `ServicePolicy` per service. Layers never see raw config.
  */
 
-/** What a retry may be triggered by: a transport failure kind or an HTTP status code. */
-export type RetryCondition = 'connect-error' | 'reset' | 'timeout' | `${number}`;
+import type { RetryCondition } from '../core/outcome.ts';
+
+/** What a retry may be triggered by: a transport failure kind or a status code (defined with the Outcome, in core). */
+export type { RetryCondition };
 
 export interface StaticEndpointSpec {
   /** `host:port` or `http(s)://host:port`. */

@@ -9,6 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AttemptSignal } from './attempt-signal.ts';
 import type { Endpoint } from './endpoint.ts';
+import type { Outcome } from './outcome.ts';
 import type { MeshResponse } from './service.ts';
 
 export interface CallContext {
@@ -34,6 +35,8 @@ export interface CallContext {
   avoid: Endpoint | undefined;
   /** What the transport hands undici: fires at the attempt's time limit or when `signal` aborts, until the response body is done (set by the attempt layer). */
   wire: AttemptSignal | undefined;
+  /** How the attempt ended, by the protocol's classifier (set by the transport); on the logical context, the result's. */
+  outcome: Outcome | undefined;
 }
 
 /**
@@ -58,6 +61,7 @@ export function newCallContext(service: string, now: number, deadline: number, s
     observer: undefined,
     avoid: undefined,
     wire: undefined,
+    outcome: undefined,
   };
 }
 
@@ -81,6 +85,7 @@ export function attemptContext(
     observer: undefined,
     avoid,
     wire: undefined,
+    outcome: undefined,
   };
 }
 

@@ -14,10 +14,10 @@
  */
 import CircuitBreaker from 'opossum';
 import type { CallContext } from '../core/call-context.ts';
-import { MeshError, isMeshError } from '../core/errors.ts';
+import { MeshError } from '../core/errors.ts';
+import { outcomeOfError } from '../core/outcome.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { BreakerPolicy } from '../config/policy.ts';
-import { isFailure } from '../transport/http/classifier.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
 
 type BreakerStateName = 'closed' | 'open' | 'half-open';
@@ -31,17 +31,9 @@ class FailedResponse extends Error {
   }
 }
 
-/** Outcomes that say nothing about the dependency's health: the caller's or our own doing. */
-const NOT_THE_DEPENDENCYS_FAULT: ReadonlySet<string> = new Set([
-  'MESH_ABORTED',
-  'MESH_RATE_LIMITED',
-  'MESH_CONCURRENCY_LIMIT',
-  'MESH_BAD_REQUEST',
-  'MESH_CLOSED',
-]);
-
+/** A caller's abort, a lost hedge, a refusal, a closed mesh: the caller's or our own doing. */
 function isNotTheDependencysFault(error: unknown): boolean {
-  return isMeshError(error) && NOT_THE_DEPENDENCYS_FAULT.has(error.code);
+  return outcomeOfError(error).kind === 'not-the-dependency';
 }
 
 function breakerOptions(policy: BreakerPolicy, name: string): CircuitBreaker.Options<[MeshRequest, CallContext]> {
@@ -90,7 +82,7 @@ export function breakerLayer(deps: LayerDeps): Layer {
       if (policy === false) return inner;
       const action = async (request: MeshRequest, ctx: CallContext): Promise<MeshResponse> => {
         const response = await inner.call(request, ctx);
-        if (isFailure(response.statusCode, undefined)) throw new FailedResponse(response);
+        if ((ctx.outcome ?? deps.classifier.classify(response, undefined)).kind === 'failure') throw new FailedResponse(response);
         return response;
       };
       const circuit = new CircuitBreaker(action, breakerOptions(policy, service));

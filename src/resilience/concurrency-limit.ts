@@ -8,7 +8,8 @@
  * A refused call fails with MESH_CONCURRENCY_LIMIT and is never sent.
  */
 import type { CallContext } from '../core/call-context.ts';
-import { MeshError, isMeshError } from '../core/errors.ts';
+import { MeshError } from '../core/errors.ts';
+import { outcomeOfError } from '../core/outcome.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
 import { AdaptiveLimit } from './adaptive-limit.ts';
@@ -69,7 +70,7 @@ export function concurrencyLayer(deps: LayerDeps): Layer {
             };
             // A caller's abort ends the call early: its short latency says nothing about the dependency.
             const failed = (error: unknown): void => {
-              if (isMeshError(error) && error.code === 'MESH_ABORTED') inFlight--;
+              if (outcomeOfError(error).kind === 'not-the-dependency') inFlight--;
               else done();
             };
             let pending: Promise<MeshResponse>;

@@ -13,7 +13,6 @@ import type { TimerHandle } from '../core/clock.ts';
 import { attemptSuperseded, callerAborted } from '../core/errors.ts';
 import type { MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
-import { isFailure } from '../transport/http/classifier.ts';
 import type { LatencyHistogram } from './latency-histogram.ts';
 import { discardResponse } from './retry-discard.ts';
 
@@ -157,7 +156,9 @@ export class HedgeRace {
       if (response !== undefined) discardResponse(response);
       return;
     }
-    if (!isFailure(response?.statusCode, error)) {
+    const outcome = attempt.ctx.outcome ?? this.#deps.classifier.classify(response, error);
+    attempt.ctx.outcome = outcome;
+    if (outcome.kind !== 'failure') {
       if (attempt === this.#attempts[0]) this.#histogram?.record(this.#deps.clock.now() - attempt.startedAt);
       this.#finish(attempt, response, undefined);
       return;
@@ -173,8 +174,10 @@ export class HedgeRace {
 
   #finish(winner: RacingAttempt, response: MeshResponse | undefined, error: unknown): void {
     this.#settle();
-    // The logical attempt's endpoint is the one that produced the result: a retry avoids it.
+    // The logical attempt's endpoint and outcome are the ones of the attempt that produced the
+    // result: a retry avoids that endpoint and judges that outcome.
     this.#ctx.endpoint = winner.ctx.endpoint;
+    this.#ctx.outcome = winner.ctx.outcome;
     if (this.#pendingFailure !== undefined && this.#pendingFailure !== response) discardResponse(this.#pendingFailure);
     this.#pendingFailure = undefined;
     const first = this.#attempts[0]!;

@@ -12,7 +12,6 @@ import type { CallContext } from '../core/call-context.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { HedgePolicy } from '../config/policy.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
-import { isFailure } from '../transport/http/classifier.ts';
 import { HedgeRace } from './hedge-race.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 
@@ -109,7 +108,7 @@ export class HedgingService implements Service {
     const clock = this.#deps.clock;
     const startedAt = clock.now();
     const response = await this.#inner.call(request, ctx);
-    if (!isFailure(response.statusCode, undefined)) histogram.record(clock.now() - startedAt);
+    if ((ctx.outcome ?? this.#deps.classifier.classify(response, undefined)).kind !== 'failure') histogram.record(clock.now() - startedAt);
     return response;
   }
 }

@@ -16,10 +16,10 @@ import { attemptContext, type CallContext } from '../core/call-context.ts';
 import type { Clock } from '../core/clock.ts';
 import { callerAborted, MeshError, TransportError } from '../core/errors.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
+import type { Classifier, Outcome } from '../core/outcome.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { RetryCondition, RetryPolicy } from '../config/policy.ts';
 import type { LayerDeps } from '../stack/layer-deps.ts';
-import { mayHaveBeenSent, retryCondition } from '../transport/http/classifier.ts';
 import { type Backoff, fullJitterBackoff } from './backoff.ts';
 import { retryAfterDelay } from './retry-after.ts';
 import type { RetryBudget } from './retry-budget.ts';
@@ -46,8 +46,10 @@ export class RetryingService implements Service {
   readonly #budget: RetryBudget;
   readonly #clock: Clock;
   readonly #events: MeshEventEmitter;
+  readonly #classifier: Classifier<MeshResponse>;
 
   constructor(inner: Service, policy: RetryPolicy, deps: LayerDeps, backoff: Backoff) {
+    this.#classifier = deps.classifier;
     this.#inner = inner;
     this.#attempts = policy.attempts;
     this.#on = new Set(policy.on);
@@ -72,11 +74,17 @@ export class RetryingService implements Service {
     }
     return first.then(
       (response) => {
-        if (response.statusCode < 400 || !this.#on.has(retryCondition(response.statusCode, undefined)!)) return response;
+        const condition = this.#outcome(ctx, response, undefined).condition;
+        if (condition === undefined || !this.#on.has(condition)) return response;
         return this.#retry(request, ctx, response, undefined);
       },
       (error: unknown) => this.#retry(request, ctx, undefined, error),
     );
+  }
+
+  /** The attempt's outcome as the transport classified it; the classifier's for a result no transport saw (a synthetic response). */
+  #outcome(ctx: CallContext, response: MeshResponse | undefined, error: unknown): Outcome {
+    return ctx.outcome ?? this.#classifier.classify(response, error);
   }
 
   async #retry(
@@ -87,9 +95,14 @@ export class RetryingService implements Service {
   ): Promise<MeshResponse> {
     let attempt = 1;
     let lastEndpoint = ctx.endpoint;
+    let outcome = this.#outcome(ctx, response, error);
     for (;;) {
-      const delay = this.#retryDelay(request, ctx, attempt, response, error);
-      if (delay === undefined) return giveUp(ctx, attempt, response, error);
+      const delay = this.#retryDelay(request, ctx, attempt, response, outcome);
+      if (delay === undefined) {
+        // The logical call's outcome is its last attempt's (the breaker above reads it).
+        ctx.outcome = outcome;
+        return giveUp(ctx, attempt, response, error);
+      }
       if (response !== undefined) discardResponse(response);
       if (delay > 0) await this.#sleep(delay, ctx);
       attempt++;
@@ -98,9 +111,13 @@ export class RetryingService implements Service {
       error = undefined;
       try {
         response = await this.#inner.call(request, attemptCtx);
-        if (response.statusCode < 400) return response;
       } catch (caught) {
         error = caught;
+      }
+      outcome = this.#outcome(attemptCtx, response, error);
+      if (response !== undefined && outcome.condition === undefined) {
+        ctx.outcome = outcome;
+        return response;
       }
       lastEndpoint = attemptCtx.endpoint ?? lastEndpoint;
     }
@@ -112,14 +129,14 @@ export class RetryingService implements Service {
     ctx: CallContext,
     attempt: number,
     response: MeshResponse | undefined,
-    error: unknown,
+    outcome: Outcome,
   ): number | undefined {
-    const condition = retryCondition(response?.statusCode, error);
+    const condition = outcome.condition;
     if (condition === undefined || !this.#on.has(condition)) return undefined;
     if (attempt >= this.#attempts || !request.replayable || ctx.signal?.aborted) return undefined;
     // A response, or an error after the request may have left, proves nothing about side
     // effects: only an idempotent call may be resent then.
-    if (!request.idempotent && mayHaveBeenSent(error)) return undefined;
+    if (!request.idempotent && outcome.maybeSent) return undefined;
     let delay: number;
     const retryAfter = response === undefined ? undefined : retryAfterDelay(response.headers['retry-after']);
     if (retryAfter === undefined) delay = this.#backoff.delay(attempt - 1);

@@ -19,8 +19,13 @@ import { faultLayer } from '../resilience/fault.ts';
 import { balancerLayer } from '../balance/balancer-layer.ts';
 import { attemptLayer } from '../resilience/attempt.ts';
 import { httpTransport } from '../transport/http/transport.ts';
+import { httpClassifier } from '../transport/http/classifier.ts';
 
-export function clientLayers(deps: LayerDeps): Layer[] {
+/** What the stack's caller provides; the stack adds what belongs to the protocol it assembles (the classifier). */
+export type StackDeps = Omit<LayerDeps, 'classifier'>;
+
+export function clientLayers(stackDeps: StackDeps): Layer[] {
+  const deps: LayerDeps = { ...stackDeps, classifier: httpClassifier };
   return [
     // Outermost per-call layer: the deadline must bound everything below it, queueing for a
     // concurrency slot and retry backoff included, and it clips to the inbound deadline.

@@ -4,6 +4,8 @@
  * when the policy turns its feature off.
  */
 import type { Clock } from '../core/clock.ts';
+import type { Classifier } from '../core/outcome.ts';
+import type { MeshResponse } from '../core/service.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 import type { EndpointSource } from '../balance/endpoint-source.ts';
@@ -17,4 +19,6 @@ export interface LayerDeps {
   readonly endpoints: EndpointSource;
   /** One budget per service, shared by retries and hedges. */
   readonly budget: RetryBudget;
+  /** The protocol's classifier, for results no transport classified (a synthetic response). */
+  readonly classifier: Classifier<MeshResponse>;
 }

@@ -17,6 +17,7 @@ import { httpTransport } from '../../src/transport/http/transport.ts';
 import { type Backend, type BackendHandler, startBackend } from '../support/http-backend.ts';
 import { policyWith } from '../support/policy.ts';
 import { DEFAULT_OUTLIER } from '../../src/config/defaults.ts';
+import { httpClassifier } from '../../src/transport/http/classifier.ts';
 
 /** The built-in outlier policy, so balancer tests run on what users get by default. */
 export { DEFAULT_OUTLIER };
@@ -68,7 +69,7 @@ export function createHarness(policy: ServicePolicy, clock: Clock = systemClock,
   });
   set.update(addresses);
   const budget = null as unknown as RetryBudget; // the balancer layer never touches it
-  const service = balancerLayer({ policy, clock, events, endpoints: set, budget }).wrap(httpTransport);
+  const service = balancerLayer({ policy, clock, events, endpoints: set, budget, classifier: httpClassifier }).wrap(httpTransport);
   return {
     set,
     service,

@@ -11,6 +11,7 @@ import type { Layer, MeshRequest, MeshResponse, Service } from '../../src/core/s
 import type { ServicePolicy } from '../../src/config/policy.ts';
 import type { LayerDeps } from '../../src/stack/layer-deps.ts';
 import { policyWith } from '../support/policy.ts';
+import { httpClassifier } from '../../src/transport/http/classifier.ts';
 
 export function policyFor(overrides: Partial<ServicePolicy>): ServicePolicy {
   return policyWith({ name: 'payments', ...overrides });
@@ -18,7 +19,7 @@ export function policyFor(overrides: Partial<ServicePolicy>): ServicePolicy {
 
 export function depsFor(policy: ServicePolicy, clock: Clock = systemClock, events = new MeshEventEmitter()): LayerDeps {
   // The endpoint set and retry budget belong to other layers; these layers never read them.
-  return { policy, clock, events, endpoints: undefined as never, budget: undefined as never };
+  return { policy, clock, events, endpoints: undefined as never, budget: undefined as never, classifier: httpClassifier };
 }
 
 export interface PoolTransport extends Service {

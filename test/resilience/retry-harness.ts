@@ -22,6 +22,7 @@ import type { LayerDeps } from '../../src/stack/layer-deps.ts';
 import { createHttpDispatcher } from '../../src/transport/http/pool.ts';
 import { httpTransport } from '../../src/transport/http/transport.ts';
 import { policyWith } from '../support/policy.ts';
+import { httpClassifier } from '../../src/transport/http/classifier.ts';
 
 export const DEFAULT_RETRY: RetryPolicy = {
   attempts: 2,
@@ -69,7 +70,7 @@ export function buildStack(policy: ServicePolicy, clock: Clock = systemClock): T
   });
   if (policy.discovery.type === 'static') endpoints.update(policy.discovery.endpoints.map((e) => parseAddress(e.address)));
   const budget = createRetryBudget(policy, clock);
-  const deps: LayerDeps = { policy, clock, events, endpoints, budget };
+  const deps: LayerDeps = { policy, clock, events, endpoints, budget, classifier: httpClassifier };
   const layers = [deadlineLayer(deps), retryLayer(deps), hedgeLayer(deps), attemptLayer(deps), balancerLayer(deps)];
   let service: Service = httpTransport;
   for (let i = layers.length - 1; i >= 0; i--) service = layers[i]!.wrap(service);

@@ -13,6 +13,7 @@ import type { MeshRequest, MeshResponse, Service } from '../../src/core/service.
 import type { RetryPolicy } from '../../src/config/policy.ts';
 import { fullJitterBackoff } from '../../src/resilience/backoff.ts';
 import { RetryingService } from '../../src/resilience/retry.ts';
+import { httpClassifier } from '../../src/transport/http/classifier.ts';
 import { retryAfterDelay } from '../../src/resilience/retry-after.ts';
 import { createRetryBudget } from '../../src/resilience/retry-budget.ts';
 import type { LayerDeps } from '../../src/stack/layer-deps.ts';
@@ -83,7 +84,7 @@ function setup(outcomes: Outcome[], retry: Partial<RetryPolicy> = {}, backoffMs 
   const policy = testPolicy({ endpoints: ['127.0.0.1:1'], retry: { ...DEFAULT_RETRY, attempts: 3, ...retry } });
   const events = new MeshEventEmitter();
   const budget = createRetryBudget(policy, clock);
-  const deps = { policy, clock, events, budget, endpoints: undefined } as unknown as LayerDeps;
+  const deps = { policy, clock, events, budget, endpoints: undefined, classifier: httpClassifier } as unknown as LayerDeps;
   const inner = scripted(outcomes);
   const service = new RetryingService(inner, policy.retry as RetryPolicy, deps, { delay: () => backoffMs });
   const ctx = (deadline = 10_000, signal?: AbortSignal) => newCallContext('api', 0, deadline, signal);

@@ -1,52 +1,31 @@
 /**
- * The one place that decides what an HTTP attempt's result means. Retries, the breaker,
- * outlier ejection, the EWMA load metric and telemetry all ask here, so "was that a
- * failure?" has a single answer (linkerd2-proxy's response classifiers).
+ * The HTTP classifier: what an HTTP attempt's result means, as the protocol-neutral Outcome
+ * (`src/core/outcome.ts`) every layer reads. A transport failure or a 5xx is a failure; a
+ * 4xx (429 included) is the caller's business or a deliberate refusal, not a sick server, but
+ * its status is still a retry condition a policy may name. Errors are classified the same way
+ * for every protocol (`outcomeOfError`).
  */
-import { TransportError } from '../../core/errors.ts';
-import type { RetryCondition } from '../../config/policy.ts';
+import { type Classifier, type Outcome, outcomeOfError, type RetryCondition, SUCCESS } from '../../core/outcome.ts';
+import type { MeshResponse } from '../../core/service.ts';
 
-/**
- * True when the result counts against the endpoint and the service: a transport failure or
- * a 5xx. 4xx (429 included) is the caller's or a deliberate refusal, not a sick server.
- */
-export function isFailure(statusCode: number | undefined, error: unknown): boolean {
-  if (error !== undefined) return true;
-  return statusCode !== undefined && statusCode >= 500;
-}
+/** One shared Outcome per status code, made on first sight: classifying allocates nothing after. */
+const BY_STATUS: Outcome[] = [];
 
-const STATUS_CONDITIONS = new Map<number, RetryCondition>();
-function statusCondition(statusCode: number): RetryCondition {
-  let condition = STATUS_CONDITIONS.get(statusCode);
-  if (condition === undefined) {
-    condition = String(statusCode) as RetryCondition;
-    STATUS_CONDITIONS.set(statusCode, condition);
+function statusOutcome(statusCode: number): Outcome {
+  let outcome = BY_STATUS[statusCode];
+  if (outcome === undefined) {
+    const condition = String(statusCode) as RetryCondition;
+    outcome = Object.freeze({ kind: statusCode >= 500 ? 'failure' : 'success', condition, maybeSent: true, reason: undefined });
+    BY_STATUS[statusCode] = outcome;
   }
-  return condition;
+  return outcome;
 }
 
-/**
- * The retry condition a result matches: the transport failure kind for an error
- * (`connect-error`, `reset`, `timeout`), the status code as a string for a response
- * (`'503'`), undefined for a success or an error that is not about the network (a bug, an
- * abort by the caller).
- */
-export function retryCondition(statusCode: number | undefined, error: unknown): RetryCondition | undefined {
-  if (error !== undefined) {
-    if (error instanceof TransportError) {
-      if (error.kind === 'connect-error' || error.kind === 'reset' || error.kind === 'timeout') return error.kind;
-      if (error.kind === 'closed') return 'connect-error';
-    }
-    return undefined;
-  }
-  if (statusCode === undefined || statusCode < 400) return undefined;
-  return statusCondition(statusCode);
+export function classifyHttp(statusCode: number | undefined, error: unknown): Outcome {
+  if (statusCode === undefined) return outcomeOfError(error);
+  return statusCode < 400 ? SUCCESS : statusOutcome(statusCode);
 }
 
-/**
- * Whether the request may have reached the server. A non-idempotent call is resent only
- * when this is false (DESIGN §5): connect refused, DNS failure, pool closed before write.
- */
-export function mayHaveBeenSent(error: unknown): boolean {
-  return !(error instanceof TransportError) || error.maybeSent;
-}
+export const httpClassifier: Classifier<MeshResponse> = {
+  classify: (response, error) => classifyHttp(response?.statusCode, error),
+};

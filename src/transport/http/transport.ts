@@ -12,6 +12,7 @@ import type { Dispatcher } from 'undici';
 import { MeshError } from '../../core/errors.ts';
 import type { CallContext } from '../../core/call-context.ts';
 import type { MeshResponse, Service } from '../../core/service.ts';
+import { classifyHttp } from './classifier.ts';
 import { bodyFailure, closedBeforeDispatch, toTransportFailure } from './errors.ts';
 
 /** undici's pools expose `destroyed`; the Dispatcher type does not declare it. */
@@ -67,6 +68,7 @@ function failed(ctx: CallContext, error: unknown): unknown {
 
 /** Tells the attempt's observer how it ended. Whatever the observer does, the call settles. */
 function tell(ctx: CallContext, response: MeshResponse | undefined, error: unknown): void {
+  ctx.outcome = classifyHttp(response?.statusCode, error);
   try {
     ctx.observer?.attemptEnded(ctx, response, error);
   } catch (bug) {
