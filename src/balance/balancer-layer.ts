@@ -53,7 +53,7 @@ class BalancingService implements Service, AttemptObserver {
     return this.#inner.call(request, ctx);
   }
 
-  attemptEnded(ctx: CallContext, response: MeshResponse | undefined, error: unknown): void {
+  attemptEnded(ctx: CallContext, _response: MeshResponse | undefined, error: unknown): void {
     const endpoint = ctx.endpoint;
     if (!(endpoint instanceof LiveEndpoint)) return;
     const failed = verdictOf(ctx.outcome ?? outcomeOfError(error), ctx);
