@@ -12,11 +12,10 @@ import { newCallContext } from '../src/core/call-context.ts';
 import { systemClock } from '../src/core/clock.ts';
 import { MeshEventEmitter } from '../src/core/events.ts';
 import type { MeshRequest, MeshResponse, Service } from '../src/core/service.ts';
-import type { ServicePolicy } from '../src/config/policy.ts';
 import { breakerLayer } from '../src/resilience/breaker.ts';
 import { concurrencyLayer } from '../src/resilience/concurrency-limit.ts';
 import { rateLimitLayer } from '../src/resilience/rate-limit.ts';
-import type { LayerDeps } from '../src/stack/layer-deps.ts';
+import type { LayerEnv } from '../src/core/layer-env.ts';
 import { httpClassifier } from '../src/transport/http/classifier.ts';
 
 const CALLS = 200_000;
@@ -28,10 +27,7 @@ const request: MeshRequest = { method: 'GET', path: '/', headers: {}, body: null
 const ctx = newCallContext('bench', 0, Number.POSITIVE_INFINITY, undefined);
 const huge = 1e12; // limits that never refuse: we measure the admitted path
 
-function deps(overrides: Partial<ServicePolicy>): LayerDeps {
-  const policy = { name: 'bench', rateLimit: false, concurrency: false, breaker: false, ...overrides } as ServicePolicy;
-  return { policy, clock: systemClock, events: new MeshEventEmitter(), endpoints: undefined as never, budget: undefined as never, classifier: httpClassifier };
-}
+const env: LayerEnv = { service: 'bench', clock: systemClock, events: new MeshEventEmitter(), classifier: httpClassifier };
 
 /** Nanoseconds per call, best of ROUNDS, calls made one after another. */
 async function measure(service: Service): Promise<number> {
@@ -52,12 +48,12 @@ const viaRateLimiterMemory: Service = {
   },
 };
 
-const breaker = breakerLayer(deps({ breaker: { errorRate: 0.5, minRequests: 20, window: 10_000, openFor: 5000 } }));
+const breaker = breakerLayer({ errorRate: 0.5, minRequests: 20, window: 10_000, openFor: 5000 }, env);
 const cases: [string, Service][] = [
-  ['token bucket layer (local rate limit)', rateLimitLayer(deps({ rateLimit: { rps: huge, burst: huge, scope: 'local', redis: undefined } })).wrap(bare)],
+  ['token bucket layer (local rate limit)', rateLimitLayer({ rps: huge, burst: huge, scope: 'local', redis: undefined }, env).wrap(bare)],
   ['RateLimiterMemory.consume + await', viaRateLimiterMemory],
-  ['fixed concurrency layer', concurrencyLayer(deps({ concurrency: { adaptive: false, max: 1000, queue: 0, queueTimeout: 0 } })).wrap(bare)],
-  ['adaptive concurrency layer', concurrencyLayer(deps({ concurrency: { adaptive: true, initial: 1000, min: 1000, max: 1000 } })).wrap(bare)],
+  ['fixed concurrency layer', concurrencyLayer({ adaptive: false, max: 1000, queue: 0, queueTimeout: 0 }, env).wrap(bare)],
+  ['adaptive concurrency layer', concurrencyLayer({ adaptive: true, initial: 1000, min: 1000, max: 1000 }, env).wrap(bare)],
   ['opossum breaker layer', breaker.wrap(bare)],
 ];
 

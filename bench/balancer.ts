@@ -21,7 +21,6 @@ import { balancerLayer } from '../src/balance/balancer-layer.ts';
 import { EndpointSet } from '../src/balance/endpoint-set.ts';
 import type { RetryBudget } from '../src/resilience/retry-budget.ts';
 import { httpTransport } from '../src/transport/http/transport.ts';
-import { httpClassifier } from '../src/transport/http/classifier.ts';
 
 const BACKENDS = 10;
 const MEDIAN_MS = 5;
@@ -69,8 +68,8 @@ async function run(worker: Worker, ports: number[], balancer: BalancerPolicy, sl
   const events = new MeshEventEmitter();
   const set = new EndpointSet({ service: 'api', policy, clock: systemClock, events, createDispatcher: (a) => new Pool(`http://${a.host}:${a.port}`, { connections: CONCURRENCY }) });
   set.update(ports.map((port) => ({ id: `127.0.0.1:${port}`, protocol: 'http', host: '127.0.0.1', port, weight: 1, tags: [], meta: {} })));
-  const budget = null as unknown as RetryBudget;
-  const service = balancerLayer({ policy, clock: systemClock, events, endpoints: set, budget, classifier: httpClassifier }).wrap(httpTransport);
+  const _budget = null as unknown as RetryBudget;
+  const service = balancerLayer(set).wrap(httpTransport);
   const request: MeshRequest = { method: 'GET', path: '/', headers: {}, body: null, idempotent: true, replayable: true, hashKey: undefined };
   const latencies = new Float64Array(200_000);
   const result: Result = { latencies, count: 0, ok: 0 };

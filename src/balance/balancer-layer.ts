@@ -13,12 +13,10 @@ import { MeshError } from '../core/errors.ts';
 import { type Outcome, outcomeOfError } from '../core/outcome.ts';
 import type { AttemptObserver, CallContext } from '../core/call-context.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
-import type { LayerDeps } from '../stack/layer-deps.ts';
 import type { EndpointSource } from './endpoint-source.ts';
 import { LiveEndpoint } from './live-endpoint.ts';
 
-export function balancerLayer(deps: LayerDeps): Layer {
-  const { endpoints } = deps;
+export function balancerLayer(endpoints: EndpointSource): Layer {
   return {
     name: 'balancer',
     wrap(inner: Service): Service {

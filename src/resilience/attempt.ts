@@ -20,15 +20,15 @@ import { callerAborted, MeshError, TransportError } from '../core/errors.ts';
 import { ExpiryQueue } from '../core/expiry-queue.ts';
 import type { CallContext } from '../core/call-context.ts';
 import { type Layer, type MeshRequest, type MeshResponse, NO_HEADERS, type Service } from '../core/service.ts';
-import type { LayerDeps } from '../stack/layer-deps.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
 import { timeoutError } from './deadline.ts';
 
 export const TIMEOUT_HEADER = 'x-meshlet-timeout-ms';
 export const ATTEMPT_HEADER = 'x-meshlet-attempt';
 
-export function attemptLayer(deps: LayerDeps): Layer {
-  const { clock } = deps;
-  const perTryTimeout = deps.policy.perTryTimeout === false ? Number.POSITIVE_INFINITY : deps.policy.perTryTimeout;
+export function attemptLayer(perTryTimeoutPolicy: number | false, env: LayerEnv): Layer {
+  const { clock } = env;
+  const perTryTimeout = perTryTimeoutPolicy === false ? Number.POSITIVE_INFINITY : perTryTimeoutPolicy;
   const limits = new ExpiryQueue(clock);
   return {
     name: 'attempt',

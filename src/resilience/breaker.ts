@@ -18,7 +18,7 @@ import { MeshError } from '../core/errors.ts';
 import { outcomeOfError } from '../core/outcome.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { BreakerPolicy } from '../config/policy.ts';
-import type { LayerDeps } from '../stack/layer-deps.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
 
 type BreakerStateName = 'closed' | 'open' | 'half-open';
 
@@ -51,24 +51,23 @@ function breakerOptions(policy: BreakerPolicy, name: string): CircuitBreaker.Opt
   };
 }
 
-export function breakerLayer(deps: LayerDeps): Layer {
-  const policy = deps.policy.breaker;
-  const service = deps.policy.name;
+export function breakerLayer(policy: BreakerPolicy | false, env: LayerEnv): Layer {
+  const { service } = env;
   let breaker: CircuitBreaker<[MeshRequest, CallContext], MeshResponse> | undefined;
   let state: BreakerStateName = 'closed';
   let openedAt = 0;
 
   const changeState = (next: BreakerStateName): void => {
     state = next;
-    if (next === 'open') openedAt = deps.clock.now();
-    deps.events.emitLazy('breaker', () => ({ service, state: next }));
+    if (next === 'open') openedAt = env.clock.now();
+    env.events.emitLazy('breaker', () => ({ service, state: next }));
   };
 
   const openError = (): MeshError => {
     if (state === 'half-open') {
       return new MeshError('MESH_CIRCUIT_OPEN', `Circuit for "${service}" is half-open and a probe call is in flight; retry in a moment.`, { service });
     }
-    const probeIn = Math.max(0, Math.ceil(openedAt + (policy === false ? 0 : policy.openFor) - deps.clock.now()));
+    const probeIn = Math.max(0, Math.ceil(openedAt + (policy === false ? 0 : policy.openFor) - env.clock.now()));
     return new MeshError(
       'MESH_CIRCUIT_OPEN',
       `Circuit for "${service}" is open after too many failures; it lets a probe call through in ${probeIn}ms. Fail fast or fall back until then.`,
@@ -82,7 +81,7 @@ export function breakerLayer(deps: LayerDeps): Layer {
       if (policy === false) return inner;
       const action = async (request: MeshRequest, ctx: CallContext): Promise<MeshResponse> => {
         const response = await inner.call(request, ctx);
-        if ((ctx.outcome ?? deps.classifier.classify(response, undefined)).kind === 'failure') throw new FailedResponse(response);
+        if ((ctx.outcome ?? env.classifier.classify(response, undefined)).kind === 'failure') throw new FailedResponse(response);
         return response;
       };
       const circuit = new CircuitBreaker(action, breakerOptions(policy, service));

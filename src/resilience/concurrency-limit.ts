@@ -11,14 +11,13 @@ import type { CallContext } from '../core/call-context.ts';
 import { MeshError } from '../core/errors.ts';
 import { outcomeOfError } from '../core/outcome.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
-import type { LayerDeps } from '../stack/layer-deps.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
+import type { ConcurrencyPolicy } from '../config/policy.ts';
 import { AdaptiveLimit } from './adaptive-limit.ts';
 import { SlotQueue } from './slot-queue.ts';
 
-export function concurrencyLayer(deps: LayerDeps): Layer {
-  const policy = deps.policy.concurrency;
-  const service = deps.policy.name;
-  const clock = deps.clock;
+export function concurrencyLayer(policy: ConcurrencyPolicy | false, env: LayerEnv): Layer {
+  const { service, clock } = env;
   let inFlight = 0;
   let shed = 0;
   let adaptive: AdaptiveLimit | undefined;
@@ -26,7 +25,7 @@ export function concurrencyLayer(deps: LayerDeps): Layer {
 
   const refuse = (limit: number, why: string): MeshError => {
     shed++;
-    deps.events.emitLazy('shed', () => ({ service, reason: 'concurrency-limit' }));
+    env.events.emitLazy('shed', () => ({ service, reason: 'concurrency-limit' }));
     return new MeshError(
       'MESH_CONCURRENCY_LIMIT',
       `Call to "${service}" refused: ${limit} calls already in flight${why}. Retry later or raise concurrency.max.`,

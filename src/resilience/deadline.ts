@@ -11,10 +11,10 @@ import { currentInbound } from '../core/call-context.ts';
 import { callerAborted, MeshError } from '../core/errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { CallContext } from '../core/call-context.ts';
-import type { LayerDeps } from '../stack/layer-deps.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
 
-export function deadlineLayer(deps: LayerDeps): Layer {
-  const { clock } = deps;
+export function deadlineLayer(env: LayerEnv): Layer {
+  const { clock } = env;
   return {
     name: 'deadline',
     wrap(inner: Service): Service {

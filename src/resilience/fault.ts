@@ -10,23 +10,21 @@ import type { CallContext } from '../core/call-context.ts';
 import { callerAborted, MeshError } from '../core/errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { FaultPolicy } from '../config/policy.ts';
-import type { LayerDeps } from '../stack/layer-deps.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
 import { syntheticResponse } from './synthetic-response.ts';
 
 /** Returns a number in [0, 1); Math.random by default, injectable for tests. */
 export type RandomSource = () => number;
 
-export function faultLayer(deps: LayerDeps, random: RandomSource = Math.random): Layer {
-  const policy: FaultPolicy | false = deps.policy.fault;
-  const service = deps.policy.name;
-  const clock = deps.clock;
+export function faultLayer(policy: FaultPolicy | false, env: LayerEnv, random: RandomSource = Math.random): Layer {
+  const { service, clock } = env;
   let calls = 0;
   let aborts = 0;
   let delays = 0;
 
   const delay = async (duration: number, ctx: CallContext): Promise<void> => {
     delays++;
-    deps.events.emitLazy('fault', () => ({ service, kind: 'delay' }));
+    env.events.emitLazy('fault', () => ({ service, kind: 'delay' }));
     const untilDeadline = ctx.deadline - clock.now();
     try {
       await clock.sleep(Math.min(duration, Math.max(0, untilDeadline)), ctx.signal);
@@ -40,7 +38,7 @@ export function faultLayer(deps: LayerDeps, random: RandomSource = Math.random):
 
   const abort = (status: number): MeshResponse => {
     aborts++;
-    deps.events.emitLazy('fault', () => ({ service, kind: 'abort' }));
+    env.events.emitLazy('fault', () => ({ service, kind: 'abort' }));
     return syntheticResponse(status, `meshlet fault injection: abort with ${status} for "${service}"`);
   };
 

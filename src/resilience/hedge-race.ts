@@ -12,7 +12,8 @@ import { attemptContext, type CallContext } from '../core/call-context.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import { attemptSuperseded, callerAborted } from '../core/errors.ts';
 import type { MeshRequest, MeshResponse, Service } from '../core/service.ts';
-import type { LayerDeps } from '../stack/layer-deps.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
+import type { RetryBudget } from './retry-budget.ts';
 import type { LatencyHistogram } from './latency-histogram.ts';
 import { discardResponse } from './retry-discard.ts';
 
@@ -33,7 +34,8 @@ export class HedgeRace {
   readonly #ctx: CallContext;
   readonly #delay: number;
   readonly #maxAttempts: number;
-  readonly #deps: LayerDeps;
+  readonly #env: LayerEnv;
+  readonly #budget: RetryBudget;
   readonly #histogram: LatencyHistogram | undefined;
   readonly #attempts: RacingAttempt[] = [];
   #inFlight = 0;
@@ -53,7 +55,8 @@ export class HedgeRace {
     ctx: CallContext,
     delay: number,
     maxAttempts: number,
-    deps: LayerDeps,
+    env: LayerEnv,
+    budget: RetryBudget,
     histogram: LatencyHistogram | undefined,
   ) {
     this.#inner = inner;
@@ -62,7 +65,8 @@ export class HedgeRace {
     this.#delay = delay;
     this.#deferral = delay;
     this.#maxAttempts = maxAttempts;
-    this.#deps = deps;
+    this.#env = env;
+    this.#budget = budget;
     this.#histogram = histogram;
   }
 
@@ -97,12 +101,12 @@ export class HedgeRace {
     // pushes the hedge rate past what the percentile planned and into the budget's refusals.
     // Within half a millisecond (half Node's timer resolution) is on time: waiting again
     // would cost a whole millisecond more.
-    const early = this.#dueAt - this.#deps.clock.now();
+    const early = this.#dueAt - this.#env.clock.now();
     if (early > TIMER_TOLERANCE_MS) {
-      this.#timer = this.#deps.clock.setCallTimer(this.#onTimer, early);
+      this.#timer = this.#env.clock.setCallTimer(this.#onTimer, early);
       return;
     }
-    if (!this.#deps.budget.tryWithdrawHedge()) {
+    if (!this.#budget.tryWithdrawHedge()) {
       // NOTE: a refused hedge is deferred, not dropped. The budget refuses whichever call's
       // timer fires while the allowance is spent, a stuck call as readily as a merely late
       // one; the calls still waiting when it looks again are the stuck ones, which a hedge is
@@ -111,7 +115,7 @@ export class HedgeRace {
       this.#deferral *= 2;
       return;
     }
-    this.#deps.events.emitLazy('hedge', () => ({ service: this.#ctx.service, attempt: this.#ctx.attempt }));
+    this.#env.events.emitLazy('hedge', () => ({ service: this.#ctx.service, attempt: this.#ctx.attempt }));
     this.#start(true);
     this.#arm(this.#delay);
   };
@@ -119,10 +123,10 @@ export class HedgeRace {
   /** Sets the timer for the next hedge, unless no further attempt may start, or only after the deadline. */
   #arm(wait: number): void {
     if (this.#attempts.length >= this.#maxAttempts) return;
-    const dueAt = this.#deps.clock.now() + wait;
+    const dueAt = this.#env.clock.now() + wait;
     if (dueAt >= this.#ctx.deadline) return;
     this.#dueAt = dueAt;
-    this.#timer = this.#deps.clock.setCallTimer(this.#onTimer, wait);
+    this.#timer = this.#env.clock.setCallTimer(this.#onTimer, wait);
   }
 
   #start(hedge: boolean): void {
@@ -140,7 +144,7 @@ export class HedgeRace {
     // A hedge avoids the endpoint the first attempt went to (known once the balancer picked).
     const avoid = hedge ? (this.#attempts[0]?.ctx.endpoint ?? this.#ctx.avoid) : this.#ctx.avoid;
     const ctx = attemptContext(this.#ctx, this.#ctx.attempt, controller?.signal ?? parent, hedge, avoid);
-    const attempt: RacingAttempt = { controller, ctx, startedAt: this.#deps.clock.now(), done: false };
+    const attempt: RacingAttempt = { controller, ctx, startedAt: this.#env.clock.now(), done: false };
     this.#attempts.push(attempt);
     this.#inFlight++;
     this.#inner.call(this.#request, ctx).then(
@@ -156,10 +160,10 @@ export class HedgeRace {
       if (response !== undefined) discardResponse(response);
       return;
     }
-    const outcome = attempt.ctx.outcome ?? this.#deps.classifier.classify(response, error);
+    const outcome = attempt.ctx.outcome ?? this.#env.classifier.classify(response, error);
     attempt.ctx.outcome = outcome;
     if (outcome.kind !== 'failure') {
-      if (attempt === this.#attempts[0]) this.#histogram?.record(this.#deps.clock.now() - attempt.startedAt);
+      if (attempt === this.#attempts[0]) this.#histogram?.record(this.#env.clock.now() - attempt.startedAt);
       this.#finish(attempt, response, undefined);
       return;
     }
@@ -184,7 +188,7 @@ export class HedgeRace {
     // NOTE: the histogram describes first attempts. One that lost to a hedge took at least
     // this long; recording that lower bound keeps the tail in view (without it, every
     // hedge win would hide a slow sample and the percentile would drift down).
-    if (first !== winner && !first.done) this.#histogram?.record(this.#deps.clock.now() - first.startedAt);
+    if (first !== winner && !first.done) this.#histogram?.record(this.#env.clock.now() - first.startedAt);
     if (this.#inFlight > 0) this.#abortRunning(attemptSuperseded(this.#ctx.service));
     if (error !== undefined) this.#reject(error);
     else this.#resolve(response!);

@@ -11,7 +11,8 @@
 import type { CallContext } from '../core/call-context.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { HedgePolicy } from '../config/policy.ts';
-import type { LayerDeps } from '../stack/layer-deps.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
+import type { RetryBudget } from './retry-budget.ts';
 import { HedgeRace } from './hedge-race.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 
@@ -37,8 +38,11 @@ export function triggerPercentile(percentile: number, maxExtraLoad: number): num
   return Math.max(percentile, 100 * (1 - maxExtraLoad));
 }
 
-export function hedgeLayer(deps: LayerDeps): Layer {
-  const policy = deps.policy.hedge;
+/**
+ * `depositsCalls`: the stack says whether the retry layer is absent, in which case this layer
+ * tells the budget of each logical call (the budget allows hedges as a share of calls).
+ */
+export function hedgeLayer(policy: HedgePolicy | false, env: LayerEnv, budget: RetryBudget, depositsCalls: boolean): Layer {
   if (policy === false) return { name: 'hedge', wrap: (inner) => inner };
   const after = policy.after;
   let delay: () => number | undefined;
@@ -47,7 +51,7 @@ export function hedgeLayer(deps: LayerDeps): Layer {
     delay = () => after.delay;
   } else {
     const percentile = triggerPercentile(after.percentile, policy.maxExtraLoad);
-    const observed = new LatencyHistogram(deps.clock, {
+    const observed = new LatencyHistogram(env.clock, {
       window: LATENCY_WINDOW_MS,
       generationSamples: Math.ceil(SAMPLES_ABOVE_PERCENTILE / (1 - percentile / 100)),
       minSamples: WARM_UP_SAMPLES,
@@ -57,7 +61,7 @@ export function hedgeLayer(deps: LayerDeps): Layer {
   }
   return {
     name: 'hedge',
-    wrap: (inner) => new HedgingService(inner, policy, deps, delay, histogram),
+    wrap: (inner) => new HedgingService(inner, policy, env, budget, depositsCalls, delay, histogram),
     state: () => ({
       after: policy.after,
       maxExtraLoad: policy.maxExtraLoad,
@@ -70,7 +74,8 @@ export function hedgeLayer(deps: LayerDeps): Layer {
 export class HedgingService implements Service {
   readonly #inner: Service;
   readonly #policy: HedgePolicy;
-  readonly #deps: LayerDeps;
+  readonly #env: LayerEnv;
+  readonly #budget: RetryBudget;
   /** How long the first attempt may run before a hedge starts; undefined while the percentile is cold. */
   readonly #delay: () => number | undefined;
   readonly #histogram: LatencyHistogram | undefined;
@@ -80,35 +85,38 @@ export class HedgingService implements Service {
   constructor(
     inner: Service,
     policy: HedgePolicy,
-    deps: LayerDeps,
+    env: LayerEnv,
+    budget: RetryBudget,
+    depositsCalls: boolean,
     delay: () => number | undefined,
     histogram: LatencyHistogram | undefined,
   ) {
     this.#inner = inner;
     this.#policy = policy;
-    this.#deps = deps;
+    this.#env = env;
+    this.#budget = budget;
     this.#delay = delay;
     this.#histogram = histogram;
-    this.#deposits = deps.policy.retry === false;
+    this.#deposits = depositsCalls;
   }
 
   call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-    if (this.#deposits) this.#deps.budget.deposit(ctx.startedAt);
+    if (this.#deposits) this.#budget.deposit(ctx.startedAt);
     if (!request.idempotent || !request.replayable) return this.#inner.call(request, ctx);
     const delay = this.#delay();
     // NOTE: a hedge that could only start after the deadline is pure waste.
-    if (delay === undefined || this.#deps.clock.now() + delay >= ctx.deadline) return this.#measured(request, ctx);
-    return new HedgeRace(this.#inner, request, ctx, delay, this.#policy.maxAttempts, this.#deps, this.#histogram).run();
+    if (delay === undefined || this.#env.clock.now() + delay >= ctx.deadline) return this.#measured(request, ctx);
+    return new HedgeRace(this.#inner, request, ctx, delay, this.#policy.maxAttempts, this.#env, this.#budget, this.#histogram).run();
   }
 
   /** One plain attempt; its latency still feeds the percentile when successful. */
   async #measured(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
     const histogram = this.#histogram;
     if (histogram === undefined) return this.#inner.call(request, ctx);
-    const clock = this.#deps.clock;
+    const clock = this.#env.clock;
     const startedAt = clock.now();
     const response = await this.#inner.call(request, ctx);
-    if ((ctx.outcome ?? this.#deps.classifier.classify(response, undefined)).kind !== 'failure') histogram.record(clock.now() - startedAt);
+    if ((ctx.outcome ?? this.#env.classifier.classify(response, undefined)).kind !== 'failure') histogram.record(clock.now() - startedAt);
     return response;
   }
 }

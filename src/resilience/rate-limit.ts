@@ -13,13 +13,13 @@
 import type { CallContext } from '../core/call-context.ts';
 import { MeshError } from '../core/errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
-import type { LayerDeps } from '../stack/layer-deps.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
+import type { RateLimitPolicy } from '../config/policy.ts';
 import { createGlobalLimiter, type GlobalLimiter } from './rate-limit-global.ts';
 import { TokenBucket } from './token-bucket.ts';
 
-export function rateLimitLayer(deps: LayerDeps): Layer {
-  const policy = deps.policy.rateLimit;
-  const service = deps.policy.name;
+export function rateLimitLayer(policy: RateLimitPolicy | false, env: LayerEnv): Layer {
+  const { service } = env;
   let bucket: TokenBucket | undefined;
   let global: GlobalLimiter | undefined;
   let admitted = 0;
@@ -27,7 +27,7 @@ export function rateLimitLayer(deps: LayerDeps): Layer {
 
   const refuse = (retryInMs: number): Promise<never> => {
     shed++;
-    deps.events.emitLazy('shed', () => ({ service, reason: 'rate-limited' }));
+    env.events.emitLazy('shed', () => ({ service, reason: 'rate-limited' }));
     const hint = retryInMs > 0 ? `; a token frees up in about ${retryInMs}ms` : '';
     return Promise.reject(
       new MeshError(
@@ -42,13 +42,13 @@ export function rateLimitLayer(deps: LayerDeps): Layer {
     name: 'rate-limit',
     wrap(inner: Service): Service {
       if (policy === false) return inner;
-      const local = new TokenBucket(deps.clock, policy.rps, policy.burst);
+      const local = new TokenBucket(env.clock, policy.rps, policy.burst);
       bucket = local;
       if (policy.scope === 'global') {
         if (policy.redis === undefined) {
           throw new MeshError('MESH_CONFIG_INVALID', `rateLimit.scope "global" for "${service}" needs rateLimit.redis (a redis:// URL).`, { service });
         }
-        const shared = createGlobalLimiter(service, policy.rps, policy.redis, deps.clock);
+        const shared = createGlobalLimiter(service, policy.rps, policy.redis, env.clock);
         global = shared;
         return {
           async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {

@@ -19,19 +19,18 @@ import type { MeshEventEmitter } from '../core/events.ts';
 import type { Classifier, Outcome } from '../core/outcome.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { RetryCondition, RetryPolicy } from '../config/policy.ts';
-import type { LayerDeps } from '../stack/layer-deps.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
 import { type Backoff, fullJitterBackoff } from './backoff.ts';
 import { retryAfterDelay } from './retry-after.ts';
 import type { RetryBudget } from './retry-budget.ts';
 import { discardResponse } from './retry-discard.ts';
 
-export function retryLayer(deps: LayerDeps): Layer {
-  const policy = deps.policy.retry;
+export function retryLayer(policy: RetryPolicy | false, env: LayerEnv, budget: RetryBudget): Layer {
   return {
     name: 'retry',
     wrap(inner: Service): Service {
       if (policy === false) return inner;
-      return new RetryingService(inner, policy, deps, fullJitterBackoff(policy.backoff));
+      return new RetryingService(inner, policy, env, budget, fullJitterBackoff(policy.backoff));
     },
   };
 }
@@ -48,16 +47,16 @@ export class RetryingService implements Service {
   readonly #events: MeshEventEmitter;
   readonly #classifier: Classifier<MeshResponse>;
 
-  constructor(inner: Service, policy: RetryPolicy, deps: LayerDeps, backoff: Backoff) {
-    this.#classifier = deps.classifier;
+  constructor(inner: Service, policy: RetryPolicy, env: LayerEnv, budget: RetryBudget, backoff: Backoff) {
+    this.#classifier = env.classifier;
     this.#inner = inner;
     this.#attempts = policy.attempts;
     this.#on = new Set(policy.on);
     this.#maxRetryAfter = policy.maxRetryAfter;
     this.#backoff = backoff;
-    this.#budget = deps.budget;
-    this.#clock = deps.clock;
-    this.#events = deps.events;
+    this.#budget = budget;
+    this.#clock = env.clock;
+    this.#events = env.events;
   }
 
   call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {

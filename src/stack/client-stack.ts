@@ -8,7 +8,8 @@
  * per attempt (retries and hedges make several attempts).
  */
 import type { Layer, Service } from '../core/service.ts';
-import type { LayerDeps } from './layer-deps.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
+import type { StackDeps } from './stack-deps.ts';
 import { deadlineLayer } from '../resilience/deadline.ts';
 import { rateLimitLayer } from '../resilience/rate-limit.ts';
 import { concurrencyLayer } from '../resilience/concurrency-limit.ts';
@@ -21,38 +22,44 @@ import { attemptLayer } from '../resilience/attempt.ts';
 import { httpTransport } from '../transport/http/transport.ts';
 import { httpClassifier } from '../transport/http/classifier.ts';
 
-/** What the stack's caller provides; the stack adds what belongs to the protocol it assembles (the classifier). */
-export type StackDeps = Omit<LayerDeps, 'classifier'>;
+export type { StackDeps };
 
-export function clientLayers(stackDeps: StackDeps): Layer[] {
-  const deps: LayerDeps = { ...stackDeps, classifier: httpClassifier };
+/**
+ * The layers of one service's stack, outermost first. Each gets its own policy slice and the
+ * shared objects it needs; the environment adds what belongs to the protocol this file
+ * assembles (the HTTP classifier).
+ */
+export function clientLayers(deps: StackDeps): Layer[] {
+  const { policy, budget } = deps;
+  const env: LayerEnv = { service: policy.name, clock: deps.clock, events: deps.events, classifier: httpClassifier };
   return [
     // Outermost per-call layer: the deadline must bound everything below it, queueing for a
     // concurrency slot and retry backoff included, and it clips to the inbound deadline.
-    deadlineLayer(deps),
+    deadlineLayer(env),
     // Admission before any work: a call refused for rate is never sent and never counted by
     // the breaker (shedding is not the dependency's failure).
-    rateLimitLayer(deps),
+    rateLimitLayer(policy.rateLimit, env),
     // Concurrency after the rate limit, so a rate-limited call never holds a slot.
-    concurrencyLayer(deps),
+    concurrencyLayer(policy.concurrency, env),
     // Breaker above retries: it judges logical calls (after retries did their best), so a
     // retried-and-recovered call does not trip it, and while open no attempt is made at all.
-    breakerLayer(deps),
+    breakerLayer(policy.breaker, env),
     // Retries above hedging and the balancer: each retry is a fresh pick, and it shares its
     // budget with hedges. Below it, everything runs once per attempt.
-    retryLayer(deps),
-    // Hedging inside one try: a speculative second attempt races the first.
-    hedgeLayer(deps),
+    retryLayer(policy.retry, env, budget),
+    // Hedging inside one try: a speculative second attempt races the first. Without the retry
+    // layer, it is the one that tells the budget of each call.
+    hedgeLayer(policy.hedge, env, budget, policy.retry === false),
     // Faults above the balancer: an injected abort is retried like a real one, but it is not
     // held against a healthy endpoint by outlier ejection or its load metric.
-    faultLayer(deps),
+    faultLayer(policy.fault, env),
     // Per-try timeout and the headers each attempt carries (deadline, attempt number). Above
     // the balancer: an attempt refused for a passed deadline is never charged to an endpoint.
-    attemptLayer(deps),
+    attemptLayer(policy.perTryTimeout, env),
     // Last: the balancer picks the endpoint, hands the attempt to the transport and accounts
     // its latency and outcome (EWMA, in-flight, outlier ejection) when the transport reports
     // the end, per-try timeouts included.
-    balancerLayer(deps),
+    balancerLayer(deps.endpoints),
   ];
 }
 

@@ -17,7 +17,6 @@ import { httpTransport } from '../../src/transport/http/transport.ts';
 import { type Backend, type BackendHandler, startBackend } from '../support/http-backend.ts';
 import { policyWith } from '../support/policy.ts';
 import { DEFAULT_OUTLIER } from '../../src/config/defaults.ts';
-import { httpClassifier } from '../../src/transport/http/classifier.ts';
 
 /** The built-in outlier policy, so balancer tests run on what users get by default. */
 export { DEFAULT_OUTLIER };
@@ -68,8 +67,8 @@ export function createHarness(policy: ServicePolicy, clock: Clock = systemClock,
     createDispatcher: (a) => new Pool(`http://${a.host}:${a.port}`, { connections: 16 }),
   });
   set.update(addresses);
-  const budget = null as unknown as RetryBudget; // the balancer layer never touches it
-  const service = balancerLayer({ policy, clock, events, endpoints: set, budget, classifier: httpClassifier }).wrap(httpTransport);
+  const _budget = null as unknown as RetryBudget; // the balancer layer never touches it
+  const service = balancerLayer(set).wrap(httpTransport);
   return {
     set,
     service,

@@ -5,9 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MeshError } from '../../src/core/errors.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
 import type { Layer, Service } from '../../src/core/service.ts';
-import { breakerLayer } from '../../src/resilience/breaker.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
-import { callStatus, ctxFor, depsFor, get, type PoolTransport, policyFor, poolTransport, stateOf } from './layer-harness.ts';
+import { callStatus, ctxFor, breakerFor, get, type PoolTransport, policyFor, poolTransport, stateOf } from './layer-harness.ts';
 
 const breaker = { errorRate: 0.5, minRequests: 4, window: 1000, openFor: 150 };
 
@@ -35,12 +34,12 @@ describe('breaker layer', () => {
     const events = new MeshEventEmitter();
     const seen: string[] = [];
     events.on('breaker', (e) => seen.push(e.state));
-    const layer = breakerLayer(depsFor(policyFor({ breaker }), undefined, events));
+    const layer = breakerFor(policyFor({ breaker }), undefined, events);
     return { layer, service: layer.wrap(transport), seen };
   }
 
   it('returns inner unchanged when the breaker is off', () => {
-    const layer = breakerLayer(depsFor(policyFor({ breaker: false })));
+    const layer = breakerFor(policyFor({ breaker: false }));
     assert.equal(layer.wrap(transport), transport);
     assert.equal(layer.state?.(), undefined);
   });
@@ -81,7 +80,7 @@ describe('breaker layer', () => {
 
   it('re-opens when the half-open probe fails', async () => {
     status = 503;
-    const layer = breakerLayer(depsFor(policyFor({ breaker })));
+    const layer = breakerFor(policyFor({ breaker }));
     const service = layer.wrap(transport);
     for (let i = 0; i < 4; i++) await callStatus(service);
     await sleep(breaker.openFor + 30);
@@ -100,7 +99,7 @@ describe('breaker layer', () => {
             : new MeshError('MESH_RATE_LIMITED', 'shed'),
         ),
     };
-    const layer = breakerLayer(depsFor(policyFor({ breaker })));
+    const layer = breakerFor(policyFor({ breaker }));
     const service = layer.wrap(refusing);
     for (let i = 0; i < 10; i++) {
       const ctx = ctxFor();
@@ -122,7 +121,7 @@ describe('breaker layer', () => {
           throw new MeshError('MESH_ABORTED', 'caller aborted', { cause });
         }),
     };
-    const layer = breakerLayer(depsFor(policyFor({ breaker })));
+    const layer = breakerFor(policyFor({ breaker }));
     const service = layer.wrap(aborting);
     for (let i = 0; i < 4; i++) await callStatus(service);
     await sleep(breaker.openFor + 30);
@@ -153,7 +152,7 @@ describe('breaker layer', () => {
       const idle: Service = { call: () => Promise.reject(new Error('unused')) };
       const layers = [];
       for (let i = 0; i < 200; i++) {
-        const layer = breakerLayer(depsFor(policyFor({ name: `svc-${i}`, breaker })));
+        const layer = breakerFor(policyFor({ name: `svc-${i}`, breaker }));
         layers.push({ layer, service: layer.wrap(idle) });
       }
       const breakerTimers = new Set(live);

@@ -5,9 +5,8 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
 import type { MeshResponse, Service } from '../../src/core/service.ts';
 import type { ConcurrencyPolicy } from '../../src/config/policy.ts';
-import { concurrencyLayer } from '../../src/resilience/concurrency-limit.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
-import { callStatus, ctxFor, depsFor, get, type PoolTransport, policyFor, poolTransport, stateOf } from './layer-harness.ts';
+import { callStatus, ctxFor, concurrencyFor, get, type PoolTransport, policyFor, poolTransport, stateOf } from './layer-harness.ts';
 
 const fixed = (max: number, queue = 0, queueTimeout = 1000): ConcurrencyPolicy => ({ adaptive: false, max, queue, queueTimeout });
 
@@ -41,7 +40,7 @@ describe('concurrency limit (fixed) over a real backend', () => {
   });
 
   it('returns inner unchanged when off', () => {
-    assert.equal(concurrencyLayer(depsFor(policyFor({ concurrency: false }))).wrap(transport), transport);
+    assert.equal(concurrencyFor(policyFor({ concurrency: false })).wrap(transport), transport);
   });
 
   it('refuses calls beyond max without sending them, and emits shed', async () => {
@@ -50,7 +49,7 @@ describe('concurrency limit (fixed) over a real backend', () => {
     events.on('shed', (e) => {
       if (e.reason === 'concurrency-limit') shed++;
     });
-    const layer = concurrencyLayer(depsFor(policyFor({ concurrency: fixed(2) }), undefined, events));
+    const layer = concurrencyFor(policyFor({ concurrency: fixed(2) }), undefined, events);
     const service = layer.wrap(transport);
     const before = backend.received.length;
     const results = await Promise.all([1, 2, 3, 4].map(() => callStatus(service)));
@@ -61,7 +60,7 @@ describe('concurrency limit (fixed) over a real backend', () => {
   });
 
   it('queues FIFO up to `queue` and serves waiters as slots free up', async () => {
-    const layer = concurrencyLayer(depsFor(policyFor({ concurrency: fixed(1, 2) })));
+    const layer = concurrencyFor(policyFor({ concurrency: fixed(1, 2) }));
     const service = layer.wrap(transport);
     const before = backend.received.length;
     const order = ['/a', '/b', '/c', '/d'];
@@ -82,7 +81,7 @@ describe('concurrency limit (fixed) over a real backend', () => {
   });
 
   it('gives up on a queued call after queueTimeout', async () => {
-    const layer = concurrencyLayer(depsFor(policyFor({ concurrency: fixed(1, 1, 20) })));
+    const layer = concurrencyFor(policyFor({ concurrency: fixed(1, 1, 20) }));
     const service = layer.wrap(transport);
     const started = performance.now();
     const [first, second] = await Promise.all([callStatus(service), callStatus(service)]);
@@ -97,7 +96,7 @@ describe('concurrency limit (fixed) queue logic', () => {
   it('a queued call honours its caller abort and its deadline', async () => {
     const clock = new ManualClock();
     const inner = heldService();
-    const layer = concurrencyLayer(depsFor(policyFor({ concurrency: fixed(1, 4, 1000) }), clock));
+    const layer = concurrencyFor(policyFor({ concurrency: fixed(1, 4, 1000) }), clock);
     const service = layer.wrap(inner);
     const first = service.call(get(), ctxFor(clock));
     const controller = new AbortController();
@@ -121,7 +120,7 @@ describe('concurrency limit (fixed) queue logic', () => {
 
   it('close() rejects queued calls', async () => {
     const inner = heldService();
-    const layer = concurrencyLayer(depsFor(policyFor({ concurrency: fixed(1, 1) })));
+    const layer = concurrencyFor(policyFor({ concurrency: fixed(1, 1) }));
     const service = layer.wrap(inner);
     const first = service.call(get(), ctxFor());
     const queued = service.call(get(), ctxFor()).catch((e: { code: string }) => e.code);
@@ -135,9 +134,7 @@ describe('concurrency limit (fixed) queue logic', () => {
 describe('concurrency limit (adaptive layer)', () => {
   it('refuses beyond the current limit and releases slots', async () => {
     const inner = heldService();
-    const layer = concurrencyLayer(
-      depsFor(policyFor({ concurrency: { adaptive: true, initial: 3, min: 1, max: 100 } }), new ManualClock()),
-    );
+    const layer = concurrencyFor(policyFor({ concurrency: { adaptive: true, initial: 3, min: 1, max: 100 } }), new ManualClock());
     const service = layer.wrap(inner);
     const calls = [1, 2, 3].map(() => service.call(get(), ctxFor()));
     assert.equal(await callStatus(service), 'MESH_CONCURRENCY_LIMIT');

@@ -3,10 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/core/clock.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
 import type { FaultPolicy } from '../../src/config/policy.ts';
-import { faultLayer } from '../../src/resilience/fault.ts';
 import { syntheticResponse } from '../../src/resilience/synthetic-response.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
-import { callStatus, ctxFor, depsFor, get, type PoolTransport, policyFor, poolTransport, stateOf } from './layer-harness.ts';
+import { callStatus, ctxFor, faultFor, get, type PoolTransport, policyFor, poolTransport, stateOf } from './layer-harness.ts';
 
 const abortAll: FaultPolicy = { abort: { percent: 100, status: 503 }, delay: false };
 
@@ -23,15 +22,15 @@ describe('fault injection', () => {
   });
 
   it('returns inner unchanged when off or when no fault is set', () => {
-    assert.equal(faultLayer(depsFor(policyFor({ fault: false }))).wrap(transport), transport);
-    assert.equal(faultLayer(depsFor(policyFor({ fault: { abort: false, delay: false } }))).wrap(transport), transport);
+    assert.equal(faultFor(policyFor({ fault: false })).wrap(transport), transport);
+    assert.equal(faultFor(policyFor({ fault: { abort: false, delay: false } })).wrap(transport), transport);
   });
 
   it('aborts with a synthetic undici-shaped response that never reaches the server', async () => {
     const events = new MeshEventEmitter();
     const kinds: string[] = [];
     events.on('fault', (e) => kinds.push(e.kind));
-    const layer = faultLayer(depsFor(policyFor({ fault: abortAll }), undefined, events));
+    const layer = faultFor(policyFor({ fault: abortAll }), undefined, events);
     const service = layer.wrap(transport);
     const before = backend.received.length;
     const res = await service.call(get(), ctxFor());
@@ -48,7 +47,7 @@ describe('fault injection', () => {
 
   it('injects only the configured percentage (random source injected)', async () => {
     const rolls = [0.49, 0.5, 0.99, 0.1];
-    const layer = faultLayer(depsFor(policyFor({ fault: { abort: { percent: 50, status: 500 }, delay: false } })), () => rolls.shift()!);
+    const layer = faultFor(policyFor({ fault: { abort: { percent: 50, status: 500 }, delay: false } }), undefined, undefined, () => rolls.shift()!);
     const service = layer.wrap(transport);
     const results = [];
     for (let i = 0; i < 4; i++) results.push(await callStatus(service));
@@ -56,7 +55,7 @@ describe('fault injection', () => {
   });
 
   it('delays a call, then sends it', async () => {
-    const layer = faultLayer(depsFor(policyFor({ fault: { abort: false, delay: { percent: 100, duration: 60 } } })));
+    const layer = faultFor(policyFor({ fault: { abort: false, delay: { percent: 100, duration: 60 } } }));
     const service = layer.wrap(transport);
     const started = performance.now();
     assert.equal(await callStatus(service), 200);
@@ -65,7 +64,7 @@ describe('fault injection', () => {
   });
 
   it('a delay ends early on the caller abort and at the deadline, sending nothing', async () => {
-    const layer = faultLayer(depsFor(policyFor({ fault: { abort: false, delay: { percent: 100, duration: 5000 } } })));
+    const layer = faultFor(policyFor({ fault: { abort: false, delay: { percent: 100, duration: 5000 } } }));
     const service = layer.wrap(transport);
     const before = backend.received.length;
     const started = performance.now();

@@ -1,6 +1,6 @@
 /**
- * Test harness for the admission and breaker layers: a real ServicePolicy, LayerDeps with a
- * real event emitter, and a tiny transport (one undici Pool per backend) so calls really
+ * Test harness for the admission, fault and breaker layers: a real ServicePolicy, each layer
+ * built from its slice of it with a real event emitter, and a tiny transport (one undici Pool per backend) so calls really
  * travel over loopback and a refused call provably never reaches the server.
  */
 import { Pool } from 'undici';
@@ -9,7 +9,11 @@ import { type Clock, systemClock } from '../../src/core/clock.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../../src/core/service.ts';
 import type { ServicePolicy } from '../../src/config/policy.ts';
-import type { LayerDeps } from '../../src/stack/layer-deps.ts';
+import type { LayerEnv } from '../../src/core/layer-env.ts';
+import { breakerLayer } from '../../src/resilience/breaker.ts';
+import { concurrencyLayer } from '../../src/resilience/concurrency-limit.ts';
+import { faultLayer, type RandomSource } from '../../src/resilience/fault.ts';
+import { rateLimitLayer } from '../../src/resilience/rate-limit.ts';
 import { policyWith } from '../support/policy.ts';
 import { httpClassifier } from '../../src/transport/http/classifier.ts';
 
@@ -17,10 +21,17 @@ export function policyFor(overrides: Partial<ServicePolicy>): ServicePolicy {
   return policyWith({ name: 'payments', ...overrides });
 }
 
-export function depsFor(policy: ServicePolicy, clock: Clock = systemClock, events = new MeshEventEmitter()): LayerDeps {
-  // The endpoint set and retry budget belong to other layers; these layers never read them.
-  return { policy, clock, events, endpoints: undefined as never, budget: undefined as never, classifier: httpClassifier };
+export function envFor(policy: ServicePolicy, clock: Clock = systemClock, events = new MeshEventEmitter()): LayerEnv {
+  return { service: policy.name, clock, events, classifier: httpClassifier };
 }
+
+/** Each layer as the stack builds it: from its own slice of the policy. */
+export const rateLimitFor = (policy: ServicePolicy, clock?: Clock, events?: MeshEventEmitter): Layer => rateLimitLayer(policy.rateLimit, envFor(policy, clock, events));
+export const concurrencyFor = (policy: ServicePolicy, clock?: Clock, events?: MeshEventEmitter): Layer =>
+  concurrencyLayer(policy.concurrency, envFor(policy, clock, events));
+export const breakerFor = (policy: ServicePolicy, clock?: Clock, events?: MeshEventEmitter): Layer => breakerLayer(policy.breaker, envFor(policy, clock, events));
+export const faultFor = (policy: ServicePolicy, clock?: Clock, events?: MeshEventEmitter, random?: RandomSource): Layer =>
+  faultLayer(policy.fault, envFor(policy, clock, events), random);
 
 export interface PoolTransport extends Service {
   close(): Promise<void>;

@@ -4,13 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createMesh, type Mesh } from '../../src/index.ts';
-import { rateLimitLayer } from '../../src/resilience/rate-limit.ts';
+import type { rateLimitLayer } from '../../src/resilience/rate-limit.ts';
 import { REDIS_ANSWER_BOUND_MS } from '../../src/resilience/rate-limit-global.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 import { statusOrCode } from '../support/outcome.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 import { systemClock } from '../../src/core/clock.ts';
-import { callStatus, ctxFor, depsFor, type PoolTransport, policyFor, poolTransport } from './layer-harness.ts';
+import { callStatus, ctxFor, rateLimitFor, type PoolTransport, policyFor, poolTransport } from './layer-harness.ts';
 
 async function connected(layer: ReturnType<typeof rateLimitLayer>, want: boolean): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -38,8 +38,8 @@ describe('rate limit layer (global, real redis-server)', () => {
 
   it('two independent limiters (two meshes) share one limit', async () => {
     const rateLimit = { rps: 10, burst: 10, scope: 'global' as const, redis: redis.url };
-    const meshA = rateLimitLayer(depsFor(policyFor({ name: 'shared-a', rateLimit })));
-    const meshB = rateLimitLayer(depsFor(policyFor({ name: 'shared-a', rateLimit })));
+    const meshA = rateLimitFor(policyFor({ name: 'shared-a', rateLimit }));
+    const meshB = rateLimitFor(policyFor({ name: 'shared-a', rateLimit }));
     const a = meshA.wrap(transport);
     const b = meshB.wrap(transport);
     await connected(meshA, true);
@@ -56,7 +56,7 @@ describe('rate limit layer (global, real redis-server)', () => {
 
   it('falls back to the insurance limiter when Redis dies, without failing calls', async () => {
     const rateLimit = { rps: 5, burst: 50, scope: 'global' as const, redis: redis.url };
-    const layer = rateLimitLayer(depsFor(policyFor({ name: 'insured', rateLimit })));
+    const layer = rateLimitFor(policyFor({ name: 'insured', rateLimit }));
     const service = layer.wrap(transport);
     await connected(layer, true);
     assert.equal(await callStatus(service), 200);
@@ -72,8 +72,8 @@ describe('rate limit layer (global, real redis-server)', () => {
 
   it('a call already aborted or past its deadline takes no point from the shared limit', async (t) => {
     const rateLimit = { rps: 3, burst: 10, scope: 'global' as const, redis: redis.url };
-    const late = rateLimitLayer(depsFor(policyFor({ name: 'gave-up-early', rateLimit })));
-    const fresh = rateLimitLayer(depsFor(policyFor({ name: 'gave-up-early', rateLimit })));
+    const late = rateLimitFor(policyFor({ name: 'gave-up-early', rateLimit }));
+    const fresh = rateLimitFor(policyFor({ name: 'gave-up-early', rateLimit }));
     t.after(async () => {
       await late.close?.();
       await fresh.close?.();
@@ -91,7 +91,7 @@ describe('rate limit layer (global, real redis-server)', () => {
   });
 
   it('needs a Redis URL for a global scope', () => {
-    const layer = rateLimitLayer(depsFor(policyFor({ rateLimit: { rps: 1, burst: 1, scope: 'global', redis: undefined } })));
+    const layer = rateLimitFor(policyFor({ rateLimit: { rps: 1, burst: 1, scope: 'global', redis: undefined } }));
     assert.throws(() => layer.wrap(transport), { code: 'MESH_CONFIG_INVALID' });
   });
 });

@@ -3,10 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/core/clock.ts';
 import { MeshError } from '../../src/core/errors.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
-import { rateLimitLayer } from '../../src/resilience/rate-limit.ts';
 import { TokenBucket } from '../../src/resilience/token-bucket.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
-import { callStatus, ctxFor, depsFor, get, type PoolTransport, policyFor, poolTransport } from './layer-harness.ts';
+import { callStatus, ctxFor, rateLimitFor, get, type PoolTransport, policyFor, poolTransport } from './layer-harness.ts';
 
 describe('token bucket', () => {
   it('allows a burst of `capacity`, then refills at `rate` per second', () => {
@@ -51,7 +50,7 @@ describe('rate limit layer (local)', () => {
   });
 
   it('returns inner unchanged when off', () => {
-    const layer = rateLimitLayer(depsFor(policyFor({ rateLimit: false })));
+    const layer = rateLimitFor(policyFor({ rateLimit: false }));
     assert.equal(layer.wrap(transport), transport);
   });
 
@@ -63,7 +62,7 @@ describe('rate limit layer (local)', () => {
       assert.equal(e.reason, 'rate-limited');
       shedEvents++;
     });
-    const layer = rateLimitLayer(depsFor(policyFor({ rateLimit: { rps: 5, burst: 3, scope: 'local', redis: undefined } }), clock, events));
+    const layer = rateLimitFor(policyFor({ rateLimit: { rps: 5, burst: 3, scope: 'local', redis: undefined } }), clock, events);
     const service = layer.wrap(transport);
     const before = backend.received.length;
     const results = [];

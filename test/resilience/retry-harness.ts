@@ -18,7 +18,7 @@ import { deadlineLayer } from '../../src/resilience/deadline.ts';
 import { hedgeLayer } from '../../src/resilience/hedge.ts';
 import { retryLayer } from '../../src/resilience/retry.ts';
 import { createRetryBudget, type RetryBudget } from '../../src/resilience/retry-budget.ts';
-import type { LayerDeps } from '../../src/stack/layer-deps.ts';
+import type { LayerEnv } from '../../src/core/layer-env.ts';
 import { createHttpDispatcher } from '../../src/transport/http/pool.ts';
 import { httpTransport } from '../../src/transport/http/transport.ts';
 import { policyWith } from '../support/policy.ts';
@@ -47,7 +47,7 @@ export function testPolicy(overrides: Partial<ServicePolicy> & { endpoints: read
 }
 
 export interface TestStack {
-  readonly deps: LayerDeps;
+  readonly env: LayerEnv;
   readonly budget: RetryBudget;
   readonly events: MeshEventEmitter;
   /** One logical call, as the client makes it. */
@@ -70,13 +70,19 @@ export function buildStack(policy: ServicePolicy, clock: Clock = systemClock): T
   });
   if (policy.discovery.type === 'static') endpoints.update(policy.discovery.endpoints.map((e) => parseAddress(e.address)));
   const budget = createRetryBudget(policy, clock);
-  const deps: LayerDeps = { policy, clock, events, endpoints, budget, classifier: httpClassifier };
-  const layers = [deadlineLayer(deps), retryLayer(deps), hedgeLayer(deps), attemptLayer(deps), balancerLayer(deps)];
+  const env: LayerEnv = { service: policy.name, clock, events, classifier: httpClassifier };
+  const layers = [
+    deadlineLayer(env),
+    retryLayer(policy.retry, env, budget),
+    hedgeLayer(policy.hedge, env, budget, policy.retry === false),
+    attemptLayer(policy.perTryTimeout, env),
+    balancerLayer(endpoints),
+  ];
   let service: Service = httpTransport;
   for (let i = layers.length - 1; i >= 0; i--) service = layers[i]!.wrap(service);
   const stack = service;
   return {
-    deps,
+    env,
     budget,
     events,
     call(partial, options = {}) {

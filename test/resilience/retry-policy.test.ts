@@ -16,7 +16,7 @@ import { RetryingService } from '../../src/resilience/retry.ts';
 import { httpClassifier } from '../../src/transport/http/classifier.ts';
 import { retryAfterDelay } from '../../src/resilience/retry-after.ts';
 import { createRetryBudget } from '../../src/resilience/retry-budget.ts';
-import type { LayerDeps } from '../../src/stack/layer-deps.ts';
+import type { LayerEnv } from '../../src/core/layer-env.ts';
 import { DEFAULT_RETRY, testPolicy } from './retry-harness.ts';
 
 /** Time moves only when the code under test sleeps, by exactly what it asked for. */
@@ -84,9 +84,9 @@ function setup(outcomes: Outcome[], retry: Partial<RetryPolicy> = {}, backoffMs 
   const policy = testPolicy({ endpoints: ['127.0.0.1:1'], retry: { ...DEFAULT_RETRY, attempts: 3, ...retry } });
   const events = new MeshEventEmitter();
   const budget = createRetryBudget(policy, clock);
-  const deps = { policy, clock, events, budget, endpoints: undefined, classifier: httpClassifier } as unknown as LayerDeps;
+  const env: LayerEnv = { service: policy.name, clock, events, classifier: httpClassifier };
   const inner = scripted(outcomes);
-  const service = new RetryingService(inner, policy.retry as RetryPolicy, deps, { delay: () => backoffMs });
+  const service = new RetryingService(inner, policy.retry as RetryPolicy, env, budget, { delay: () => backoffMs });
   const ctx = (deadline = 10_000, signal?: AbortSignal) => newCallContext('api', 0, deadline, signal);
   return { clock, events, inner, service, ctx };
 }
