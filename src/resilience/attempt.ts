@@ -20,6 +20,7 @@ import { callerAborted, MeshError, TransportError } from '../core/errors.ts';
 import { ExpiryQueue } from '../core/expiry-queue.ts';
 import type { CallContext } from '../core/call-context.ts';
 import { type Layer, type MeshRequest, type MeshResponse, NO_HEADERS, type Service } from '../core/service.ts';
+import type { Clock } from '../core/clock.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import { timeoutError } from './deadline.ts';
 
@@ -32,33 +33,46 @@ export function attemptLayer(perTryTimeoutPolicy: number | false, env: LayerEnv)
   const limits = new ExpiryQueue(clock);
   return {
     name: 'attempt',
-    wrap(inner: Service): Service {
-      return {
-        call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-          const now = clock.now();
-          ctx.attemptAt = now;
-          const remaining = ctx.deadline - now;
-          // NOTE: no attempt starts after the deadline, whatever the layers above decided.
-          if (remaining <= 0) return Promise.reject(timeoutError(ctx, ctx.attempt - 1));
-          const parent = ctx.signal;
-          if (parent?.aborted) return Promise.reject(callerAborted(ctx.service, 'before it was sent', parent.reason));
-          const perTry = perTryTimeout < remaining;
-          const limit = perTry ? perTryTimeout : remaining;
-          const outgoing = withMeshHeaders(request, ctx, limit);
-          if (limit === Number.POSITIVE_INFINITY && parent === undefined) return inner.call(outgoing, ctx);
-          const wire = new AttemptWire(ctx, limit, perTry);
-          if (parent !== undefined) wire.follow(parent);
-          if (limit !== Number.POSITIVE_INFINITY) limits.add(wire, now, limit);
-          ctx.wire = wire;
-          return inner.call(outgoing, ctx);
-        },
-      };
-    },
+    wrap: (inner) => new AttemptService(inner, clock, perTryTimeout, limits),
     close(): Promise<void> {
       limits.close();
       return Promise.resolve();
     },
   };
+}
+
+export class AttemptService implements Service {
+  readonly #inner: Service;
+  readonly #clock: Clock;
+  /** Milliseconds; Infinity when off. */
+  readonly #perTryTimeout: number;
+  readonly #limits: ExpiryQueue;
+
+  constructor(inner: Service, clock: Clock, perTryTimeout: number, limits: ExpiryQueue) {
+    this.#inner = inner;
+    this.#clock = clock;
+    this.#perTryTimeout = perTryTimeout;
+    this.#limits = limits;
+  }
+
+  call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+    const now = this.#clock.now();
+    ctx.attemptAt = now;
+    const remaining = ctx.deadline - now;
+    // NOTE: no attempt starts after the deadline, whatever the layers above decided.
+    if (remaining <= 0) return Promise.reject(timeoutError(ctx, ctx.attempt - 1));
+    const parent = ctx.signal;
+    if (parent?.aborted) return Promise.reject(callerAborted(ctx.service, 'before it was sent', parent.reason));
+    const perTry = this.#perTryTimeout < remaining;
+    const limit = perTry ? this.#perTryTimeout : remaining;
+    const outgoing = withMeshHeaders(request, ctx, limit);
+    if (limit === Number.POSITIVE_INFINITY && parent === undefined) return this.#inner.call(outgoing, ctx);
+    const wire = new AttemptWire(ctx, limit, perTry);
+    if (parent !== undefined) wire.follow(parent);
+    if (limit !== Number.POSITIVE_INFINITY) this.#limits.add(wire, now, limit);
+    ctx.wire = wire;
+    return this.#inner.call(outgoing, ctx);
+  }
 }
 
 /** An attempt's signal that knows which of its limits it hit, for the error it aborts with. */
