@@ -9,19 +9,16 @@
  */
 import type { CallContext } from '../core/call-context.ts';
 import { MeshError } from '../core/errors.ts';
-import { outcomeOfError } from '../core/outcome.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import type { ConcurrencyPolicy } from '../config/policy.ts';
-import { AdaptiveLimit } from './adaptive-limit.ts';
+import { AdaptiveLimiter, FixedLimiter, type Limiter } from './limiter.ts';
 import { SlotQueue } from './slot-queue.ts';
 
 export function concurrencyLayer(policy: ConcurrencyPolicy | false, env: LayerEnv): Layer {
   const { service, clock } = env;
-  let inFlight = 0;
+  let limiter: Limiter | undefined;
   let shed = 0;
-  let adaptive: AdaptiveLimit | undefined;
-  let queue: SlotQueue | undefined;
 
   const refuse = (limit: number, why: string): MeshError => {
     shed++;
@@ -33,95 +30,76 @@ export function concurrencyLayer(policy: ConcurrencyPolicy | false, env: LayerEn
     );
   };
 
-  /** Frees a slot, or hands it straight to the oldest waiter. */
-  const release = (): void => {
-    if (queue?.handOver() !== true) inFlight--;
-  };
-
-  const run = (inner: Service, request: MeshRequest, ctx: CallContext): Promise<MeshResponse> => {
-    let pending: Promise<MeshResponse>;
-    try {
-      pending = inner.call(request, ctx);
-    } catch (error) {
-      release();
-      return Promise.reject(error);
-    }
-    pending.then(release, release);
-    return pending;
-  };
-
   return {
     name: 'concurrency',
     wrap(inner: Service): Service {
       if (policy === false) return inner;
-      if (policy.adaptive) {
-        const limit = new AdaptiveLimit({ initial: policy.initial, min: policy.min, max: policy.max });
-        adaptive = limit;
-        return {
-          call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-            const current = limit.limit;
-            if (inFlight >= current) return Promise.reject(refuse(current, ' (adaptive limit)'));
-            const startedWith = ++inFlight;
-            const startedAt = clock.now();
-            const done = (): void => {
-              inFlight--;
-              limit.onSample(clock.now() - startedAt, startedWith);
-            };
-            // A caller's abort ends the call early: its short latency says nothing about the dependency.
-            const failed = (error: unknown): void => {
-              if (outcomeOfError(error).kind === 'not-the-dependency') inFlight--;
-              else done();
-            };
-            let pending: Promise<MeshResponse>;
-            try {
-              pending = inner.call(request, ctx);
-            } catch (error) {
-              inFlight--;
-              return Promise.reject(error);
-            }
-            pending.then(done, failed);
-            return pending;
-          },
-        };
-      }
-      const max = policy.max;
-      const waiting = policy.queue > 0 ? new SlotQueue(clock, policy.queue, policy.queueTimeout, service) : undefined;
-      queue = waiting;
-      return {
-        call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-          if (inFlight < max) {
-            inFlight++;
-            return run(inner, request, ctx);
-          }
-          if (waiting === undefined || waiting.full) return Promise.reject(refuse(max, ''));
-          // NOTE: a slot handed over by `release` keeps inFlight unchanged (the waiter takes it).
-          return waiting.wait(ctx).then(
-            () => run(inner, request, ctx),
-            (error: unknown) => {
-              if (error === SlotQueue.TIMED_OUT) throw refuse(max, ` and none freed within ${policy.queueTimeout}ms in the queue`);
-              if (error === SlotQueue.QUEUE_FULL) throw refuse(max, '');
-              throw error;
-            },
-          );
-        },
-      };
+      limiter = policy.adaptive
+        ? new AdaptiveLimiter({ initial: policy.initial, min: policy.min, max: policy.max }, clock)
+        : new FixedLimiter(policy.max, policy.queue > 0 ? new SlotQueue(clock, policy.queue, policy.queueTimeout, service) : undefined);
+      const queueTimeout = policy.adaptive ? 0 : policy.queueTimeout;
+      return new ConcurrencyLimitedService(inner, limiter, (limit, waited) =>
+        refuse(limit, policy.adaptive ? ' (adaptive limit)' : waited ? ` and none freed within ${queueTimeout}ms in the queue` : ''),
+      );
     },
     state() {
       if (policy === false) return undefined;
       return {
         adaptive: policy.adaptive,
-        limit: adaptive?.limit ?? (policy.adaptive ? policy.initial : policy.max),
-        inFlight,
-        queued: queue?.length ?? 0,
+        limit: limiter?.limit ?? (policy.adaptive ? policy.initial : policy.max),
+        inFlight: limiter?.inFlight ?? 0,
+        queued: limiter?.queue?.length ?? 0,
         shed,
-        ...(adaptive === undefined ? {} : { gradient: adaptive.toJSON() }),
+        ...limiter?.details(),
       };
     },
     stopAdmitting(reason: Error) {
-      queue?.rejectAll(reason);
+      limiter?.queue?.rejectAll(reason);
     },
     async close() {
-      queue?.rejectAll(new MeshError('MESH_CLOSED', `The client for "${service}" was closed while this call waited for a slot; create a new one from the mesh.`, { service }));
+      limiter?.queue?.rejectAll(new MeshError('MESH_CLOSED', `The client for "${service}" was closed while this call waited for a slot; create a new one from the mesh.`, { service }));
     },
   };
+}
+
+/** Admits a call when its limiter has a slot, queues it when the limiter has room to wait, refuses it otherwise. */
+export class ConcurrencyLimitedService implements Service {
+  readonly #inner: Service;
+  readonly #limiter: Limiter;
+  /** The refusal: `waited` when the call gave up in the queue. */
+  readonly #refuse: (limit: number, waited: boolean) => MeshError;
+
+  constructor(inner: Service, limiter: Limiter, refuse: (limit: number, waited: boolean) => MeshError) {
+    this.#inner = inner;
+    this.#limiter = limiter;
+    this.#refuse = refuse;
+  }
+
+  call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+    const limiter = this.#limiter;
+    if (limiter.tryAcquire()) return this.#run(request, ctx);
+    const queue = limiter.queue;
+    if (queue === undefined || queue.full) return Promise.reject(this.#refuse(limiter.limit, false));
+    // NOTE: a slot handed over by a finishing call stays taken: the waiter holds it now.
+    return queue.wait(ctx).then(
+      () => this.#run(request, ctx),
+      (error: unknown) => {
+        if (error === SlotQueue.TIMED_OUT) throw this.#refuse(limiter.limit, true);
+        if (error === SlotQueue.QUEUE_FULL) throw this.#refuse(limiter.limit, false);
+        throw error;
+      },
+    );
+  }
+
+  #run(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+    let pending: Promise<MeshResponse>;
+    try {
+      pending = this.#inner.call(request, ctx);
+    } catch (error) {
+      this.#limiter.cancel();
+      return Promise.reject(error);
+    }
+    this.#limiter.track(pending);
+    return pending;
+  }
 }
