@@ -47,18 +47,42 @@ export function faultLayer(policy: FaultPolicy | false, env: LayerEnv, random: R
     wrap(inner: Service): Service {
       if (policy === false || (policy.abort === false && policy.delay === false)) return inner;
       const { abort: abortPolicy, delay: delayPolicy } = policy;
-      return {
-        async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-          calls++;
-          if (delayPolicy !== false && random() * 100 < delayPolicy.percent) await delay(delayPolicy.duration, ctx);
-          if (abortPolicy !== false && random() * 100 < abortPolicy.percent) return abort(abortPolicy.status);
-          return inner.call(request, ctx);
-        },
+      const count = (): void => {
+        calls++;
       };
+      return new FaultInjectingService(inner, { abortPolicy, delayPolicy, random, count, delay, abort });
     },
     state() {
       if (policy === false) return undefined;
       return { abort: policy.abort, delay: policy.delay, calls, aborts, delays };
     },
   };
+}
+
+interface FaultPlan {
+  readonly abortPolicy: FaultPolicy['abort'];
+  readonly delayPolicy: FaultPolicy['delay'];
+  readonly random: RandomSource;
+  count(): void;
+  delay(duration: number, ctx: CallContext): Promise<void>;
+  abort(status: number): MeshResponse;
+}
+
+/** Injects the configured delay and abort before an attempt goes on (named, so it shows in traces and profiles). */
+class FaultInjectingService implements Service {
+  readonly #inner: Service;
+  readonly #plan: FaultPlan;
+
+  constructor(inner: Service, plan: FaultPlan) {
+    this.#inner = inner;
+    this.#plan = plan;
+  }
+
+  async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+    const plan = this.#plan;
+    plan.count();
+    if (plan.delayPolicy !== false && plan.random() * 100 < plan.delayPolicy.percent) await plan.delay(plan.delayPolicy.duration, ctx);
+    if (plan.abortPolicy !== false && plan.random() * 100 < plan.abortPolicy.percent) return plan.abort(plan.abortPolicy.status);
+    return this.#inner.call(request, ctx);
+  }
 }

@@ -38,6 +38,10 @@ export function rateLimitLayer(policy: RateLimitPolicy | false, env: LayerEnv): 
     );
   };
 
+  const countAdmitted = (): void => {
+    admitted++;
+  };
+
   return {
     name: 'rate-limit',
     wrap(inner: Service): Service {
@@ -50,22 +54,9 @@ export function rateLimitLayer(policy: RateLimitPolicy | false, env: LayerEnv): 
         }
         const shared = createGlobalLimiter(service, policy.rps, policy.redis, env.clock);
         global = shared;
-        return {
-          async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-            if (!local.tryTake()) return refuse(local.msUntilToken());
-            if (!(await shared.tryAcquire(ctx))) return refuse(0);
-            admitted++;
-            return inner.call(request, ctx);
-          },
-        };
+        return new GloballyRateLimitedService(inner, local, shared, refuse, countAdmitted);
       }
-      return {
-        call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-          if (!local.tryTake()) return refuse(local.msUntilToken());
-          admitted++;
-          return inner.call(request, ctx);
-        },
-      };
+      return new RateLimitedService(inner, local, refuse, countAdmitted);
     },
     state() {
       if (policy === false || bucket === undefined) return undefined;
@@ -84,4 +75,51 @@ export function rateLimitLayer(policy: RateLimitPolicy | false, env: LayerEnv): 
       global = undefined;
     },
   };
+}
+
+type Refuse = (retryInMs: number) => Promise<never>;
+
+/** A local token bucket in front of the service (named, so it shows in traces and profiles). */
+class RateLimitedService implements Service {
+  readonly #inner: Service;
+  readonly #bucket: TokenBucket;
+  readonly #refuse: Refuse;
+  readonly #admitted: () => void;
+
+  constructor(inner: Service, bucket: TokenBucket, refuse: Refuse, admitted: () => void) {
+    this.#inner = inner;
+    this.#bucket = bucket;
+    this.#refuse = refuse;
+    this.#admitted = admitted;
+  }
+
+  call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+    if (!this.#bucket.tryTake()) return this.#refuse(this.#bucket.msUntilToken());
+    this.#admitted();
+    return this.#inner.call(request, ctx);
+  }
+}
+
+/** The local bucket, then a point from the fleet-wide limit in Redis, bounded by the call's deadline and abort. */
+class GloballyRateLimitedService implements Service {
+  readonly #inner: Service;
+  readonly #bucket: TokenBucket;
+  readonly #shared: GlobalLimiter;
+  readonly #refuse: Refuse;
+  readonly #admitted: () => void;
+
+  constructor(inner: Service, bucket: TokenBucket, shared: GlobalLimiter, refuse: Refuse, admitted: () => void) {
+    this.#inner = inner;
+    this.#bucket = bucket;
+    this.#shared = shared;
+    this.#refuse = refuse;
+    this.#admitted = admitted;
+  }
+
+  async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+    if (!this.#bucket.tryTake()) return this.#refuse(this.#bucket.msUntilToken());
+    if (!(await this.#shared.tryAcquire(ctx))) return this.#refuse(0);
+    this.#admitted();
+    return this.#inner.call(request, ctx);
+  }
 }
