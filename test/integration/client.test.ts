@@ -6,19 +6,10 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createMesh, isMeshError, type MeshError, runWithInbound, type Mesh } from '../../src/index.ts';
+import { createMesh, runWithInbound, type Mesh } from '../../src/index.ts';
 import { startBackend, type Backend } from '../support/http-backend.ts';
+import { expectMeshError } from '../support/mesh-error.ts';
 
-async function expectMeshError(promise: Promise<unknown>, code: string): Promise<MeshError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isMeshError(error), `expected a MeshError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code}, the call succeeded`);
-}
 
 describe('client against real backends', () => {
   let backends: Backend[];

@@ -7,14 +7,14 @@
  * every one of those paths and looked for in everything meshlet reports.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MeshError } from '../../src/core/errors.ts';
 import type { ControlListener, ControlStore } from '../../src/control/control-store.ts';
 import { createMesh, isMeshError, type Mesh, type MeshEvents } from '../../src/index.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
+import { suiteTempDir } from '../support/temp-dir.ts';
 
 const PASSWORD = 'S3cretPW';
 
@@ -56,13 +56,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('credentials never come back out (issue 9, defect 3)', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'meshlet-credentials-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = suiteTempDir('meshlet-credentials-');
 
   for (const [form, service] of Object.entries(LEAKY_SERVICES)) {
     it(`bootstrap ${form}: the error createMesh throws names the path but not the password`, async () => {
@@ -77,7 +71,7 @@ describe('credentials never come back out (issue 9, defect 3)', () => {
   }
 
   it('file store: no config-rejected event and no state() ever shows the password, whichever form', async () => {
-    const file = join(dir, 'mesh.json');
+    const file = join(dir(), 'mesh.json');
     const forms = Object.values(LEAKY_SERVICES);
     await writeFile(file, JSON.stringify({ services: { api: forms[0] } }));
     const mesh = await createMesh({ service: 'web', control: `file:${file}`, config: { services: { ok: { endpoints: ['127.0.0.1:1'] } } } });

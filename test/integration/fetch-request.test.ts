@@ -12,19 +12,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createMesh, isMeshError, type Mesh, type MeshError } from '../../src/index.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
+import { expectMeshError } from '../support/mesh-error.ts';
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
-async function refusal(promise: Promise<unknown>, code = 'MESH_BAD_REQUEST'): Promise<MeshError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isMeshError(error), `expected a MeshError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code}, the call succeeded`);
+function refusal(promise: Promise<unknown>, code = 'MESH_BAD_REQUEST'): Promise<MeshError> {
+  return expectMeshError(promise, code);
 }
 
 /** Answers 503 to the first request of each path, 200 after: shows whether a call was retried. */

@@ -6,14 +6,14 @@
  * for a concurrency slot when the mesh closes get MESH_CLOSED.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createMesh } from '../../src/index.ts';
 import { startBackend } from '../support/http-backend.ts';
 import { statusOrCode } from '../support/outcome.ts';
+import { suiteTempDir } from '../support/temp-dir.ts';
 
 function later(ms: number, answer: (res: ServerResponse) => void): (req: unknown, res: ServerResponse) => void {
   return (_req, res) => {
@@ -37,21 +37,13 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 }
 
 describe('membership changes and close() with calls in flight (issue 9, defect 4)', () => {
-  let dir: string;
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'meshlet-drain-'));
-  });
-
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = suiteTempDir('meshlet-drain-');
 
   it('a retry after the endpoints were replaced goes to the new ones, and a leaving endpoint finishes its calls', async () => {
     const a = await startBackend(later(300, unavailable));
     const a2 = await startBackend(later(300, fine));
     const b = await startBackend();
-    const path = join(dir, 'mesh.json');
+    const path = join(dir(), 'mesh.json');
     const config = (endpoints: string[]) => JSON.stringify({ services: { api: { endpoints, balancer: 'round-robin', retry: { attempts: 3 } } } });
     await writeFile(path, config([a.address, a2.address]));
     const mesh = await createMesh({ service: 'caller', control: `file:${path}` });
