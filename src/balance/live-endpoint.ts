@@ -9,7 +9,6 @@
  * endpoints of which a process calls few. An endpoint without a pool is a few plain fields
  * and a reference to its set's one pool factory: no timer, no closure of its own.
  */
-import type { EndpointSet } from './endpoint-set.ts';
 import type { Dispatcher } from 'undici';
 import type { Endpoint, EndpointAddress } from '../core/endpoint.ts';
 import type { TimerHandle } from '../core/clock.ts';
@@ -17,6 +16,11 @@ import { originOf } from '../transport/http/pool.ts';
 
 /** Makes an endpoint's pool; one function per endpoint set, shared by all its endpoints. */
 export type DispatcherFactory = (address: EndpointAddress) => Dispatcher;
+
+/** What accounts an endpoint's attempts: the EndpointSet that made it (kept apart so the set and its endpoints do not import each other). */
+export interface AttemptAccounting {
+  finished(endpoint: LiveEndpoint, startedAt: number, failed: boolean | null | undefined): void;
+}
 
 export class LiveEndpoint implements Endpoint {
   address: EndpointAddress;
@@ -52,7 +56,7 @@ export class LiveEndpoint implements Endpoint {
   draining = false;
   poolClosed = false;
   /** The set that made this endpoint: the one that accounts its attempts, even after a newer set replaced it. */
-  owner: EndpointSet | undefined = undefined;
+  owner: AttemptAccounting | undefined = undefined;
 
   constructor(address: EndpointAddress, createDispatcher: DispatcherFactory, priorMs: number, now: number) {
     this.address = address;
