@@ -5,17 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isMeshError } from '../core/errors.ts';
-import { type ConfigFormat, parseConfigText } from './parse.ts';
-
-export interface ParseRequest {
-  readonly text: string;
-  readonly format: ConfigFormat;
-  readonly source: string;
-}
-
-export type ParseReply =
-  | { readonly document: unknown }
-  | { readonly error: { readonly message: string; readonly issues: readonly { path: string; message: string }[] } };
+import { type ParseReply, type ParseRequest, parseConfigText } from './parse.ts';
 
 const { text, format, source } = workerData as ParseRequest;
 let reply: ParseReply;

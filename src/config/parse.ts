@@ -11,7 +11,6 @@ import YAML from 'yaml';
 import { type ConfigIssue, isMeshError, MeshError } from '../core/errors.ts';
 import { MAX_CONFIG_TEXT_LENGTH, MAX_YAML_ALIAS_VALUES, MAX_YAML_ALIASES } from './limits.ts';
 import { configInvalid } from './config-error.ts';
-import type { ParseReply, ParseRequest } from './parse-worker.ts';
 import { valuesAddedByAliases } from './yaml-aliases.ts';
 
 export type ConfigFormat = 'json' | 'yaml';
@@ -19,6 +18,17 @@ export type ConfigFormat = 'json' | 'yaml';
 /** YAML texts up to this length are parsed in place: a few ms, even in a fresh process. */
 const MAX_INLINE_YAML_LENGTH = 8 * 1024;
 /** Heap for the worker that parses one large YAML text: far above what a valid one needs. */
+/** What the parse worker (parse-worker.ts) is given, and what it posts back. */
+export interface ParseRequest {
+  readonly text: string;
+  readonly format: ConfigFormat;
+  readonly source: string;
+}
+
+export type ParseReply =
+  | { readonly document: unknown }
+  | { readonly error: { readonly message: string; readonly issues: readonly { path: string; message: string }[] } };
+
 const PARSE_WORKER_HEAP_MB = 256;
 /** The worker module sits beside this one, with the same extension (.ts in source, .js built). */
 const PARSE_WORKER = new URL(`./parse-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
