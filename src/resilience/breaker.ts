@@ -89,25 +89,13 @@ export function breakerLayer(policy: BreakerPolicy | false, env: LayerEnv): Laye
       circuit.on('open', () => changeState('open'));
       circuit.on('halfOpen', () => changeState('half-open'));
       circuit.on('close', () => changeState('closed'));
-      return {
-        async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-          const probing = state === 'half-open';
-          try {
-            return await circuit.fire(request, ctx);
-          } catch (error) {
-            if (error instanceof FailedResponse) return error.response;
-            if (CircuitBreaker.isOurError(error as Error)) {
-              if ((error as { code?: string }).code === 'ESHUTDOWN') {
-                throw new MeshError('MESH_CLOSED', `The client for "${service}" was closed; create a new one from the mesh.`, { service });
-              }
-              throw openError();
-            }
-            // An aborted probe must not close the breaker (opossum saw a "success").
-            if (probing && isNotTheDependencysFault(error) && state === 'closed') circuit.open();
-            throw error;
-          }
-        },
+      const refused = (error: unknown): MeshError => {
+        if ((error as { code?: string }).code === 'ESHUTDOWN') {
+          return new MeshError('MESH_CLOSED', `The client for "${service}" was closed; create a new one from the mesh.`, { service });
+        }
+        return openError();
       };
+      return new BreakerService(circuit, () => state, refused);
     },
     state() {
       if (breaker === undefined) return undefined;
@@ -126,4 +114,31 @@ export function breakerLayer(policy: BreakerPolicy | false, env: LayerEnv): Laye
       breaker = undefined;
     },
   };
+}
+
+/** Fires each logical call through the circuit (named, so the breaker shows in traces and profiles). */
+class BreakerService implements Service {
+  readonly #circuit: CircuitBreaker<[MeshRequest, CallContext], MeshResponse>;
+  readonly #state: () => BreakerStateName;
+  /** The error for a call the circuit refused (open, half-open with a probe in flight, shut down). */
+  readonly #refused: (error: unknown) => MeshError;
+
+  constructor(circuit: CircuitBreaker<[MeshRequest, CallContext], MeshResponse>, state: () => BreakerStateName, refused: (error: unknown) => MeshError) {
+    this.#circuit = circuit;
+    this.#state = state;
+    this.#refused = refused;
+  }
+
+  async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+    const probing = this.#state() === 'half-open';
+    try {
+      return await this.#circuit.fire(request, ctx);
+    } catch (error) {
+      if (error instanceof FailedResponse) return error.response;
+      if (CircuitBreaker.isOurError(error as Error)) throw this.#refused(error);
+      // An aborted probe must not close the breaker (opossum saw a "success").
+      if (probing && isNotTheDependencysFault(error) && this.#state() === 'closed') this.#circuit.open();
+      throw error;
+    }
+  }
 }
