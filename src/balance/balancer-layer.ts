@@ -9,7 +9,7 @@
  *
  * Balancing is never "off": a service always needs an endpoint, so `wrap` always wraps.
  */
-import { MeshError } from '../core/errors.ts';
+import { allEndpointsEjected, endpointsClosed, noEndpoints } from '../core/mesh-errors.ts';
 import { type Outcome, outcomeOfError } from '../core/outcome.ts';
 import type { AttemptObserver, CallContext } from '../core/call-context.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
@@ -43,7 +43,8 @@ class BalancingService implements Service, AttemptObserver {
     if (endpoint === undefined) {
       // The attempt ends here: release what the attempt layer armed for it.
       ctx.wire?.dispose();
-      return Promise.reject(endpoints.closed ? endpointsClosed(endpoints.service) : noEndpoints(endpoints.service, endpoints.size));
+      const { service, size } = endpoints;
+      return Promise.reject(endpoints.closed ? endpointsClosed(service) : size === 0 ? noEndpoints(service) : allEndpointsEjected(service, size));
     }
     ctx.endpoint = endpoint;
     ctx.observer = this;
@@ -71,18 +72,4 @@ function verdictOf(outcome: Outcome, ctx: CallContext): boolean | null | undefin
   return outcome.reason === 'superseded' ? undefined : null;
 }
 
-function noEndpoints(service: string, known: number): MeshError {
-  const message =
-    known === 0
-      ? `No endpoints for service "${service}": check its discovery config (static endpoints, DNS name, or Consul service name and tags) and that instances are registered and passing health checks.`
-      : `No endpoint of service "${service}" can take calls: all ${known} are ejected by outlier detection. Check the instances' health, or lower outlier.maxEjectedPercent / raise outlier.panicThreshold.`;
-  return new MeshError('MESH_NO_ENDPOINTS', message, { service });
-}
 
-function endpointsClosed(service: string): MeshError {
-  return new MeshError(
-    'MESH_CLOSED',
-    `The endpoints of service "${service}" were closed: the service left the config, or the mesh closed; calls to it need the service back in the config, or a new mesh.`,
-    { service },
-  );
-}

@@ -110,7 +110,7 @@ export function callerAborted(service: string | undefined, phase: AbortPhase, re
 
 /** A hedged attempt lost the race: cancelled by meshlet, not by the caller, and not a failure. */
 export function attemptSuperseded(service: string): MeshError {
-  return new MeshError('MESH_ABORTED', `attempt to '${service}' was cancelled because a hedged attempt answered first`, { service });
+  return new MeshError('MESH_ABORTED', `call to '${service}' had an attempt cancelled because a hedged attempt answered first; nothing to do, the call takes that answer`, { service });
 }
 
 /**

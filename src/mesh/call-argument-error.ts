@@ -8,7 +8,7 @@ import { MeshError } from '../core/errors.ts';
 import { closestMatch } from '../config/describe.ts';
 
 export function badRequest(service: string, message: string): MeshError {
-  return new MeshError('MESH_BAD_REQUEST', `invalid call to '${service}': ${message}`, { service });
+  return new MeshError('MESH_BAD_REQUEST', `call to '${service}' is invalid: ${message}`, { service });
 }
 
 export function describe(value: unknown): string {

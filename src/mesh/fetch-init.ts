@@ -16,7 +16,8 @@
  *   `dispatcher` (meshlet's transport chooses the connection), and any unknown member.
  */
 import { describe, unknownKeyMessage } from './call-argument-error.ts';
-import { MeshError } from '../core/errors.ts';
+import type { MeshError } from '../core/errors.ts';
+import { invalidArgument } from '../core/mesh-errors.ts';
 
 type Check = (value: unknown) => string | undefined;
 
@@ -76,5 +77,5 @@ export function checkFetchRequest(request: Request): void {
 }
 
 export function fetchRefused(message: string): MeshError {
-  return new MeshError('MESH_BAD_REQUEST', `mesh.fetch: ${message}`);
+  return invalidArgument('mesh.fetch', message);
 }

@@ -9,7 +9,7 @@
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { MeshError } from '../core/errors.ts';
+import { invalidArgument } from '../core/mesh-errors.ts';
 import { redactError } from '../core/redact.ts';
 import type { MeshResponse, RequestBody } from '../core/service.ts';
 import { describe } from './call-argument-error.ts';
@@ -37,7 +37,7 @@ export async function meshFetch(call: Call, input: string | URL | Request, init?
     request = new Request(input, init);
   } catch (error) {
     // NOTE: the platform's message quotes the URL, credentials and all: report it redacted.
-    throw redactError(new MeshError('MESH_BAD_REQUEST', `mesh.fetch: ${(error as Error).message}`, { cause: error }));
+    throw redactError(invalidArgument('mesh.fetch', (error as Error).message, error));
   }
   checkFetchRequest(request);
   const url = new URL(request.url);

@@ -20,7 +20,8 @@
  */
 import { currentInbound, enterInbound, type InboundContext } from '../core/call-context.ts';
 import { systemClock } from '../core/clock.ts';
-import { MeshError } from '../core/errors.ts';
+import type { MeshError } from '../core/errors.ts';
+import { invalidArgument } from '../core/mesh-errors.ts';
 import { parseDuration } from '../config/duration.ts';
 import { MAX_DURATION_MS } from '../config/limits.ts';
 import { describe, unknownKeyMessage } from './call-argument-error.ts';
@@ -97,5 +98,5 @@ function clipped(own: InboundContext, outer: InboundContext): InboundContext {
 }
 
 function refused(message: string): MeshError {
-  return new MeshError('MESH_BAD_REQUEST', `runWithInbound: ${message}`);
+  return invalidArgument('runWithInbound', message);
 }

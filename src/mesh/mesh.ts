@@ -8,6 +8,7 @@ import { setImmediate } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { newCallContext } from '../core/call-context.ts';
 import { callerAborted, isMeshError, MeshError } from '../core/errors.ts';
+import { invalidArgument, meshClosed, meshClosedCallCut, meshClosedWhileQueued, toCallerError, unknownService } from '../core/mesh-errors.ts';
 import { MeshEventEmitter, type Disposer, type Listener, type MeshEventName } from '../core/events.ts';
 import { redactError, redactText, redactValue } from '../core/redact.ts';
 import type { MeshResponse } from '../core/service.ts';
@@ -24,7 +25,6 @@ import { ConfigHistory } from './config-history.ts';
 import { LastGoodCache } from './last-good-cache.ts';
 import { type ParsedCall, parseRequestOptions, type RequestOptions } from './request-options.ts';
 import { meshFetch } from './fetch.ts';
-import { toCallerError } from '../resilience/retry.ts';
 import { EndpointWatch, endpointWatchKey, ServiceRuntime } from './service-runtime.ts';
 import { ServiceEndpoints } from '../balance/endpoint-source.ts';
 import { durationOrThrow } from '../config/duration.ts';
@@ -59,13 +59,10 @@ export interface ServiceClient {
 
 export async function createMesh(options: MeshOptions): Promise<Mesh> {
   if (typeof options !== 'object' || options === null) {
-    throw new MeshError('MESH_BAD_REQUEST', 'createMesh needs an options object: createMesh({ service: "my-service" })');
+    throw invalidArgument('createMesh', 'it needs an options object; write createMesh({ service: "my-service" })');
   }
   if (typeof options.service !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(options.service)) {
-    throw new MeshError(
-      'MESH_BAD_REQUEST',
-      'createMesh: `service` must be this service\'s name (letters, digits, ".", "_", "-"), e.g. { service: "checkout" }',
-    );
+    throw invalidArgument('createMesh', '`service` must be this service\'s name (letters, digits, ".", "_", "-"), e.g. { service: "checkout" }');
   }
   try {
     const bootstrap = validateMeshConfig(options.config ?? {});
@@ -142,7 +139,7 @@ export class Mesh {
     let client = this.#clients.get(name);
     if (client === undefined) {
       if (typeof name !== 'string' || name.length === 0 || name.length > 128) {
-        throw new MeshError('MESH_BAD_REQUEST', `mesh.client(name): name must be a non-empty service name, got ${String(name)}`);
+        throw invalidArgument('mesh.client(name)', `name must be a non-empty service name, got ${String(name)}`);
       }
       client = { name, request: (options) => this.#request(name, options) };
       this.#clients.set(name, client);
@@ -197,13 +194,13 @@ export class Mesh {
     await this.#applying;
     const runtimes = [...this.#runtimes.values(), ...this.#retiring];
     const watches = [...this.#watches.values(), ...this.#closingWatches];
-    const refused = new MeshError('MESH_CLOSED', 'the mesh closed while this call waited for a concurrency slot; it was not sent: make calls before close()');
+    const refused = meshClosedWhileQueued();
     for (const runtime of runtimes) runtime.stopAdmitting(refused);
     // The calls first (their retries still need the endpoints), then the pools, which wait
     // for the response bodies still being read.
     const drained = Promise.all(runtimes.map((runtime) => runtime.drained())).then(() => Promise.all(watches.map((watch) => watch.close())));
     if (!(await this.#within(drained, endsAt - this.#clock.now()))) {
-      const cut = new MeshError('MESH_CLOSED', `the mesh closed and this call was still running after ${bound} ms; give close({ timeout }) longer to let calls finish`);
+      const cut = meshClosedCallCut(bound);
       for (const watch of watches) watch.endpoints.destroy(cut);
     }
     await Promise.all(runtimes.map((runtime) => runtime.retire()));
@@ -231,7 +228,7 @@ export class Mesh {
    */
   #request(name: string, options: RequestOptions): Promise<MeshResponse> {
     if (this.#closed) {
-      return Promise.reject(new MeshError('MESH_CLOSED', `mesh is closed; create a new mesh to call '${name}'`, { service: name }));
+      return Promise.reject(meshClosed(name));
     }
     const runtime = this.#runtimes.get(name);
     if (runtime === undefined) return Promise.reject(unknownService(name, this.#runtimes.keys()));
@@ -261,7 +258,9 @@ export class Mesh {
       },
       (error: unknown) => {
         runtime.leave();
-        throw asMeshError(error, name, ctx.attempt);
+        // Whatever escapes the stack leaves as a MeshError (DESIGN §1: every failure has a code);
+        // NOTE: with retries off, the retry layer is not there to translate transport errors.
+        throw toCallerError(error, name, ctx.attempt);
       },
     );
   }
@@ -390,21 +389,4 @@ export class Mesh {
   }
 }
 
-function unknownService(requested: string, known: Iterable<string>): MeshError {
-  // NOTE: any string reaches here (`mesh.client('http://user:pw@api')`): echoed redacted.
-  const name = redactText(requested);
-  const names = [...known];
-  return new MeshError(
-    'MESH_UNKNOWN_SERVICE',
-    `no service '${name}' in the mesh config (known: ${names.length > 0 ? names.join(', ') : 'none'}); add it under services.${name}`,
-    { service: name },
-  );
-}
 
-/** Whatever escapes the stack leaves as a MeshError (DESIGN §1: every failure has a code). */
-function asMeshError(error: unknown, service: string, attempts: number): MeshError {
-  // NOTE: with retries off, the retry layer is not there to translate transport errors.
-  const translated = toCallerError(error, service, attempts);
-  if (isMeshError(translated)) return translated;
-  return new MeshError('MESH_UPSTREAM_FAILED', `call to '${service}' failed: ${String(error)}`, { service, attempts, cause: error });
-}

@@ -16,7 +16,8 @@
  * arming one each. A caller that streams a long body sets a `timeout` to match.
  */
 import { AttemptSignal } from '../core/attempt-signal.ts';
-import { callerAborted, MeshError, TransportError } from '../core/errors.ts';
+import { callerAborted } from '../core/errors.ts';
+import { perTryTimedOut, perTryTimedOutInBody } from '../core/mesh-errors.ts';
 import { ExpiryQueue } from '../core/expiry-queue.ts';
 import type { CallContext } from '../core/call-context.ts';
 import { type Layer, type MeshRequest, type MeshResponse, NO_HEADERS, type Service } from '../core/service.ts';
@@ -96,11 +97,10 @@ class AttemptWire extends AttemptSignal {
   protected override timedOut(): unknown {
     const ctx = this.#ctx;
     if (!this.#perTry) return timeoutError(ctx, ctx.attempt);
-    const message = `attempt ${ctx.attempt} to '${ctx.service}' exceeded its ${this.#limit} ms per-try timeout`;
     // NOTE: before the head, the retry layer judges the attempt (a timeout it may retry);
     // after it, the caller reading the body gets the error, and it gets a MeshError.
-    if (this.responded) return new MeshError('MESH_TIMEOUT', `${message} while the response body was read`, { service: ctx.service, attempts: ctx.attempt });
-    return new TransportError('timeout', true, message, undefined, ctx.endpoint?.address.id);
+    if (this.responded) return perTryTimedOutInBody(ctx.service, ctx.attempt, this.#limit);
+    return perTryTimedOut(ctx.service, ctx.attempt, this.#limit, ctx.endpoint?.address.id);
   }
 }
 

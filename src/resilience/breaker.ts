@@ -14,7 +14,8 @@
  */
 import CircuitBreaker from 'opossum';
 import type { CallContext } from '../core/call-context.ts';
-import { MeshError } from '../core/errors.ts';
+import type { MeshError } from '../core/errors.ts';
+import { circuitHalfOpen, circuitOpen, clientClosed } from '../core/mesh-errors.ts';
 import { outcomeOfError } from '../core/outcome.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { BreakerPolicy } from '../config/policy.ts';
@@ -65,14 +66,10 @@ export function breakerLayer(policy: BreakerPolicy | false, env: LayerEnv): Laye
 
   const openError = (): MeshError => {
     if (state === 'half-open') {
-      return new MeshError('MESH_CIRCUIT_OPEN', `Circuit for "${service}" is half-open and a probe call is in flight; retry in a moment.`, { service });
+      return circuitHalfOpen(service);
     }
     const probeIn = Math.max(0, Math.ceil(openedAt + (policy === false ? 0 : policy.openFor) - env.clock.now()));
-    return new MeshError(
-      'MESH_CIRCUIT_OPEN',
-      `Circuit for "${service}" is open after too many failures; it lets a probe call through in ${probeIn}ms. Fail fast or fall back until then.`,
-      { service },
-    );
+    return circuitOpen(service, probeIn);
   };
 
   return {
@@ -91,7 +88,7 @@ export function breakerLayer(policy: BreakerPolicy | false, env: LayerEnv): Laye
       circuit.on('close', () => changeState('closed'));
       const refused = (error: unknown): MeshError => {
         if ((error as { code?: string }).code === 'ESHUTDOWN') {
-          return new MeshError('MESH_CLOSED', `The client for "${service}" was closed; create a new one from the mesh.`, { service });
+          return clientClosed(service);
         }
         return openError();
       };

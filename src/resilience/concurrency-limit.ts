@@ -8,7 +8,8 @@
  * A refused call fails with MESH_CONCURRENCY_LIMIT and is never sent.
  */
 import type { CallContext } from '../core/call-context.ts';
-import { MeshError } from '../core/errors.ts';
+import type { MeshError } from '../core/errors.ts';
+import { clientClosedWhileQueued, concurrencyLimited } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import type { ConcurrencyPolicy } from '../config/policy.ts';
@@ -23,11 +24,7 @@ export function concurrencyLayer(policy: ConcurrencyPolicy | false, env: LayerEn
   const refuse = (limit: number, why: string): MeshError => {
     shed++;
     env.events.emitLazy('shed', () => ({ service, reason: 'concurrency-limit' }));
-    return new MeshError(
-      'MESH_CONCURRENCY_LIMIT',
-      `Call to "${service}" refused: ${limit} calls already in flight${why}. Retry later or raise concurrency.max.`,
-      { service },
-    );
+    return concurrencyLimited(service, limit, why);
   };
 
   return {
@@ -57,7 +54,7 @@ export function concurrencyLayer(policy: ConcurrencyPolicy | false, env: LayerEn
       limiter?.queue?.rejectAll(reason);
     },
     async close() {
-      limiter?.queue?.rejectAll(new MeshError('MESH_CLOSED', `The client for "${service}" was closed while this call waited for a slot; create a new one from the mesh.`, { service }));
+      limiter?.queue?.rejectAll(clientClosedWhileQueued(service));
     },
   };
 }

@@ -8,7 +8,8 @@
  * `x-meshlet-timeout-ms` (the attempt layer adds it).
  */
 import { currentInbound } from '../core/call-context.ts';
-import { callerAborted, MeshError } from '../core/errors.ts';
+import { callerAborted, type MeshError } from '../core/errors.ts';
+import { deadlineExceeded } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { CallContext } from '../core/call-context.ts';
 import type { Clock } from '../core/clock.ts';
@@ -54,13 +55,7 @@ export class DeadlineService implements Service {
 }
 
 export function timeoutError(ctx: CallContext, attempts: number): MeshError {
-  const total = Math.round(ctx.deadline - ctx.startedAt);
-  return new MeshError(
-    'MESH_TIMEOUT',
-    `call to '${ctx.service}' exceeded its ${total} ms deadline` +
-      ' (raise `timeout` for the service or the call, or find why the dependency is slow)',
-    { service: ctx.service, attempts },
-  );
+  return deadlineExceeded(ctx.service, ctx.deadline - ctx.startedAt, attempts);
 }
 
 export function abortedError(ctx: CallContext, reason: unknown): MeshError {

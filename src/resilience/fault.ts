@@ -7,7 +7,8 @@
  * retried like real ones but never held against a healthy endpoint.
  */
 import type { CallContext } from '../core/call-context.ts';
-import { callerAborted, MeshError } from '../core/errors.ts';
+import { callerAborted } from '../core/errors.ts';
+import { deadlineDuringInjectedDelay } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { FaultPolicy } from '../config/policy.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
@@ -32,7 +33,7 @@ export function faultLayer(policy: FaultPolicy | false, env: LayerEnv, random: R
       throw callerAborted(service, 'during an injected delay', reason);
     }
     if (untilDeadline <= duration) {
-      throw new MeshError('MESH_TIMEOUT', `Call to "${service}" reached its deadline during an injected fault delay; this is fault injection (fault.delay), not the server.`, { service });
+      throw deadlineDuringInjectedDelay(service);
     }
   };
 

@@ -12,6 +12,7 @@
  */
 import type { CallContext } from '../core/call-context.ts';
 import { MeshError } from '../core/errors.ts';
+import { rateLimited } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import type { RateLimitPolicy } from '../config/policy.ts';
@@ -28,14 +29,7 @@ export function rateLimitLayer(policy: RateLimitPolicy | false, env: LayerEnv): 
   const refuse = (retryInMs: number): Promise<never> => {
     shed++;
     env.events.emitLazy('shed', () => ({ service, reason: 'rate-limited' }));
-    const hint = retryInMs > 0 ? `; a token frees up in about ${retryInMs}ms` : '';
-    return Promise.reject(
-      new MeshError(
-        'MESH_RATE_LIMITED',
-        `Call to "${service}" refused by its rate limit (${policy === false ? 0 : policy.rps}/s)${hint}. Slow down, or raise rateLimit.rps/burst.`,
-        { service },
-      ),
-    );
+    return Promise.reject(rateLimited(service, policy === false ? 0 : policy.rps, retryInMs));
   };
 
   const countAdmitted = (): void => {

@@ -14,7 +14,8 @@
  */
 import { attemptContext, type CallContext } from '../core/call-context.ts';
 import type { Clock } from '../core/clock.ts';
-import { callerAborted, MeshError, TransportError } from '../core/errors.ts';
+import { callerAborted } from '../core/errors.ts';
+import { toCallerError } from '../core/mesh-errors.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
 import type { Classifier, Outcome } from '../core/outcome.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
@@ -166,24 +167,3 @@ function giveUp(ctx: CallContext, attempts: number, response: MeshResponse | und
   throw toCallerError(error, ctx.service, attempts);
 }
 
-/**
- * What the caller sees when the last attempt failed below HTTP: transport errors become
- * MeshErrors (MESH_TIMEOUT for a per-try timeout, MESH_UPSTREAM_FAILED otherwise); MeshErrors
- * from below (deadline, no endpoints, open circuit, abort) and anything else pass unchanged.
- */
-export function toCallerError(error: unknown, service: string, attempts: number): unknown {
-  if (!(error instanceof TransportError)) return error;
-  const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
-  if (error.kind === 'timeout') {
-    return new MeshError(
-      'MESH_TIMEOUT',
-      `call to '${service}' timed out after ${tries} (${error.message}); raise perTryTimeout or find why the dependency is slow`,
-      { service, attempts, cause: error },
-    );
-  }
-  return new MeshError(
-    'MESH_UPSTREAM_FAILED',
-    `call to '${service}' failed after ${tries}: ${error.message}`, // the transport's message says what to do
-    { service, attempts, cause: error },
-  );
-}

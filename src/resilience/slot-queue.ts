@@ -9,7 +9,8 @@
  */
 import type { CallContext } from '../core/call-context.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
-import { callerAborted, MeshError } from '../core/errors.ts';
+import { callerAborted, type MeshError } from '../core/errors.ts';
+import { deadlineWhileQueued } from '../core/mesh-errors.ts';
 
 interface Waiter {
   resolve(): void;
@@ -100,5 +101,5 @@ function abortError(signal: AbortSignal, service: string): unknown {
 }
 
 function deadlineError(service: string): MeshError {
-  return new MeshError('MESH_TIMEOUT', `Call to "${service}" reached its deadline while waiting for a concurrency slot; raise the timeout or concurrency.max.`, { service });
+  return deadlineWhileQueued(service);
 }

@@ -18,7 +18,8 @@
  * Everything else errs on the side of "may have been sent": a reset on a reused keep-alive
  * socket can hit a request the server already started.
  */
-import { callerAborted, MeshError, TransportError, isMeshError } from '../../core/errors.ts';
+import { callerAborted, TransportError, isMeshError } from '../../core/errors.ts';
+import { bodyBrokeOff, refusedByClient } from '../../core/mesh-errors.ts';
 import type { TransportFailureKind } from '../../core/errors.ts';
 
 const CONNECT_CODES = new Set([
@@ -100,7 +101,7 @@ export function toTransportFailure(
   // already written when a pool is destroyed; the transport checks `destroyed` before
   // dispatching, so one seen here may have been in flight.
   if (code === 'UND_ERR_DESTROYED') return transportError('closed', true, 'The endpoint was destroyed while the request was in flight (it left discovery); if this persists, check the service\'s discovery', error, endpoint);
-  if (BAD_REQUEST_CODES.has(code)) return new MeshError('MESH_BAD_REQUEST', `The request was refused by the HTTP client (${code}): fix the method, path, headers or body`, { cause: error });
+  if (BAD_REQUEST_CODES.has(code)) return refusedByClient(service, 'HTTP', code, error);
   return transportError('protocol', true, `The upstream broke the HTTP protocol (${code}); check that the endpoint serves HTTP on that port`, error, endpoint);
 }
 
@@ -120,9 +121,5 @@ export function bodyFailure(error: unknown, service: string, endpoint: string | 
   const code = errorCode(error);
   if (code === 'UND_ERR_ABORTED') return callerAborted(service, 'while its response body was read', error);
   const why = code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' ? 'the body did not match its content-length' : `the connection failed (${code ?? String(error)})`;
-  return new MeshError(
-    'MESH_UPSTREAM_FAILED',
-    `the response body from '${service}' (endpoint ${endpoint ?? 'unknown'}) broke off while it was read: ${why}; the response is incomplete, so retry the call if it is safe to repeat`,
-    { service, cause: error },
-  );
+  return bodyBrokeOff(service, endpoint, why, error);
 }
