@@ -66,7 +66,7 @@ async function run(worker: Worker, ports: number[], balancer: BalancerPolicy, sl
   worker.postMessage({ slow: -1 });
   const policy = { name: 'api', balancer, outlier: false } as unknown as ServicePolicy;
   const events = new MeshEventEmitter();
-  const set = new EndpointSet({ service: 'api', policy, clock: systemClock, events, createDispatcher: (a) => new Pool(`http://${a.host}:${a.port}`, { connections: CONCURRENCY }) });
+  const set = new EndpointSet({ service: 'api', policy, clock: systemClock, events, connect: (a) => new Pool(`http://${a.host}:${a.port}`, { connections: CONCURRENCY }) });
   set.update(ports.map((port) => ({ id: `127.0.0.1:${port}`, protocol: 'http', host: '127.0.0.1', port, weight: 1, tags: [], meta: {} })));
   const _budget = null as unknown as RetryBudget;
   const service = balancerLayer(set).wrap(httpTransport);

@@ -1,18 +1,18 @@
 /**
- * One service's live endpoints: their pools, load statistics and health, and the current
+ * One service's live endpoints: their connections, load statistics and health, and the current
  * immutable picker over them. Discovery updates and ejections are rare and rebuild the
  * picker; picks and outcome records are per attempt and only read the snapshot or bump
  * counters on an endpoint. A config change that keeps discovery keeps this set (and so its
- * pools, EWMAs and ejections); `reconfigure` only swaps the balancing and outlier policy.
+ * connections, EWMAs and ejections); `reconfigure` only swaps the balancing and outlier policy.
  */
 import type { CallContext } from '../core/call-context.ts';
 import type { Clock } from '../core/clock.ts';
-import type { EndpointAddress } from '../core/endpoint.ts';
+import type { Connector, EndpointAddress } from '../core/endpoint.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
 import type { MeshRequest } from '../core/service.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 import { MAX_ENDPOINTS_PER_SERVICE } from '../config/limits.ts';
-import { type DispatcherFactory, LiveEndpoint } from './live-endpoint.ts';
+import { LiveEndpoint } from './live-endpoint.ts';
 import { OutlierDetector } from './outlier-detector.ts';
 import { currentEstimate, observeLatency, priorFor } from './peak-ewma.ts';
 import { createPicker, type Picker } from './picker.ts';
@@ -23,8 +23,8 @@ export interface EndpointSetOptions {
   policy: ServicePolicy;
   clock: Clock;
   events: MeshEventEmitter;
-  /** Makes an endpoint's pool when its first attempt is sent (see LiveEndpoint). */
-  createDispatcher: DispatcherFactory;
+  /** The service transport's: makes an endpoint's connection when its first attempt is sent (see LiveEndpoint). */
+  connect: Connector;
   /** For tests that need reproducible sampling; Math.random otherwise. */
   random?: RandomSource;
 }
@@ -45,7 +45,7 @@ export class EndpointSet {
   #picker: Picker;
   #panic = false;
   #draining = new Set<Promise<void>>();
-  /** Retired endpoints whose pools may still hold requests (for `destroy`). */
+  /** Retired endpoints whose connections may still hold requests (for `destroy`). */
   readonly #leaving = new Set<LiveEndpoint>();
   /** Addresses the last update reported beyond MAX_ENDPOINTS_PER_SERVICE and left out. */
   #overLimit = 0;
@@ -91,10 +91,10 @@ export class EndpointSet {
     return this.#panic;
   }
 
-  /** Endpoints whose pool an attempt has made (pools are made on first use). */
+  /** Endpoints whose connection (pool) an attempt has made (connections are made on first use). */
   get pools(): number {
     let count = 0;
-    for (const endpoint of this.#members) if (endpoint.hasPool) count++;
+    for (const endpoint of this.#members) if (endpoint.hasConnection) count++;
     return count;
   }
 
@@ -108,7 +108,7 @@ export class EndpointSet {
     const next = new Map<string, LiveEndpoint>();
     const now = this.#clock.now();
     const prior = priorFor(this.#byId.values());
-    const createDispatcher = this.#options.createDispatcher;
+    const connect = this.#options.connect;
     let overLimit = 0;
     for (const address of addresses) {
       if (next.has(address.id)) continue;
@@ -121,7 +121,7 @@ export class EndpointSet {
       }
       let endpoint = this.#byId.get(address.id);
       if (endpoint === undefined) {
-        endpoint = new LiveEndpoint(address, createDispatcher, prior, now);
+        endpoint = new LiveEndpoint(address, connect, prior, now);
         endpoint.owner = this;
       }
       else endpoint.address = address; // weight, tags and meta may change; load and health stay
@@ -177,7 +177,7 @@ export class EndpointSet {
       observeLatency(endpoint, failed && endpoint.observed ? Math.max(latency, endpoint.ewmaMs) : latency, now, this.#decayMs);
       this.#outliers.record(endpoint, failed);
     }
-    if (endpoint.draining && endpoint.inFlight === 0) this.#closePool(endpoint);
+    if (endpoint.draining && endpoint.inFlight === 0) this.#closeConnection(endpoint);
   }
 
   state(): unknown[] {
@@ -197,8 +197,9 @@ export class EndpointSet {
   }
 
   /**
-   * Fails whatever the pools still hold with `reason` and closes them now: for the mesh's
-   * close once its drain bound has passed. undici hands `reason` to each request's handler.
+   * Fails whatever the connections still hold with `reason` and closes them now: for the
+   * mesh's close once its drain bound has passed (the HTTP transport's pools hand `reason` to
+   * each request's handler).
    */
   destroy(reason: Error): void {
     this.#closed = true;
@@ -206,7 +207,7 @@ export class EndpointSet {
     this.#byId = new Map();
     this.#members = [];
     this.#picker = createPicker(this.#policy.balancer, [], this.#environment());
-    for (const endpoint of this.#leaving) endpoint.destroyPool(reason);
+    for (const endpoint of this.#leaving) endpoint.destroyConnection(reason);
     this.#leaving.clear();
   }
 
@@ -234,12 +235,12 @@ export class EndpointSet {
     return { clock: this.#clock, random: this.#random };
   }
 
-  /** Out of rotation now; the pool closes once the last in-flight attempt is done. */
+  /** Out of rotation now; the connection closes once the last in-flight attempt is done. */
   #retire(endpoint: LiveEndpoint): void {
     this.#outliers.forget(endpoint);
     endpoint.draining = true;
-    if (endpoint.hasPool) this.#leaving.add(endpoint);
-    if (endpoint.inFlight === 0) this.#closePool(endpoint);
+    if (endpoint.hasConnection) this.#leaving.add(endpoint);
+    if (endpoint.inFlight === 0) this.#closeConnection(endpoint);
   }
 
   #reportOverLimit(reported: number, left: number): void {
@@ -247,16 +248,16 @@ export class EndpointSet {
     this.#options.events.emitLazy('control-error', () => ({ source: `discovery:${this.service}`, error: new Error(message) }));
   }
 
-  #closePool(endpoint: LiveEndpoint): void {
-    // An endpoint no attempt was ever sent to has no pool: closing it costs nothing.
-    const pool = endpoint.closePool();
-    if (pool === undefined) return;
-    const closed = (): void => {
-      this.#draining.delete(closing);
+  #closeConnection(endpoint: LiveEndpoint): void {
+    // An endpoint no attempt was ever sent to has no connection: closing it costs nothing.
+    const closing = endpoint.closeConnection();
+    if (closing === undefined) return;
+    const done = (): void => {
+      this.#draining.delete(drained);
       this.#leaving.delete(endpoint);
     };
-    const closing: Promise<void> = pool.then(closed, closed);
-    this.#draining.add(closing);
+    const drained: Promise<void> = closing.then(done, done);
+    this.#draining.add(drained);
   }
 }
 

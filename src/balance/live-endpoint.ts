@@ -1,21 +1,18 @@
 /**
- * The balancer's view of one endpoint: the address discovery reported, its connection pool,
+ * The balancer's view of one endpoint: the address discovery reported, its connection,
  * and the load and health figures every picker and the outlier detector read. One object
  * per address id lives as long as discovery keeps the address, so load statistics survive
  * picker rebuilds and config changes; pickers hold references, never copies.
  *
- * The pool is made on first use, not when discovery reports the address: an undici Pool
- * costs about 19 KB of heap before it opens a socket, and a config may list thousands of
- * endpoints of which a process calls few. An endpoint without a pool is a few plain fields
- * and a reference to its set's one pool factory: no timer, no closure of its own.
+ * The connection (the transport's: an HTTP pool) is made on first use, not when discovery
+ * reports the address: an HTTP pool costs about 19 KB of heap before it opens a socket,
+ * and a config may list thousands of endpoints of which a process calls few. An endpoint
+ * without a connection is a few plain fields and a reference to its set's one Connector:
+ * no timer, no closure of its own.
  */
-import type { Dispatcher } from 'undici';
-import type { Endpoint, EndpointAddress } from '../core/endpoint.ts';
+import type { Connector, Endpoint, EndpointAddress, EndpointConnection } from '../core/endpoint.ts';
+import { originOf } from '../core/endpoint.ts';
 import type { TimerHandle } from '../core/clock.ts';
-import { originOf } from '../transport/http/pool.ts';
-
-/** Makes an endpoint's pool; one function per endpoint set, shared by all its endpoints. */
-export type DispatcherFactory = (address: EndpointAddress) => Dispatcher;
 
 /** What accounts an endpoint's attempts: the EndpointSet that made it (kept apart so the set and its endpoints do not import each other). */
 export interface AttemptAccounting {
@@ -24,8 +21,8 @@ export interface AttemptAccounting {
 
 export class LiveEndpoint implements Endpoint {
   address: EndpointAddress;
-  readonly #createDispatcher: DispatcherFactory;
-  #dispatcher: Dispatcher | undefined = undefined;
+  readonly #connect: Connector;
+  #connection: EndpointConnection | undefined = undefined;
 
   /** Attempts sent and not yet answered (the load both p2c pickers weigh). */
   inFlight = 0;
@@ -52,15 +49,15 @@ export class LiveEndpoint implements Endpoint {
   readmittedAt = 0;
   readmitTimer: TimerHandle | undefined = undefined;
 
-  /** Removed by discovery: the pool closes once the last in-flight attempt finishes. */
+  /** Removed by discovery: the connection closes once the last in-flight attempt finishes. */
   draining = false;
-  poolClosed = false;
+  connectionClosed = false;
   /** The set that made this endpoint: the one that accounts its attempts, even after a newer set replaced it. */
   owner: AttemptAccounting | undefined = undefined;
 
-  constructor(address: EndpointAddress, createDispatcher: DispatcherFactory, priorMs: number, now: number) {
+  constructor(address: EndpointAddress, connect: Connector, priorMs: number, now: number) {
     this.address = address;
-    this.#createDispatcher = createDispatcher;
+    this.#connect = connect;
     this.ewmaMs = priorMs;
     this.ewmaAt = now;
   }
@@ -70,37 +67,36 @@ export class LiveEndpoint implements Endpoint {
     return originOf(this.address);
   }
 
-  /** The endpoint's pool, made by the first attempt sent here. */
-  get dispatcher(): Dispatcher {
-    if (this.#dispatcher === undefined) {
-      this.#dispatcher = this.#createDispatcher(this.address);
+  /** The endpoint's connection, made by the first attempt sent here. */
+  get connection(): EndpointConnection {
+    if (this.#connection === undefined) {
+      this.#connection = this.#connect(this.address);
       // NOTE: an attempt that reaches a retired endpoint must fail as "closed, never sent",
-      // exactly as it would on a pool made earlier and closed since.
-      if (this.poolClosed) void this.#dispatcher.close().catch(() => {});
+      // exactly as it would on a connection made earlier and closed since.
+      if (this.connectionClosed) void this.#connection.close().catch(() => {});
     }
-    return this.#dispatcher;
+    return this.#connection;
   }
 
-  /** True once an attempt made this endpoint's pool. */
-  get hasPool(): boolean {
-    return this.#dispatcher !== undefined;
+  /** True once an attempt made this endpoint's connection. */
+  get hasConnection(): boolean {
+    return this.#connection !== undefined;
   }
 
   /**
-   * Closes the pool for good (later attempts fail as closed). Resolves once its queued
+   * Closes the connection for good (later attempts fail as closed). Resolves once its queued
    * requests and unread bodies are done; at once when no attempt ever made one.
    */
-  closePool(): Promise<void> | undefined {
-    if (this.poolClosed) return undefined;
-    this.poolClosed = true;
-    // undici's close() lets queued requests and unread bodies finish before the sockets go.
-    return this.#dispatcher?.close();
+  closeConnection(): Promise<void> | undefined {
+    if (this.connectionClosed) return undefined;
+    this.connectionClosed = true;
+    return this.#connection?.close();
   }
 
-  /** Fails the requests the pool still holds with `reason`, and closes it. */
-  destroyPool(reason: Error): void {
-    this.poolClosed = true;
-    this.#dispatcher?.destroy(reason).catch(() => {});
+  /** Fails the requests the connection still holds with `reason`, and closes it. */
+  destroyConnection(reason: Error): void {
+    this.connectionClosed = true;
+    this.#connection?.destroy(reason).catch(() => {});
   }
 
   get weight(): number {

@@ -4,8 +4,9 @@
  * in another. Timeouts, retries, the breaker and the balancer are all layers; the order they
  * are stacked in is declared once, in `src/stack/client-stack.ts`.
  */
+import type { Blob } from 'node:buffer';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { CallContext } from './call-context.ts';
 
 export type RequestBody = string | Buffer | Uint8Array | Readable | null;
@@ -28,8 +29,32 @@ export interface MeshRequest {
 /** The headers of a call that set none: one frozen object, so layers can tell at a glance. */
 export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
-/** undici-shaped: `statusCode`, `headers`, and a body with `.json()`, `.text()`, `.dump()`. */
-export type MeshResponse = Dispatcher.ResponseData;
+/**
+ * A response body as callers and layers use it: a Readable with the fetch-style body mixin.
+ * Defined here so the stack does not depend on the HTTP client library; the HTTP
+ * transport's body satisfies it as it is (no copy, no wrapper), and so does an in-process
+ * one (synthetic-response.ts).
+ */
+export interface ResponseBody extends Readable {
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  blob(): Promise<Blob>;
+  /** True once the body was read (or dumped). */
+  readonly bodyUsed: boolean;
+  /** Reads and discards the body (up to `limit` bytes) so its connection can be reused. */
+  dump(opts?: { limit: number; signal?: AbortSignal }): Promise<void>;
+}
+
+/** Shaped as the HTTP transport's responses (DESIGN §1), so it hands them over as they come. */
+export interface MeshResponse {
+  statusCode: number;
+  statusText: string;
+  headers: IncomingHttpHeaders;
+  body: ResponseBody;
+  trailers: Record<string, string>;
+}
 
 export interface Service<Req = MeshRequest, Res = MeshResponse> {
   call(request: Req, ctx: CallContext): Promise<Res>;

@@ -18,7 +18,7 @@ import { createResolver } from '../discovery/create-resolver.ts';
 import type { Resolver } from '../discovery/resolver.ts';
 import { createRetryBudget, type RetryBudget, retryBudgetKey } from '../resilience/retry-budget.ts';
 import { buildClientStack, clientLayers } from '../stack/client-stack.ts';
-import { httpDispatcherFactory } from '../transport/http/pool.ts';
+import { httpConnector } from '../transport/http/pool.ts';
 
 export interface RuntimeShared {
   readonly clock: Clock;
@@ -39,7 +39,7 @@ export class EndpointWatch {
       policy,
       clock: shared.clock,
       events: shared.events,
-      createDispatcher: httpDispatcherFactory(policy),
+      connect: httpConnector(policy),
     });
     this.#resolver = createResolver(policy, shared.clock);
     this.lastError = undefined;

@@ -4,6 +4,7 @@
  * with the same body mixin (`text`, `json`, `arrayBuffer`, `bytes`, `blob`, `dump`,
  * `bodyUsed`); streaming it, piping it or dumping it all work as they do on undici's.
  */
+import { Blob } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { MeshResponse } from '../core/service.ts';
 
@@ -70,8 +71,6 @@ export function syntheticResponse(statusCode: number, message: string): MeshResp
       'x-meshlet-fault': 'abort',
     },
     trailers: {},
-    opaque: null,
-    context: {},
-    body: new SyntheticBody(payload) as unknown as MeshResponse['body'],
+    body: new SyntheticBody(payload),
   };
 }

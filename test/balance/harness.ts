@@ -64,7 +64,7 @@ export function createHarness(policy: ServicePolicy, clock: Clock = systemClock,
     policy,
     clock,
     events,
-    createDispatcher: (a) => new Pool(`http://${a.host}:${a.port}`, { connections: 16 }),
+    connect: (a) => new Pool(`http://${a.host}:${a.port}`, { connections: 16 }),
   });
   set.update(addresses);
   const _budget = null as unknown as RetryBudget; // the balancer layer never touches it

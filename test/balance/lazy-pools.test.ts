@@ -14,20 +14,20 @@ import type { EndpointAddress } from '../../src/core/endpoint.ts';
 import { MeshEventEmitter, type MeshEvents } from '../../src/core/events.ts';
 import { TransportError } from '../../src/core/errors.ts';
 import { httpTransport } from '../../src/transport/http/transport.ts';
-import { httpDispatcherFactory } from '../../src/transport/http/pool.ts';
+import { httpConnector } from '../../src/transport/http/pool.ts';
 import { address, closeAll, context, createHarness, idleDispatcher, request, startBackends, testPolicy } from './harness.ts';
 
 const ROUND_ROBIN = testPolicy({ policy: 'round-robin' });
 
-/** An endpoint set whose pool factory counts the pools it makes. */
+/** An endpoint set whose Connector counts the pools it makes. */
 function countingSet(events = new MeshEventEmitter()): { set: EndpointSet; made: Dispatcher[] } {
   const made: Dispatcher[] = [];
-  const createDispatcher = (): Dispatcher => {
+  const connect = (): Dispatcher => {
     const pool = idleDispatcher();
     made.push(pool);
     return pool;
   };
-  return { set: new EndpointSet({ service: 'api', policy: ROUND_ROBIN, clock: new ManualClock(), events, createDispatcher }), made };
+  return { set: new EndpointSet({ service: 'api', policy: ROUND_ROBIN, clock: new ManualClock(), events, connect }), made };
 }
 
 function addresses(count: number): EndpointAddress[] {
@@ -62,7 +62,7 @@ test('a pool made for an attempt is closed when its endpoint leaves', async () =
   const { set, made } = countingSet();
   set.update(addresses(2));
   const endpoint = set.pick(request(), context())!;
-  assert.ok(endpoint.dispatcher !== undefined);
+  assert.ok(endpoint.connection !== undefined);
   set.update([]);
   assert.equal(made.length, 1);
   assert.equal((made[0] as Dispatcher & { closed: boolean }).closed, true);
@@ -77,7 +77,7 @@ test('an attempt reaching an endpoint that left before it had a pool fails as cl
     policy: ROUND_ROBIN,
     clock: new ManualClock(),
     events,
-    createDispatcher: httpDispatcherFactory(ROUND_ROBIN),
+    connect: httpConnector(ROUND_ROBIN),
   });
   try {
     set.update([address(backends[0]!.address)]);

@@ -16,7 +16,7 @@ test('a removed endpoint takes no new calls, its slow in-flight call completes, 
   try {
     const ctx = context();
     const slow = harness.service.call(request(), ctx);
-    const pool = ctx.endpoint!.dispatcher as Pool;
+    const pool = ctx.endpoint!.connection as Pool;
     while (backends[0]!.received.length === 0) await sleep(5);
     harness.set.update([address(backends[1]!.address)]);
     assert.equal(pool.closed, false, 'pool stays open while a call is in flight');

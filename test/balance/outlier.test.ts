@@ -24,7 +24,7 @@ function fixture(count: number, outlier: Partial<OutlierPolicy> = {}): Fixture {
   emitter.on('eject', (e) => events.eject.push(e));
   emitter.on('readmit', (e) => events.readmit.push(e));
   const policy = testPolicy({ policy: 'round-robin' }, { ...DEFAULT_OUTLIER, ...outlier });
-  const set = new EndpointSet({ service: 'api', policy, clock, events: emitter, createDispatcher: idleDispatcher });
+  const set = new EndpointSet({ service: 'api', policy, clock, events: emitter, connect: idleDispatcher });
   const addresses = Array.from({ length: count }, (_, i) => address(`10.0.2.${i}:80`));
   set.update(addresses);
   const ctx = context(clock);

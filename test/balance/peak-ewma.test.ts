@@ -26,7 +26,7 @@ interface Fixture {
 function fixture(count: number): Fixture {
   const clock = new ManualClock(1_000);
   const policy = testPolicy({ policy: 'p2c-ewma', decay: DECAY }, false);
-  const set = new EndpointSet({ service: 'api', policy, clock, events: new MeshEventEmitter(), createDispatcher: idleDispatcher });
+  const set = new EndpointSet({ service: 'api', policy, clock, events: new MeshEventEmitter(), connect: idleDispatcher });
   set.update(Array.from({ length: count }, (_, i) => address(`10.0.3.${i}:80`)));
   const ctx = context(clock);
   const pick = (): LiveEndpoint => set.pick(request(), ctx)!;

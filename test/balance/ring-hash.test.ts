@@ -10,7 +10,7 @@ const RING: BalancerPolicy = { policy: 'ring-hash', hashOn: undefined, minRingSi
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `user-${i}`);
 
 function ringSet(count: number, balancer: BalancerPolicy = RING): EndpointSet {
-  const set = new EndpointSet({ service: 'api', policy: testPolicy(balancer), clock: new ManualClock(), events: new MeshEventEmitter(), createDispatcher: idleDispatcher });
+  const set = new EndpointSet({ service: 'api', policy: testPolicy(balancer), clock: new ManualClock(), events: new MeshEventEmitter(), connect: idleDispatcher });
   set.update(Array.from({ length: count }, (_, i) => address(`10.0.1.${i + 1}:8080`)));
   return set;
 }

@@ -16,7 +16,7 @@ const POLICIES: BalancerPolicy[] = [
 
 function pickSet(balancer: BalancerPolicy, weights: readonly number[]): EndpointSet {
   const clock = new ManualClock();
-  const set = new EndpointSet({ service: 'api', policy: testPolicy(balancer), clock, events: new MeshEventEmitter(), createDispatcher: idleDispatcher });
+  const set = new EndpointSet({ service: 'api', policy: testPolicy(balancer), clock, events: new MeshEventEmitter(), connect: idleDispatcher });
   set.update(weights.map((w, i) => address(`10.0.0.${i + 1}:80`, w)));
   return set;
 }

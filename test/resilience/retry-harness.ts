@@ -66,7 +66,7 @@ export function buildStack(policy: ServicePolicy, clock: Clock = systemClock): T
     policy,
     clock,
     events,
-    createDispatcher: (address) => createHttpDispatcher(address, policy),
+    connect: (address) => createHttpDispatcher(address, policy),
   });
   if (policy.discovery.type === 'static') endpoints.update(policy.discovery.endpoints.map((e) => parseAddress(e.address)));
   const budget = createRetryBudget(policy, clock);

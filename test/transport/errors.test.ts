@@ -73,7 +73,7 @@ describe('http transport failures', () => {
     const error = await failure(httpTransport.call(meshRequest('POST', '/'), contextFor(endpoint)));
     assertTransport(error, 'connect-error', false);
     assert.equal((error as TransportError).endpoint, endpoint.address.id);
-    await endpoint.dispatcher.close();
+    await endpoint.connection.close();
   });
 
   it('a server that closes the socket after reading the request is a reset that may have been sent', async () => {
@@ -81,7 +81,7 @@ describe('http transport failures', () => {
     const endpoint = endpointFor(server.address);
     assertTransport(await failure(httpTransport.call(meshRequest('POST', '/'), contextFor(endpoint))), 'reset', true);
     assert.equal(server.requests(), 1);
-    await endpoint.dispatcher.close();
+    await endpoint.connection.close();
   });
 
   it('a TCP RST after the request is a reset that may have been sent', async () => {
@@ -89,18 +89,18 @@ describe('http transport failures', () => {
     const endpoint = endpointFor(server.address);
     const error = await failure(httpTransport.call(meshRequest('POST', '/'), contextFor(endpoint)));
     assertTransport(error, 'reset', true);
-    await endpoint.dispatcher.close();
+    await endpoint.connection.close();
   });
 
   it('a pool closed or destroyed before the call is closed and never sent', async () => {
     const backend = await startBackend();
     try {
       const closed = endpointFor(backend.address);
-      await closed.dispatcher.close();
+      await closed.connection.close();
       // NOTE: a closed pool reports destroyed once drained, so both go through the pre-dispatch check.
       assertTransport(await failure(httpTransport.call(meshRequest('POST', '/'), contextFor(closed))), 'closed', false, false);
       const destroyed = endpointFor(backend.address);
-      await destroyed.dispatcher.destroy();
+      await destroyed.connection.destroy();
       assertTransport(await failure(httpTransport.call(meshRequest('POST', '/'), contextFor(destroyed))), 'closed', false, false);
       assert.equal(backend.received.length, 0);
     } finally {
@@ -113,7 +113,7 @@ describe('http transport failures', () => {
     const endpoint = endpointFor(server.address);
     const call = failure(httpTransport.call(meshRequest('POST', '/'), contextFor(endpoint)));
     while (server.requests() === 0) await new Promise((resolve) => setTimeout(resolve, 2));
-    await endpoint.dispatcher.destroy();
+    await endpoint.connection.destroy();
     assertTransport(await call, 'closed', true);
   });
 
@@ -122,18 +122,18 @@ describe('http transport failures', () => {
     const endpoint = endpointFor(server.address);
     const inFlight = failure(httpTransport.call(meshRequest('GET', '/'), contextFor(endpoint)));
     while (server.requests() === 0) await new Promise((resolve) => setTimeout(resolve, 2));
-    const closing = endpoint.dispatcher.close();
+    const closing = endpoint.connection.close();
     assertTransport(await failure(httpTransport.call(meshRequest('POST', '/'), contextFor(endpoint))), 'closed', false);
     assert.equal(server.requests(), 1);
-    await endpoint.dispatcher.destroy();
+    await endpoint.connection.destroy();
     await Promise.all([inFlight, closing.catch(() => {})]);
   });
 
   it('a headers timeout is a timeout that may have been sent', async () => {
     const server = await rawServer(() => {});
-    const endpoint = { ...endpointFor(server.address), dispatcher: new Pool(`http://${server.address}`, { headersTimeout: 50 }) };
+    const endpoint = { ...endpointFor(server.address), connection: new Pool(`http://${server.address}`, { headersTimeout: 50 }) };
     assertTransport(await failure(httpTransport.call(meshRequest('GET', '/'), contextFor(endpoint))), 'timeout', true);
-    await endpoint.dispatcher.destroy();
+    await endpoint.connection.destroy();
   });
 
   it('an abort whose reason is a MeshError or TransportError rethrows that reason', async () => {
@@ -145,7 +145,7 @@ describe('http transport failures', () => {
       setTimeout(() => controller.abort(reason), 20);
       assert.equal(await call, reason);
     }
-    await endpoint.dispatcher.destroy();
+    await endpoint.connection.destroy();
   });
 
   it('a caller abort without a mesh reason is MESH_ABORTED, and a pre-aborted call is not sent', async () => {
@@ -162,7 +162,7 @@ describe('http transport failures', () => {
     assert.equal((preAborted as MeshError).code, 'MESH_ABORTED');
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(server.requests(), sentBefore);
-    await endpoint.dispatcher.destroy();
+    await endpoint.connection.destroy();
   });
 
   it('a header undici refuses is MESH_BAD_REQUEST, not an upstream failure', async () => {
@@ -170,6 +170,6 @@ describe('http transport failures', () => {
     const error = await failure(httpTransport.call(meshRequest('GET', '/', null, { 'x-bad': 'a\r\nb' }), contextFor(endpoint)));
     assert.ok(error instanceof MeshError);
     assert.equal(error.code, 'MESH_BAD_REQUEST');
-    await endpoint.dispatcher.close();
+    await endpoint.connection.close();
   });
 });

@@ -4,19 +4,23 @@
  */
 import type { ServicePolicy, TlsPolicy } from '../../src/config/policy.ts';
 import { newCallContext, type CallContext } from '../../src/core/call-context.ts';
-import type { Endpoint } from '../../src/core/endpoint.ts';
+import { type Endpoint, originOf } from '../../src/core/endpoint.ts';
 import type { MeshRequest, RequestBody } from '../../src/core/service.ts';
 import { parseAddress } from '../../src/discovery/address.ts';
-import { createHttpDispatcher, originOf } from '../../src/transport/http/pool.ts';
+import type { Pool } from 'undici';
+import { createHttpDispatcher } from '../../src/transport/http/pool.ts';
 
 export function transportPolicy(tls?: TlsPolicy, connectTimeout = 2000): ServicePolicy {
   // NOTE: only `pool` and `tls` are read by the transport; the rest belongs to other layers.
   return { name: 'test', pool: { connections: 4, keepAliveTimeout: 4000, connectTimeout }, tls } as unknown as ServicePolicy;
 }
 
-export function endpointFor(address: string, policy: ServicePolicy = transportPolicy()): Endpoint {
+/** An endpoint whose connection is its pool, made at once (the tests close it themselves). */
+export type PooledEndpoint = Endpoint & { readonly connection: Pool };
+
+export function endpointFor(address: string, policy: ServicePolicy = transportPolicy()): PooledEndpoint {
   const parsed = parseAddress(address);
-  return { address: parsed, origin: originOf(parsed), dispatcher: createHttpDispatcher(parsed, policy) };
+  return { address: parsed, origin: originOf(parsed), connection: createHttpDispatcher(parsed, policy) };
 }
 
 export function contextFor(endpoint: Endpoint, signal?: AbortSignal): CallContext {

@@ -44,7 +44,7 @@ async function call(address: string, policy: TlsPolicy | undefined): Promise<{ s
     assert.ok(error instanceof TransportError, `expected a TransportError, got ${String(error)}`);
     return error;
   } finally {
-    await endpoint.dispatcher.destroy();
+    await endpoint.connection.destroy();
   }
 }
 

@@ -28,7 +28,7 @@ describe('http transport pass-through', () => {
   });
 
   after(async () => {
-    await endpoint.dispatcher.close();
+    await endpoint.connection.close();
     await backend.close();
   });
 
@@ -72,7 +72,7 @@ describe('http transport pass-through', () => {
         assert.equal(await res.body.text(), createHash('sha256').update(bytes).digest('hex'));
       }
     } finally {
-      await rawEndpoint.dispatcher.close();
+      await rawEndpoint.connection.close();
       raw.closeAllConnections();
       await new Promise((resolve) => raw.close(resolve));
     }

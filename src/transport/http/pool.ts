@@ -1,20 +1,15 @@
 /**
  * One undici Pool per endpoint: keep-alive HTTP/1.1 connections sized by the service's
  * policy, and for `https` endpoints the TLS material (CA, client certificate for mTLS,
- * servername) from `policy.tls`. The balancer owns each pool and closes it when its endpoint
- * leaves discovery, so in-flight calls finish and new ones fail as `closed` (never sent).
- * Pools are made on an endpoint's first attempt, not when discovery reports it.
+ * servername) from `policy.tls`. The pool is the endpoint's connection (core's
+ * EndpointConnection): made by `httpConnector` on the endpoint's first attempt, not when
+ * discovery reports it, and closed by the endpoint set when the endpoint leaves, so in-flight
+ * calls finish and new ones fail as `closed` (never sent).
  */
 import type { ConnectionOptions } from 'node:tls';
-import { type Dispatcher, Pool } from 'undici';
+import { Pool } from 'undici';
 import type { ServicePolicy, TlsPolicy } from '../../config/policy.ts';
-import type { EndpointAddress } from '../../core/endpoint.ts';
-
-/** `http://host:port`, with IPv6 literals bracketed as URLs require. */
-export function originOf(address: EndpointAddress): string {
-  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-  return `${address.protocol}://${host}:${address.port}`;
-}
+import { type EndpointAddress, originOf } from '../../core/endpoint.ts';
 
 function tlsOptions(tls: TlsPolicy | undefined): ConnectionOptions {
   // No tls policy: Node's defaults (system CAs, verification on), as any https client.
@@ -30,10 +25,10 @@ function tlsOptions(tls: TlsPolicy | undefined): ConnectionOptions {
 }
 
 /**
- * The pool factory for one service's endpoints: the options are worked out once per policy,
- * and each call makes one endpoint's pool (the balancer calls it on an endpoint's first use).
+ * The Connector for one service's endpoints: the options are worked out once per policy, and
+ * each call makes one endpoint's pool (an endpoint calls it on its first attempt).
  */
-export function httpDispatcherFactory(policy: ServicePolicy): (address: EndpointAddress) => Dispatcher {
+export function httpConnector(policy: ServicePolicy): (address: EndpointAddress) => Pool {
   const pool = policy.pool;
   const plain: Pool.Options = {
     // 0 would mean "unbounded" to undici; a policy always bounds connections per endpoint.
@@ -45,6 +40,6 @@ export function httpDispatcherFactory(policy: ServicePolicy): (address: Endpoint
   return (address) => new Pool(originOf(address), address.protocol === 'https' ? secure : plain);
 }
 
-export function createHttpDispatcher(address: EndpointAddress, policy: ServicePolicy): Dispatcher {
-  return httpDispatcherFactory(policy)(address);
+export function createHttpDispatcher(address: EndpointAddress, policy: ServicePolicy): Pool {
+  return httpConnector(policy)(address);
 }

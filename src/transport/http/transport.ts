@@ -25,7 +25,10 @@ export const httpTransport: Service = {
       const error = new MeshError('MESH_NO_ENDPOINTS', `No endpoint was chosen for ${ctx.service}: the balancer layer must sit above the transport`);
       return Promise.reject(failed(ctx, error));
     }
-    const dispatcher = endpoint.dispatcher as PoolLike;
+    // NOTE: a cast, not a check, on the hot path: every endpoint of a service on this
+    // transport got its connection from `httpConnector` (service-runtime.ts hands the
+    // endpoint set that Connector), so it is an undici Pool, made here on first use.
+    const dispatcher = endpoint.connection as PoolLike;
     // A destroyed pool fails queued and in-flight requests alike with UND_ERR_DESTROYED;
     // checking first is what lets that code mean "may have been sent" below.
     if (dispatcher.destroyed === true) return Promise.reject(failed(ctx, closedBeforeDispatch(endpoint.address.id)));
