@@ -9,7 +9,7 @@
  * caller and undici costs several hundred nanoseconds of CPU per call.
  */
 import type { Dispatcher } from 'undici';
-import { MeshError } from '../../core/errors.ts';
+import { noEndpointChosen } from '../../core/mesh-errors.ts';
 import type { CallContext } from '../../core/call-context.ts';
 import type { MeshResponse, Service } from '../../core/service.ts';
 import { classifyHttp } from './classifier.ts';
@@ -22,7 +22,7 @@ export const httpTransport: Service = {
   call(request, ctx): Promise<MeshResponse> {
     const endpoint = ctx.endpoint;
     if (endpoint === undefined) {
-      const error = new MeshError('MESH_NO_ENDPOINTS', `No endpoint was chosen for ${ctx.service}: the balancer layer must sit above the transport`);
+      const error = noEndpointChosen(ctx.service);
       return Promise.reject(failed(ctx, error));
     }
     // NOTE: a cast, not a check, on the hot path: every endpoint of a service on this
