@@ -1,0 +1,71 @@
+/**
+ * Pins the client stack's declared order and the rule that a layer whose feature is not
+ * configured is absent: its wrap hands back the inner service itself, so an unconfigured
+ * feature costs nothing per call. Built only through the stack's exported API.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServicePolicy } from '../../src/config/policy.ts';
+import type { Layer, Service } from '../../src/core/service.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { MeshEventEmitter } from '../../src/core/events.ts';
+import { EndpointSet } from '../../src/balance/endpoint-set.ts';
+import { createRetryBudget } from '../../src/resilience/retry-budget.ts';
+import { createHttpDispatcher } from '../../src/transport/http/pool.ts';
+import { clientLayers } from '../../src/stack/client-stack.ts';
+import { policyWith } from '../support/policy.ts';
+import { DEFAULT_RETRY, hedgePolicy } from '../resilience/retry-harness.ts';
+
+function layersFor(policy: ServicePolicy): Layer[] {
+  const events = new MeshEventEmitter();
+  const set = new EndpointSet({ service: policy.name, policy, clock: systemClock, events, connect: (address) => createHttpDispatcher(address, policy) });
+  return clientLayers({ policy, clock: systemClock, events, endpoints: { current: set }, budget: createRetryBudget(policy, systemClock) });
+}
+
+function layerNamed(policy: ServicePolicy, name: string): Layer {
+  const layer = layersFor(policy).find((l) => l.name === name);
+  assert.ok(layer, `no layer named '${name}'`);
+  return layer;
+}
+
+/** Never called: the tests only compare identities. */
+const inner: Service = {
+  call: () => Promise.reject(new Error('inner must not be called by these tests')),
+} as unknown as Service;
+
+/** Each switchable layer, the policy key that switches it, and a value that turns it on. */
+const switchable: ReadonlyArray<readonly [layer: string, on: Partial<ServicePolicy>]> = [
+  ['rate-limit', { rateLimit: { rps: 5, burst: 3, scope: 'local', redis: undefined } }],
+  ['concurrency', { concurrency: { adaptive: false, max: 2, queue: 0, queueTimeout: 1000 } }],
+  ['breaker', { breaker: { errorRate: 0.5, minRequests: 4, window: 1000, openFor: 150 } }],
+  ['retry', { retry: DEFAULT_RETRY }],
+  ['hedge', { hedge: hedgePolicy({ delay: 10 }) }],
+  ['fault', { fault: { abort: { percent: 50, status: 500 }, delay: false } }],
+];
+
+describe('client stack', () => {
+  it('declares its layers outermost first in the documented order', () => {
+    assert.deepEqual(
+      layersFor(policyWith()).map((l) => l.name),
+      ['deadline', 'rate-limit', 'concurrency', 'breaker', 'retry', 'hedge', 'fault', 'attempt', 'balancer'],
+    );
+  });
+
+  // Not switchable: with timeout and perTryTimeout off, the deadline layer still clips to an
+  // inbound deadline and the attempt layer still sends each attempt's headers.
+  for (const name of ['deadline', 'attempt', 'balancer']) {
+    it(`the ${name} layer wraps even when timeout and perTryTimeout are off`, () => {
+      assert.notEqual(layerNamed(policyWith({ timeout: false, perTryTimeout: false }), name).wrap(inner), inner);
+    });
+  }
+
+  for (const [name, on] of switchable) {
+    it(`the ${name} layer is absent (wrap returns inner itself) when its feature is off`, () => {
+      assert.equal(layerNamed(policyWith(), name).wrap(inner), inner);
+    });
+
+    it(`the ${name} layer wraps when its feature is on`, () => {
+      assert.notEqual(layerNamed(policyWith(on), name).wrap(inner), inner);
+    });
+  }
+});
