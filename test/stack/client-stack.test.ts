@@ -6,27 +6,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServicePolicy } from '../../src/config/policy.ts';
-import type { Layer, Service } from '../../src/core/service.ts';
-import { systemClock } from '../../src/core/clock.ts';
-import { MeshEventEmitter } from '../../src/core/events.ts';
-import { EndpointSet } from '../../src/balance/endpoint-set.ts';
-import { createRetryBudget } from '../../src/resilience/retry-budget.ts';
-import { createHttpDispatcher } from '../../src/transport/http/pool.ts';
-import { clientLayers } from '../../src/stack/client-stack.ts';
+import type { Service } from '../../src/core/service.ts';
 import { policyWith } from '../support/policy.ts';
+import { layerNamed, layersFor } from './layers.ts';
 import { DEFAULT_RETRY, hedgePolicy } from '../resilience/retry-harness.ts';
-
-function layersFor(policy: ServicePolicy): Layer[] {
-  const events = new MeshEventEmitter();
-  const set = new EndpointSet({ service: policy.name, policy, clock: systemClock, events, connect: (address) => createHttpDispatcher(address, policy) });
-  return clientLayers({ policy, clock: systemClock, events, endpoints: { current: set }, budget: createRetryBudget(policy, systemClock) });
-}
-
-function layerNamed(policy: ServicePolicy, name: string): Layer {
-  const layer = layersFor(policy).find((l) => l.name === name);
-  assert.ok(layer, `no layer named '${name}'`);
-  return layer;
-}
 
 /** Never called: the tests only compare identities. */
 const inner: Service = {
@@ -55,17 +38,17 @@ describe('client stack', () => {
   // inbound deadline and the attempt layer still sends each attempt's headers.
   for (const name of ['deadline', 'attempt', 'balancer']) {
     it(`the ${name} layer wraps even when timeout and perTryTimeout are off`, () => {
-      assert.notEqual(layerNamed(policyWith({ timeout: false, perTryTimeout: false }), name).wrap(inner), inner);
+      assert.notEqual(layerNamed(name, policyWith({ timeout: false, perTryTimeout: false })).wrap(inner), inner);
     });
   }
 
   for (const [name, on] of switchable) {
     it(`the ${name} layer is absent (wrap returns inner itself) when its feature is off`, () => {
-      assert.equal(layerNamed(policyWith(), name).wrap(inner), inner);
+      assert.equal(layerNamed(name, policyWith()).wrap(inner), inner);
     });
 
     it(`the ${name} layer wraps when its feature is on`, () => {
-      assert.notEqual(layerNamed(policyWith(on), name).wrap(inner), inner);
+      assert.notEqual(layerNamed(name, policyWith(on)).wrap(inner), inner);
     });
   }
 });
