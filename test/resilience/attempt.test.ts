@@ -1,0 +1,109 @@
+/**
+ * The attempt layer on its own, taken from the declared stack by name and wrapped around a
+ * fake inner service that records what it was handed: the headers each attempt carries, no
+ * attempt after the deadline, the per-try timeout on the attempt's wire, and a caller who
+ * already gave up. Real timers: the per-try timeout is about time.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type CallContext, newCallContext } from '../../src/core/call-context.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { isMeshError, TransportError } from '../../src/core/errors.ts';
+import type { MeshRequest, MeshResponse, Service } from '../../src/core/service.ts';
+import { ATTEMPT_HEADER, TIMEOUT_HEADER } from '../../src/resilience/attempt.ts';
+import { request } from '../balance/harness.ts';
+import { policyWith } from '../support/policy.ts';
+import { layerNamed } from '../stack/layers.ts';
+
+/** An inner service that records each request and context it is handed and answers at once. */
+function recorder(): Service & { requests: MeshRequest[]; contexts: CallContext[] } {
+  const requests: MeshRequest[] = [];
+  const contexts: CallContext[] = [];
+  return {
+    requests,
+    contexts,
+    call(req, ctx) {
+      requests.push(req);
+      contexts.push(ctx);
+      return Promise.resolve({ statusCode: 200 } as MeshResponse);
+    },
+  };
+}
+
+const ctxWithin = (ms: number, signal?: AbortSignal): CallContext => {
+  const now = systemClock.now();
+  return newCallContext('payments', now, now + ms, signal);
+};
+
+describe('attempt layer', () => {
+  it('adds x-meshlet-timeout-ms with the time left and no attempt header on the first attempt', async () => {
+    const inner = recorder();
+    const service = layerNamed('attempt').wrap(inner);
+    const original = request({ headers: { 'x-caller': 'a' } });
+    await service.call(original, ctxWithin(2_000));
+    const sent = inner.requests[0]!;
+    const left = Number(sent.headers[TIMEOUT_HEADER]);
+    assert.ok(left > 1_900 && left <= 2_000, `${TIMEOUT_HEADER} was ${sent.headers[TIMEOUT_HEADER]}`);
+    assert.equal(sent.headers[ATTEMPT_HEADER], undefined);
+    assert.equal(sent.headers['x-caller'], 'a');
+    assert.deepEqual(original.headers, { 'x-caller': 'a' }, "the caller's headers are copied, never mutated");
+  });
+
+  it('adds x-meshlet-attempt on attempts after the first', async () => {
+    const inner = recorder();
+    const service = layerNamed('attempt').wrap(inner);
+    const ctx = ctxWithin(2_000);
+    ctx.attempt = 3;
+    await service.call(request(), ctx);
+    assert.equal(inner.requests[0]!.headers[ATTEMPT_HEADER], '3');
+  });
+
+  it('sends the per-try timeout as the time left when it is sooner than the deadline', async () => {
+    const inner = recorder();
+    const service = layerNamed('attempt', policyWith({ perTryTimeout: 300 })).wrap(inner);
+    await service.call(request(), ctxWithin(5_000));
+    assert.equal(inner.requests[0]!.headers[TIMEOUT_HEADER], '300');
+  });
+
+  it('never starts an attempt after the deadline: MESH_TIMEOUT without calling inner', async () => {
+    const inner = recorder();
+    const service = layerNamed('attempt').wrap(inner);
+    const ctx = ctxWithin(5);
+    await sleep(20);
+    await assert.rejects(service.call(request(), ctx), (error: unknown) => isMeshError(error) && error.code === 'MESH_TIMEOUT');
+    assert.equal(inner.requests.length, 0);
+  });
+
+  it("refuses with MESH_ABORTED, without calling inner, when the caller's signal is already aborted", async () => {
+    const inner = recorder();
+    const service = layerNamed('attempt').wrap(inner);
+    await assert.rejects(service.call(request(), ctxWithin(5_000, AbortSignal.abort())), (error: unknown) => isMeshError(error) && error.code === 'MESH_ABORTED');
+    assert.equal(inner.requests.length, 0);
+  });
+
+  it("per-try timeout before the head aborts the attempt's wire with a TransportError 'timeout'", async () => {
+    const inner = recorder();
+    const service = layerNamed('attempt', policyWith({ perTryTimeout: 40 })).wrap(inner);
+    await service.call(request(), ctxWithin(5_000));
+    const wire = inner.contexts[0]!.wire;
+    assert.ok(wire !== undefined);
+    assert.equal(wire.aborted, false);
+    await sleep(200);
+    assert.equal(wire.aborted, true);
+    assert.ok(wire.reason instanceof TransportError, `reason was ${String(wire.reason)}`);
+    assert.equal(wire.reason.kind, 'timeout');
+  });
+
+  it("per-try timeout after the head aborts the attempt's wire with MESH_TIMEOUT", async () => {
+    const inner = recorder();
+    const service = layerNamed('attempt', policyWith({ perTryTimeout: 40 })).wrap(inner);
+    await service.call(request(), ctxWithin(5_000));
+    const wire = inner.contexts[0]!.wire;
+    assert.ok(wire !== undefined);
+    wire.responded = true; // what the transport does when the head arrives
+    await sleep(200);
+    assert.equal(wire.aborted, true);
+    assert.ok(isMeshError(wire.reason) && wire.reason.code === 'MESH_TIMEOUT', `reason was ${String(wire.reason)}`);
+  });
+});
