@@ -6,7 +6,9 @@
  *   - bare undici `Pool.request` (the baseline every ratio is against),
  *   - `mesh.client('api').request` with the default stack and no tracing SDK,
  *   - bare undici through a local HAProxy hop (the sidecar the in-process design avoids).
- * Figures: throughput at 32 concurrent callers and p50 latency with 1 caller.
+ * Figures: throughput at 32 concurrent callers and p50 latency with 1 caller, and the caller
+ * process's CPU and V8-heap bytes allocated per call in the throughput rounds
+ * (support/allocation.ts says how bytes are measured).
  * Goal: mesh >= 0.90x bare throughput and <= 10 us added p50. Never fails on timing.
  * Run: node bench/overhead.ts   (about 50 s; set BENCH_ROUNDS / BENCH_ROUND_MS to change)
  */
@@ -25,6 +27,7 @@ interface Variant {
   readonly caller: Caller;
   readonly throughputs: number[];
   readonly cpuPerCall: number[];
+  readonly bytesPerCall: number[];
   readonly p50s: number[];
 }
 
@@ -55,7 +58,7 @@ class Caller {
     return first.kind === 'skipped' ? first.reason : `unexpected ${first.kind}`;
   }
 
-  async throughput(ms: number): Promise<{ perSecond: number; cpuPerCallUs: number }> {
+  async throughput(ms: number): Promise<{ perSecond: number; cpuPerCallUs: number; bytesPerCall: number }> {
     const reply = await this.#ask({ kind: 'throughput', concurrency: CONCURRENCY, ms });
     if (reply.kind !== 'throughput') throw new Error(`caller answered ${reply.kind}`);
     return reply;
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
       return;
     }
     stops.unshift(() => caller.stop());
-    variants.push({ name, caller, throughputs: [], cpuPerCall: [], p50s: [] });
+    variants.push({ name, caller, throughputs: [], cpuPerCall: [], bytesPerCall: [], p50s: [] });
   };
   try {
     await add('bare undici', 'bare', backend.port);
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
         const result = await v.caller.throughput(ROUND_MS);
         v.throughputs.push(result.perSecond);
         v.cpuPerCall.push(result.cpuPerCallUs);
+        v.bytesPerCall.push(result.bytesPerCall);
         v.p50s.push(median(await v.caller.latencies(LATENCY_CALLS, ROUND_MS)));
       }
     }
@@ -141,12 +145,13 @@ function report(variants: readonly Variant[]): void {
   const baseP50 = median(base.p50s);
   console.log(`\noverhead: ${ROUNDS} alternating rounds of ${ROUND_MS} ms, each variant in its own process; ${CONCURRENCY} callers for throughput, 1 caller for p50 (median of rounds)`);
   const baseCpu = median(base.cpuPerCall);
-  console.log('variant              throughput      ratio    p50 (1 caller)   ratio    added p50   caller CPU/call   ratio');
+  const baseBytes = median(base.bytesPerCall);
+  console.log('variant              throughput      ratio    p50 (1 caller)   ratio    added p50   caller CPU/call   ratio   heap bytes/call   ratio');
   for (const v of variants) {
     const t = median(v.throughputs);
     const p50 = median(v.p50s);
     console.log(
-      `${v.name.padEnd(20)} ${`${Math.round(t)} req/s`.padStart(13)}  ${formatRatio(t, baseThroughput).padStart(7)}   ${`${p50.toFixed(1)} us`.padStart(12)}   ${formatRatio(p50, baseP50).padStart(7)}   ${`${(p50 - baseP50).toFixed(1)} us`.padStart(9)}   ${`${median(v.cpuPerCall).toFixed(1)} us`.padStart(15)}   ${formatRatio(median(v.cpuPerCall), baseCpu).padStart(6)}`,
+      `${v.name.padEnd(20)} ${`${Math.round(t)} req/s`.padStart(13)}  ${formatRatio(t, baseThroughput).padStart(7)}   ${`${p50.toFixed(1)} us`.padStart(12)}   ${formatRatio(p50, baseP50).padStart(7)}   ${`${(p50 - baseP50).toFixed(1)} us`.padStart(9)}   ${`${median(v.cpuPerCall).toFixed(1)} us`.padStart(15)}   ${formatRatio(median(v.cpuPerCall), baseCpu).padStart(6)}   ${`${Math.round(median(v.bytesPerCall))} B`.padStart(15)}   ${formatRatio(median(v.bytesPerCall), baseBytes).padStart(6)}`,
     );
   }
   const mesh = variants.find((v) => v.name === 'meshlet');

@@ -11,6 +11,8 @@ export interface ThroughputResult {
   readonly perSecond: number;
   /** This process's CPU time (user + system) per call, in µs: the caller's own cost, which machine noise moves far less than throughput. */
   readonly cpuPerCallUs: number;
+  /** Calls completed in the window. */
+  readonly calls: number;
 }
 
 export async function throughput(call: Call, concurrency: number, durationMs: number): Promise<ThroughputResult> {
@@ -27,7 +29,7 @@ export async function throughput(call: Call, concurrency: number, durationMs: nu
   await Promise.all(Array.from({ length: concurrency }, caller));
   const elapsed = performance.now() - start;
   const used = process.cpuUsage(cpu);
-  return { perSecond: completed / (elapsed / 1000), cpuPerCallUs: (used.user + used.system) / completed };
+  return { perSecond: completed / (elapsed / 1000), cpuPerCallUs: (used.user + used.system) / completed, calls: completed };
 }
 
 /** Per-call latencies in microseconds from one caller, for at most `count` calls or `maxMs`. */

@@ -9,6 +9,7 @@
  * argv: variant (`bare` | `meshlet` | `haproxy`), target port.
  */
 import { Pool } from 'undici';
+import { measureAllocation } from './allocation.ts';
 import { type Call, latencies, throughput } from './driver.ts';
 
 export type CallerCommand = { readonly kind: 'throughput'; readonly concurrency: number; readonly ms: number } | { readonly kind: 'latency'; readonly count: number; readonly ms: number };
@@ -16,7 +17,7 @@ export type CallerCommand = { readonly kind: 'throughput'; readonly concurrency:
 export type CallerReply =
   | { readonly kind: 'ready' }
   | { readonly kind: 'skipped'; readonly reason: string }
-  | { readonly kind: 'throughput'; readonly perSecond: number; readonly cpuPerCallUs: number }
+  | { readonly kind: 'throughput'; readonly perSecond: number; readonly cpuPerCallUs: number; readonly bytesPerCall: number }
   | { readonly kind: 'latency'; readonly samples: number[] };
 
 /** The mesh's default pool size, so the bare baseline has the same sockets. */
@@ -60,8 +61,8 @@ try {
 }
 process.on('message', async (command: CallerCommand) => {
   if (command.kind === 'throughput') {
-    const result = await throughput(client.call, command.concurrency, command.ms);
-    reply({ kind: 'throughput', perSecond: result.perSecond, cpuPerCallUs: result.cpuPerCallUs });
+    const { result, bytes } = await measureAllocation(() => throughput(client.call, command.concurrency, command.ms));
+    reply({ kind: 'throughput', perSecond: result.perSecond, cpuPerCallUs: result.cpuPerCallUs, bytesPerCall: bytes / result.calls });
   } else {
     reply({ kind: 'latency', samples: await latencies(client.call, command.count, command.ms) });
   }
