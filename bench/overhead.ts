@@ -29,6 +29,7 @@ interface Variant {
   readonly cpuPerCall: number[];
   readonly bytesPerCall: number[];
   readonly p50s: number[];
+  promisesPerCall: number;
 }
 
 interface PendingReply {
@@ -70,6 +71,13 @@ class Caller {
     return reply.samples;
   }
 
+  /** Asked after the timed rounds: counting promises slows every promise. */
+  async promisesPerCall(count: number): Promise<number> {
+    const reply = await this.#ask({ kind: 'promises', count });
+    if (reply.kind !== 'promises') throw new Error(`caller answered ${reply.kind}`);
+    return reply.perCall;
+  }
+
   stop(): void {
     if (this.#child.connected) this.#child.disconnect();
   }
@@ -104,7 +112,7 @@ async function main(): Promise<void> {
       return;
     }
     stops.unshift(() => caller.stop());
-    variants.push({ name, caller, throughputs: [], cpuPerCall: [], bytesPerCall: [], p50s: [] });
+    variants.push({ name, caller, throughputs: [], cpuPerCall: [], bytesPerCall: [], p50s: [], promisesPerCall: Number.NaN });
   };
   try {
     await add('bare undici', 'bare', backend.port);
@@ -133,6 +141,7 @@ async function main(): Promise<void> {
         v.p50s.push(median(await v.caller.latencies(LATENCY_CALLS, ROUND_MS)));
       }
     }
+    for (const v of variants) v.promisesPerCall = await v.caller.promisesPerCall(1000);
     report(variants);
   } finally {
     for (const stop of stops) await stop();
@@ -146,12 +155,12 @@ function report(variants: readonly Variant[]): void {
   console.log(`\noverhead: ${ROUNDS} alternating rounds of ${ROUND_MS} ms, each variant in its own process; ${CONCURRENCY} callers for throughput, 1 caller for p50 (median of rounds)`);
   const baseCpu = median(base.cpuPerCall);
   const baseBytes = median(base.bytesPerCall);
-  console.log('variant              throughput      ratio    p50 (1 caller)   ratio    added p50   caller CPU/call   ratio   heap bytes/call   ratio');
+  console.log('variant              throughput      ratio    p50 (1 caller)   ratio    added p50   caller CPU/call   ratio   heap bytes/call   ratio   promises/call');
   for (const v of variants) {
     const t = median(v.throughputs);
     const p50 = median(v.p50s);
     console.log(
-      `${v.name.padEnd(20)} ${`${Math.round(t)} req/s`.padStart(13)}  ${formatRatio(t, baseThroughput).padStart(7)}   ${`${p50.toFixed(1)} us`.padStart(12)}   ${formatRatio(p50, baseP50).padStart(7)}   ${`${(p50 - baseP50).toFixed(1)} us`.padStart(9)}   ${`${median(v.cpuPerCall).toFixed(1)} us`.padStart(15)}   ${formatRatio(median(v.cpuPerCall), baseCpu).padStart(6)}   ${`${Math.round(median(v.bytesPerCall))} B`.padStart(15)}   ${formatRatio(median(v.bytesPerCall), baseBytes).padStart(6)}`,
+      `${v.name.padEnd(20)} ${`${Math.round(t)} req/s`.padStart(13)}  ${formatRatio(t, baseThroughput).padStart(7)}   ${`${p50.toFixed(1)} us`.padStart(12)}   ${formatRatio(p50, baseP50).padStart(7)}   ${`${(p50 - baseP50).toFixed(1)} us`.padStart(9)}   ${`${median(v.cpuPerCall).toFixed(1)} us`.padStart(15)}   ${formatRatio(median(v.cpuPerCall), baseCpu).padStart(6)}   ${`${Math.round(median(v.bytesPerCall))} B`.padStart(15)}   ${formatRatio(median(v.bytesPerCall), baseBytes).padStart(6)}   ${v.promisesPerCall.toFixed(1).padStart(13)}`,
     );
   }
   const mesh = variants.find((v) => v.name === 'meshlet');

@@ -8,17 +8,20 @@
  *
  * argv: variant (`bare` | `meshlet` | `haproxy`), target port.
  */
+import { createHook } from 'node:async_hooks';
 import { Pool } from 'undici';
 import { measureAllocation } from './allocation.ts';
 import { type Call, latencies, throughput } from './driver.ts';
 
-export type CallerCommand = { readonly kind: 'throughput'; readonly concurrency: number; readonly ms: number } | { readonly kind: 'latency'; readonly count: number; readonly ms: number };
+export type CallerCommand = { readonly kind: 'throughput'; readonly concurrency: number; readonly ms: number } | { readonly kind: 'latency'; readonly count: number; readonly ms: number }
+  | { readonly kind: 'promises'; readonly count: number };
 
 export type CallerReply =
   | { readonly kind: 'ready' }
   | { readonly kind: 'skipped'; readonly reason: string }
   | { readonly kind: 'throughput'; readonly perSecond: number; readonly cpuPerCallUs: number; readonly bytesPerCall: number }
-  | { readonly kind: 'latency'; readonly samples: number[] };
+  | { readonly kind: 'latency'; readonly samples: number[] }
+  | { readonly kind: 'promises'; readonly perCall: number };
 
 /** The mesh's default pool size, so the bare baseline has the same sockets. */
 const CONNECTIONS = 64;
@@ -46,6 +49,24 @@ async function setUp(variant: string, port: number): Promise<{ call: Call; close
   };
 }
 
+/**
+ * Promises created per call, the bench's own loop included (the same for every variant):
+ * an async_hooks init hook counts each PROMISE resource. Promise hooks slow every promise,
+ * so the parent asks for this only after the timed rounds.
+ */
+async function promisesPerCall(call: Call, count: number): Promise<number> {
+  let promises = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === 'PROMISE') promises++;
+    },
+  });
+  hook.enable();
+  for (let i = 0; i < count; i++) await call();
+  hook.disable();
+  return promises / count;
+}
+
 const reply = (message: CallerReply): void => {
   process.send!(message);
 };
@@ -63,6 +84,8 @@ process.on('message', async (command: CallerCommand) => {
   if (command.kind === 'throughput') {
     const { result, bytes } = await measureAllocation(() => throughput(client.call, command.concurrency, command.ms));
     reply({ kind: 'throughput', perSecond: result.perSecond, cpuPerCallUs: result.cpuPerCallUs, bytesPerCall: bytes / result.calls });
+  } else if (command.kind === 'promises') {
+    reply({ kind: 'promises', perCall: await promisesPerCall(client.call, command.count) });
   } else {
     reply({ kind: 'latency', samples: await latencies(client.call, command.count, command.ms) });
   }
