@@ -7,34 +7,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CallContext, newCallContext } from '../../src/core/call-context.ts';
-import { systemClock } from '../../src/core/clock.ts';
 import { isMeshError, TransportError } from '../../src/core/errors.ts';
-import type { MeshRequest, MeshResponse, Service } from '../../src/core/service.ts';
 import { ATTEMPT_HEADER, TIMEOUT_HEADER } from '../../src/resilience/attempt.ts';
 import { request } from '../balance/harness.ts';
 import { policyWith } from '../support/policy.ts';
-import { layerNamed } from '../stack/layers.ts';
-
-/** An inner service that records each request and context it is handed and answers at once. */
-function recorder(): Service & { requests: MeshRequest[]; contexts: CallContext[] } {
-  const requests: MeshRequest[] = [];
-  const contexts: CallContext[] = [];
-  return {
-    requests,
-    contexts,
-    call(req, ctx) {
-      requests.push(req);
-      contexts.push(ctx);
-      return Promise.resolve({ statusCode: 200 } as MeshResponse);
-    },
-  };
-}
-
-const ctxWithin = (ms: number, signal?: AbortSignal): CallContext => {
-  const now = systemClock.now();
-  return newCallContext('payments', now, now + ms, signal);
-};
+import { ctxWithin, layerNamed, recorder } from '../stack/layers.ts';
 
 describe('attempt layer', () => {
   it('adds x-meshlet-timeout-ms with the time left and no attempt header on the first attempt', async () => {

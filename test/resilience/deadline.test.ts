@@ -6,37 +6,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CallContext } from '../../src/core/call-context.ts';
-import { newCallContext } from '../../src/core/call-context.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { isMeshError } from '../../src/core/errors.ts';
-import type { MeshResponse, Service } from '../../src/core/service.ts';
 import { runWithInbound } from '../../src/mesh/inbound.ts';
 import { request } from '../balance/harness.ts';
-import { layerNamed } from '../stack/layers.ts';
-
-/** An inner service that records each context it is handed and answers at once. */
-function recorder(): Service & { seen: CallContext[]; deadlines: number[]; signals: (AbortSignal | undefined)[] } {
-  const seen: CallContext[] = [];
-  const deadlines: number[] = [];
-  const signals: (AbortSignal | undefined)[] = [];
-  return {
-    seen,
-    deadlines,
-    signals,
-    call(_request, ctx) {
-      seen.push(ctx);
-      deadlines.push(ctx.deadline);
-      signals.push(ctx.signal);
-      return Promise.resolve({ statusCode: 200 } as MeshResponse);
-    },
-  };
-}
-
-const ctxWithin = (ms: number, signal?: AbortSignal): CallContext => {
-  const now = systemClock.now();
-  return newCallContext('payments', now, now + ms, signal);
-};
+import { ctxWithin, layerNamed, recorder } from '../stack/layers.ts';
 
 describe('deadline layer', () => {
   it('clips the call deadline to a sooner inbound deadline', async () => {
@@ -44,8 +18,8 @@ describe('deadline layer', () => {
     const service = layerNamed('deadline').wrap(inner);
     const before = systemClock.now();
     await runWithInbound({ timeout: 100 }, () => service.call(request(), ctxWithin(5_000)));
-    assert.equal(inner.deadlines.length, 1);
-    const left = inner.deadlines[0]! - before;
+    assert.equal(inner.contexts.length, 1);
+    const left = inner.contexts[0]!.deadline - before;
     assert.ok(left <= 100 + 5 && left > 50, `deadline ${left} ms away, expected about 100`);
   });
 
@@ -55,7 +29,10 @@ describe('deadline layer', () => {
     const ctx = ctxWithin(100);
     const own = ctx.deadline;
     await runWithInbound({ timeout: 5_000 }, () => service.call(request(), ctx));
-    assert.deepEqual(inner.deadlines, [own]);
+    assert.deepEqual(
+      inner.contexts.map((ctx) => ctx.deadline),
+      [own],
+    );
   });
 
   it('refuses work whose inbound deadline has passed with MESH_TIMEOUT, without calling inner', async () => {
@@ -65,14 +42,14 @@ describe('deadline layer', () => {
       runWithInbound({ timeout: 0 }, () => service.call(request(), ctxWithin(5_000))),
       (error: unknown) => isMeshError(error) && error.code === 'MESH_TIMEOUT',
     );
-    assert.equal(inner.seen.length, 0);
+    assert.equal(inner.contexts.length, 0);
   });
 
   it('refuses a call whose own deadline is already reached with MESH_TIMEOUT, without calling inner', async () => {
     const inner = recorder();
     const service = layerNamed('deadline').wrap(inner);
     await assert.rejects(service.call(request(), ctxWithin(0)), (error: unknown) => isMeshError(error) && error.code === 'MESH_TIMEOUT');
-    assert.equal(inner.seen.length, 0);
+    assert.equal(inner.contexts.length, 0);
   });
 
   it('links the inbound signal: inner sees a signal that aborts when the inbound request is cancelled', async () => {
@@ -81,7 +58,7 @@ describe('deadline layer', () => {
     const inbound = new AbortController();
     const caller = new AbortController();
     await runWithInbound({ timeout: 5_000, signal: inbound.signal }, () => service.call(request(), ctxWithin(5_000, caller.signal)));
-    const linked = inner.signals[0];
+    const linked = inner.contexts[0]?.signal;
     assert.ok(linked !== undefined);
     assert.equal(linked.aborted, false);
     inbound.abort(new Error('client went away'));
@@ -95,6 +72,6 @@ describe('deadline layer', () => {
       runWithInbound({ timeout: 5_000, signal: AbortSignal.abort() }, () => service.call(request(), ctxWithin(5_000))),
       (error: unknown) => isMeshError(error) && error.code === 'MESH_ABORTED',
     );
-    assert.equal(inner.seen.length, 0);
+    assert.equal(inner.contexts.length, 0);
   });
 });

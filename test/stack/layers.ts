@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { ServicePolicy } from '../../src/config/policy.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
-import type { Layer } from '../../src/core/service.ts';
+import { type CallContext, newCallContext } from '../../src/core/call-context.ts';
+import type { Layer, MeshRequest, MeshResponse, Service } from '../../src/core/service.ts';
 import { EndpointSet } from '../../src/balance/endpoint-set.ts';
 import { createRetryBudget } from '../../src/resilience/retry-budget.ts';
 import { clientLayers } from '../../src/stack/client-stack.ts';
@@ -23,4 +24,25 @@ export function layerNamed(name: string, policy: ServicePolicy = policyWith()): 
   const layer = layersFor(policy).find((l) => l.name === name);
   assert.ok(layer, `no layer named '${name}'`);
   return layer;
+}
+
+/** An inner service for one layer's tests: records each request and context it is handed and answers 200 at once. */
+export function recorder(): Service & { requests: MeshRequest[]; contexts: CallContext[] } {
+  const requests: MeshRequest[] = [];
+  const contexts: CallContext[] = [];
+  return {
+    requests,
+    contexts,
+    call(req, ctx) {
+      requests.push(req);
+      contexts.push(ctx);
+      return Promise.resolve({ statusCode: 200 } as MeshResponse);
+    },
+  };
+}
+
+/** A logical call's context with `ms` left on the system clock. */
+export function ctxWithin(ms: number, signal?: AbortSignal): CallContext {
+  const now = systemClock.now();
+  return newCallContext('payments', now, now + ms, signal);
 }
