@@ -17,7 +17,8 @@ export type MeshErrorCode =
   | 'MESH_CONFIG_INVALID'
   | 'MESH_CLOSED'
   | 'MESH_ABORTED'
-  | 'MESH_BAD_REQUEST';
+  | 'MESH_BAD_REQUEST'
+  | 'MESH_CONSUL_FAILED';
 
 export interface MeshErrorOptions {
   cause?: unknown;
@@ -26,6 +27,8 @@ export interface MeshErrorOptions {
   attempts?: number;
   /** Config validation problems, each with its path (MESH_CONFIG_INVALID). */
   issues?: readonly ConfigIssue[];
+  /** The HTTP status Consul answered with (MESH_CONSUL_FAILED), when it answered. */
+  status?: number;
 }
 
 export interface ConfigIssue {
@@ -39,6 +42,7 @@ export class MeshError extends Error {
   readonly service: string | undefined;
   readonly attempts: number | undefined;
   readonly issues: readonly ConfigIssue[] | undefined;
+  readonly status: number | undefined;
 
   constructor(code: MeshErrorCode, message: string, options: MeshErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -47,6 +51,7 @@ export class MeshError extends Error {
     this.service = options.service;
     this.attempts = options.attempts;
     this.issues = options.issues;
+    this.status = options.status;
   }
 
   get [BRAND](): true {
