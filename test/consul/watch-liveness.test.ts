@@ -1,0 +1,56 @@
+/**
+ * A running watch never keeps a process alive, and an awaited request always does (issue
+ * 15): the script in liveness/consul-script.ts awaits a write the agent answers late, starts
+ * a watch and never stops it; it must print what it saw and exit 0 while its blocking query
+ * is still parked at the agent (or while the watch waits out a backoff).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { json, type ScriptedAgent, startScriptedAgent, text } from './scripted-agent.ts';
+
+const SCRIPT = new URL('./liveness/consul-script.ts', import.meta.url).pathname;
+/** Far longer than the script needs; far shorter than the 60 s wait its watch parks on. */
+const KILLED_AFTER_MS = 15_000;
+
+async function runScript(url: string): Promise<{ written: boolean; seen: string[] }> {
+  const child = spawn(process.execPath, [SCRIPT, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const killer = setTimeout(() => child.kill('SIGKILL'), KILLED_AFTER_MS);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  clearTimeout(killer);
+  assert.equal(signal, null, `the script was still running after ${KILLED_AFTER_MS} ms: something held the process open\n${stderr}`);
+  assert.equal(code, 0, `the script exited with ${code} (13: an awaited request had nothing keeping the process alive)\n${stderr}`);
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
+}
+
+describe('Consul client and watch liveness', () => {
+  const agents: ScriptedAgent[] = [];
+  after(async () => {
+    await Promise.all(agents.map((a) => a.close()));
+  });
+
+  it('a script with a running watch and no stop() exits on its own; its late-answered write settled first', async () => {
+    const agent = await startScriptedAgent((req, res) => {
+      if (req.method === 'PUT') setTimeout(() => res.end('true'), 300); // the awaited call must keep the process alive
+      else if (req.query.get('index') === null) json(res, [], 7);
+      // blocking rounds park: the agent holds them for the whole wait
+    });
+    agents.push(agent);
+    const started = performance.now();
+    const result = await runScript(agent.url);
+    assert.deepEqual(result, { written: true, seen: ['change 7'] });
+    assert.ok(agent.requests.some((r) => r.query.get('index') === '7'), 'the watch had a blocking query parked when the script exited');
+    assert.ok(performance.now() - started < KILLED_AFTER_MS);
+  });
+
+  it('a script whose watch is backing off from errors exits on its own', async () => {
+    const agent = await startScriptedAgent((req, res) => (req.method === 'PUT' ? res.end('true') : text(res, 500, 'No cluster leader')));
+    agents.push(agent);
+    const result = await runScript(agent.url);
+    assert.deepEqual(result, { written: true, seen: ['error 500'] });
+  });
+});
