@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseGoDuration } from '../support/consul-emulator/go-duration.ts';
 import { startConsulEmulator } from '../support/consul-emulator/index.ts';
-import { consulHttp, waitFor } from './consul-http.ts';
+import { consulHttp, waitFor } from '../support/consul-emulator/wire-client.ts';
 
 async function emulator(t: { after(fn: () => Promise<void>): void }) {
   const consul = await startConsulEmulator();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startConsulEmulator } from '../support/consul-emulator/index.ts';
-import { consulHttp, waitFor } from './consul-http.ts';
+import { consulHttp, waitFor } from '../support/consul-emulator/wire-client.ts';
 
 interface Entry {
   Service: { ID: string; Service: string; Tags: string[]; Port: number; Address: string };

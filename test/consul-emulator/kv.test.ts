@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startConsulEmulator } from '../support/consul-emulator/index.ts';
-import { consulHttp } from './consul-http.ts';
+import { consulHttp } from '../support/consul-emulator/wire-client.ts';
 
 async function emulator(t: { after(fn: () => Promise<void>): void }) {
   const consul = await startConsulEmulator();

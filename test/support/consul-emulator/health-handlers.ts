@@ -5,7 +5,7 @@
  */
 import { demand } from './acl.ts';
 import { type BlockingOptions, blockingRead } from './blocking.ts';
-import type { Catalog, CheckRecord, HealthEntry, ServiceInstance } from './catalog.ts';
+import { type Catalog, type CheckRecord, type HealthEntry, NODE_NAME, type ServiceInstance } from './catalog.ts';
 import type { Exchange, Reply, Route } from './exchange.ts';
 import { HttpError } from './http-error.ts';
 
@@ -72,7 +72,7 @@ function nodeJson(catalog: Catalog): Record<string, unknown> {
   const address = catalog.nodeAddress;
   return {
     ID: catalog.nodeId,
-    Node: 'emulator',
+    Node: NODE_NAME,
     Address: address,
     Datacenter: catalog.datacenter,
     TaggedAddresses: { lan: address, lan_ipv4: address, wan: address, wan_ipv4: address },
@@ -103,7 +103,7 @@ function serviceJson(s: ServiceInstance): Record<string, unknown> {
 function checkJson(c: CheckRecord, catalog: Catalog): Record<string, unknown> {
   const service = c.serviceId === '' ? undefined : catalog.service(c.serviceId);
   return {
-    Node: 'emulator',
+    Node: NODE_NAME,
     CheckID: c.checkId,
     Name: c.name,
     Status: c.status,

@@ -16,6 +16,8 @@ import { agentRoutes, applyRegistration } from './agent-handlers.ts';
 import type { BlockingOptions } from './blocking.ts';
 import { Catalog, type CheckStatus } from './catalog.ts';
 import { CheckRunner, type ReaperOptions } from './check-runner.ts';
+import { configRoutes } from './config-handlers.ts';
+import { ConfigStore } from './config-store.ts';
 import { Faults } from './faults.ts';
 import { healthRoutes } from './health-handlers.ts';
 import { kvRoutes } from './kv-handlers.ts';
@@ -93,10 +95,11 @@ export async function startConsulEmulator(options: ConsulEmulatorOptions = {}): 
   const kv = new KvStore(raft);
   const catalog = new Catalog(raft);
   const checks = new CheckRunner(catalog, options.reaper);
+  const config = new ConfigStore(raft);
   const faults = new Faults();
   const blocking: BlockingOptions = { raft, jitter: options.jitter ?? false, parked: { count: 0 } };
   const server = new EmulatorServer({
-    routes: [...kvRoutes(kv, blocking), ...healthRoutes(catalog, blocking), ...agentRoutes(catalog, checks)],
+    routes: [...kvRoutes(kv, blocking), ...healthRoutes(catalog, blocking), ...agentRoutes(catalog, checks), ...configRoutes(config, blocking)],
     acl: new Acl(options.acl),
     faults,
   });
@@ -140,6 +143,7 @@ export async function startConsulEmulator(options: ConsulEmulatorOptions = {}): 
       restoreSnapshot: () => {
         kv.restore();
         catalog.restore();
+        config.restore();
         raft.restore(restoredIndex);
       },
       zeroIndex: (on) => {

@@ -1,8 +1,10 @@
 /**
- * Plain HTTP calls for the emulator's conformance tests: the status, lower-cased headers and body
- * of one request, with nothing interpreted, so a test asserts exactly what Consul would put on the wire.
+ * Plain HTTP calls for the emulator's conformance tests and the real-agent adapter
+ * (test/support/consul.ts): the status, lower-cased headers and body of one request, with
+ * nothing interpreted, so a test asserts exactly what Consul put on the wire.
  */
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export interface WireResponse {
   readonly status: number;
@@ -22,6 +24,7 @@ export function call(
 ): Promise<WireResponse> {
   return new Promise((resolve, reject) => {
     // agent: false: one connection per call, so a stopped agent is seen as a refused connection, not a stale pooled socket.
+    const request = baseUrl.startsWith('https:') ? httpsRequest : httpRequest;
     const req = request(`${baseUrl}${path}`, { method, headers: options.headers, agent: false, signal: options.signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -60,9 +63,9 @@ export function consulHttp(baseUrl: string): {
 }
 
 /** Polls `condition` every 5 ms (e.g. until a blocking query is parked). */
-export async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 2000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (performance.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
