@@ -62,6 +62,11 @@ export const DEFAULT_BALANCERS: Readonly<Record<BalancerPolicy['policy'], Balanc
 
 export const DEFAULT_DNS = { record: 'a', interval: 30_000, protocol: 'http' } as const;
 
+export const DEFAULT_CONSUL = { tags: [], passingOnly: true } as const;
+
+/** What each discovery type starts from when a level switches to it. */
+export const DEFAULT_DISCOVERY = { dns: DEFAULT_DNS, consul: DEFAULT_CONSUL } as const;
+
 /** The state every service starts from, before any config level applies. */
 export const BUILT_IN = {
   balancer: DEFAULT_BALANCERS['p2c-ewma'],

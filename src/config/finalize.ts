@@ -58,7 +58,7 @@ export function finalizePolicy(name: string, tree: PolicyTree, options: Finalize
   }
   const policy: ServicePolicy = {
     name,
-    discovery: finalizeDiscovery(merged.discovery),
+    discovery: finalizeDiscovery(name, merged.discovery),
     balancer: merged.balancer,
     timeout: merged.timeout,
     perTryTimeout: merged.perTryTimeout,
@@ -77,11 +77,15 @@ export function finalizePolicy(name: string, tree: PolicyTree, options: Finalize
 
 type At = (path: string, message: string) => void;
 
-function finalizeDiscovery(discovery: MergedPolicy['discovery']): DiscoveryPolicy {
+function finalizeDiscovery(name: string, discovery: MergedPolicy['discovery']): DiscoveryPolicy {
   if (discovery === undefined) return { type: 'static', endpoints: [] };
   if (discovery.type === 'dns') {
     const port = discovery.port ?? (discovery.record === 'a' ? (discovery.protocol === 'https' ? 443 : 80) : undefined);
     return { ...discovery, port };
+  }
+  if (discovery.type === 'consul') {
+    const { service, tags, passingOnly, datacenter } = discovery as Partial<Extract<DiscoveryPolicy, { type: 'consul' }>>;
+    return { type: 'consul', service: service ?? name, tags: tags ?? [], passingOnly: passingOnly ?? true, datacenter };
   }
   const endpoints = discovery.endpoints.map((endpoint) => ({
     address: endpoint.address,

@@ -9,7 +9,7 @@
 import {
   DEFAULT_ADAPTIVE_CONCURRENCY,
   DEFAULT_BALANCERS,
-  DEFAULT_DNS,
+  DEFAULT_DISCOVERY,
   DEFAULT_FIXED_CONCURRENCY,
   NESTED_WHEN_ON,
   WHEN_ON,
@@ -27,7 +27,7 @@ export function applyLevel(state: PolicyTree, level: ServiceConfig | DefaultsCon
   for (const [key, value] of Object.entries(level)) {
     if (value === undefined) continue;
     if (key === 'endpoints') next.discovery = { type: 'static', endpoints: value };
-    else if (key === 'discovery') next.discovery = mergeValue(sameKind(state.discovery, 'type', value) ?? DEFAULT_DNS, value);
+    else if (key === 'discovery') next.discovery = mergeValue(sameKind(state.discovery, 'type', value) ?? defaultDiscovery(value), value);
     else if (key === 'balancer') next.balancer = mergeValue(sameKind(state.balancer, 'policy', value) ?? defaultBalancer(value), value);
     else if (key === 'concurrency') next.concurrency = mergeConcurrency(state.concurrency, value);
     else next[key] = mergeValue(state[key], value, WHEN_ON[key], NESTED_WHEN_ON[key]);
@@ -59,6 +59,11 @@ function mergeConcurrency(base: unknown, over: unknown): unknown {
 
 function sameKind(base: unknown, field: string, over: unknown): PolicyTree | undefined {
   return isObject(base) && isObject(over) && base[field] === over[field] ? base : undefined;
+}
+
+function defaultDiscovery(over: unknown): PolicyTree {
+  const type = (over as { type: keyof typeof DEFAULT_DISCOVERY }).type;
+  return DEFAULT_DISCOVERY[type];
 }
 
 function defaultBalancer(over: unknown): PolicyTree {

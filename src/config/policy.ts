@@ -30,6 +30,17 @@ export type DiscoveryPolicy =
       /** Re-resolve period, ms. */
       readonly interval: number;
       readonly protocol: 'http' | 'https';
+    }
+  | {
+      readonly type: 'consul';
+      /** The name registered in Consul (default: the service's name in this config). */
+      readonly service: string;
+      /** Only instances carrying every one of these tags. */
+      readonly tags: readonly string[];
+      /** Only instances whose checks all pass (default true); false adds warning ones at their warning weight. */
+      readonly passingOnly: boolean;
+      /** Consul datacenter to query; undefined: the agent's own (or the `consul` option's). */
+      readonly datacenter: string | undefined;
     };
 
 export type BalancerPolicy =

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { CREDENTIALS_IN_ADDRESS, hasUserinfo } from '../discovery/address.ts';
-import { describeValue } from './describe.ts';
+import { describeValue, didYouMean } from './describe.ts';
 import {
   bool,
   duration,
@@ -70,27 +70,37 @@ export const endpoints = list(endpoint).superRefine((items, context) => {
 });
 
 const dnsDiscovery = strictObject({
-  type: oneOf(['dns'], 'a discovery type'),
+  type: z.literal('dns'),
   name: text('a DNS name', HOST),
   port: integer(1, 65535).optional(),
   record: oneOf(['a', 'srv'], 'a DNS record type').optional(),
   interval: duration(true).optional(),
   protocol: oneOf(['http', 'https'], 'a protocol').optional(),
 });
-type DnsInput = z.input<typeof dnsDiscovery>;
-const discovery = z.preprocess((value: DnsInput, context) => {
-  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
-  if (type === 'consul') {
-    context.addIssue({
-      code: 'custom',
-      path: ['type'],
-      input: type,
-      message: 'Consul discovery is not available in this version of meshlet; use "endpoints" or {"type": "dns"}',
-    });
-    return z.NEVER;
-  }
-  return value;
-}, dnsDiscovery);
+
+/** Consul accepts more, but a name outside DNS's alphabet cannot be looked up over Consul DNS either. */
+const CONSUL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const consulDiscovery = strictObject({
+  type: z.literal('consul'),
+  /** The name registered in Consul; default: the service's name in this config. */
+  service: text('a Consul service name (letters, digits, ".", "_", "-")', CONSUL_NAME).optional(),
+  /** Every tag must be on an instance for it to be used (Consul's `?tag=`, case-insensitive). */
+  tags: list(text('a tag (non-empty string)'), 64).optional(),
+  passingOnly: bool.optional(),
+  datacenter: text('a Consul datacenter name (letters, digits, ".", "_", "-")', CONSUL_NAME).optional(),
+});
+
+const DISCOVERY_TYPES = ['dns', 'consul'] as const;
+// Chosen by `type`, so a typo in one kind is reported against that kind's keys, not another's.
+const discovery = z.discriminatedUnion('type', [dnsDiscovery, consulDiscovery], {
+  error: (issue) => {
+    const input = issue.input;
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return `expected an object, got ${describeValue(input)}`;
+    const type = (input as { type?: unknown }).type;
+    const list = DISCOVERY_TYPES.map((v) => `"${v}"`).join(', ');
+    return `expected a discovery type: one of ${list}, got ${describeValue(type)}${didYouMean(type, DISCOVERY_TYPES)}`;
+  },
+});
 
 export const BALANCER_POLICIES = ['p2c-ewma', 'p2c-least-request', 'round-robin', 'random', 'ring-hash'] as const;
 const balancerPolicy = oneOf(BALANCER_POLICIES, 'a balancer policy');

@@ -101,7 +101,11 @@ export class DnsResolver implements Resolver {
     }
     const key = fingerprint(endpoints);
     // Unchanged answers are not news: the balancer would rebuild its picker for nothing.
-    if (key === this.#lastFingerprint) return;
+    // They do end an earlier failure, though.
+    if (key === this.#lastFingerprint) {
+      listener.confirmed?.();
+      return;
+    }
     this.#lastFingerprint = key;
     listener.update(endpoints);
   }

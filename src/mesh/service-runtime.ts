@@ -15,15 +15,23 @@ import type { EndpointSource } from '../balance/endpoint-source.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 import { EndpointSet } from '../balance/endpoint-set.ts';
 import { createResolver } from '../discovery/create-resolver.ts';
+import type { KnownEndpointsStore } from '../discovery/known-endpoints.ts';
 import type { Resolver } from '../discovery/resolver.ts';
 import { createRetryBudget, type RetryBudget, retryBudgetKey } from '../resilience/retry-budget.ts';
 import { buildClientStack, clientLayers } from '../stack/client-stack.ts';
 import { httpConnector } from '../transport/http/pool.ts';
+import { ConsulAgent } from './consul-agent.ts';
 
 export interface RuntimeShared {
   readonly clock: Clock;
   readonly events: MeshEventEmitter;
+  /** The mesh's Consul agent (consul discovery asks it); absent: none configured. */
+  readonly consul?: ConsulAgent;
+  /** Last-known-good endpoint lists (`cacheDir`); absent: none kept. */
+  readonly knownEndpoints?: KnownEndpointsStore;
 }
+
+const NO_CONSUL_AGENT = new ConsulAgent(undefined);
 
 /** The part of a runtime that outlives config changes which keep discovery and transport. */
 export class EndpointWatch {
@@ -41,7 +49,7 @@ export class EndpointWatch {
       events: shared.events,
       connect: httpConnector(policy),
     });
-    this.#resolver = createResolver(policy, shared.clock);
+    this.#resolver = createResolver(policy, { clock: shared.clock, consul: shared.consul ?? NO_CONSUL_AGENT, knownEndpoints: shared.knownEndpoints });
     this.lastError = undefined;
   }
 
@@ -56,7 +64,18 @@ export class EndpointWatch {
         this.lastError = error.message;
         shared.events.emitLazy('control-error', () => ({ source: `discovery:${service}`, error }));
       },
+      confirmed: () => {
+        this.lastError = undefined;
+      },
+      warning: (error) => {
+        shared.events.emitLazy('control-error', () => ({ source: `discovery:${service}`, error }));
+      },
     });
+  }
+
+  /** The resolver's own account (Consul: where the endpoints came from, how old), when it keeps one. */
+  discoveryState(): Record<string, unknown> | null {
+    return this.#resolver.state?.() ?? null;
   }
 
   async close(): Promise<void> {
@@ -165,6 +184,7 @@ export class ServiceRuntime {
       pools: this.watch.endpoints.pools,
       endpointsOverLimit: this.watch.endpoints.overLimit,
       discoveryError: this.watch.lastError ?? null,
+      discovery: this.watch.discoveryState(),
       budget: this.budget.state(),
       inFlight: this.#inFlight,
       ...layers,

@@ -79,7 +79,7 @@ const cases: [name: string, document: unknown, path: string, fragment: string][]
   ['endpoint weight 0', svc({ endpoints: [{ address: '127.0.0.1:1', weight: 0 }] }), `${P}.endpoints.0.weight`, '≥ 1'],
   ['meta value not a string', svc({ endpoints: [{ address: '127.0.0.1:1', meta: { v: 2 } }] }), `${P}.endpoints.0.meta.v`, 'meta value'],
   ['endpoints and discovery', svc({ discovery: { type: 'dns', name: 'x.internal' } }), `${P}.discovery`, 'not both'],
-  ['consul discovery', { services: { payments: { discovery: { type: 'consul', service: 'payments' } } } }, `${P}.discovery.type`, 'not available in this version'],
+  ['unknown discovery type', { services: { payments: { discovery: { type: 'consull', service: 'payments' } } } }, `${P}.discovery.type`, 'did you mean "consul"'],
   ['dns record type', { services: { payments: { discovery: { type: 'dns', name: 'x.internal', record: 'mx' } } } }, `${P}.discovery.record`, '"a", "srv"'],
   ['subsets not built yet', svc({ subsets: { v1: { tags: ['v1'] } } }), `${P}.subsets`, 'not available in this version'],
   ['routes not built yet', svc({ routes: [] }), `${P}.routes`, 'not available in this version'],

@@ -87,6 +87,23 @@ describe('DnsResolver (injected lookups, manual clock)', () => {
     await resolver.close();
   });
 
+  it('regression: the same answer after a failure confirms the list, so the failure no longer shows', async () => {
+    const clock = new ManualClock();
+    const resolver = new DnsResolver(A_OPTIONS, clock, scripted([['10.0.0.1'], dnsError('EAI_AGAIN'), ['10.0.0.1']]));
+    const recorder = new Recorder();
+    let confirmed = 0;
+    await resolver.start({ update: recorder.update, error: recorder.error, confirmed: () => confirmed++ });
+    clock.advance(1000);
+    await settle();
+    assert.equal(recorder.errors.length, 1);
+    assert.equal(confirmed, 0);
+    clock.advance(1000);
+    await settle();
+    assert.equal(confirmed, 1, 'the unchanged answer is reported as confirmed');
+    assert.equal(recorder.updates.length, 1, 'and is not an update');
+    await resolver.close();
+  });
+
   it('close() stops re-resolution', async () => {
     const clock = new ManualClock();
     const lookups = scripted([['10.0.0.1']]);

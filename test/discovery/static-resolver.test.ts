@@ -36,12 +36,12 @@ describe('StaticResolver', () => {
 
 describe('createResolver', () => {
   it('builds the resolver the discovery policy names', () => {
-    const clock = new ManualClock();
+    const context = { clock: new ManualClock(), consul: { options: () => ({ url: 'http://127.0.0.1:8500' }) } };
     const staticPolicy = { discovery: { type: 'static', endpoints: [spec('127.0.0.1:1')] } } as unknown as ServicePolicy;
-    assert.ok(createResolver(staticPolicy, clock) instanceof StaticResolver);
+    assert.ok(createResolver(staticPolicy, context) instanceof StaticResolver);
     const dnsPolicy = {
       discovery: { type: 'dns', name: 'localhost', port: 80, record: 'a', interval: 1000, protocol: 'http' },
     } as unknown as ServicePolicy;
-    assert.ok(createResolver(dnsPolicy, clock) instanceof DnsResolver);
+    assert.ok(createResolver(dnsPolicy, context) instanceof DnsResolver);
   });
 });
