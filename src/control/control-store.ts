@@ -6,12 +6,18 @@
 import type { MeshError } from '../core/errors.ts';
 
 export interface ControlListener {
-  /** A new document (parsed JSON/YAML, not yet validated). */
-  snapshot(document: unknown): void;
+  /**
+   * A new document (parsed JSON/YAML, not yet validated). `keyOf`, from a store whose document
+   * is assembled from several places (Consul KV keys), says where a document path lives, so a
+   * rejection names the key: `services.payments.retry` → `meshlet/services/payments: retry`.
+   */
+  snapshot(document: unknown, keyOf?: (path: string) => string): void;
   /** The store's content could not be parsed (MESH_CONFIG_INVALID); the last good config stays. */
   rejected(error: MeshError): void;
   /** The store could not be read (unreachable, file missing); the last good config stays. */
   unavailable(error: Error): void;
+  /** The store answers again after being unavailable, with nothing changed meanwhile. */
+  available?(): void;
 }
 
 export interface ControlStore {

@@ -8,8 +8,30 @@
  * NOTE: shared process-wide watches (the KV control watch, health watches) make their own
  * client from `options()`, since the mesh that started one may close while others still watch.
  */
+import { type ConsulAgentOption, resolveConsulAgent } from '../consul/agent-options.ts';
 import { ConsulClient, type ConsulClientOptions } from '../consul/client.ts';
+import type { Clock } from '../core/clock.ts';
 import { MeshError } from '../core/errors.ts';
+
+/** The part of createMesh's options that names the agent. */
+export interface ConsulAgentSources {
+  readonly consul?: ConsulAgentOption | undefined;
+  readonly control?: unknown;
+  readonly clock?: Clock | undefined;
+  readonly baseDir?: string | undefined;
+}
+
+/** The mesh's agent, resolved once from its options and the environment (throws MESH_CONFIG_INVALID on a bad value). */
+export function consulAgentFor(options: ConsulAgentSources): ConsulAgent {
+  return new ConsulAgent(
+    resolveConsulAgent({
+      consul: options.consul,
+      control: options.control,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
+    }),
+  );
+}
 
 export class ConsulAgent {
   readonly #options: ConsulClientOptions | undefined;

@@ -22,7 +22,9 @@ import { validateMeshConfigInSlices } from '../config/validate-in-slices.ts';
 import type { ControlStore } from '../control/control-store.ts';
 import { createControlStore } from '../control/create-control-store.ts';
 import { ConfigHistory } from './config-history.ts';
-import { LastGoodCache } from './last-good-cache.ts';
+import { ConsulAgent, consulAgentFor } from './consul-agent.ts';
+import { locateIssues } from '../control/consul-layout.ts';
+import { type CachedConfig, LastGoodCache } from './last-good-cache.ts';
 import { type ParsedCall, parseRequestOptions, type RequestOptions } from './request-options.ts';
 import { meshFetch } from './fetch.ts';
 import { EndpointWatch, endpointWatchKey, ServiceRuntime } from './service-runtime.ts';
@@ -42,8 +44,13 @@ export interface MeshOptions {
   service: string;
   /** Bootstrap config, lowest precedence after the built-in defaults. */
   config?: MeshConfigInput;
-  /** `file:./mesh.json`, or a ControlStore; absent: the bootstrap config alone. */
+  /** `consul://host:8500/prefix`, `file:./mesh.json`, or a ControlStore; absent: the bootstrap config alone. */
   control?: string | ControlStore;
+  /**
+   * The Consul agent (discovery, registration, and the KV control store); defaults to the
+   * control URL's agent, then CONSUL_HTTP_ADDR / CONSUL_HTTP_TOKEN / CONSUL_CACERT.
+   */
+  consul?: { url?: string; token?: string; datacenter?: string; ca?: string };
   /** Where the last-known-good control config is kept across restarts. */
   cacheDir?: string;
   /** Base directory for relative TLS file paths (default: the working directory). */
@@ -66,7 +73,8 @@ export async function createMesh(options: MeshOptions): Promise<Mesh> {
   }
   try {
     const bootstrap = validateMeshConfig(options.config ?? {});
-    const mesh = new Mesh(options, bootstrap, createControlStore(options.control));
+    const consul = consulAgentFor(options);
+    const mesh = new Mesh(options, bootstrap, createControlStore(options.control, { consulAgent: () => consul.options() }), consul);
     await mesh.start();
     return mesh;
   } catch (error) {
@@ -83,6 +91,8 @@ export class Mesh {
   readonly #store: ControlStore | undefined;
   readonly #baseDir: string | undefined;
   readonly #cache: LastGoodCache | undefined;
+  /** The one Consul agent of this mesh; opens nothing until something asks for its client. */
+  readonly #consul: ConsulAgent;
   readonly #history = new ConfigHistory();
   #runtimes = new Map<string, ServiceRuntime>();
   /** Per service, the endpoint set its stacks balance over now (see balance/endpoint-source.ts). */
@@ -92,18 +102,20 @@ export class Mesh {
   readonly #closingWatches = new Set<EndpointWatch>();
   readonly #watches = new Map<string, EndpointWatch>();
   readonly #clients = new Map<string, ServiceClient>();
-  #controlStatus: { status: 'static' | 'ok' | 'unavailable'; lastError: string | null };
+  /** `cache`: the config in force is the cacheDir copy, read from that store at that time. */
+  #controlStatus: { status: 'static' | 'ok' | 'unavailable'; lastError: string | null; cache?: CachedConfig | undefined };
   #applying: Promise<void> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  constructor(options: MeshOptions, bootstrap: MeshConfig, store: ControlStore | undefined) {
+  constructor(options: MeshOptions, bootstrap: MeshConfig, store: ControlStore | undefined, consul: ConsulAgent) {
     this.service = options.service;
     this.#clock = options.clock ?? systemClock;
     this.#bootstrap = bootstrap;
     this.#store = store;
     this.#baseDir = options.baseDir;
     this.#cache = options.cacheDir === undefined ? undefined : new LastGoodCache(options.cacheDir);
+    this.#consul = consul;
     this.#controlStatus = { status: store === undefined ? 'static' : 'ok', lastError: null };
   }
 
@@ -114,9 +126,9 @@ export class Mesh {
     let delivered = false;
     const source = redactText(this.#store.source);
     await this.#store.watch({
-      snapshot: (document) => {
+      snapshot: (document, keyOf) => {
         delivered = true;
-        this.#enqueue(() => this.#applyDocument(document, source));
+        this.#enqueue(() => this.#applyDocument(document, source, keyOf));
       },
       rejected: (error) => {
         delivered = true;
@@ -127,10 +139,14 @@ export class Mesh {
         this.#controlStatus = { status: 'unavailable', lastError: reported.message };
         this.#events.emitLazy('control-error', () => ({ source, error: reported }));
       },
+      available: () => {
+        this.#controlStatus = { ...this.#controlStatus, status: 'ok', lastError: null };
+      },
     });
     if (!delivered && this.#cache !== undefined) {
       const cached = await this.#cache.read();
-      if (cached !== undefined) this.#enqueue(() => this.#applyDocument(cached, `cache:${source}`));
+      // NOTE: checked again after the read: a fresh answer that arrived meanwhile wins.
+      if (cached !== undefined && !delivered) this.#enqueue(() => this.#applyDocument(cached.document, `cache:${source}`, undefined, cached));
     }
     await this.#applying;
   }
@@ -163,7 +179,7 @@ export class Mesh {
     return redactValue({
       service: this.service,
       closed: this.#closed,
-      config: { ...this.#history.state(), control: { source: this.#store?.source ?? 'static', ...this.#controlStatus } },
+      config: { ...this.#history.state(), control: { source: this.#store?.source ?? 'static', ...this.#controlStatus, cache: cacheState(this.#controlStatus.cache) } },
       services,
     });
   }
@@ -207,6 +223,8 @@ export class Mesh {
     this.#runtimes = new Map();
     this.#watches.clear();
     this.#sources.clear();
+    // Last: discovery and registration may still need the agent while they close.
+    await this.#consul.close();
   }
 
   /** True when `work` settles within `ms`; the wait keeps the process alive (close() is awaited). */
@@ -269,27 +287,30 @@ export class Mesh {
     this.#applying = this.#applying.then(task, task);
   }
 
-  async #applyDocument(document: unknown, source: string): Promise<void> {
+  /** `keyOf` names the store's key of an issue path (Consul KV); `cached` marks a config read from cacheDir. */
+  async #applyDocument(document: unknown, source: string, keyOf?: (path: string) => string, cached?: CachedConfig): Promise<void> {
     let control: MeshConfig;
     try {
       // In slices: a large document's endpoint lists are validated one service per turn.
       control = await validateMeshConfigInSlices(document);
     } catch (error) {
-      this.#reject(source, error);
+      this.#reject(source, isMeshError(error) && keyOf !== undefined ? locateIssues(error, keyOf) : error);
       return;
     }
-    const fromCache = source.startsWith('cache:');
-    if ((await this.#apply(control, source, false)) && !fromCache) {
-      this.#controlStatus = { status: 'ok', lastError: null };
-      await this.#cache?.write(document);
+    if (!(await this.#apply(control, source, false, keyOf))) return;
+    if (cached !== undefined) {
+      this.#controlStatus = { ...this.#controlStatus, cache: cached };
+      return;
     }
+    this.#controlStatus = { status: 'ok', lastError: null };
+    await this.#cache?.write(redactText(this.#store?.source ?? 'static'), document);
   }
 
   /**
    * Resolves every service's policy from bootstrap + control, builds runtimes for the
    * services that changed, then swaps them in at once. Returns false when rejected.
    */
-  async #apply(control: MeshConfig | undefined, source: string, initial: boolean): Promise<boolean> {
+  async #apply(control: MeshConfig | undefined, source: string, initial: boolean, keyOf?: (path: string) => string): Promise<boolean> {
     if (this.#closed) return false;
     let policies: ReadonlyMap<string, ServicePolicy>;
     try {
@@ -297,7 +318,7 @@ export class Mesh {
       assertEndpointLimits(policies);
     } catch (error) {
       if (initial) throw error;
-      this.#reject(source, error);
+      this.#reject(source, isMeshError(error) && keyOf !== undefined ? locateIssues(error, keyOf) : error);
       return false;
     }
     const next = new Map<string, ServiceRuntime>();
@@ -389,4 +410,8 @@ export class Mesh {
   }
 }
 
-
+/** When the config in force is the cacheDir copy: which store it was read from, when, and how old it is. */
+function cacheState(cached: CachedConfig | undefined): { readFrom: string; savedAt: string; ageMs: number } | null {
+  if (cached === undefined) return null;
+  return { readFrom: cached.source, savedAt: new Date(cached.savedAt).toISOString(), ageMs: Math.max(0, Date.now() - cached.savedAt) };
+}

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { isMeshError } from '../../src/core/errors.ts';
 import type { ControlStore } from '../../src/control/control-store.ts';
 import { createControlStore } from '../../src/control/create-control-store.ts';
+import { ConsulControlStore } from '../../src/control/consul-store.ts';
 import { FileControlStore } from '../../src/control/file-store.ts';
 import { StaticControlStore } from '../../src/control/static-store.ts';
 
@@ -37,13 +38,25 @@ test('file: paths resolve against baseDir and pick the format from the extension
   assert.equal(createControlStore('file:/etc/mesh.yaml').source, 'file:/etc/mesh.yaml');
 });
 
+test('consul:// URLs make a Consul KV store named by its agent and prefix (nothing is opened before watch())', () => {
+  const store = createControlStore('consul://127.0.0.1:8500/meshlet/');
+  assert.ok(store instanceof ConsulControlStore);
+  assert.equal(store.source, 'consul://127.0.0.1:8500/meshlet');
+  assert.equal(createControlStore('consul+https://consul.internal/fleet/a').source, 'consul://consul.internal:8501/fleet/a');
+  // The mesh's agent (its `consul` option) is the one read, and the one named.
+  const chosen = createControlStore('consul://127.0.0.1:8500/meshlet', { consulAgent: () => ({ url: 'http://10.0.0.1:8600' }) });
+  assert.equal(chosen.source, 'consul://10.0.0.1:8600/meshlet');
+});
+
 test('a ControlStore object is used as is', () => {
   const custom: ControlStore = { source: 'custom', watch: async () => {}, close: async () => {} };
   assert.equal(createControlStore(custom), custom);
 });
 
 test('unsupported forms fail with what is accepted', () => {
-  rejects('consul://127.0.0.1:8500/meshlet', 'Consul control store is not available in this version');
+  rejects('consul://127.0.0.1:8500/', 'needs a KV prefix');
+  rejects('consul://127.0.0.1:8500/a//b', 'has an empty, "." or ".." segment');
+  rejects('consul://127.0.0.1:8500/meshlet?token=abc', 'query or fragment');
   rejects('file:./mesh.toml', 'must end in .json, .yaml or .yml');
   rejects('file:', 'needs a path');
   rejects('http://example.com/mesh.json', '"file:./mesh.json"');

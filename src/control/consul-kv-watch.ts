@@ -1,0 +1,204 @@
+/**
+ * One recursive blocking query per KV prefix per process (DESIGN §4): every mesh in the
+ * process that reads the same prefix from the same agent (URL, token, CA, datacenter) shares
+ * one watch, refcounted; the last to leave stops it and closes its connection. Each answer is
+ * assembled into one document (consul-layout.ts) and handed to every subscriber, which
+ * validates it as a whole; an answer whose keys do not parse is a rejection naming the keys.
+ *
+ * What an answer means is decided here, not by the index alone:
+ * - The same content twice is one snapshot: a blocking query also returns on a timeout, an
+ *   idempotent rewrite or an index reset (snapshot restore), with nothing new in it.
+ * - An answer with `X-Consul-Index: 0` (a broken agent or proxy; Consul itself never sends 0)
+ *   says nothing about change, so the watch is told the index moved and the content decides.
+ *   BlockingWatch (consul/blocking-watch.ts) still sends 1, never 0, and its rate limit keeps
+ *   such an agent, which answers at once, to a few requests a second.
+ * - A round that succeeds after failed ones tells subscribers Consul is back, even when
+ *   nothing under the prefix changed meanwhile (the index did not move: no new answer); that
+ *   round is a plain read, so "back" is known as soon as Consul answers.
+ *
+ * NOTE: the shared watch makes its own client from the agent's options rather than borrowing
+ * a mesh's: the mesh that started it may close while others still watch.
+ */
+import { createHash } from 'node:crypto';
+import { BlockingWatch } from '../consul/blocking-watch.ts';
+import { ConsulClient, type ConsulClientOptions, type KvEntry, type QueryResult } from '../consul/client.ts';
+import { isMeshError, MeshError } from '../core/errors.ts';
+import { documentFromEntries, listPrefix } from './consul-layout.ts';
+
+/** What a subscriber hears; the latest of these is replayed to a late subscriber. */
+export type KvOutcome =
+  | { readonly kind: 'snapshot'; readonly document: unknown; readonly keyOf: (path: string) => string }
+  | { readonly kind: 'rejected'; readonly error: MeshError }
+  | { readonly kind: 'unavailable'; readonly error: MeshError };
+
+export interface KvListener {
+  outcome(outcome: KvOutcome): void;
+  /** Consul answers again after failures; what it holds did not change meanwhile. */
+  available(): void;
+}
+
+export interface KvSubscription {
+  /** Resolves once the watch has delivered its first outcome. */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+const watches = new Map<string, SharedKvWatch>();
+
+export function watchKvPrefix(agent: ConsulClientOptions, prefix: string, listener: KvListener): KvSubscription {
+  const key = watchKey(agent, prefix);
+  let watch = watches.get(key);
+  if (watch === undefined) {
+    watch = new SharedKvWatch(agent, prefix, () => watches.delete(key));
+    watches.set(key, watch);
+  }
+  return watch.subscribe(listener);
+}
+
+/** Shared KV watches open in this process (one per agent and prefix). */
+export function sharedKvWatches(): number {
+  return watches.size;
+}
+
+/** NOTE: the token is part of the identity (ACLs decide what is read) but is kept only as a digest. */
+function watchKey(agent: ConsulClientOptions, prefix: string): string {
+  const digest = (value: string | Buffer | undefined): string | null => (value === undefined ? null : createHash('sha256').update(value).digest('hex'));
+  return JSON.stringify([agent.url, digest(agent.token), digest(agent.ca), agent.datacenter ?? null, listPrefix(prefix)]);
+}
+
+class SharedKvWatch {
+  readonly #prefix: string;
+  readonly #client: ConsulClient;
+  readonly #watch: BlockingWatch<KvEntry[]>;
+  readonly #listeners = new Set<KvListener>();
+  readonly #onIdle: () => void;
+  readonly #ready: Promise<void>;
+  #markReady: () => void = () => {};
+  /** What a late subscriber is told: the last document, the rejection since, the failure now. */
+  #lastSnapshot: KvOutcome | undefined;
+  #lastRejected: KvOutcome | undefined;
+  #lastFailure: KvOutcome | undefined;
+  /** The content last assembled (keys and values), so an answer with nothing new is dropped. */
+  #lastContent: string | undefined;
+  #failing = false;
+  /** Answers are assembled one at a time, in order (a YAML value may be parsed off-thread). */
+  #assembling: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  constructor(agent: ConsulClientOptions, prefix: string, onIdle: () => void) {
+    this.#prefix = prefix;
+    this.#onIdle = onIdle;
+    this.#client = new ConsulClient(agent);
+    this.#ready = new Promise((resolve) => {
+      this.#markReady = resolve;
+    });
+    const what = `Consul KV ${listPrefix(prefix)}`;
+    this.#watch = new BlockingWatch<KvEntry[]>({
+      what,
+      ...(agent.clock === undefined ? {} : { clock: agent.clock }),
+      // Stale reads are allowed (DESIGN §4): any server answers, the leader is not a bottleneck.
+      query: (index, wait, signal) => {
+        // After failures the first round is a plain read, answered at once: blocking on the
+        // old index would leave "unavailable" standing until the next change or `wait`.
+        const asked = this.#failing ? 0n : index;
+        return this.#client.kvList(listPrefix(prefix), { index: asked, wait, signal, stale: true }).then((result) => this.#answered(result, asked));
+      },
+      onChange: (entries) => {
+        const content = contentOf(entries);
+        if (content === this.#lastContent) return;
+        this.#lastContent = content;
+        this.#assembling = this.#assembling.then(() => this.#assemble(entries));
+      },
+      onError: (error) => {
+        this.#failing = true;
+        this.#publish({ kind: 'unavailable', error });
+      },
+    });
+    void this.#watch.start();
+  }
+
+  subscribe(listener: KvListener): KvSubscription {
+    this.#listeners.add(listener);
+    // A late subscriber first hears what the watch already knows.
+    for (const known of [this.#lastSnapshot, this.#lastRejected, this.#lastFailure]) {
+      if (known !== undefined) deliver(() => listener.outcome(known));
+    }
+    let closed: Promise<void> | undefined;
+    return {
+      ready: this.#ready,
+      close: () => {
+        closed ??= this.#leave(listener);
+        return closed;
+      },
+    };
+  }
+
+  /** Runs on every successful round, before the watch decides whether the index moved. */
+  #answered(result: QueryResult<KvEntry[]>, asked: bigint): QueryResult<KvEntry[]> {
+    if (this.#failing) {
+      this.#failing = false;
+      this.#lastFailure = undefined;
+      // Back after failures: if the content changed, onChange follows and says so anyway.
+      if (this.#lastContent !== undefined && contentOf(result.value) === this.#lastContent) {
+        for (const listener of this.#listeners) deliver(() => listener.available());
+      }
+    }
+    // An index of 0 carries no information: "moved" lets the content decide (module comment).
+    return result.index === 0n ? { ...result, index: asked + 1n } : result;
+  }
+
+  async #assemble(entries: readonly KvEntry[]): Promise<void> {
+    if (this.#stopped) return;
+    let outcome: KvOutcome;
+    try {
+      const { document, keyOf } = await documentFromEntries(this.#prefix, entries);
+      outcome = { kind: 'snapshot', document, keyOf };
+    } catch (error) {
+      const meshError = isMeshError(error) ? error : new MeshError('MESH_CONFIG_INVALID', `Consul KV ${listPrefix(this.#prefix)} could not be read as config: ${String(error)}`, { cause: error });
+      outcome = { kind: 'rejected', error: meshError };
+    }
+    if (!this.#stopped) this.#publish(outcome);
+  }
+
+  #publish(outcome: KvOutcome): void {
+    if (outcome.kind === 'snapshot') {
+      this.#lastSnapshot = outcome;
+      this.#lastRejected = undefined;
+    } else if (outcome.kind === 'rejected') {
+      this.#lastRejected = outcome;
+    } else {
+      this.#lastFailure = outcome;
+    }
+    for (const listener of this.#listeners) deliver(() => listener.outcome(outcome));
+    this.#markReady();
+  }
+
+  async #leave(listener: KvListener): Promise<void> {
+    this.#listeners.delete(listener);
+    if (this.#listeners.size > 0) return;
+    // Out of the registry first: a subscriber arriving now starts a fresh watch.
+    this.#onIdle();
+    this.#stopped = true;
+    this.#markReady();
+    await this.#watch.stop();
+    await this.#assembling;
+    await this.#client.close();
+  }
+}
+
+function contentOf(entries: readonly KvEntry[]): string {
+  const pairs = entries.map((entry) => [entry.key, entry.value === null ? null : entry.value.toString('base64')] as const);
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return JSON.stringify(pairs);
+}
+
+/** One subscriber's bug must not starve the others: it surfaces off this stack, as an emitter's would. */
+function deliver(notify: () => void): void {
+  try {
+    notify();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
