@@ -8,11 +8,11 @@
  * NOTE: `savedAt` is wall-clock time (Date.now), not the mesh's monotonic clock: the age must
  * survive a restart.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomically } from './atomic-file.ts';
 
 const FORMAT = 'meshlet-last-good-config/1';
-let writes = 0;
 
 export interface CachedConfig {
   readonly document: unknown;
@@ -24,10 +24,8 @@ export interface CachedConfig {
 
 export class LastGoodCache {
   readonly #file: string;
-  readonly #dir: string;
 
   constructor(dir: string) {
-    this.#dir = dir;
     this.#file = join(dir, 'last-good-config.json');
   }
 
@@ -44,14 +42,9 @@ export class LastGoodCache {
   }
 
   async write(source: string, document: unknown): Promise<void> {
-    // NOTE: unique per write: two meshes in one process may save at once.
-    const temp = `${this.#file}.${process.pid}.${++writes}.tmp`;
     try {
-      await mkdir(this.#dir, { recursive: true });
-      await writeFile(temp, JSON.stringify({ format: FORMAT, source, savedAt: Date.now(), document }));
-      await rename(temp, this.#file);
+      await writeFileAtomically(this.#file, JSON.stringify({ format: FORMAT, source, savedAt: Date.now(), document }));
     } catch {
-      await rm(temp, { force: true }).catch(() => undefined);
       // NOTE: the cache is insurance; failing to write it must not reject a good config.
     }
   }
