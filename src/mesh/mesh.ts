@@ -23,7 +23,6 @@ import type { ControlStore } from '../control/control-store.ts';
 import { createControlStore } from '../control/create-control-store.ts';
 import { ConfigHistory } from './config-history.ts';
 import { ConsulAgent, consulAgentFor } from './consul-agent.ts';
-import { type RegisteredService, type RegisterOptions, Registrations } from './registration.ts';
 import { locateIssues } from '../control/consul-layout.ts';
 import { type CachedConfig, LastGoodCache } from './last-good-cache.ts';
 import { type ParsedCall, parseRequestOptions, type RequestOptions } from './request-options.ts';
@@ -339,7 +338,7 @@ export class Mesh {
       changed.push(name);
       let watch = this.#watches.get(name);
       if (watch === undefined || watch.key !== endpointWatchKey(policy)) {
-        watch = new EndpointWatch(policy, { clock: this.#clock, events: this.#events });
+        watch = new EndpointWatch(policy, { clock: this.#clock, events: this.#events, consul: this.#consul });
         startedWatches.set(name, watch);
         await watch.start({ clock: this.#clock, events: this.#events }, name);
       } else {
