@@ -4,7 +4,7 @@
  * 200 with an empty body, as Consul's handlers that return nil do.
  */
 import { demand } from './acl.ts';
-import type { Catalog, CheckStatus } from './catalog.ts';
+import { type Catalog, type CheckStatus, NODE_NAME } from './catalog.ts';
 import type { CheckRunner } from './check-runner.ts';
 import type { Exchange, Reply, Route } from './exchange.ts';
 import { HttpError } from './http-error.ts';
@@ -18,6 +18,7 @@ export function agentRoutes(catalog: Catalog, checks: CheckRunner): Route[] {
     { path: '/v1/agent/service/deregister/', prefix: true, methods: { PUT: (ex) => deregister(catalog, checks, ex) } },
     { path: '/v1/agent/check/update/', prefix: true, methods: { PUT: (ex) => update(checks, ex) } },
     { path: '/v1/agent/services', prefix: false, methods: { GET: (ex) => services(catalog, ex) } },
+    { path: '/v1/agent/checks', prefix: false, methods: { GET: (ex) => agentChecks(catalog, ex) } },
     { path: '/v1/status/leader', prefix: false, methods: { GET: () => ({ json: '127.0.0.1:8300' }) } },
   ];
   for (const [verb, status] of Object.entries(TTL_STATUS)) {
@@ -106,6 +107,33 @@ function services(catalog: Catalog, ex: Exchange): Reply {
       EnableTagOverride: s.enableTagOverride,
       Datacenter: catalog.datacenter,
     };
+  }
+  return { json: out };
+}
+
+/** The agent's own checks (its services'; the node's serfHealth lives on the servers, not in the agent). */
+function agentChecks(catalog: Catalog, ex: Exchange): Reply {
+  demand(ex.identity, 'read');
+  const out: Record<string, unknown> = {};
+  for (const { service, checks } of catalog.allInstances()) {
+    for (const c of checks) {
+      out[c.checkId] = {
+        Node: NODE_NAME,
+        CheckID: c.checkId,
+        Name: c.name,
+        Status: c.status,
+        Notes: c.notes,
+        Output: c.output,
+        ServiceID: c.serviceId,
+        ServiceName: c.serviceName,
+        ServiceTags: [...service.tags],
+        Type: c.type,
+        Interval: c.interval,
+        Timeout: c.timeout,
+        ExposedPort: 0,
+        Definition: {},
+      };
+    }
   }
   return { json: out };
 }
