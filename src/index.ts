@@ -4,6 +4,7 @@
  * circuit breaking, limits, fault injection — configured from one shared config.
  */
 export { createMesh, Mesh, type MeshOptions, type ServiceClient } from './mesh/mesh.ts';
+export type { HttpCheckOptions, RegisteredService, RegisterOptions, TtlCheckOptions } from './mesh/registration.ts';
 export type { RequestOptions } from './mesh/request-options.ts';
 export type { HeadersInput } from './mesh/request-headers.ts';
 export { MeshError, isMeshError, type MeshErrorCode, type ConfigIssue } from './core/errors.ts';

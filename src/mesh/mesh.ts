@@ -23,6 +23,7 @@ import type { ControlStore } from '../control/control-store.ts';
 import { createControlStore } from '../control/create-control-store.ts';
 import { ConfigHistory } from './config-history.ts';
 import { ConsulAgent, consulAgentFor } from './consul-agent.ts';
+import { type RegisteredService, type RegisterOptions, Registrations } from './registration.ts';
 import { locateIssues } from '../control/consul-layout.ts';
 import { type CachedConfig, LastGoodCache } from './last-good-cache.ts';
 import { type ParsedCall, parseRequestOptions, type RequestOptions } from './request-options.ts';
@@ -33,6 +34,8 @@ import { durationOrThrow } from '../config/duration.ts';
 
 /** How long close() lets calls in flight finish before it cuts them off with MESH_CLOSED. */
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+/** How long close() waits for Consul to take this instance out before it drains anyway. */
+const DEREGISTER_BOUND_MS = 2000;
 
 export interface CloseOptions {
   /** The drain bound: a duration (`'5s'`) or milliseconds; default 10 s. */
@@ -93,6 +96,7 @@ export class Mesh {
   readonly #cache: LastGoodCache | undefined;
   /** The one Consul agent of this mesh; opens nothing until something asks for its client. */
   readonly #consul: ConsulAgent;
+  readonly #registrations: Registrations;
   readonly #history = new ConfigHistory();
   #runtimes = new Map<string, ServiceRuntime>();
   /** Per service, the endpoint set its stacks balance over now (see balance/endpoint-source.ts). */
@@ -116,6 +120,7 @@ export class Mesh {
     this.#baseDir = options.baseDir;
     this.#cache = options.cacheDir === undefined ? undefined : new LastGoodCache(options.cacheDir);
     this.#consul = consul;
+    this.#registrations = new Registrations(() => consul.client(), this.#clock);
     this.#controlStatus = { status: store === undefined ? 'static' : 'ok', lastError: null };
   }
 
@@ -181,7 +186,20 @@ export class Mesh {
       closed: this.#closed,
       config: { ...this.#history.state(), control: { source: this.#store?.source ?? 'static', ...this.#controlStatus, cache: cacheState(this.#controlStatus.cache) } },
       services,
+      registrations: this.#registrations.state(),
     });
+  }
+
+  /**
+   * Registers this process in the local Consul agent (the mesh's `consul` agent), with a TTL
+   * check meshlet keeps passing (default ttl 10s) or an HTTP check Consul runs. close()
+   * deregisters it first. See registration.ts.
+   */
+  register(options: RegisterOptions): Promise<RegisteredService> {
+    if (this.#closed) {
+      return Promise.reject(new MeshError('MESH_CLOSED', 'mesh.register() was refused because the mesh is closed; register from a mesh that is running'));
+    }
+    return this.#registrations.register(options);
   }
 
   /**
@@ -206,6 +224,9 @@ export class Mesh {
   async #close(bound: number): Promise<void> {
     this.#closed = true;
     const endsAt = this.#clock.now() + bound;
+    // First, out of Consul: callers stop choosing this instance while it still answers. A
+    // failed or slow agent costs close() at most the bound (state() keeps the error).
+    await this.#within(this.#registrations.close(), Math.min(DEREGISTER_BOUND_MS, bound));
     await this.#store?.close();
     await this.#applying;
     const runtimes = [...this.#runtimes.values(), ...this.#retiring];
