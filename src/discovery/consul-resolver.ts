@@ -10,6 +10,7 @@
  * saved, and state() says where the endpoints came from and how old they are.
  */
 import type { ConsulClientOptions } from '../consul/client.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
 import type { HealthServiceEntry } from '../consul/types.ts';
 import type { MeshError } from '../core/errors.ts';
 import type { DiscoveryPolicy } from '../config/policy.ts';
@@ -32,6 +33,9 @@ export interface ConsulResolverOptions {
 }
 
 type Origin = 'none' | 'consul' | 'cache';
+
+/** How long start-up waits for Consul's first answer before going on without it (a local agent answers in ms). */
+export const STARTUP_WAIT_MS = 2000;
 
 export class ConsulResolver implements Resolver {
   readonly #options: ConsulResolverOptions;
@@ -69,8 +73,24 @@ export class ConsulResolver implements Resolver {
       { agent, service: discovery.service, tags: discovery.tags, passingOnly: discovery.passingOnly, datacenter: discovery.datacenter },
       { change: (entries) => this.#onChange(entries), error: (error) => this.#onError(error) },
     );
-    await this.#subscription.ready;
-    if (this.#origin === 'none' && this.#lastError !== undefined) await this.#startFromCache();
+    await this.#firstAnswer(agent.clock ?? systemClock);
+    if (this.#origin !== 'none' || this.#closed) return;
+    // A hung agent is unreachable too: the first read's own timeout is far longer than a start-up should wait.
+    const hung = this.#lastError === undefined;
+    if (hung) this.#lastError = `Consul did not answer the first health read of ${discovery.service} within ${STARTUP_WAIT_MS} ms (still trying)`;
+    const fromCache = await this.#startFromCache();
+    if (hung && !fromCache && this.#origin === 'none' && !this.#closed) listener.error(new Error(`${this.#lastError}; no endpoints yet`));
+  }
+
+  /** The shared watch's first answer or failure, or the start-up bound, whichever comes first. */
+  #firstAnswer(clock: Clock): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = clock.setCallTimer(resolve, STARTUP_WAIT_MS);
+      void this.#subscription!.ready.then(() => {
+        timer.cancel();
+        resolve();
+      });
+    });
   }
 
   async close(): Promise<void> {
@@ -125,15 +145,17 @@ export class ConsulResolver implements Resolver {
     this.#listener!.error(reported);
   }
 
-  async #startFromCache(): Promise<void> {
+  /** True when the cached list is now in force. */
+  async #startFromCache(): Promise<boolean> {
     const saved = await this.#options.cache?.read(this.#options.name, this.#question);
     // Consul may have answered while the file was read: its answer wins.
-    if (saved === undefined || this.#origin !== 'none' || this.#closed) return;
+    if (saved === undefined || this.#origin !== 'none' || this.#closed) return false;
     this.#origin = 'cache';
     this.#saved = saved;
     this.#listener!.update(saved.endpoints);
     // The update cleared the watch's error; Consul is still unreachable.
     this.#listener!.error(new Error(`${this.#lastError}; using ${saved.endpoints.length} endpoints from the cache`));
+    return true;
   }
 
   #reportSkipped(skipped: readonly SkippedInstance[]): void {

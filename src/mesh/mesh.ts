@@ -29,6 +29,7 @@ import { type CachedConfig, LastGoodCache } from './last-good-cache.ts';
 import { type ParsedCall, parseRequestOptions, type RequestOptions } from './request-options.ts';
 import { meshFetch } from './fetch.ts';
 import { EndpointWatch, endpointWatchKey, ServiceRuntime } from './service-runtime.ts';
+import { EndpointCache } from './endpoint-cache.ts';
 import { ServiceEndpoints } from '../balance/endpoint-source.ts';
 import { durationOrThrow } from '../config/duration.ts';
 
@@ -106,6 +107,8 @@ export class Mesh {
   readonly #closingWatches = new Set<EndpointWatch>();
   readonly #watches = new Map<string, EndpointWatch>();
   readonly #clients = new Map<string, ServiceClient>();
+  /** Each Consul-discovered service's last endpoint list, beside the config cache (`cacheDir`). */
+  readonly #knownEndpoints: EndpointCache | undefined;
   /** `cache`: the config in force is the cacheDir copy, read from that store at that time. */
   #controlStatus: { status: 'static' | 'ok' | 'unavailable'; lastError: string | null; cache?: CachedConfig | undefined };
   #applying: Promise<void> = Promise.resolve();
@@ -115,6 +118,7 @@ export class Mesh {
   constructor(options: MeshOptions, bootstrap: MeshConfig, store: ControlStore | undefined, consul: ConsulAgent) {
     this.service = options.service;
     this.#clock = options.clock ?? systemClock;
+    this.#knownEndpoints = options.cacheDir === undefined ? undefined : new EndpointCache(options.cacheDir);
     this.#bootstrap = bootstrap;
     this.#store = store;
     this.#baseDir = options.baseDir;
@@ -359,7 +363,7 @@ export class Mesh {
       changed.push(name);
       let watch = this.#watches.get(name);
       if (watch === undefined || watch.key !== endpointWatchKey(policy)) {
-        watch = new EndpointWatch(policy, { clock: this.#clock, events: this.#events, consul: this.#consul });
+        watch = new EndpointWatch(policy, { clock: this.#clock, events: this.#events, consul: this.#consul, knownEndpoints: this.#knownEndpoints });
         startedWatches.set(name, watch);
         await watch.start({ clock: this.#clock, events: this.#events }, name);
       } else {
