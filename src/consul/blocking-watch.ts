@@ -18,6 +18,9 @@
  *    30 s), so a fleet does not retry in waves; a 400 (meshlet sent something Consul does
  *    not accept: retrying soon cannot help) is retried only every 30 s, not given up on as
  *    node-consul does (a watch that silently ends is worse: its config goes stale unseen).
+ *    The retry is a plain read: blocking on the old index would hide that Consul is back
+ *    until the next change or `wait`; it answers at once, and `onRecover` says so. (These
+ *    plain reads are paced by the backoff, so rule 3's busy loop cannot arise.)
  *
  * Timers are background timers (clock.setTimer, unref'd) and the client's sockets never keep
  * the process alive, so a running watch lets a script exit; stop() ends it cleanly.
@@ -39,6 +42,8 @@ export interface BlockingWatchOptions<T> {
   readonly onChange: (value: T, index: bigint) => void;
   /** Called on each failed round (MeshError MESH_CONSUL_FAILED); the watch retries with jittered backoff. */
   readonly onError: (error: MeshError) => void;
+  /** Called on the first successful round after failed ones (after its onChange, if it changed): Consul is back. */
+  readonly onRecover?: () => void;
   /** Rate limit of the loop: after the burst, at most one round per this many ms (default 100). */
   readonly minIntervalMs?: number;
 }
@@ -123,9 +128,11 @@ export class BlockingWatch<T> {
       if (this.#stopped) return;
       const controller = new AbortController();
       this.#inFlight = controller;
+      const recovering = this.#failures > 0;
+      const asked = recovering ? 0n : this.#index;
       let result: QueryResult<T>;
       try {
-        result = await this.#options.query(this.#index, this.#wait, controller.signal);
+        result = await this.#options.query(asked, this.#wait, controller.signal);
       } catch (error) {
         if (this.#stopped) return;
         const failure = this.#failure(error);
@@ -140,15 +147,18 @@ export class BlockingWatch<T> {
       }
       if (this.#stopped) return;
       this.#failures = 0;
-      this.#take(result);
+      this.#take(result, asked);
+      const onRecover = this.#options.onRecover;
+      if (recovering && onRecover !== undefined) this.#report(onRecover);
     }
   }
 
-  #take(result: QueryResult<T>): void {
+  #take(result: QueryResult<T>, asked: bigint): void {
     // Rule 3: Consul never answers 0 itself (setIndex rewrites it to 1); a proxy or a bug might.
     const index = result.index < 1n ? 1n : result.index;
-    if (index < this.#index) {
-      // Rule 2: this answer is from a store that went back; the next round re-reads at 0.
+    if (asked > 0n && index < asked) {
+      // Rule 2: a blocking round came back from a store that went back; the next round
+      // re-reads at 0. (A plain read's answer is fresh whatever its index: it is taken.)
       this.#index = 0n;
       return;
     }

@@ -155,6 +155,46 @@ describe('BlockingWatch', () => {
     await watch.stop();
   });
 
+  it('after failures the next round is a plain read: recovery with unchanged data is reported at once (onRecover), not after the wait', async () => {
+    let round = 0;
+    const recovered: number[] = [];
+    const { agent, watch, changes, errors } = await watched(
+      (req, res) => {
+        round++;
+        if (round === 1) json(res, [entry('a')], 5);
+        else if (round === 2) text(res, 500, 'No cluster leader');
+        else if (sentIndex(req) === 0) json(res, [entry('a')], 5); // back, nothing changed
+        // blocking rounds on 5 park: nothing changes
+      },
+      { wait: '60s', onRecover: () => recovered.push(performance.now()) },
+    );
+    await watch.start();
+    const started = performance.now();
+    await waitFor(() => recovered.length === 1, 'the recovery', 5000);
+    assert.ok(recovered[0]! - started < 2000, 'known long before the 60 s wait');
+    assert.equal(errors.length, 1);
+    assert.deepEqual(changes, [{ value: 'a', index: 5n }], 'the same data is not delivered again');
+    await waitFor(() => agent.requests.length === 4, 'the next blocking round');
+    assert.deepEqual(agent.requests.map(sentIndex), [0, 5, 0, 5]);
+    await watch.stop();
+  });
+
+  it('after failures, a plain read answering a lower index (restored while down) is delivered at once', async () => {
+    let round = 0;
+    const { agent, watch, changes } = await watched((_req, res) => {
+      round++;
+      if (round === 1) json(res, [entry('old')], 100);
+      else if (round === 2) text(res, 503, '');
+      else if (round === 3) json(res, [entry('restored')], 40);
+    });
+    await watch.start();
+    await waitFor(() => changes.length === 2, 'the restored data', 5000);
+    assert.deepEqual(changes[1], { value: 'restored', index: 40n });
+    await waitFor(() => agent.requests.length === 4, 'the next round');
+    assert.deepEqual(agent.requests.map(sentIndex), [0, 100, 0, 40]);
+    await watch.stop();
+  });
+
   it('a 400 is reported and retried slowly (not ended, not retried at the error backoff)', async () => {
     const { agent, watch, errors } = await watched((_req, res) => text(res, 400, 'Invalid wait time'), { minIntervalMs: 1 });
     await watch.start();
@@ -184,7 +224,7 @@ describe('BlockingWatch', () => {
     assert.equal(errors.length, 1);
     assert.match(errors[0]?.message ?? '', /did not answer GET \/v1\/kv\/p\/\?recurse within 519 ms/);
     assert.ok(took >= 500 && took < 5000, `recovered after ${took} ms`);
-    assert.deepEqual(agent.requests.slice(0, 3).map(sentIndex), [0, 5, 5], 'the cut round is retried on the same index');
+    assert.deepEqual(agent.requests.slice(0, 3).map(sentIndex), [0, 5, 0], 'after the cut round, a plain read');
     await watch.stop();
   });
 
