@@ -145,7 +145,7 @@ export class Mesh {
       },
       unavailable: (error) => {
         const reported = redactError(error);
-        this.#controlStatus = { status: 'unavailable', lastError: reported.message };
+        this.#controlStatus = { ...this.#controlStatus, status: 'unavailable', lastError: reported.message };
         this.#events.emitLazy('control-error', () => ({ source, error: reported }));
       },
       available: () => {

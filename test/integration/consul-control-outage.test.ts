@@ -1,0 +1,226 @@
+/**
+ * The Consul KV control store when Consul misbehaves (the emulator's fault hooks): the agent
+ * stopped mid-traffic costs no call and a change made meanwhile applies when it returns; a
+ * mesh started while it is down uses the cacheDir copy and says so and how old it is, or,
+ * with no copy, starts at once on its bootstrap config; an index that goes backwards or is 0
+ * still delivers changes without a request storm; a bad ACL token is a clear 403 that never
+ * carries the token.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createMesh, type Mesh, type MeshEvents } from '../../src/index.ts';
+import { isMeshError } from '../../src/core/errors.ts';
+import { consulForTests, emulatorOnly, type TestConsul } from '../support/consul.ts';
+import { startConsulEmulator } from '../support/consul-emulator/index.ts';
+import type { Backend } from '../support/http-backend.ts';
+import { suiteTempDir } from '../support/temp-dir.ts';
+import { configState, consulMeshOptions, eventually, nextEvent, outcome, portBackend, sleep, traffic, uniquePrefix } from './consul-control-harness.ts';
+
+describe('Consul KV control through outages and faults', () => {
+  let consul: TestConsul;
+  let a: Backend;
+  let b: Backend;
+  const dir = suiteTempDir('meshlet-consul-control-');
+  const meshes: Mesh[] = [];
+  before(async () => {
+    consul = await consulForTests();
+    a = await portBackend();
+    b = await portBackend();
+  });
+  after(async () => {
+    for (const mesh of meshes) await mesh.close();
+    await a.close();
+    await b.close();
+    await consul.close();
+  });
+  const track = (mesh: Mesh): Mesh => {
+    meshes.push(mesh);
+    return mesh;
+  };
+  const api = (backend: Backend, extra: Record<string, unknown> = {}) => JSON.stringify({ endpoints: [backend.address], ...extra });
+
+  it('Consul stopped mid-traffic: zero failed calls, state says unavailable, a change made meanwhile applies on return', async (t) => {
+    const emulator = emulatorOnly(t, consul);
+    if (emulator === undefined) return;
+    const prefix = uniquePrefix();
+    await consul.kv.put(`${prefix}/services/api`, api(a));
+    const mesh = track(await createMesh(consulMeshOptions(consul, prefix)));
+    const calls = traffic(() => outcome(mesh, 'api'));
+    await sleep(50);
+    await emulator.stop();
+    await eventually(() => configState(mesh).control.status === 'unavailable', 'the control status to say unavailable');
+    const down = configState(mesh).control;
+    assert.match(down.lastError ?? '', /could not be reached/);
+    // Pushed while the agent is down: through the emulator's store, as another server would have taken it.
+    await emulator.kv.put(`${prefix}/services/api`, api(b));
+    await sleep(200);
+    const applied = nextEvent(mesh, 'config', (event) => event.changedServices.includes('api'), 10_000);
+    await emulator.start();
+    await applied;
+    await eventually(async () => (await outcome(mesh, 'api')) === b.port, 'calls to go to the pushed endpoint');
+    await calls.stop();
+    assert.equal(configState(mesh).control.status, 'ok');
+    const failed = calls.outcomes.filter((result) => typeof result !== 'number');
+    assert.deepEqual(failed, [], 'no call failed');
+    assert.ok(calls.outcomes.filter((result) => result === a.port).length > 10, 'calls flowed on the old config while Consul was down');
+  });
+
+  it('Consul back with nothing changed: the status returns to ok at once, not at the next change', async (t) => {
+    const emulator = emulatorOnly(t, consul);
+    if (emulator === undefined) return;
+    const prefix = uniquePrefix();
+    await consul.kv.put(`${prefix}/services/api`, api(a));
+    const mesh = track(await createMesh(consulMeshOptions(consul, prefix)));
+    const version = configState(mesh).version;
+    await emulator.stop();
+    await eventually(() => configState(mesh).control.status === 'unavailable', 'unavailable');
+    await emulator.start();
+    await eventually(() => configState(mesh).control.status === 'ok', 'ok again', 10_000);
+    assert.equal(configState(mesh).version, version, 'the same content is not applied again');
+  });
+
+  it('start-up with Consul down uses the cacheDir copy, and state() says where it came from and how old it is', async (t) => {
+    const emulator = emulatorOnly(t, consul);
+    if (emulator === undefined) return;
+    const prefix = uniquePrefix();
+    const cacheDir = join(dir(), 'cache-restart');
+    await consul.kv.put(`${prefix}/services/api`, api(a, { timeout: '150ms' }));
+    const first = await createMesh(consulMeshOptions(consul, prefix, { cacheDir }));
+    assert.equal(await outcome(first, 'api'), a.port);
+    await first.close();
+    await emulator.stop();
+    let running = false;
+    try {
+      const startedAt = performance.now();
+      const restarted = track(await createMesh(consulMeshOptions(consul, prefix, { cacheDir })));
+      assert.ok(performance.now() - startedAt < 5000);
+      assert.equal(await outcome(restarted, 'api'), a.port);
+      assert.equal(await outcome(restarted, 'api', '/slow?ms=400'), 'MESH_TIMEOUT', 'the cached policy acts');
+      const state = configState(restarted);
+      assert.match(state.source ?? '', /^cache:consul:\/\//);
+      assert.equal(state.control.status, 'unavailable');
+      assert.ok(state.control.cache !== null, 'state() says the config came from the cache');
+      assert.equal(state.control.cache.readFrom, state.control.source);
+      assert.ok(state.control.cache.ageMs >= 0 && state.control.cache.ageMs < 60_000);
+      assert.ok(Date.parse(state.control.cache.savedAt) <= Date.now());
+      // Consul returns: the fresh config replaces the cached one.
+      await emulator.kv.put(`${prefix}/services/api`, api(b));
+      const applied = nextEvent(restarted, 'config', () => true, 10_000);
+      await emulator.start();
+      running = true;
+      await applied;
+      assert.equal(await outcome(restarted, 'api'), b.port);
+      assert.equal(configState(restarted).control.cache, null);
+      assert.equal(configState(restarted).control.status, 'ok');
+    } finally {
+      if (!running) await emulator.start();
+    }
+  });
+
+  it('createMesh with Consul down and no cache does not hang: bootstrap config, status unavailable', async () => {
+    // An agent that was never there: a port nothing listens on.
+    const gone = await startConsulEmulator();
+    const port = gone.port;
+    await gone.close();
+    const startedAt = performance.now();
+    const mesh = track(
+      await createMesh({ service: 'web', control: `consul://127.0.0.1:${port}/meshlet`, config: { services: { api: { endpoints: [a.address] } } } }),
+    );
+    assert.ok(performance.now() - startedAt < 3000, 'createMesh returned promptly');
+    const state = configState(mesh);
+    assert.equal(state.source, 'bootstrap');
+    assert.equal(state.control.status, 'unavailable');
+    assert.match(state.control.lastError ?? '', /could not be reached/);
+    assert.equal(await outcome(mesh, 'api'), a.port);
+  });
+
+  it('an index that goes backwards (snapshot restore) is reset: later changes still apply', async (t) => {
+    const emulator = emulatorOnly(t, consul);
+    if (emulator === undefined) return;
+    const prefix = uniquePrefix();
+    await consul.kv.put(`${prefix}/services/api`, api(a));
+    const parked = emulator.openBlockingQueries;
+    const mesh = track(await createMesh(consulMeshOptions(consul, prefix)));
+    // NOTE: a query that reaches Consul after the restore, with the old higher index, waits
+    // out its `wait` (CONSUL.md §0.2): what the restore wakes is a parked query.
+    await eventually(() => emulator.openBlockingQueries > parked, 'the watch to park its blocking query');
+    const version = configState(mesh).version;
+    const before = emulator.requests.length;
+    emulator.faults.restoreSnapshot();
+    await sleep(300);
+    // The restore re-delivers the same content: nothing is applied again.
+    assert.equal(configState(mesh).version, version);
+    const applied = nextEvent(mesh, 'config', (event) => event.changedServices.includes('api'), 2000);
+    await emulator.kv.put(`${prefix}/services/api`, api(b));
+    await applied;
+    assert.equal(await outcome(mesh, 'api'), b.port);
+    const requests = emulator.requests.length - before;
+    assert.ok(requests <= 10, `${requests} requests after the restore`);
+  });
+
+  it('an index of 0 in every answer: changes still apply, and the loop stays rate-limited', async (t) => {
+    const emulator = emulatorOnly(t, consul);
+    if (emulator === undefined) return;
+    const prefix = uniquePrefix();
+    await consul.kv.put(`${prefix}/services/api`, api(a));
+    const mesh = track(await createMesh(consulMeshOptions(consul, prefix)));
+    emulator.faults.zeroIndex(true);
+    try {
+      const before = emulator.requests.length;
+      const applied = nextEvent(mesh, 'config', (event) => event.changedServices.includes('api'), 2000);
+      await emulator.kv.put(`${prefix}/services/api`, api(b));
+      await applied;
+      assert.equal(await outcome(mesh, 'api'), b.port);
+      const versionAfter = configState(mesh).version;
+      await sleep(1000);
+      // Answers at once, every round: the rate limit holds the loop to about 10 a second.
+      const requests = emulator.requests.filter((r, i) => i >= before && r.path.startsWith('/v1/kv/')).length;
+      assert.ok(requests <= 25, `${requests} KV requests in about a second with index 0`);
+      assert.equal(configState(mesh).version, versionAfter, 'the same content, answered again, is not applied again');
+    } finally {
+      emulator.faults.zeroIndex(false);
+    }
+  });
+
+  it('a bad ACL token: a clear MeshError naming the 403, with the token in no message, event or state()', async () => {
+    const secret = 'c0ffee00-dead-beef-0000-5ecret70ken1';
+    const acl = await startConsulEmulator({ acl: { defaultPolicy: 'deny', tokens: { 'the-right-one-0000': { policy: 'read' } } } });
+    try {
+      const errors: MeshEvents['control-error'][] = [];
+      const mesh = await createMesh({
+        service: 'web',
+        control: `consul://127.0.0.1:${acl.port}/meshlet`,
+        consul: { token: secret },
+        config: { services: { api: { endpoints: [a.address] } } },
+      });
+      try {
+        mesh.on('control-error', (event) => errors.push(event));
+        await eventually(() => errors.length > 0, 'a control-error event (the watch retries)', 5000);
+        const { error } = errors[0]!;
+        assert.ok(isMeshError(error));
+        assert.equal(error.code, 'MESH_CONSUL_FAILED');
+        assert.equal(error.status, 403);
+        assert.match(error.message, /403/);
+        assert.match(error.message, /ACL not found/);
+        assert.match(error.message, /CONSUL_HTTP_TOKEN|consul\.token/);
+        const state = configState(mesh);
+        assert.equal(state.control.status, 'unavailable');
+        assert.match(state.control.lastError ?? '', /403/);
+        for (const [what, text] of [
+          ['message', error.message],
+          ['event', JSON.stringify({ ...errors[0], error: { message: error.message, stack: error.stack } })],
+          ['state()', JSON.stringify(mesh.state())],
+        ] as const) {
+          assert.equal(text.includes(secret), false, `the token appears in the ${what}`);
+        }
+        assert.equal(acl.requests.every((request) => request.token), true, 'the token was sent (as X-Consul-Token)');
+        assert.equal(await outcome(mesh, 'api'), a.port, 'the bootstrap config serves meanwhile');
+      } finally {
+        await mesh.close();
+      }
+    } finally {
+      await acl.close();
+    }
+  });
+});
