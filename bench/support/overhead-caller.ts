@@ -6,12 +6,14 @@
  * for the same reason. The parent drives the rounds over IPC, so the variants still
  * alternate in one run and machine noise hits them alike.
  *
- * argv: variant (`bare` | `meshlet` | `haproxy`), target port.
+ * argv: variant (`bare` | `meshlet` | `haproxy`, or `bare-memory` | `meshlet-memory`, which
+ * answer in memory instead of over the network: support/in-memory-dispatch.ts), target port.
  */
 import { createHook } from 'node:async_hooks';
 import { Pool } from 'undici';
 import { measureAllocation } from './allocation.ts';
 import { type Call, latencies, throughput } from './driver.ts';
+import { installInMemoryDispatch } from './in-memory-dispatch.ts';
 
 export type CallerCommand = { readonly kind: 'throughput'; readonly concurrency: number; readonly ms: number } | { readonly kind: 'latency'; readonly count: number; readonly ms: number }
   | { readonly kind: 'promises'; readonly count: number };
@@ -26,15 +28,23 @@ export type CallerReply =
 /** The mesh's default pool size, so the bare baseline has the same sockets. */
 const CONNECTIONS = 64;
 
+/** How a call reads its body: `.dump()` over the network; `.text()` in memory, as an application reading a small answer would. */
+type BodyRead = (body: { dump(): Promise<void>; text(): Promise<string> }) => Promise<unknown>;
+const dump: BodyRead = (body) => body.dump();
+const text: BodyRead = (body) => body.text();
+
 async function setUp(variant: string, port: number): Promise<{ call: Call; close: () => Promise<void> }> {
-  if (variant === 'meshlet') {
+  const inMemory = variant.endsWith('-memory');
+  if (inMemory) installInMemoryDispatch();
+  const read = inMemory ? text : dump;
+  if (variant.startsWith('meshlet')) {
     const { createMesh } = await import('../../src/index.ts');
     const mesh = await createMesh({ service: 'bench', config: { services: { api: { endpoints: [`127.0.0.1:${port}`] } } } });
     const client = mesh.client('api');
     return {
       call: async () => {
         const res = await client.request({ method: 'GET', path: '/' });
-        await res.body.dump();
+        await read(res.body);
       },
       close: () => mesh.close(),
     };
@@ -43,7 +53,7 @@ async function setUp(variant: string, port: number): Promise<{ call: Call; close
   return {
     call: async () => {
       const res = await pool.request({ method: 'GET', path: '/' });
-      await res.body.dump();
+      await read(res.body);
     },
     close: () => pool.close(),
   };
