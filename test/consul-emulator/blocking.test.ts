@@ -154,5 +154,6 @@ test('jitter adds up to wait/16 when enabled (here the largest draw)', async (t)
   await http.get(`/v1/kv/k?index=${index}&wait=320ms`);
   const elapsed = performance.now() - started;
   // 320 ms + 0.999 × 320/16 ≈ 340 ms; without jitter it would be 320 ms.
-  assert.ok(elapsed >= 335 && elapsed < 340 + 150, `waited ${elapsed} ms`);
+  assert.ok(elapsed >= 335, `waited ${elapsed} ms, less than wait + jitter`);
+  assert.ok(elapsed < 2000, `waited ${elapsed} ms`);
 });

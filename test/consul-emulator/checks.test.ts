@@ -23,12 +23,12 @@ test('a TTL check not renewed within its TTL turns critical with TTL expired', a
   const consul = await startConsulEmulator();
   t.after(() => consul.close());
   const http = consulHttp(consul.url);
-  await http.put('/v1/agent/service/register', { Name: 'ttl', Check: { TTL: '150ms', Status: 'passing' } });
+  await http.put('/v1/agent/service/register', { Name: 'ttl', Check: { TTL: '500ms', Status: 'passing' } });
   assert.equal((await checkOf(http, 'ttl', 'service:ttl'))?.Status, 'passing');
-  // Renewing keeps it passing past the first TTL.
-  await new Promise((resolve) => setTimeout(resolve, 90));
+  // Renewing keeps it passing past the first TTL (200 ms of slack either side for a loaded machine).
+  await new Promise((resolve) => setTimeout(resolve, 300));
   await http.put('/v1/agent/check/pass/service:ttl');
-  await new Promise((resolve) => setTimeout(resolve, 90));
+  await new Promise((resolve) => setTimeout(resolve, 300));
   assert.equal((await checkOf(http, 'ttl', 'service:ttl'))?.Status, 'passing');
   const { index } = await http.get('/v1/health/service/ttl');
   const woke = await http.get(`/v1/health/service/ttl?index=${index}&wait=2s`);
