@@ -138,3 +138,17 @@ test('registration errors are 400 with Consul bodies', async (t) => {
   const badStatus = await http.put('/v1/agent/service/register', { Name: 'x', Check: { TTL: '1s', Status: 'ok' } });
   assert.equal(badStatus.status, 400);
 });
+
+test('re-registering keeps checks the new definition leaves out, unless replace-existing-checks', async (t) => {
+  const { http } = await emulator(t);
+  const checkIds = async () => (await http.get('/v1/health/service/re')).json<Entry[]>()[0]?.Checks.map((c) => c.CheckID);
+  await http.put('/v1/agent/service/register', { Name: 're', Checks: [{ CheckID: 'a', TTL: '10s' }, { CheckID: 'b', TTL: '10s' }] });
+  await http.put('/v1/agent/check/pass/a');
+  await http.put('/v1/agent/service/register', { Name: 're', Checks: [{ CheckID: 'a', TTL: '10s' }] });
+  assert.deepEqual(await checkIds(), ['a', 'b', 'serfHealth']);
+  const a = (await http.get('/v1/health/service/re')).json<Entry[]>()[0]?.Checks.find((c) => c.CheckID === 'a');
+  assert.equal(a?.Status, 'passing', 'a re-registered check without Status keeps its status');
+  await http.put('/v1/agent/service/register?replace-existing-checks', { Name: 're', Checks: [{ CheckID: 'a', TTL: '10s' }] });
+  assert.deepEqual(await checkIds(), ['a', 'serfHealth']);
+  assert.equal((await http.put('/v1/agent/check/pass/b')).status, 404, 'the dropped check no longer runs');
+});

@@ -32,15 +32,17 @@ export function agentRoutes(catalog: Catalog, checks: CheckRunner): Route[] {
 }
 
 /** Registers (or replaces) a service and its checks through the same path the direct helper uses. */
-export function applyRegistration(catalog: Catalog, checks: CheckRunner, body: unknown): void {
+export function applyRegistration(catalog: Catalog, checks: CheckRunner, body: unknown, replaceExistingChecks = false): void {
   const registration = parseRegistration(body, (checkId) => catalog.check(checkId));
   catalog.register(
     registration.service,
     registration.checks.map((c) => c.record),
+    replaceExistingChecks,
   );
   checks.setService(
     registration.service.id,
     registration.checks.map((c) => c.spec),
+    replaceExistingChecks,
   );
 }
 
@@ -52,7 +54,9 @@ function register(catalog: Catalog, checks: CheckRunner, ex: Exchange): Reply {
   } catch (error) {
     throw new HttpError(400, `Request decode failed: ${(error as Error).message}`);
   }
-  applyRegistration(catalog, checks, body);
+  // Present with no value or `true` (SVCDOC); without it, checks the new definition leaves out stay.
+  const replace = ex.params.get('replace-existing-checks');
+  applyRegistration(catalog, checks, body, replace === '' || replace === 'true');
   return {};
 }
 

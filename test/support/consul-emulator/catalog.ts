@@ -119,17 +119,23 @@ export class Catalog {
     return [...this.#checks.values()].filter((c) => c.serviceId === serviceId);
   }
 
-  /** Adds or replaces a service instance and its checks; an identical registration changes nothing. */
+  /**
+   * Adds or replaces a service instance and the given checks; its other checks stay unless
+   * `replaceExistingChecks` (Consul's `?replace-existing-checks`). An identical registration
+   * changes nothing.
+   */
   register(
     service: Omit<ServiceInstance, 'createIndex' | 'modifyIndex'>,
     checks: readonly Omit<CheckRecord, 'createIndex' | 'modifyIndex'>[],
+    replaceExistingChecks = false,
   ): void {
     this.#raft.write((index) => {
       const existing = this.#services.get(service.id);
       const oldChecks = this.checksOf(service.id);
+      const dropped = replaceExistingChecks ? oldChecks.filter((old) => !checks.some((c) => c.checkId === old.checkId)) : [];
       const sameService = existing !== undefined && sameInstance(existing, service);
       const sameChecks =
-        oldChecks.length === checks.length &&
+        dropped.length === 0 &&
         checks.every((c) => {
           const old = this.#checks.get(c.checkId);
           return old !== undefined && old.serviceId === service.id && sameCheck(old, c);
@@ -139,7 +145,7 @@ export class Catalog {
         this.#services.set(service.id, { ...service, createIndex: existing?.createIndex ?? index, modifyIndex: index });
         this.#servicesTableIndex = index;
       }
-      for (const old of oldChecks) if (!checks.some((c) => c.checkId === old.checkId)) this.#checks.delete(old.checkId);
+      for (const old of dropped) this.#checks.delete(old.checkId);
       for (const check of checks) {
         const old = this.#checks.get(check.checkId);
         if (old !== undefined && old.serviceId === service.id && sameCheck(old, check)) continue;

@@ -8,6 +8,7 @@
 import { systemClock, type TimerHandle } from '../../../src/core/clock.ts';
 import type { Catalog, CheckStatus } from './catalog.ts';
 import type { CheckSpec } from './registration.ts';
+import { call } from './wire-client.ts';
 
 export interface ReaperOptions {
   /** How often the reaper runs (Consul: 30 s). */
@@ -33,10 +34,11 @@ export class CheckRunner {
     this.#reapMinimumMs = reaper.minimumMs ?? 60_000;
   }
 
-  /** Replaces the checks of `serviceId` with `specs`. */
-  setService(serviceId: string, specs: readonly CheckSpec[]): void {
-    this.removeService(serviceId);
+  /** Runs `specs` for `serviceId`; its other checks keep running unless `replaceExistingChecks`. */
+  setService(serviceId: string, specs: readonly CheckSpec[], replaceExistingChecks: boolean): void {
+    if (replaceExistingChecks) this.removeService(serviceId);
     for (const spec of specs) {
+      this.#timers.get(spec.checkId)?.cancel();
       this.#specs.set(spec.checkId, spec);
       if (this.#running) this.#arm(spec, true);
     }
@@ -99,15 +101,15 @@ export class CheckRunner {
     let status: CheckStatus;
     let output: string;
     try {
-      const response = await fetch(http.url, {
-        method: http.method,
+      // One connection per probe (no pool), so a probed test server can close without waiting on an idle socket.
+      const url = new URL(http.url);
+      const response = await call(url.origin, http.method, `${url.pathname}${url.search}`, {
         headers: http.headers,
         ...(http.body !== undefined && { body: http.body }),
         signal: AbortSignal.timeout(spec.timeoutMs),
       });
-      const text = (await response.text()).slice(0, 4096);
       status = response.status >= 200 && response.status < 300 ? 'passing' : response.status === 429 ? 'warning' : 'critical';
-      output = `HTTP ${http.method} ${http.url}: ${response.status} ${response.statusText} Output: ${text}`;
+      output = `HTTP ${http.method} ${http.url}: ${response.status} ${response.statusText} Output: ${response.body.slice(0, 4096)}`;
     } catch (error) {
       status = 'critical';
       output = `Get "${http.url}": ${error instanceof Error ? error.message : String(error)}`;

@@ -8,6 +8,7 @@ import { request as httpsRequest } from 'node:https';
 
 export interface WireResponse {
   readonly status: number;
+  readonly statusText: string;
   readonly headers: Record<string, string>;
   readonly body: string;
   /** The body as JSON (throws when it is not). */
@@ -35,6 +36,7 @@ export function call(
         const body = Buffer.concat(chunks).toString('utf8');
         resolve({
           status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
           headers,
           body,
           json: <T>() => JSON.parse(body) as T,
