@@ -45,6 +45,18 @@ interface Group {
  * then `test` the whole string. `delimiters` end the value early (`'?'` for a path).
  */
 export function compileSafeRegex(pattern: string, delimiters = ''): SafeRegexResult {
+  return compile(pattern, delimiters, false);
+}
+
+/**
+ * For bexpr's `matches`, which is RE2's unanchored search (Go `regexp.Match`): the same
+ * accepted subset, no implied anchors, `^` and `$` kept as the text's start and end.
+ */
+export function compileSafeSearch(pattern: string): SafeRegexResult {
+  return compile(pattern, '', true);
+}
+
+function compile(pattern: string, delimiters: string, search: boolean): SafeRegexResult {
   // NOTE: delimiters go into classes as they are, so they must be plain characters there (`?`, `&`).
   const stop = delimiters;
   // An atom that could consume a delimiter, wrapped so a repetition re-checks it each time.
@@ -59,6 +71,12 @@ export function compileSafeRegex(pattern: string, delimiters = ''): SafeRegexRes
 
   while (i < end) {
     const c = pattern[i]!;
+    if (search && (c === '^' || c === '$')) {
+      out += c;
+      i++;
+      lastAtom = 'none';
+      continue;
+    }
     if (c === '^') {
       if (i !== 0) return fail('"^" may only open the pattern: the whole value must match anyway');
       i++;
@@ -142,7 +160,7 @@ export function compileSafeRegex(pattern: string, delimiters = ''): SafeRegexRes
   if (groups.length !== 1) return fail('unbalanced "("');
   const tail = stop === '' ? '$' : `(?=[${stop}]|$)`;
   try {
-    return { ok: true, regex: new RegExp(`(?:${out})${tail}`, 'uy') };
+    return { ok: true, regex: search ? new RegExp(out, 'u') : new RegExp(`(?:${out})${tail}`, 'uy') };
   } catch (error) {
     return { ok: false, message: `${(error as Error).message.replace(/^Invalid regular expression: /, '')} in ${JSON.stringify(pattern)}` };
   }
