@@ -183,6 +183,29 @@ describe('Consul KV control through outages and faults', () => {
     }
   });
 
+  it('the token from CONSUL_HTTP_TOKEN reads KV under a deny-by-default ACL', async () => {
+    const secret = 'feed0000-beef-4000-8000-000000000001';
+    const acl = await startConsulEmulator({ acl: { defaultPolicy: 'deny', tokens: { [secret]: { policy: 'read' } } } });
+    const saved = process.env.CONSUL_HTTP_TOKEN;
+    process.env.CONSUL_HTTP_TOKEN = secret;
+    try {
+      await acl.kv.put('meshlet/services/api', JSON.stringify({ endpoints: [b.address] }));
+      const mesh = await createMesh({ service: 'web', control: `consul://127.0.0.1:${acl.port}/meshlet` });
+      try {
+        assert.equal(await outcome(mesh, 'api'), b.port);
+        assert.equal(configState(mesh).control.status, 'ok');
+        assert.ok(acl.requests.length > 0 && acl.requests.every((request) => request.token), 'every request carried the token');
+        assert.equal(JSON.stringify(mesh.state()).includes(secret), false);
+      } finally {
+        await mesh.close();
+      }
+    } finally {
+      if (saved === undefined) delete process.env.CONSUL_HTTP_TOKEN;
+      else process.env.CONSUL_HTTP_TOKEN = saved;
+      await acl.close();
+    }
+  });
+
   it('a bad ACL token: a clear MeshError naming the 403, with the token in no message, event or state()', async () => {
     const secret = 'c0ffee00-dead-beef-0000-5ecret70ken1';
     const acl = await startConsulEmulator({ acl: { defaultPolicy: 'deny', tokens: { 'the-right-one-0000': { policy: 'read' } } } });

@@ -59,6 +59,25 @@ describe('Consul KV control', () => {
     }
   });
 
+  it('the shared watch is refcounted: a late mesh starts from what it knows, the last to close stops it', async () => {
+    const prefix = uniquePrefix();
+    await consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [a.address] }));
+    const queriesBefore = openBlockingQueries();
+    const watchesBefore = sharedKvWatches();
+    const first = await createMesh(consulMeshOptions(consul, prefix));
+    const second = await createMesh(consulMeshOptions(consul, prefix));
+    assert.equal(await outcome(second, 'api'), a.port, 'the late mesh got the current config');
+    assert.equal(sharedKvWatches() - watchesBefore, 1);
+    await first.close();
+    assert.equal(sharedKvWatches() - watchesBefore, 1, 'still watched for the second mesh');
+    const applied = nextEvent(second, 'config');
+    await consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [b.address] }));
+    await applied;
+    await second.close();
+    assert.equal(sharedKvWatches(), watchesBefore);
+    assert.equal(openBlockingQueries(), queriesBefore);
+  });
+
   it('defaults and services keys merge as in a file: per-service over defaults over bootstrap', async () => {
     const prefix = uniquePrefix();
     await consul.kv.put(`${prefix}/defaults`, JSON.stringify({ timeout: '150ms' }));
