@@ -91,7 +91,7 @@ export class ConsulClient {
 
   /** Registers a service (with its checks) in the local agent; re-registering the same ID replaces it. */
   async registerService(definition: ServiceRegistration): Promise<void> {
-    await this.#http.send({ method: 'PUT', path: '/v1/agent/service/register', body: JSON.stringify(definition) });
+    await this.#http.send({ method: 'PUT', path: '/v1/agent/service/register', body: JSON.stringify(definition), json: true });
   }
 
   async deregisterService(id: string): Promise<void> {
@@ -124,6 +124,7 @@ export class ConsulClient {
       query: parameters({ dc: this.#datacenter, ...own, stale: q.stale === true, index: blocking ? q.index : undefined, wait: blocking ? q.wait : undefined }),
       signal: q.signal,
       blockingWaitMs: blocking ? (q.wait === undefined ? 0 : goDurationMs(q.wait, 'wait')) : undefined,
+      background: q.background === true,
       accept: missingIsAnswer ? [404] : [],
     };
     return this.#http.send(request);

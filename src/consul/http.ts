@@ -30,9 +30,13 @@ export interface ConsulRequest {
   readonly path: string;
   readonly query?: URLSearchParams;
   readonly body?: string | Buffer;
+  /** The body is JSON (a registration); KV values are opaque bytes and go without a type. */
+  readonly json?: boolean;
   readonly signal?: AbortSignal | undefined;
   /** Set for a blocking query (index > 0): Consul may hold it this long. */
   readonly blockingWaitMs?: number | undefined;
+  /** Nobody awaits it (a watch's round): its timer never keeps the process alive. */
+  readonly background?: boolean;
   /** Statuses that are answers here, not failures (404 for a missing key). */
   readonly accept?: readonly number[];
 }
@@ -81,7 +85,7 @@ export class ConsulHttp {
     // (a CLI push, the first read at start-up), and its timer keeps the process alive until
     // it settles: the sockets never do (background-connector.ts).
     const clock = this.#options.clock;
-    const timer: TimerHandle = blocking ? clock.setTimer(onTimeout, timeoutMs) : clock.setCallTimer(onTimeout, timeoutMs);
+    const timer: TimerHandle = blocking || request.background === true ? clock.setTimer(onTimeout, timeoutMs) : clock.setCallTimer(onTimeout, timeoutMs);
     const onCallerAbort = (): void => controller.abort();
     request.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
@@ -125,7 +129,7 @@ export class ConsulHttp {
     const headers: Record<string, string> = {};
     // NOTE: the header, never `?token=`: a query string ends up in access logs and messages.
     if (this.#options.token !== undefined && this.#options.token !== '') headers['x-consul-token'] = this.#options.token;
-    if (request.body !== undefined) headers['content-type'] = typeof request.body === 'string' && request.body.startsWith('{') ? 'application/json' : 'application/octet-stream';
+    if (request.json === true) headers['content-type'] = 'application/json';
     return headers;
   }
 

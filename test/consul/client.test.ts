@@ -140,6 +140,7 @@ describe('ConsulClient on the wire', () => {
     await client.deregisterService('checkout-1');
     const [register, ttl, deregister] = agent.requests;
     assert.equal(register?.path, '/v1/agent/service/register');
+    assert.equal(register?.headers['content-type'], 'application/json');
     assert.deepEqual(JSON.parse(register?.body.toString() ?? ''), { Name: 'checkout', ID: 'checkout-1', Port: 8080, Check: { TTL: '10s', DeregisterCriticalServiceAfter: '1m' } });
     assert.equal(ttl?.path, '/v1/agent/check/warn/service%3Acheckout-1');
     assert.equal(ttl?.query.get('note'), 'slow start');
