@@ -13,6 +13,8 @@ export interface QueryOptions {
   /** Any server may answer, not only the leader (`?stale`): cheaper, possibly a little behind. */
   readonly stale?: boolean;
   readonly signal?: AbortSignal;
+  /** A watch's round nobody awaits: its timeout never keeps the process alive, even at index 0. */
+  readonly background?: boolean;
 }
 
 export interface QueryResult<T> {
