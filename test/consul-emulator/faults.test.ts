@@ -102,3 +102,16 @@ test('?pretty indents JSON with four spaces and a trailing newline, as Consul do
   const res = await consulHttp(consul.url).get('/v1/catalog/services?pretty');
   assert.equal(res.body, '{\n    "consul": []\n}\n');
 });
+
+test('dc=dc1 is served, another datacenter is 500 No path to datacenter; ?filter is refused, not ignored', async (t) => {
+  const consul = await startConsulEmulator();
+  t.after(() => consul.close());
+  const http = consulHttp(consul.url);
+  assert.equal((await http.get('/v1/health/service/x?dc=dc1')).status, 200);
+  const other = await http.get('/v1/kv/k?dc=eu-west');
+  assert.equal(other.status, 500);
+  assert.equal(other.body, 'No path to datacenter');
+  const filter = await http.get('/v1/health/service/x?filter=Service.Port%20%3D%3D%2080');
+  assert.equal(filter.status, 500);
+  assert.match(filter.body, /does not implement \?filter/);
+});

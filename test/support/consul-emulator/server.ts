@@ -123,6 +123,7 @@ export class EmulatorServer {
     }
     let reply: Reply;
     try {
+      refuseUnemulated(url.pathname, params);
       const identity = this.#options.acl.resolve(token);
       const rawQuery = url.search.startsWith('?') ? url.search.slice(1) : url.search;
       const exchange: Exchange = { method, rest: match.rest, params, rawQuery, body, identity, signal };
@@ -170,6 +171,21 @@ function route(routes: readonly Route[], path: string): { route: Route; rest: st
     }
   }
   return undefined;
+}
+
+/** Endpoints that forward to a datacenter's servers (agent endpoints answer locally and ignore `dc`). */
+const DATACENTER_SCOPED = /^\/v1\/(kv|health|catalog|config)(\/|$)/;
+
+/**
+ * Answers what a real agent would refuse, and refuses what the emulator does not implement,
+ * rather than quietly ignoring a parameter a test might rely on: an unknown `dc` is Consul's
+ * 500 `No path to datacenter`; `filter` (bexpr) is not emulated.
+ */
+function refuseUnemulated(path: string, params: URLSearchParams): void {
+  if (!DATACENTER_SCOPED.test(path)) return;
+  const dc = params.get('dc');
+  if (dc !== null && dc !== '' && dc !== 'dc1') throw new HttpError(500, 'No path to datacenter');
+  if (params.has('filter')) throw new HttpError(500, 'the Consul emulator does not implement ?filter (bexpr); filter the response in the test instead');
 }
 
 function errorReply(error: unknown): Reply {
