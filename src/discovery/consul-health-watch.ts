@@ -93,7 +93,8 @@ class SharedHealthWatch {
     this.#watch = new BlockingWatch<HealthServiceEntry[]>({
       what: `health ${service}`,
       ...(target.agent.clock === undefined ? {} : { clock: target.agent.clock }),
-      query: (index, wait, signal) => this.#client.healthService(service, { index, wait, signal, passing: passingOnly, tags }),
+      // Background, first round included: start-up waits on its own bounded call timer (consul-resolver.ts).
+      query: (index, wait, signal) => this.#client.healthService(service, { index, wait, signal, passing: passingOnly, tags, background: true }),
       onChange: (entries, index) => {
         this.#entries = entries;
         this.#index = index;

@@ -1,0 +1,75 @@
+/**
+ * A one-shot script whose service is discovered through Consul exits on its own once its
+ * calls are done, without mesh.close() (issue 15's rule: background work never keeps the
+ * process alive): with the agent answering, with the agent down, and with the agent hung.
+ * The script is liveness/one-shot-call.ts, run as a child with CONSUL_HTTP_ADDR pointing at
+ * an emulator that lives here, in the parent.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { type ConsulEmulator, startConsulEmulator } from '../support/consul-emulator/index.ts';
+import { type Backend, startBackend } from '../support/http-backend.ts';
+import type { OneShotPlan, OneShotResult } from './liveness/one-shot-call.ts';
+import { registrationOf } from './consul-discovery-harness.ts';
+
+const SCRIPT = new URL('./liveness/one-shot-call.ts', import.meta.url).pathname;
+const KILLED_AFTER_MS = 20_000;
+
+async function runOneShot(plan: OneShotPlan, consulUrl: string): Promise<{ results: OneShotResult[]; ms: number }> {
+  const started = performance.now();
+  const env: NodeJS.ProcessEnv = { ...process.env, CONSUL_HTTP_ADDR: consulUrl };
+  delete env.CONSUL_HTTP_TOKEN;
+  const child = spawn(process.execPath, [SCRIPT, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const killer = setTimeout(() => child.kill('SIGKILL'), KILLED_AFTER_MS);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  clearTimeout(killer);
+  assert.equal(signal, null, `the script was still running after ${KILLED_AFTER_MS} ms: something held the process open\n${stdout}\n${stderr}`);
+  assert.equal(code, 0, `the script exited with ${code}\n${stderr}`);
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  return { results: (JSON.parse(line) as { results: OneShotResult[] }).results, ms: performance.now() - started };
+}
+
+const plan: OneShotPlan = { config: { services: { s: { discovery: { type: 'consul', service: 'live' } } } }, calls: ['s'], close: false };
+
+describe('a one-shot script with Consul discovery exits on its own', () => {
+  let consul: ConsulEmulator;
+  let backend: Backend;
+  before(async () => {
+    consul = await startConsulEmulator();
+    backend = await startBackend();
+    await consul.catalog.register(registrationOf(backend, 'live', 'live-1'));
+  });
+  after(async () => {
+    await backend.close();
+    await consul.close();
+  });
+
+  it('with the agent answering: the call succeeds and the parked health watch does not hold the process', async () => {
+    const { results } = await runOneShot(plan, consul.url);
+    assert.deepEqual(results, [{ status: 200 }]);
+  });
+
+  it('with the agent down: the call fails with MESH_NO_ENDPOINTS and the retrying watch does not hold the process', async () => {
+    await consul.stop();
+    try {
+      const { results } = await runOneShot(plan, consul.url);
+      assert.equal((results[0] as { code?: string }).code, 'MESH_NO_ENDPOINTS');
+    } finally {
+      await consul.start();
+    }
+  });
+
+  it('regression: with the agent hung, the script exits once its call is done, not when the hung read times out', async () => {
+    // Last in the suite: every request from here on hangs (the hook only counts up).
+    consul.faults.hangNext(1000);
+    const { results, ms } = await runOneShot(plan, consul.url);
+    assert.equal((results[0] as { code?: string }).code, 'MESH_NO_ENDPOINTS');
+    // The start-up bound (2 s) plus a process start; the client's read timeout is 10 s.
+    assert.ok(ms < 8000, `the script took ${Math.round(ms)} ms`);
+  });
+});
