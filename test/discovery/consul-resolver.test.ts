@@ -108,6 +108,26 @@ describe('ConsulResolver', () => {
     }
   });
 
+  it('asks the datacenter the policy names, and reports Consul refusing an unknown one', async () => {
+    await consul.catalog.register({ Name: 'dc', ID: 'dc-1', Address: '127.0.0.1', Port: 9301 });
+    const known = resolver(policy({ service: 'dc', datacenter: 'dc1' }));
+    const unknown = resolver(policy({ service: 'dc', datacenter: 'dc9' }));
+    const listener = recorder();
+    const refused = recorder();
+    try {
+      await known.start(listener);
+      assert.deepEqual(listener.updates.at(-1)!.map((e) => e.port), [9301]);
+      assert.ok(consul.requests.some((r) => r.path === '/v1/health/service/dc' && new URLSearchParams(r.query).get('dc') === 'dc1'));
+      await unknown.start(refused);
+      assert.equal(refused.updates.length, 0);
+      assert.match(refused.errors[0]?.message ?? '', /Consul discovery of dc failed: .*500.*no endpoints yet/);
+      assert.equal(unknown.state().status, 'unavailable');
+    } finally {
+      await known.close();
+      await unknown.close();
+    }
+  });
+
   it('resolvers asking the same question share one blocking query; the last to close stops it', async () => {
     await consul.catalog.register({ Name: 'shared', ID: 's1', Address: '127.0.0.1', Port: 9201 });
     const before = openBlockingQueries();

@@ -6,10 +6,16 @@
  * takes its node's; weights come from Consul.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMesh, type Mesh } from '../../src/index.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 import { type ConsulForTests, consulForTests } from '../support/consul.ts';
+import { testCertificates } from '../support/tls.ts';
 import { endpointIds, eventually, portOf, registrationOf, type Services, serviceState, startHoldingBackend } from './consul-discovery-harness.ts';
 
 describe('Consul discovery', () => {
@@ -109,6 +115,23 @@ describe('Consul discovery', () => {
     // The emulator's node (a real agent's too, on this machine) is 127.0.0.1.
     assert.deepEqual(endpointIds(mesh, 'node-address'), [`127.0.0.1:${nodeOnly.port}`]);
     assert.equal(await portOf(mesh.client('node-address').request({ path: '/' })), nodeOnly.port);
+  });
+
+  it('a service with tls reaches its Consul instances over https (Consul registers no scheme)', async (t) => {
+    const certs = testCertificates();
+    const server = createHttpsServer({ cert: certs.serverCert, key: certs.serverKey }, (_req, res) => res.end('over tls'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as AddressInfo).port;
+    await consul.catalog.register({ Name: 'secure', ID: 'secure-1', Address: '127.0.0.1', Port: port });
+    const dir = await mkdtemp(join(tmpdir(), 'meshlet-consul-tls-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'ca.pem'), certs.ca);
+    const mesh = await createMesh({ service: 'caller', consul: { url: consul.url }, baseDir: dir, config: { services: { secure: { discovery: { type: 'consul' }, tls: { ca: 'ca.pem' } } } } });
+    meshes.push(mesh);
+    assert.deepEqual(endpointIds(mesh, 'secure'), [`https://127.0.0.1:${port}`]);
+    const response = await mesh.client('secure').request({ path: '/' });
+    assert.equal(await response.body.text(), 'over tls');
   });
 
   it('weights come from Weights.Passing, and Weights.Warning for a warning instance when passingOnly is false', async () => {
