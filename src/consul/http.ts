@@ -81,9 +81,10 @@ export class ConsulHttp {
       timedOutNow = true;
       controller.abort();
     };
-    // A blocking query is background work (a watch); anything else is a call someone awaits
-    // (a CLI push, the first read at start-up), and its timer keeps the process alive until
-    // it settles: the sockets never do (background-connector.ts).
+    // A blocking query, or a read marked `background` (a watch's plain-read round), is
+    // background work; anything else is a call someone awaits (a CLI push, the first read at
+    // start-up), and its timer keeps the process alive until it settles: the sockets never
+    // do (background-connector.ts).
     const clock = this.#options.clock;
     const timer: TimerHandle = blocking || request.background === true ? clock.setTimer(onTimeout, timeoutMs) : clock.setCallTimer(onTimeout, timeoutMs);
     const onCallerAbort = (): void => controller.abort();

@@ -13,8 +13,8 @@ const SCRIPT = new URL('./liveness/consul-script.ts', import.meta.url).pathname;
 /** Far longer than the script needs; far shorter than the 60 s wait its watch parks on. */
 const KILLED_AFTER_MS = 15_000;
 
-async function runScript(url: string): Promise<{ written: boolean; seen: string[] }> {
-  const child = spawn(process.execPath, [SCRIPT, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runScript(url: string, mode = 'watch'): Promise<{ written: boolean; seen: string[] }> {
+  const child = spawn(process.execPath, [SCRIPT, url, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -52,5 +52,15 @@ describe('Consul client and watch liveness', () => {
     agents.push(agent);
     const result = await runScript(agent.url);
     assert.deepEqual(result, { written: true, seen: ['error 500'] });
+  });
+
+  it('a background read the agent never answers does not hold the script for its 5 s timeout', async () => {
+    const agent = await startScriptedAgent(() => {});
+    agents.push(agent);
+    const started = performance.now();
+    await runScript(agent.url, 'background-read');
+    const took = performance.now() - started;
+    assert.equal(agent.requests.length, 1, 'the read reached the agent');
+    assert.ok(took < 4000, `the script took ${took} ms (a call timer would hold it 5 s)`);
   });
 });
