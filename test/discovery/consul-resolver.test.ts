@@ -128,6 +128,29 @@ describe('ConsulResolver', () => {
     }
   });
 
+  it('follows changes after a snapshot restore (the index goes backwards) and while every answer says index 0', async () => {
+    await consul.catalog.register({ Name: 'restored', ID: 'r1', Address: '127.0.0.1', Port: 9401 });
+    const listener = recorder();
+    const r = resolver(policy({ service: 'restored' }));
+    try {
+      await r.start(listener);
+      // Restored under a parked query, which wakes with the lower index: the watch must start over at 0.
+      // (A query sent after the restore with the old, higher index waits out its `wait`, in Consul too.)
+      await eventually(() => consul.openBlockingQueries === 1, 'the watch parked');
+      consul.faults.restoreSnapshot();
+      await consul.catalog.register({ Name: 'restored', ID: 'r2', Address: '127.0.0.1', Port: 9402 });
+      await eventually(() => listener.updates.at(-1)?.length === 2, 'r2 after the restore');
+      consul.faults.zeroIndex(true);
+      await eventually(() => consul.openBlockingQueries === 1, 'the watch parked again');
+      await consul.catalog.register({ Name: 'restored', ID: 'r3', Address: '127.0.0.1', Port: 9403 });
+      await eventually(() => listener.updates.at(-1)?.length === 3, 'r3 under index 0');
+      assert.deepEqual(listener.errors, []);
+    } finally {
+      consul.faults.zeroIndex(false);
+      await r.close();
+    }
+  });
+
   it('resolvers asking the same question share one blocking query; the last to close stops it', async () => {
     await consul.catalog.register({ Name: 'shared', ID: 's1', Address: '127.0.0.1', Port: 9201 });
     const before = openBlockingQueries();
