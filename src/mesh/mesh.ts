@@ -22,7 +22,7 @@ import { validateMeshConfigInSlices } from '../config/validate-in-slices.ts';
 import type { ControlStore } from '../control/control-store.ts';
 import { createControlStore } from '../control/create-control-store.ts';
 import { ConfigHistory } from './config-history.ts';
-import { ConsulAgent, consulAgentFor } from './consul-agent.ts';
+import { type ConsulAgent, consulAgentFor } from './consul-agent.ts';
 import { type RegisteredService, type RegisterOptions, Registrations } from './registration.ts';
 import { locateIssues } from '../control/consul-layout.ts';
 import { type CachedConfig, LastGoodCache } from './last-good-cache.ts';
