@@ -8,7 +8,7 @@
  *   `contains` is).
  * - `{ meta: { k: v } }`: every key must have exactly that value. Tags and meta may be combined
  *   (both must hold).
- * - `{ filter: '<bexpr>' }`: a Consul filter, evaluated against the fields an endpoint keeps
+ * - `{ filter: '<bexpr>' }`: a Consul filter ('' selects every endpoint, as in Consul), evaluated against the fields an endpoint keeps
  *   (bexpr-fields.ts ENDPOINT_FIELDS: Service.Tags, Service.Meta, Service.Address, Service.Port,
  *   Service.Weights.Passing); a filter naming any other field is refused at compile time.
  * - `onlyPassing` (Consul's `OnlyPassing`) is carried for the integration: whether an endpoint
@@ -40,6 +40,8 @@ export function selectEndpoints(subset: Subset, endpoints: readonly EndpointAddr
 export function compileSubset(name: string, spec: SubsetSpec, path: string): { subset: Subset } | { issue: ConfigIssue } {
   const onlyPassing = spec.onlyPassing === true;
   if ('filter' in spec) {
+    // Consul: a subset without a filter is every instance.
+    if (spec.filter === '') return { subset: { name, onlyPassing, accepts: () => true } };
     const compiled = compileBexpr(spec.filter, ENDPOINT_FIELDS);
     if (!compiled.ok) return { issue: { path: `${path}.filter`, message: `${JSON.stringify(spec.filter)} cannot be evaluated on endpoints: ${compiled.message}` } };
     const predicate = compiled.predicate;
