@@ -17,6 +17,12 @@ export function progress(done: number, total: number): void {
   if (done === total && process.stdout.isTTY) process.stdout.write('\n');
 }
 
+/** A line printed while the progress bar runs: on a terminal it replaces the bar, which the next call redraws. */
+export function note(text: string): void {
+  if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${text}\n`);
+  else process.stdout.write(`${text}\n`);
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

@@ -1,0 +1,140 @@
+/**
+ * The Consul scenario (`npm run demo -- --consul`): the file demo's traffic, with the config
+ * in Consul KV (`<prefix>/services/catalog`, watched by `control: 'consul://…'`) and the
+ * instances from Consul's health API (`discovery: { type: 'consul' }`). Each instance
+ * registers itself with `mesh.register()`, as a real service process would. Mid-run an
+ * operator pushes a change to KV (hedging on) and a new instance registers; the demo prints
+ * how long each took to reach the caller: the write to the 'config' event, the registration
+ * to the 'endpoints' event and to the first call the new instance answered.
+ */
+import { createMesh, type Mesh, type MeshEventName, type MeshEvents } from '../../src/index.ts';
+import { serviceKey } from '../../src/control/consul-layout.ts';
+import { type BehaviourName, type DemoBackend, startDemoBackend } from './backends.ts';
+import { type DemoConsul, openDemoConsul } from './consul-agent.ts';
+import { catalogPolicy, HEDGING_ON } from './policy.ts';
+import { note, printTable } from './report.ts';
+import { countMeshEvents, printMeshSummary } from './summary.ts';
+import { runTraffic } from './traffic.ts';
+
+/** A change that has not reached the caller by then is reported as not seen (the demo never waits longer). */
+const EFFECT_TIMEOUT_MS = 10_000;
+
+/** One instance of the catalog service: its server, and the mesh it registered itself through. */
+interface Instance {
+  readonly backend: DemoBackend;
+  readonly mesh: Mesh;
+}
+
+export async function runConsulDemo(total: number, concurrency: number): Promise<void> {
+  const consul = await openDemoConsul();
+  const instances: Instance[] = [];
+  let storefront: Mesh | undefined;
+  try {
+    console.log(`meshlet demo (Consul): ${total} calls to 'catalog' (healthy, slow, flaky) at concurrency ${concurrency}`);
+    console.log(`Consul: ${consul.label}`);
+    console.log(`config: ${consul.controlUrl} (key ${serviceKey(consul.prefix, 'catalog')}; hedging pushed on at 1/3)`);
+    console.log(`instances: Consul service '${consul.service}', passing checks only (a fourth registers at 1/2)\n`);
+
+    for (const name of ['healthy', 'slow', 'flaky'] as const) instances.push(await startInstance(consul, name, name));
+    const policy = (change: Record<string, unknown>) => catalogPolicy({ discovery: { type: 'consul', service: consul.service } }, change);
+    await pushCatalog(consul, policy({}));
+
+    storefront = await createMesh({ service: 'storefront', control: consul.controlUrl, consul: { url: consul.url } });
+    const mesh = storefront;
+    const counts = countMeshEvents(mesh);
+    const effects: Promise<void>[] = [];
+    let firstCallOfNew: ((at: number) => void) | undefined;
+
+    const pushHedging = async (): Promise<void> => {
+      const applied = whenEvent(mesh, 'config', (e) => e.changedServices.includes('catalog'));
+      const written = performance.now();
+      await pushCatalog(consul, policy(HEDGING_ON));
+      note(`KV push: ${serviceKey(consul.prefix, 'catalog')} now has hedging on (written in ${ms(performance.now() - written)})`);
+      effects.push(applied.then((at) => note(at === undefined ? '  config change: NOT applied' : `  config change: applied ${ms(at - written)} after the write ('config' event)`)));
+    };
+    const registerNew = async (): Promise<void> => {
+      const backend = await startDemoBackend('fresh', 'healthy');
+      const listed = whenEvent(mesh, 'endpoints', (e) => e.endpoints.some((id) => id.endsWith(backend.address)));
+      const answered = new Promise<number | undefined>((resolve) => {
+        firstCallOfNew = resolve;
+        setTimeout(resolve, EFFECT_TIMEOUT_MS, undefined).unref();
+      });
+      const started = performance.now();
+      instances.push(await startInstance(consul, 'fresh', 'healthy', backend));
+      note(`registered: 'fresh' (${backend.address}) through mesh.register() in ${ms(performance.now() - started)}`);
+      const report = async (): Promise<void> => {
+        const at = await listed;
+        note(at === undefined ? '  new instance: NOT in the endpoint set' : `  new instance: in the endpoint set ${ms(at - started)} after registering ('endpoints' event)`);
+        const first = await answered;
+        note(first === undefined ? '  new instance: answered NO call' : `  new instance: answered its first call ${ms(first - started)} after registering`);
+      };
+      effects.push(report());
+    };
+
+    const samples = await runTraffic(mesh, {
+      total,
+      concurrency,
+      milestones: [
+        { at: total / 3, run: pushHedging },
+        { at: total / 2, run: registerNew },
+      ],
+      onSample: (sample) => {
+        if (sample.backend === 'fresh' && sample.ok) firstCallOfNew?.(performance.now());
+      },
+    });
+    await Promise.all(effects);
+
+    console.log('\nPer endpoint ("attempts": requests the instance received; "calls": logical calls it answered):\n');
+    const backends = instances.map((i) => i.backend);
+    printTable(samples, new Map(backends.map((b) => [b.name, b.received])));
+    printMeshSummary(mesh, counts, backends, (source) => source);
+    printConsulState(mesh);
+  } finally {
+    // The caller first, then each instance's mesh (close() deregisters it), then Consul.
+    await storefront?.close();
+    await Promise.all(instances.map(async ({ mesh, backend }) => {
+      await mesh.close();
+      await backend.close();
+    }));
+    await consul.close();
+  }
+}
+
+/** Starts an instance's server (unless given) and registers it in Consul through its own mesh, with a TTL check meshlet keeps passing. */
+async function startInstance(consul: DemoConsul, name: string, behaviour: BehaviourName, started?: DemoBackend): Promise<Instance> {
+  const backend = started ?? (await startDemoBackend(name, behaviour));
+  const mesh = await createMesh({ service: consul.service, consul: { url: consul.url } });
+  await mesh.register({ name: consul.service, id: `${consul.service}-${name}`, address: '127.0.0.1', port: backend.port, tags: [name], check: { ttl: '10s' } });
+  return { backend, mesh };
+}
+
+/** What an operator's push does for one service: write its key under the prefix (`meshlet push` does the same, with a diff and cas). */
+async function pushCatalog(consul: DemoConsul, policy: Record<string, unknown>): Promise<void> {
+  await consul.client.kvPut(serviceKey(consul.prefix, 'catalog'), JSON.stringify(policy, null, 2));
+}
+
+/** When the first `name` event that `matches` came (performance.now()), or undefined if none within EFFECT_TIMEOUT_MS. */
+function whenEvent<K extends MeshEventName>(mesh: Mesh, name: K, matches: (event: MeshEvents[K]) => boolean): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(undefined), EFFECT_TIMEOUT_MS).unref();
+    const dispose = mesh.on(name, (event) => {
+      if (matches(event)) done(performance.now());
+    });
+    function done(at: number | undefined): void {
+      clearTimeout(timer);
+      dispose();
+      resolve(at);
+    }
+  });
+}
+
+function printConsulState(mesh: Mesh): void {
+  const state = mesh.state() as { config: { control?: unknown }; services: { catalog: { discovery?: unknown } } };
+  console.log('\nFrom Consul:');
+  console.log(`  control: ${JSON.stringify(state.config.control)}`);
+  console.log(`  discovery: ${JSON.stringify(state.services.catalog.discovery)}`);
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(1)} ms`;
+}
