@@ -163,6 +163,27 @@ describe('Consul registration', () => {
     await eventually(async () => (await checkStatus('reg-forgot', 'reg-forgot-8083')) === 'passing', 'the instance to be registered again', 2000);
   });
 
+  it('register() while the agent is down resolves, says unreachable in state(), and registers once the agent is back', async (t) => {
+    const emulator = emulatorOnly(t, consul);
+    if (emulator === undefined) return;
+    const mesh = await meshOf('checkout');
+    await emulator.stop();
+    try {
+      const registered = await mesh.register({ name: 'reg-late', port: 8085, check: { ttl: '1s' } });
+      assert.equal(registered.id, 'reg-late-8085');
+      const [state] = registrations(mesh);
+      assert.equal(state?.status, 'unreachable');
+      assert.match(state?.lastError ?? '', /^Consul at http:\/\/127\.0\.0\.1:\d+ could not be reached for PUT \/v1\/agent\/service\/register .*; meshlet retries every 333 ms$/);
+    } finally {
+      await emulator.start();
+    }
+    await eventually(async () => (await checkStatus('reg-late', 'reg-late-8085')) === 'passing', 'the registration once the agent is back', 3000);
+    assert.deepEqual(
+      registrations(mesh).map((r) => [r.status, r.lastError]),
+      [['passing', null]],
+    );
+  });
+
   it('a deregistration the agent never answers holds close() for at most 2 s', async (t) => {
     const emulator = emulatorOnly(t, consul);
     if (emulator === undefined) return;
