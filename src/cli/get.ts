@@ -5,13 +5,12 @@
  * parses, with its problems (each naming its key) on stderr and exit code 1.
  */
 import YAML from 'yaml';
+import { documentFromEntries } from '../control/consul-layout.ts';
 import { isMeshError } from '../core/errors.ts';
 import { consulTarget } from './consul-target.ts';
 import { CliFailure, type CliIo, EXIT, type ExitCode } from './io.ts';
 import { formatIssues } from './issues.ts';
-import { assemble } from './kv-config.ts';
-import { readEntries } from './kv-config.ts';
-import { documentFromEntries } from '../control/consul-layout.ts';
+import { assemble, readEntries } from './kv-config.ts';
 
 export interface GetOptions {
   readonly from: string | undefined;

@@ -22,6 +22,8 @@ export const EXIT = {
   conflict: 3,
   /** Consul failed: unreachable, refused (ACL), or an error. */
   consul: 4,
+  /** A bug in meshlet (sysexits' EX_SOFTWARE), not a verdict on the config. */
+  internal: 70,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

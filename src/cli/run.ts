@@ -38,6 +38,7 @@ Exit codes:
   2  bad command line, or a file that cannot be read
   3  push: a key changed in Consul after push read it; re-run push to see the new diff
   4  Consul failed: unreachable, refused (ACL token), or an error
+  70 an unexpected error: a bug in meshlet
 `;
 
 const OPTIONS = {
@@ -75,7 +76,8 @@ export async function run(argv: readonly string[], io: CliIo, hooks: PushHooks =
       io.stderr.write(`meshlet: ${error.message}\n`);
       return EXIT.consul;
     }
-    throw error;
+    io.stderr.write(`meshlet: unexpected error (a bug in meshlet; please report it): ${redactText(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
+    return EXIT.internal;
   }
 }
 

@@ -16,7 +16,7 @@
  */
 import type { ConsulClient } from '../consul/client.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
-import { isMeshError, MeshError } from '../core/errors.ts';
+import { isMeshError } from '../core/errors.ts';
 import { invalidArgument } from '../core/mesh-errors.ts';
 import { redactText } from '../core/redact.ts';
 import { planRegistration, type RegisterOptions, type RegistrationPlan } from './registration-options.ts';
@@ -239,6 +239,6 @@ function isPermanent(error: unknown): boolean {
 }
 
 function message(error: unknown): string {
-  const text = error instanceof MeshError || error instanceof Error ? error.message : String(error);
+  const text = error instanceof Error ? error.message : String(error);
   return redactText(text).slice(0, 500);
 }
