@@ -8,7 +8,8 @@
  *   node bench/admission.ts
  */
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { newCallContext } from '../src/core/call-context.ts';
+import { Attempt } from '../src/core/attempt.ts';
+import { newCall } from '../src/core/call-context.ts';
 import { systemClock } from '../src/core/clock.ts';
 import { MeshEventEmitter } from '../src/core/events.ts';
 import type { MeshRequest, MeshResponse, Service } from '../src/core/service.ts';
@@ -24,7 +25,7 @@ const ROUNDS = 5;
 const response = { statusCode: 200 } as MeshResponse;
 const bare: Service = { call: () => Promise.resolve(response) };
 const request: MeshRequest = { method: 'GET', path: '/', headers: {}, body: null, idempotent: true, replayable: true, hashKey: undefined };
-const ctx = newCallContext('bench', 0, Number.POSITIVE_INFINITY, undefined);
+const ctx = Attempt.first(newCall('bench', 0, Number.POSITIVE_INFINITY, undefined));
 const huge = 1e12; // limits that never refuse: we measure the admitted path
 
 const env: LayerEnv = { service: 'bench', clock: systemClock, events: new MeshEventEmitter(), classifier: httpClassifier };

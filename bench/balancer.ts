@@ -13,7 +13,8 @@ import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { BalancerPolicy, ServicePolicy } from '../src/config/policy.ts';
-import { newCallContext } from '../src/core/call-context.ts';
+import { Attempt } from '../src/core/attempt.ts';
+import { newCall } from '../src/core/call-context.ts';
 import { systemClock } from '../src/core/clock.ts';
 import { MeshEventEmitter } from '../src/core/events.ts';
 import type { MeshRequest } from '../src/core/service.ts';
@@ -83,7 +84,7 @@ async function run(worker: Worker, ports: number[], balancer: BalancerPolicy, sl
         slowSent = true;
         worker.postMessage({ slow: ports[3] });
       }
-      const ctx = newCallContext('api', now, now + TIMEOUT_MS, AbortSignal.timeout(TIMEOUT_MS));
+      const ctx = Attempt.first(newCall('api', now, now + TIMEOUT_MS, AbortSignal.timeout(TIMEOUT_MS)));
       let success = false;
       try {
         const response = await service.call(request, ctx);

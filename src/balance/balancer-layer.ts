@@ -11,7 +11,7 @@
  */
 import { allEndpointsEjected, endpointsClosed, noEndpoints } from '../core/mesh-errors.ts';
 import { type Outcome, outcomeOfError } from '../core/outcome.ts';
-import type { AttemptObserver, CallContext } from '../core/call-context.ts';
+import type { Attempt, AttemptObserver } from '../core/attempt.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { EndpointSource } from './endpoint-source.ts';
 import { LiveEndpoint } from './live-endpoint.ts';
@@ -35,29 +35,29 @@ class BalancingService implements Service, AttemptObserver {
     this.#endpoints = endpoints;
   }
 
-  call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+  call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     // NOTE: the set is read per attempt, so a retry after a membership change goes to the
     // endpoints the service has now (endpoint-source.ts).
     const endpoints = this.#endpoints.current;
-    const endpoint = endpoints.pick(request, ctx);
+    const endpoint = endpoints.pick(request, attempt);
     if (endpoint === undefined) {
       // The attempt ends here: release what the attempt layer armed for it.
-      ctx.wire?.dispose();
+      attempt.dispose();
       const { service, size } = endpoints;
       return Promise.reject(endpoints.closed ? endpointsClosed(service) : size === 0 ? noEndpoints(service) : allEndpointsEjected(service, size));
     }
-    ctx.endpoint = endpoint;
-    ctx.observer = this;
+    attempt.endpoint = endpoint;
+    attempt.observer = this;
     endpoints.started(endpoint);
-    return this.#inner.call(request, ctx);
+    return this.#inner.call(request, attempt);
   }
 
-  attemptEnded(ctx: CallContext, _response: MeshResponse | undefined, error: unknown): void {
-    const endpoint = ctx.endpoint;
+  attemptEnded(attempt: Attempt, error: unknown): void {
+    const endpoint = attempt.endpoint;
     if (!(endpoint instanceof LiveEndpoint)) return;
-    const failed = verdictOf(ctx.outcome ?? outcomeOfError(error), ctx);
+    const failed = verdictOf(attempt.outcome ?? outcomeOfError(error), attempt);
     // The set that made the endpoint accounts for it, though a newer one may serve the service now.
-    endpoint.owner?.finished(endpoint, ctx.attemptAt, failed);
+    endpoint.owner?.finished(endpoint, attempt.attemptAt, failed);
   }
 }
 
@@ -66,9 +66,9 @@ class BalancingService implements Service, AttemptObserver {
  * the caller cancelled it, the call was refused or malformed, or the mesh closed; a lower
  * bound on latency only (undefined) when a hedge won or the attempt was cancelled from above.
  */
-function verdictOf(outcome: Outcome, ctx: CallContext): boolean | null | undefined {
+function verdictOf(outcome: Outcome, attempt: Attempt): boolean | null | undefined {
   if (outcome.kind === 'success') return false;
-  if (outcome.kind === 'failure') return ctx.signal?.aborted === true ? undefined : true;
+  if (outcome.kind === 'failure') return attempt.signal?.aborted === true ? undefined : true;
   return outcome.reason === 'superseded' ? undefined : null;
 }
 

@@ -5,7 +5,7 @@
  * counters on an endpoint. A config change that keeps discovery keeps this set (and so its
  * connections, EWMAs and ejections); `reconfigure` only swaps the balancing and outlier policy.
  */
-import type { CallContext } from '../core/call-context.ts';
+import type { Attempt } from '../core/attempt.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Connector, EndpointAddress } from '../core/endpoint.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
@@ -142,11 +142,11 @@ export class EndpointSet {
     this.#rebuild();
   }
 
-  pick(request: MeshRequest, ctx: CallContext): LiveEndpoint | undefined {
+  pick(request: MeshRequest, attempt: Attempt): LiveEndpoint | undefined {
     // An ejected endpoint due for a trial call comes first (outlier-detector.ts).
-    const trial = this.#outliers.trialFor(request, ctx);
+    const trial = this.#outliers.trialFor(request, attempt);
     if (trial !== undefined) return trial;
-    const avoid = ctx.avoid;
+    const avoid = attempt.avoid;
     return this.#picker.pick(request, avoid instanceof LiveEndpoint ? avoid : undefined);
   }
 

@@ -24,7 +24,7 @@
  * - One at a time: a trial is offered only when no call is in flight to the endpoint.
  * Timers are the clock's background timers: an ejection never keeps the process alive.
  */
-import type { CallContext } from '../core/call-context.ts';
+import type { Attempt } from '../core/attempt.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
 import type { MeshRequest } from '../core/service.ts';
@@ -68,10 +68,10 @@ export class OutlierDetector {
   }
 
   /** An ejected endpoint this attempt should try, or undefined (nearly always: one array length check). */
-  trialFor(request: MeshRequest, ctx: CallContext): LiveEndpoint | undefined {
+  trialFor(request: MeshRequest, attempt: Attempt): LiveEndpoint | undefined {
     const due = this.#due;
     if (due.length === 0) return undefined;
-    if (!request.idempotent || !request.replayable || ctx.attempt !== 1 || ctx.hedge) return undefined;
+    if (!request.idempotent || !request.replayable || attempt.number !== 1 || attempt.hedge) return undefined;
     const endpoint = due.shift()!;
     const trial = this.#trials.get(endpoint)!;
     trial.sent = true;

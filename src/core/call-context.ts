@@ -1,92 +1,41 @@
 /**
- * The per-call context. Two kinds exist:
- * - `CallContext`: created once per logical call by the client and passed down the stack;
- *   the retry layer derives one per attempt (`attempt`, `signal`, `endpoint` differ).
- * - `InboundContext`: what the inbound request carried (deadline, cancellation), kept in an
- *   AsyncLocalStorage by the framework adapters so outgoing calls made while serving it are
- *   clipped to its deadline without the user threading anything through.
+ * What a call knows about itself, in two parts:
+ * - `Call`: the logical call, immutable, made once per call (by the client, and once more by
+ *   the deadline layer when an inbound request clips its deadline or links its
+ *   cancellation): service, start, deadline, signal, the inbound request it serves.
+ * - `Attempt` (attempt.ts): one try at one endpoint; several per call with retries and hedges.
+ * And the `InboundContext`: what the inbound request carried (deadline, cancellation), kept in
+ * an AsyncLocalStorage by the framework adapters so outgoing calls made while serving it are
+ * clipped to its deadline without the user threading anything through.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AttemptSignal } from './attempt-signal.ts';
-import type { Endpoint } from './endpoint.ts';
-import type { Outcome } from './outcome.ts';
-import type { MeshResponse } from './service.ts';
 
-export interface CallContext {
+export interface Call {
   /** Logical service name (the client's). */
   readonly service: string;
   /** Clock time the logical call started. */
   readonly startedAt: number;
-  /** Absolute clock time by which the whole call must finish; Infinity when unbounded. */
-  deadline: number;
-  /** Aborts when the caller cancels, the deadline passes, or (per attempt) a hedge wins. */
-  signal: AbortSignal | undefined;
-  /** 1 for the first try; set per attempt by the retry layer. */
-  attempt: number;
-  /** True for a hedged (speculative) attempt. */
-  hedge: boolean;
-  /** Endpoint chosen for this attempt by the balancer. */
-  endpoint: Endpoint | undefined;
-  /** Clock time this attempt started (set by the attempt layer; the balancer measures latency from it). */
-  attemptAt: number;
-  /** Told when this attempt ends (set by the balancer, called by the transport). */
-  observer: AttemptObserver | undefined;
-  /** An endpoint this attempt should avoid when another is available (the one a retry or hedge follows). */
-  avoid: Endpoint | undefined;
-  /** What the transport hands undici: fires at the attempt's time limit or when `signal` aborts, until the response body is done (set by the attempt layer). */
-  wire: AttemptSignal | undefined;
-  /** How the attempt ended, by the protocol's classifier (set by the transport); on the logical context, the result's. */
-  outcome: Outcome | undefined;
+  /** Absolute clock time by which the whole call must finish, all attempts included; Infinity when unbounded. */
+  readonly deadline: number;
+  /** Aborts when the caller cancels or the inbound request being served goes away. */
+  readonly signal: AbortSignal | undefined;
+  /** The inbound request this call is made for, if any. */
+  readonly inbound: InboundContext | undefined;
+  /** What routing and telemetry attach to the call; frozen, shared by calls that have none. */
+  readonly attributes: Readonly<Record<string, unknown>>;
 }
 
-/**
- * Hears, once and synchronously, how an attempt ended: its response head arrived, or it
- * failed. A side effect on the attempt's own completion, like Finagle's `Future.respond`: no
- * derived promise, no closure per attempt, which on the hot path is measurable.
- */
-export interface AttemptObserver {
-  attemptEnded(ctx: CallContext, response: MeshResponse | undefined, error: unknown): void;
-}
+/** The attributes of a call that has none: one frozen object, so a call allocates none. */
+export const NO_ATTRIBUTES: Readonly<Record<string, unknown>> = Object.freeze({});
 
-export function newCallContext(service: string, now: number, deadline: number, signal: AbortSignal | undefined): CallContext {
-  return {
-    service,
-    startedAt: now,
-    deadline,
-    signal,
-    attempt: 1,
-    hedge: false,
-    endpoint: undefined,
-    attemptAt: now,
-    observer: undefined,
-    avoid: undefined,
-    wire: undefined,
-    outcome: undefined,
-  };
-}
-
-/** A per-attempt copy: the logical context is never mutated by concurrent attempts. */
-export function attemptContext(
-  ctx: CallContext,
-  attempt: number,
+export function newCall(
+  service: string,
+  startedAt: number,
+  deadline: number,
   signal: AbortSignal | undefined,
-  hedge: boolean,
-  avoid: Endpoint | undefined,
-): CallContext {
-  return {
-    service: ctx.service,
-    startedAt: ctx.startedAt,
-    deadline: ctx.deadline,
-    signal,
-    attempt,
-    hedge,
-    endpoint: undefined,
-    attemptAt: ctx.startedAt,
-    observer: undefined,
-    avoid,
-    wire: undefined,
-    outcome: undefined,
-  };
+  inbound: InboundContext | undefined = undefined,
+): Call {
+  return { service, startedAt, deadline, signal, inbound, attributes: NO_ATTRIBUTES };
 }
 
 /**

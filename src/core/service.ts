@@ -7,7 +7,7 @@
 import type { Blob } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { CallContext } from './call-context.ts';
+import type { Attempt } from './attempt.ts';
 
 export type RequestBody = string | Buffer | Uint8Array | Readable | null;
 
@@ -56,8 +56,12 @@ export interface MeshResponse {
   trailers: Record<string, string>;
 }
 
+/**
+ * `attempt` is the call's current attempt: the layers above the retry layer get the first one
+ * and read its `call` (the logical call); the retry layer and the hedge race start the others.
+ */
 export interface Service<Req = MeshRequest, Res = MeshResponse> {
-  call(request: Req, ctx: CallContext): Promise<Res>;
+  call(request: Req, attempt: Attempt): Promise<Res>;
 }
 
 export interface Layer<Req = MeshRequest, Res = MeshResponse> {

@@ -6,7 +6,8 @@
  */
 import { setImmediate } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { newCallContext } from '../core/call-context.ts';
+import { Attempt } from '../core/attempt.ts';
+import { newCall } from '../core/call-context.ts';
 import { callerAborted, isMeshError, MeshError } from '../core/errors.ts';
 import { invalidArgument, meshClosed, meshClosedCallCut, meshClosedWhileQueued, toCallerError, unknownService } from '../core/mesh-errors.ts';
 import { MeshEventEmitter, type Disposer, type Listener, type MeshEventName } from '../core/events.ts';
@@ -286,11 +287,11 @@ export class Mesh {
     if (parsed.signal?.aborted) return Promise.reject(callerAborted(name, 'before it was sent', parsed.signal.reason));
     const now = this.#clock.now();
     const budget = parsed.timeout ?? (runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout);
-    const ctx = newCallContext(name, now, now + budget, parsed.signal);
+    const first = Attempt.first(newCall(name, now, now + budget, parsed.signal));
     runtime.enter();
     let pending: Promise<MeshResponse>;
     try {
-      pending = runtime.stack.call(parsed.request, ctx);
+      pending = runtime.stack.call(parsed.request, first);
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -303,7 +304,7 @@ export class Mesh {
         runtime.leave();
         // Whatever escapes the stack leaves as a MeshError (DESIGN §1: every failure has a code);
         // NOTE: with retries off, the retry layer is not there to translate transport errors.
-        throw toCallerError(error, name, ctx.attempt);
+        throw toCallerError(error, name, 1);
       },
     );
   }

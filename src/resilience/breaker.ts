@@ -13,7 +13,7 @@
  * breaker goes back to open and probes again after `openFor` rather than closing on it.
  */
 import CircuitBreaker from 'opossum';
-import type { CallContext } from '../core/call-context.ts';
+import type { Attempt } from '../core/attempt.ts';
 import type { MeshError } from '../core/errors.ts';
 import { circuitHalfOpen, circuitOpen, clientClosed } from '../core/mesh-errors.ts';
 import { outcomeOfError } from '../core/outcome.ts';
@@ -37,7 +37,7 @@ function isNotTheDependencysFault(error: unknown): boolean {
   return outcomeOfError(error).kind === 'not-the-dependency';
 }
 
-function breakerOptions(policy: BreakerPolicy, name: string): CircuitBreaker.Options<[MeshRequest, CallContext]> {
+function breakerOptions(policy: BreakerPolicy, name: string): CircuitBreaker.Options<[MeshRequest, Attempt]> {
   return {
     name,
     timeout: false, // deadlines and per-try timeouts are their own layers
@@ -54,7 +54,7 @@ function breakerOptions(policy: BreakerPolicy, name: string): CircuitBreaker.Opt
 
 export function breakerLayer(policy: BreakerPolicy | false, env: LayerEnv): Layer {
   const { service } = env;
-  let breaker: CircuitBreaker<[MeshRequest, CallContext], MeshResponse> | undefined;
+  let breaker: CircuitBreaker<[MeshRequest, Attempt], MeshResponse> | undefined;
   let state: BreakerStateName = 'closed';
   let openedAt = 0;
 
@@ -76,9 +76,13 @@ export function breakerLayer(policy: BreakerPolicy | false, env: LayerEnv): Laye
     name: 'breaker',
     wrap(inner: Service): Service {
       if (policy === false) return inner;
-      const action = async (request: MeshRequest, ctx: CallContext): Promise<MeshResponse> => {
-        const response = await inner.call(request, ctx);
-        if ((ctx.outcome ?? env.classifier.classify(response, undefined)).kind === 'failure') throw new FailedResponse(response);
+      const action = async (request: MeshRequest, attempt: Attempt): Promise<MeshResponse> => {
+        const response = await inner.call(request, attempt);
+        // NOTE: the logical call's verdict is its response's (retries below may have made
+        // several attempts; the one that produced this response decides): a response's
+        // outcome is the classifier's for it, so it is read from the classifier, not from an
+        // attempt.
+        if (env.classifier.classify(response, undefined).kind === 'failure') throw new FailedResponse(response);
         return response;
       };
       const circuit = new CircuitBreaker(action, breakerOptions(policy, service));
@@ -115,21 +119,21 @@ export function breakerLayer(policy: BreakerPolicy | false, env: LayerEnv): Laye
 
 /** Fires each logical call through the circuit (named, so the breaker shows in traces and profiles). */
 class BreakerService implements Service {
-  readonly #circuit: CircuitBreaker<[MeshRequest, CallContext], MeshResponse>;
+  readonly #circuit: CircuitBreaker<[MeshRequest, Attempt], MeshResponse>;
   readonly #state: () => BreakerStateName;
   /** The error for a call the circuit refused (open, half-open with a probe in flight, shut down). */
   readonly #refused: (error: unknown) => MeshError;
 
-  constructor(circuit: CircuitBreaker<[MeshRequest, CallContext], MeshResponse>, state: () => BreakerStateName, refused: (error: unknown) => MeshError) {
+  constructor(circuit: CircuitBreaker<[MeshRequest, Attempt], MeshResponse>, state: () => BreakerStateName, refused: (error: unknown) => MeshError) {
     this.#circuit = circuit;
     this.#state = state;
     this.#refused = refused;
   }
 
-  async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+  async call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     const probing = this.#state() === 'half-open';
     try {
-      return await this.#circuit.fire(request, ctx);
+      return await this.#circuit.fire(request, attempt);
     } catch (error) {
       if (error instanceof FailedResponse) return error.response;
       if (CircuitBreaker.isOurError(error as Error)) throw this.#refused(error);

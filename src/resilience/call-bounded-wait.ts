@@ -8,17 +8,17 @@
  * when it settles late its result is dropped. This helper attaches both handlers to it, so a late rejection is
  * never unhandled; the work itself must be safe to finish unobserved.
  */
-import type { CallContext } from '../core/call-context.ts';
+import type { Call } from '../core/call-context.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { isMeshError } from '../core/errors.ts';
 import { abortedError, timeoutError } from './deadline.ts';
 
-export function waitWithinCall<T>(ctx: CallContext, clock: Clock, start: () => Promise<T>): Promise<T> {
+export function waitWithinCall<T>(call: Call, clock: Clock, start: () => Promise<T>): Promise<T> {
   // A call already aborted or late starts nothing it would only drop.
-  const signal = ctx.signal;
-  if (signal?.aborted) return Promise.reject(abortReason(ctx, signal));
-  const untilDeadline = ctx.deadline - clock.now();
-  if (untilDeadline <= 0) return Promise.reject(timeoutError(ctx, 0));
+  const signal = call.signal;
+  if (signal?.aborted) return Promise.reject(abortReason(call, signal));
+  const untilDeadline = call.deadline - clock.now();
+  if (untilDeadline <= 0) return Promise.reject(timeoutError(call, 0));
   const pending = start();
   // An unbounded call nobody can cancel: nothing to race, no timer, no listener.
   if (untilDeadline === Number.POSITIVE_INFINITY && signal === undefined) return pending;
@@ -30,12 +30,12 @@ export function waitWithinCall<T>(ctx: CallContext, clock: Clock, start: () => P
     };
     const onAbort = (): void => {
       release();
-      reject(abortReason(ctx, signal!));
+      reject(abortReason(call, signal!));
     };
     if (untilDeadline !== Number.POSITIVE_INFINITY) {
       timer = clock.setCallTimer(() => {
         release();
-        reject(timeoutError(ctx, 0));
+        reject(timeoutError(call, 0));
       }, untilDeadline);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -53,6 +53,6 @@ export function waitWithinCall<T>(ctx: CallContext, clock: Clock, start: () => P
 }
 
 /** The deadline layer aborts a linked signal with a MeshError already; anything else is wrapped. */
-function abortReason(ctx: CallContext, signal: AbortSignal): unknown {
-  return isMeshError(signal.reason) ? signal.reason : abortedError(ctx, signal.reason);
+function abortReason(call: Call, signal: AbortSignal): unknown {
+  return isMeshError(signal.reason) ? signal.reason : abortedError(call, signal.reason);
 }

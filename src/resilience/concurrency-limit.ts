@@ -7,7 +7,7 @@
  * there is no queue: waiting is the latency the limit is trying to avoid.
  * A refused call fails with MESH_CONCURRENCY_LIMIT and is never sent.
  */
-import type { CallContext } from '../core/call-context.ts';
+import type { Attempt } from '../core/attempt.ts';
 import type { MeshError } from '../core/errors.ts';
 import { clientClosedWhileQueued, concurrencyLimited } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
@@ -72,14 +72,14 @@ export class ConcurrencyLimitedService implements Service {
     this.#refuse = refuse;
   }
 
-  call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+  call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     const limiter = this.#limiter;
-    if (limiter.tryAcquire()) return this.#run(request, ctx);
+    if (limiter.tryAcquire()) return this.#run(request, attempt);
     const queue = limiter.queue;
     if (queue === undefined || queue.full) return Promise.reject(this.#refuse(limiter.limit, false));
     // NOTE: a slot handed over by a finishing call stays taken: the waiter holds it now.
-    return queue.wait(ctx).then(
-      () => this.#run(request, ctx),
+    return queue.wait(attempt.call).then(
+      () => this.#run(request, attempt),
       (error: unknown) => {
         if (error === SlotQueue.TIMED_OUT) throw this.#refuse(limiter.limit, true);
         if (error === SlotQueue.QUEUE_FULL) throw this.#refuse(limiter.limit, false);
@@ -88,10 +88,10 @@ export class ConcurrencyLimitedService implements Service {
     );
   }
 
-  #run(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+  #run(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     let pending: Promise<MeshResponse>;
     try {
-      pending = this.#inner.call(request, ctx);
+      pending = this.#inner.call(request, attempt);
     } catch (error) {
       this.#limiter.cancel();
       return Promise.reject(error);

@@ -7,11 +7,11 @@
  * attempt in flight when it passes). The remaining time then travels to the next hop in
  * `x-meshlet-timeout-ms` (the attempt layer adds it).
  */
-import { currentInbound } from '../core/call-context.ts';
+import { Attempt } from '../core/attempt.ts';
+import { type Call, currentInbound, newCall } from '../core/call-context.ts';
 import { callerAborted, type MeshError } from '../core/errors.ts';
 import { deadlineExceeded } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
-import type { CallContext } from '../core/call-context.ts';
 import type { Clock } from '../core/clock.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 
@@ -31,33 +31,37 @@ export class DeadlineService implements Service {
     this.#clock = clock;
   }
 
-  call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+  call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
+    const call = attempt.call;
     const inbound = currentInbound();
     if (inbound === undefined) {
       // NOTE: the outermost layer runs as the call starts, so `startedAt` is the time
       // now (a zero `timeout` fails here); reading the clock again would only cost.
-      if (ctx.deadline <= ctx.startedAt) return Promise.reject(timeoutError(ctx, 0));
-      return this.#inner.call(request, ctx);
+      if (call.deadline <= call.startedAt) return Promise.reject(timeoutError(call, 0));
+      return this.#inner.call(request, attempt);
     }
-    if (inbound.deadline < ctx.deadline) ctx.deadline = inbound.deadline;
-    if (ctx.deadline <= this.#clock.now()) return Promise.reject(timeoutError(ctx, 0));
+    const deadline = Math.min(call.deadline, inbound.deadline);
+    if (deadline <= this.#clock.now()) return Promise.reject(deadlineExceeded(call.service, deadline - call.startedAt, 0));
     // NOTE: the inbound request's cancellation is linked too: when the client that
     // called us goes away, the work done on its behalf stops.
-    const signal = inbound.signal;
-    if (signal === undefined) return this.#inner.call(request, ctx);
-    if (signal.aborted) return Promise.reject(abortedError(ctx, signal.reason));
+    const inboundSignal = inbound.signal;
+    if (inboundSignal?.aborted) return Promise.reject(abortedError(call, inboundSignal.reason));
     // NOTE: the signal is linked for the whole call, its response body included: each
-    // attempt's wire follows it until undici lets go of the body. AbortSignal.any holds
-    // its sources weakly, so nothing is left registered on a long-lived inbound signal.
-    ctx.signal = ctx.signal === undefined ? signal : AbortSignal.any([ctx.signal, signal]);
-    return this.#inner.call(request, ctx);
+    // attempt follows it until undici lets go of the body. AbortSignal.any holds its sources
+    // weakly, so nothing is left registered on a long-lived inbound signal.
+    let signal = call.signal;
+    if (inboundSignal !== undefined) signal = signal === undefined ? inboundSignal : AbortSignal.any([signal, inboundSignal]);
+    // The call below is the one it is now: clipped, linked and knowing what it serves. Made
+    // here, once, so no layer ever changes a call in place.
+    const clipped = newCall(call.service, call.startedAt, deadline, signal, inbound);
+    return this.#inner.call(request, Attempt.first(clipped));
   }
 }
 
-export function timeoutError(ctx: CallContext, attempts: number): MeshError {
-  return deadlineExceeded(ctx.service, ctx.deadline - ctx.startedAt, attempts);
+export function timeoutError(call: Call, attempts: number): MeshError {
+  return deadlineExceeded(call.service, call.deadline - call.startedAt, attempts);
 }
 
-export function abortedError(ctx: CallContext, reason: unknown): MeshError {
-  return callerAborted(ctx.service, 'before it was sent', reason);
+export function abortedError(call: Call, reason: unknown): MeshError {
+  return callerAborted(call.service, 'before it was sent', reason);
 }

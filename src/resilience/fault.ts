@@ -6,7 +6,7 @@
  * response without reaching the server. It sits above the balancer so injected aborts are
  * retried like real ones but never held against a healthy endpoint.
  */
-import type { CallContext } from '../core/call-context.ts';
+import type { Attempt } from '../core/attempt.ts';
 import { callerAborted } from '../core/errors.ts';
 import { deadlineDuringInjectedDelay } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
@@ -23,12 +23,12 @@ export function faultLayer(policy: FaultPolicy | false, env: LayerEnv, random: R
   let aborts = 0;
   let delays = 0;
 
-  const delay = async (duration: number, ctx: CallContext): Promise<void> => {
+  const delay = async (duration: number, attempt: Attempt): Promise<void> => {
     delays++;
     env.events.emitLazy('fault', () => ({ service, kind: 'delay' }));
-    const untilDeadline = ctx.deadline - clock.now();
+    const untilDeadline = attempt.call.deadline - clock.now();
     try {
-      await clock.sleep(Math.min(duration, Math.max(0, untilDeadline)), ctx.signal);
+      await clock.sleep(Math.min(duration, Math.max(0, untilDeadline)), attempt.signal);
     } catch (reason) {
       throw callerAborted(service, 'during an injected delay', reason);
     }
@@ -65,7 +65,7 @@ interface FaultPlan {
   readonly delayPolicy: FaultPolicy['delay'];
   readonly random: RandomSource;
   count(): void;
-  delay(duration: number, ctx: CallContext): Promise<void>;
+  delay(duration: number, attempt: Attempt): Promise<void>;
   abort(status: number): MeshResponse;
 }
 
@@ -79,11 +79,11 @@ class FaultInjectingService implements Service {
     this.#plan = plan;
   }
 
-  async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+  async call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     const plan = this.#plan;
     plan.count();
-    if (plan.delayPolicy !== false && plan.random() * 100 < plan.delayPolicy.percent) await plan.delay(plan.delayPolicy.duration, ctx);
+    if (plan.delayPolicy !== false && plan.random() * 100 < plan.delayPolicy.percent) await plan.delay(plan.delayPolicy.duration, attempt);
     if (plan.abortPolicy !== false && plan.random() * 100 < plan.abortPolicy.percent) return plan.abort(plan.abortPolicy.status);
-    return this.#inner.call(request, ctx);
+    return this.#inner.call(request, attempt);
   }
 }

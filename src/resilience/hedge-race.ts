@@ -8,7 +8,7 @@
  * the connection go away and stops working for nobody; a loser's response body, if it got
  * one, is discarded.
  */
-import { attemptContext, type CallContext } from '../core/call-context.ts';
+import { Attempt } from '../core/attempt.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import { attemptSuperseded, callerAborted } from '../core/errors.ts';
 import type { MeshRequest, MeshResponse, Service } from '../core/service.ts';
@@ -21,9 +21,9 @@ import { discardResponse } from './retry-discard.ts';
 const TIMER_TOLERANCE_MS = 0.5;
 
 interface RacingAttempt {
-  /** Only for a call without a deadline (see `#start`); other attempts are cancelled through their wire. */
+  /** Only for a call without a deadline (see `#start`); other attempts are cancelled through themselves, the signal undici has. */
   readonly controller: AbortController | undefined;
-  readonly ctx: CallContext;
+  readonly attempt: Attempt;
   readonly startedAt: number;
   done: boolean;
 }
@@ -31,7 +31,8 @@ interface RacingAttempt {
 export class HedgeRace {
   readonly #inner: Service;
   readonly #request: MeshRequest;
-  readonly #ctx: CallContext;
+  /** The try this race runs for: the retry layer reads the winner's endpoint and outcome off it. */
+  readonly #try: Attempt;
   readonly #delay: number;
   readonly #maxAttempts: number;
   readonly #env: LayerEnv;
@@ -52,7 +53,7 @@ export class HedgeRace {
   constructor(
     inner: Service,
     request: MeshRequest,
-    ctx: CallContext,
+    tryAttempt: Attempt,
     delay: number,
     maxAttempts: number,
     env: LayerEnv,
@@ -61,7 +62,7 @@ export class HedgeRace {
   ) {
     this.#inner = inner;
     this.#request = request;
-    this.#ctx = ctx;
+    this.#try = tryAttempt;
     this.#delay = delay;
     this.#deferral = delay;
     this.#maxAttempts = maxAttempts;
@@ -74,9 +75,9 @@ export class HedgeRace {
     return new Promise<MeshResponse>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
-      const parent = this.#ctx.signal;
+      const parent = this.#try.signal;
       if (parent?.aborted) {
-        reject(callerAborted(this.#ctx.service, 'before it was sent', parent.reason));
+        reject(callerAborted(this.#try.call.service, 'before it was sent', parent.reason));
         return;
       }
       parent?.addEventListener('abort', this.#onParentAbort, { once: true });
@@ -85,11 +86,11 @@ export class HedgeRace {
     });
   }
 
-  /** The caller cancelled before any attempt answered: each attempt's wire follows the caller and cancels itself. */
+  /** The caller cancelled before any attempt answered: each attempt follows the caller and cancels itself. */
   readonly #onParentAbort = (): void => {
     if (this.#settled) return;
     this.#settle();
-    this.#reject(callerAborted(this.#ctx.service, 'in flight', this.#ctx.signal?.reason));
+    this.#reject(callerAborted(this.#try.call.service, 'in flight', this.#try.signal?.reason));
   };
 
   readonly #onTimer = (): void => {
@@ -115,7 +116,7 @@ export class HedgeRace {
       this.#deferral *= 2;
       return;
     }
-    this.#env.events.emitLazy('hedge', () => ({ service: this.#ctx.service, attempt: this.#ctx.attempt }));
+    this.#env.events.emitLazy('hedge', () => ({ service: this.#try.call.service, attempt: this.#try.number }));
     this.#start(true);
     this.#arm(this.#delay);
   };
@@ -124,32 +125,33 @@ export class HedgeRace {
   #arm(wait: number): void {
     if (this.#attempts.length >= this.#maxAttempts) return;
     const dueAt = this.#env.clock.now() + wait;
-    if (dueAt >= this.#ctx.deadline) return;
+    if (dueAt >= this.#try.call.deadline) return;
     this.#dueAt = dueAt;
     this.#timer = this.#env.clock.setCallTimer(this.#onTimer, wait);
   }
 
   #start(hedge: boolean): void {
-    // NOTE: a loser is cancelled through its wire, the signal the attempt layer hands undici
-    // (set on the attempt's context as it starts; it also follows the caller's signal). An
+    // NOTE: a loser is cancelled through itself: the attempt is the signal undici has once
+    // the attempt layer armed it (which also links it to the caller's signal). An
     // AbortController per attempt, with the attempt layer listening on it, costs more than
-    // the rest of the stack (core/attempt-signal.ts) and more than doubled the GC time of a
-    // hedged service, for every call although few ever race. The attempt layer gives every
-    // attempt with a time limit a wire; only a call without a deadline may have none, so it
-    // still gets a controller of its own. NOTE: with a caller's signal the attempt layer gives
-    // every attempt a wire that follows it, so the winner stays cancellable by the caller
-    // while its body is read, after the race is over (a controller of the race's would not).
-    const parent = this.#ctx.signal;
-    const controller = this.#ctx.deadline === Number.POSITIVE_INFINITY && parent === undefined ? new AbortController() : undefined;
+    // the rest of the stack (core/attempt.ts) and more than doubled the GC time of a
+    // hedged service, for every call although few ever race. The attempt layer arms every
+    // attempt with a time limit; only a call without a deadline may leave one unarmed, so it
+    // still gets a controller of its own. NOTE: with a caller's signal the attempt layer arms
+    // every attempt to follow it, so the winner stays cancellable by the caller while its
+    // body is read, after the race is over (a controller of the race's would not).
+    const tryAttempt = this.#try;
+    const parent = tryAttempt.signal;
+    const controller = tryAttempt.call.deadline === Number.POSITIVE_INFINITY && parent === undefined ? new AbortController() : undefined;
     // A hedge avoids the endpoint the first attempt went to (known once the balancer picked).
-    const avoid = hedge ? (this.#attempts[0]?.ctx.endpoint ?? this.#ctx.avoid) : this.#ctx.avoid;
-    const ctx = attemptContext(this.#ctx, this.#ctx.attempt, controller?.signal ?? parent, hedge, avoid);
-    const attempt: RacingAttempt = { controller, ctx, startedAt: this.#env.clock.now(), done: false };
-    this.#attempts.push(attempt);
+    const avoid = hedge ? (this.#attempts[0]?.attempt.endpoint ?? tryAttempt.avoid) : tryAttempt.avoid;
+    const attempt = new Attempt(tryAttempt.call, tryAttempt.number, hedge, avoid, controller?.signal ?? parent);
+    const racing: RacingAttempt = { controller, attempt, startedAt: this.#env.clock.now(), done: false };
+    this.#attempts.push(racing);
     this.#inFlight++;
-    this.#inner.call(this.#request, ctx).then(
-      (response) => this.#onResult(attempt, response, undefined),
-      (error: unknown) => this.#onResult(attempt, undefined, error),
+    this.#inner.call(this.#request, attempt).then(
+      (response) => this.#onResult(racing, response, undefined),
+      (error: unknown) => this.#onResult(racing, undefined, error),
     );
   }
 
@@ -160,8 +162,8 @@ export class HedgeRace {
       if (response !== undefined) discardResponse(response);
       return;
     }
-    const outcome = attempt.ctx.outcome ?? this.#env.classifier.classify(response, error);
-    attempt.ctx.outcome = outcome;
+    const outcome = attempt.attempt.outcome ?? this.#env.classifier.classify(response, error);
+    attempt.attempt.outcome = outcome;
     if (outcome.kind !== 'failure') {
       if (attempt === this.#attempts[0]) this.#histogram?.record(this.#env.clock.now() - attempt.startedAt);
       this.#finish(attempt, response, undefined);
@@ -180,8 +182,8 @@ export class HedgeRace {
     this.#settle();
     // The logical attempt's endpoint and outcome are the ones of the attempt that produced the
     // result: a retry avoids that endpoint and judges that outcome.
-    this.#ctx.endpoint = winner.ctx.endpoint;
-    this.#ctx.outcome = winner.ctx.outcome;
+    this.#try.endpoint = winner.attempt.endpoint;
+    this.#try.outcome = winner.attempt.outcome;
     if (this.#pendingFailure !== undefined && this.#pendingFailure !== response) discardResponse(this.#pendingFailure);
     this.#pendingFailure = undefined;
     const first = this.#attempts[0]!;
@@ -189,7 +191,7 @@ export class HedgeRace {
     // this long; recording that lower bound keeps the tail in view (without it, every
     // hedge win would hide a slow sample and the percentile would drift down).
     if (first !== winner && !first.done) this.#histogram?.record(this.#env.clock.now() - first.startedAt);
-    if (this.#inFlight > 0) this.#abortRunning(attemptSuperseded(this.#ctx.service));
+    if (this.#inFlight > 0) this.#abortRunning(attemptSuperseded(this.#try.call.service));
     if (error !== undefined) this.#reject(error);
     else this.#resolve(response!);
   }
@@ -198,14 +200,14 @@ export class HedgeRace {
     this.#settled = true;
     this.#timer?.cancel();
     this.#timer = undefined;
-    this.#ctx.signal?.removeEventListener('abort', this.#onParentAbort);
+    this.#try.signal?.removeEventListener('abort', this.#onParentAbort);
   }
 
   #abortRunning(reason: unknown): void {
     for (const attempt of this.#attempts) {
       if (attempt.done) continue;
       if (attempt.controller !== undefined) attempt.controller.abort(reason);
-      else attempt.ctx.wire?.abort(reason);
+      else attempt.attempt.abort(reason);
     }
   }
 }

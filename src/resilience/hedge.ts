@@ -8,7 +8,7 @@
  *
  * The race itself lives in hedge-race.ts; this file decides whether and when to hedge.
  */
-import type { CallContext } from '../core/call-context.ts';
+import type { Attempt } from '../core/attempt.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
 import type { HedgePolicy } from '../config/policy.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
@@ -100,23 +100,23 @@ export class HedgingService implements Service {
     this.#deposits = depositsCalls;
   }
 
-  call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-    if (this.#deposits) this.#budget.deposit(ctx.startedAt);
-    if (!request.idempotent || !request.replayable) return this.#inner.call(request, ctx);
+  call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
+    if (this.#deposits) this.#budget.deposit(attempt.call.startedAt);
+    if (!request.idempotent || !request.replayable) return this.#inner.call(request, attempt);
     const delay = this.#delay();
     // NOTE: a hedge that could only start after the deadline is pure waste.
-    if (delay === undefined || this.#env.clock.now() + delay >= ctx.deadline) return this.#measured(request, ctx);
-    return new HedgeRace(this.#inner, request, ctx, delay, this.#policy.maxAttempts, this.#env, this.#budget, this.#histogram).run();
+    if (delay === undefined || this.#env.clock.now() + delay >= attempt.call.deadline) return this.#measured(request, attempt);
+    return new HedgeRace(this.#inner, request, attempt, delay, this.#policy.maxAttempts, this.#env, this.#budget, this.#histogram).run();
   }
 
   /** One plain attempt; its latency still feeds the percentile when successful. */
-  async #measured(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+  async #measured(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     const histogram = this.#histogram;
-    if (histogram === undefined) return this.#inner.call(request, ctx);
+    if (histogram === undefined) return this.#inner.call(request, attempt);
     const clock = this.#env.clock;
     const startedAt = clock.now();
-    const response = await this.#inner.call(request, ctx);
-    if ((ctx.outcome ?? this.#env.classifier.classify(response, undefined)).kind !== 'failure') histogram.record(clock.now() - startedAt);
+    const response = await this.#inner.call(request, attempt);
+    if ((attempt.outcome ?? this.#env.classifier.classify(response, undefined)).kind !== 'failure') histogram.record(clock.now() - startedAt);
     return response;
   }
 }

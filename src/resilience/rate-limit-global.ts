@@ -21,7 +21,7 @@
  * meshlet's import time); checks made while they load wait for them, within the call's
  * deadline, and later checks call the limiter directly.
  */
-import type { CallContext } from '../core/call-context.ts';
+import type { Call } from '../core/call-context.ts';
 import { redactText } from '../core/redact.ts';
 import type { Clock } from '../core/clock.ts';
 import { waitWithinCall } from './call-bounded-wait.ts';
@@ -31,7 +31,7 @@ export interface GlobalLimiter {
    * Resolves true when the shared limit admits one more call, false when it refuses; rejects
    * with MESH_TIMEOUT or MESH_ABORTED when the call's deadline or abort comes first.
    */
-  tryAcquire(ctx: CallContext): Promise<boolean>;
+  tryAcquire(call: Call): Promise<boolean>;
   state(): { redis: string; connected: boolean; lastError: string | undefined };
   close(): void;
 }
@@ -73,10 +73,10 @@ export function createGlobalLimiter(service: string, rps: number, redisUrl: stri
   );
 
   return {
-    tryAcquire(ctx: CallContext): Promise<boolean> {
-      if (connection !== undefined) return waitWithinCall(ctx, clock, connection.check);
+    tryAcquire(call: Call): Promise<boolean> {
+      if (connection !== undefined) return waitWithinCall(call, clock, connection.check);
       // Redis support that failed to load (lastError says why) admits, as a failed insurance does.
-      return waitWithinCall(ctx, clock, () => loading.then((made) => (made === undefined ? true : made.check())));
+      return waitWithinCall(call, clock, () => loading.then((made) => (made === undefined ? true : made.check())));
     },
     state: () => ({ redis: redactText(redisUrl), connected: connection?.isReady() ?? false, lastError }),
     close: () => {

@@ -10,7 +10,7 @@
  * round trip for calls the process would refuse anyway. The wait for Redis is bounded by the
  * call's deadline and abort (rate-limit-global.ts), like every wait in the call path.
  */
-import type { CallContext } from '../core/call-context.ts';
+import type { Attempt } from '../core/attempt.ts';
 import { MeshError } from '../core/errors.ts';
 import { rateLimited } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
@@ -87,10 +87,10 @@ class RateLimitedService implements Service {
     this.#admitted = admitted;
   }
 
-  call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+  call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     if (!this.#bucket.tryTake()) return this.#refuse(this.#bucket.msUntilToken());
     this.#admitted();
-    return this.#inner.call(request, ctx);
+    return this.#inner.call(request, attempt);
   }
 }
 
@@ -110,10 +110,10 @@ class GloballyRateLimitedService implements Service {
     this.#admitted = admitted;
   }
 
-  async call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+  async call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     if (!this.#bucket.tryTake()) return this.#refuse(this.#bucket.msUntilToken());
-    if (!(await this.#shared.tryAcquire(ctx))) return this.#refuse(0);
+    if (!(await this.#shared.tryAcquire(attempt.call))) return this.#refuse(0);
     this.#admitted();
-    return this.#inner.call(request, ctx);
+    return this.#inner.call(request, attempt);
   }
 }

@@ -12,7 +12,8 @@
  * knows no deadline to clip a sleep to, nor a budget to ask before each retry. What remains
  * of it once those are worked around is a for-loop, so the loop is written out here.
  */
-import { attemptContext, type CallContext } from '../core/call-context.ts';
+import { Attempt } from '../core/attempt.ts';
+import type { Call } from '../core/call-context.ts';
 import type { Clock } from '../core/clock.ts';
 import { callerAborted } from '../core/errors.ts';
 import { toCallerError } from '../core/mesh-errors.ts';
@@ -60,80 +61,69 @@ export class RetryingService implements Service {
     this.#events = env.events;
   }
 
-  call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
-    this.#budget.deposit(ctx.startedAt);
-    // NOTE: the first attempt runs on the logical context itself (it is attempt 1, with the
-    // caller's signal); the balancer records its endpoint there for a retry to avoid. Its
-    // result is looked at with one `.then`, not an `await`: on the hot path an async frame
-    // costs about twice as much CPU per call as a promise reaction.
-    let first: Promise<MeshResponse>;
+  call(request: MeshRequest, first: Attempt): Promise<MeshResponse> {
+    this.#budget.deposit(first.call.startedAt);
+    // NOTE: the first try is the call's first attempt, the one it was handed; the balancer
+    // records its endpoint there for a retry to avoid. Its result is looked at with one
+    // `.then`, not an `await`: on the hot path an async frame costs about twice as much CPU
+    // per call as a promise reaction.
+    let pending: Promise<MeshResponse>;
     try {
-      first = this.#inner.call(request, ctx);
+      pending = this.#inner.call(request, first);
     } catch (error) {
-      first = Promise.reject(error);
+      pending = Promise.reject(error);
     }
-    return first.then(
+    return pending.then(
       (response) => {
-        const condition = this.#outcome(ctx, response, undefined).condition;
+        const condition = this.#outcome(first, response, undefined).condition;
         if (condition === undefined || !this.#on.has(condition)) return response;
-        return this.#retry(request, ctx, response, undefined);
+        return this.#retry(request, first, response, undefined);
       },
-      (error: unknown) => this.#retry(request, ctx, undefined, error),
+      (error: unknown) => this.#retry(request, first, undefined, error),
     );
   }
 
   /** The attempt's outcome as the transport classified it; the classifier's for a result no transport saw (a synthetic response). */
-  #outcome(ctx: CallContext, response: MeshResponse | undefined, error: unknown): Outcome {
-    return ctx.outcome ?? this.#classifier.classify(response, error);
+  #outcome(attempt: Attempt, response: MeshResponse | undefined, error: unknown): Outcome {
+    return attempt.outcome ?? this.#classifier.classify(response, error);
   }
 
-  async #retry(
-    request: MeshRequest,
-    ctx: CallContext,
-    response: MeshResponse | undefined,
-    error: unknown,
-  ): Promise<MeshResponse> {
+  async #retry(request: MeshRequest, first: Attempt, response: MeshResponse | undefined, error: unknown): Promise<MeshResponse> {
+    const call = first.call;
     let attempt = 1;
-    let lastEndpoint = ctx.endpoint;
-    let outcome = this.#outcome(ctx, response, error);
+    let lastEndpoint = first.endpoint;
+    let outcome = this.#outcome(first, response, error);
     for (;;) {
-      const delay = this.#retryDelay(request, ctx, attempt, response, outcome);
-      if (delay === undefined) {
-        // The logical call's outcome is its last attempt's (the breaker above reads it).
-        ctx.outcome = outcome;
-        return giveUp(ctx, attempt, response, error);
-      }
+      const delay = this.#retryDelay(request, call, attempt, response, outcome);
+      if (delay === undefined) return giveUp(call, attempt, response, error);
       if (response !== undefined) discardResponse(response);
-      if (delay > 0) await this.#sleep(delay, ctx);
+      if (delay > 0) await this.#sleep(delay, call);
       attempt++;
-      const attemptCtx = attemptContext(ctx, attempt, ctx.signal, false, lastEndpoint);
+      const next = new Attempt(call, attempt, false, lastEndpoint, call.signal);
       response = undefined;
       error = undefined;
       try {
-        response = await this.#inner.call(request, attemptCtx);
+        response = await this.#inner.call(request, next);
       } catch (caught) {
         error = caught;
       }
-      outcome = this.#outcome(attemptCtx, response, error);
-      if (response !== undefined && outcome.condition === undefined) {
-        ctx.outcome = outcome;
-        return response;
-      }
-      lastEndpoint = attemptCtx.endpoint ?? lastEndpoint;
+      outcome = this.#outcome(next, response, error);
+      if (response !== undefined && outcome.condition === undefined) return response;
+      lastEndpoint = next.endpoint ?? lastEndpoint;
     }
   }
 
   /** The wait before the next attempt, or undefined when this result is final. */
   #retryDelay(
     request: MeshRequest,
-    ctx: CallContext,
+    call: Call,
     attempt: number,
     response: MeshResponse | undefined,
     outcome: Outcome,
   ): number | undefined {
     const condition = outcome.condition;
     if (condition === undefined || !this.#on.has(condition)) return undefined;
-    if (attempt >= this.#attempts || !request.replayable || ctx.signal?.aborted) return undefined;
+    if (attempt >= this.#attempts || !request.replayable || call.signal?.aborted) return undefined;
     // A response, or an error after the request may have left, proves nothing about side
     // effects: only an idempotent call may be resent then.
     if (!request.idempotent && outcome.maybeSent) return undefined;
@@ -143,27 +133,27 @@ export class RetryingService implements Service {
     else if (retryAfter > this.#maxRetryAfter) return undefined;
     else delay = retryAfter;
     // NOTE: a retry that could only start at or after the deadline is not worth its budget.
-    if (this.#clock.now() + delay >= ctx.deadline) return undefined;
+    if (this.#clock.now() + delay >= call.deadline) return undefined;
     if (!this.#budget.tryWithdraw()) {
-      this.#events.emitLazy('budget-exhausted', () => ({ service: ctx.service }));
+      this.#events.emitLazy('budget-exhausted', () => ({ service: call.service }));
       return undefined;
     }
-    this.#events.emitLazy('retry', () => ({ service: ctx.service, attempt: attempt + 1, reason: condition, delayMs: delay }));
+    this.#events.emitLazy('retry', () => ({ service: call.service, attempt: attempt + 1, reason: condition, delayMs: delay }));
     return delay;
   }
 
-  async #sleep(delay: number, ctx: CallContext): Promise<void> {
+  async #sleep(delay: number, call: Call): Promise<void> {
     try {
-      await this.#clock.sleep(delay, ctx.signal);
+      await this.#clock.sleep(delay, call.signal);
     } catch (reason) {
       // The deadline and inbound aborts arrive as MeshErrors from the deadline layer.
-      throw callerAborted(ctx.service, 'while waiting to retry', reason);
+      throw callerAborted(call.service, 'while waiting to retry', reason);
     }
   }
 }
 
-function giveUp(ctx: CallContext, attempts: number, response: MeshResponse | undefined, error: unknown): MeshResponse {
+function giveUp(call: Call, attempts: number, response: MeshResponse | undefined, error: unknown): MeshResponse {
   if (response !== undefined) return response;
-  throw toCallerError(error, ctx.service, attempts);
+  throw toCallerError(error, call.service, attempts);
 }
 

@@ -7,7 +7,7 @@
  * free when another call completes, and that call's socket holds the process open only
  * while it lasts; a one-shot script must still see this call time out rather than exit.
  */
-import type { CallContext } from '../core/call-context.ts';
+import type { Call } from '../core/call-context.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { callerAborted, type MeshError } from '../core/errors.ts';
 import { deadlineWhileQueued } from '../core/mesh-errors.ts';
@@ -44,11 +44,11 @@ export class SlotQueue {
   }
 
   /** Resolves when a slot is handed over; rejects on timeout, deadline or abort. */
-  wait(ctx: CallContext): Promise<void> {
+  wait(call: Call): Promise<void> {
     const service = this.#service;
-    const signal = ctx.signal;
+    const signal = call.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal, service));
-    const untilDeadline = ctx.deadline - this.#clock.now();
+    const untilDeadline = call.deadline - this.#clock.now();
     if (untilDeadline <= 0) return Promise.reject(deadlineError(service));
     if (this.full) return Promise.reject(SlotQueue.QUEUE_FULL);
     const deadlineFirst = untilDeadline < this.#timeout;

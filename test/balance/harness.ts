@@ -5,7 +5,8 @@
  */
 import { Pool, type Dispatcher } from 'undici';
 import type { BalancerPolicy, OutlierPolicy, ServicePolicy } from '../../src/config/policy.ts';
-import { newCallContext, type CallContext } from '../../src/core/call-context.ts';
+import type { Attempt } from '../../src/core/attempt.ts';
+import { type AttemptShape, attemptFor } from '../support/attempt.ts';
 import { type Clock, systemClock } from '../../src/core/clock.ts';
 import type { EndpointAddress } from '../../src/core/endpoint.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
@@ -34,8 +35,8 @@ export function request(overrides: Partial<MeshRequest> = {}): MeshRequest {
   return { method: 'GET', path: '/', headers: {}, body: null, idempotent: true, replayable: true, hashKey: undefined, ...overrides };
 }
 
-export function context(clock: Clock = systemClock): CallContext {
-  return newCallContext('api', clock.now(), Number.POSITIVE_INFINITY, undefined);
+export function context(clock: Clock = systemClock, shape: AttemptShape = {}): Attempt {
+  return attemptFor({ service: 'api', startedAt: clock.now(), ...shape });
 }
 
 /** A dispatcher that is never sent anything: for tests about picking alone. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { OutlierPolicy } from '../../src/config/policy.ts';
-import type { CallContext } from '../../src/core/call-context.ts';
+import type { AttemptShape } from '../support/attempt.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { MeshEventEmitter, type MeshEvents } from '../../src/core/events.ts';
 import { EndpointSet } from '../../src/balance/endpoint-set.ts';
@@ -159,9 +159,8 @@ test('a backend answering 503 is ejected through the layer and the shared classi
     assert.deepEqual([second.healthy, second.failures], [true, 0]);
 
     // A cancelled attempt says nothing about the endpoint.
-    const ctx = context();
     const controller = new AbortController();
-    ctx.signal = controller.signal;
+    const ctx = context(undefined, { signal: controller.signal });
     controller.abort();
     await assert.rejects(harness.service.call(request(), ctx));
     assert.equal((harness.set.state() as { failures: number }[])[1]!.failures, 0);
@@ -173,8 +172,8 @@ test('a backend answering 503 is ejected through the layer and the shared classi
 
 // Trial calls: an ejected endpoint is tried early and re-admitted by a success (issue 9,
 // defect 11). `pick` here is one attempt's pick, with the kind of call and attempt given.
-function pickFor(f: Fixture, overrides: Parameters<typeof request>[0] = {}, attempt: Partial<CallContext> = {}): LiveEndpoint {
-  return f.set.pick(request(overrides), { ...context(f.clock), ...attempt })!;
+function pickFor(f: Fixture, overrides: Parameters<typeof request>[0] = {}, attempt: AttemptShape = {}): LiveEndpoint {
+  return f.set.pick(request(overrides), context(f.clock, attempt))!;
 }
 
 function finish(f: Fixture, endpoint: LiveEndpoint, failed: boolean): void {
@@ -192,7 +191,7 @@ test('an ejected endpoint takes one trial call per probeInterval, only an idempo
   // Due now, but a call that could not be sent again elsewhere does not carry a trial.
   assert.notEqual(pickFor(f, { method: 'POST', idempotent: false }), ejected);
   assert.notEqual(pickFor(f, { replayable: false }), ejected);
-  assert.notEqual(pickFor(f, {}, { attempt: 2 }), ejected);
+  assert.notEqual(pickFor(f, {}, { number: 2 }), ejected);
   assert.notEqual(pickFor(f, {}, { hedge: true }), ejected);
   const trial = pickFor(f);
   assert.equal(trial, ejected);

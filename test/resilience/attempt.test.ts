@@ -30,9 +30,7 @@ describe('attempt layer', () => {
   it('adds x-meshlet-attempt on attempts after the first', async () => {
     const inner = recorder();
     const service = layerNamed('attempt').wrap(inner);
-    const ctx = ctxWithin(2_000);
-    ctx.attempt = 3;
-    await service.call(request(), ctx);
+    await service.call(request(), ctxWithin(2_000, undefined, 3));
     assert.equal(inner.requests[0]!.headers[ATTEMPT_HEADER], '3');
   });
 
@@ -63,8 +61,9 @@ describe('attempt layer', () => {
     const inner = recorder();
     const service = layerNamed('attempt', policyWith({ perTryTimeout: 40 })).wrap(inner);
     await service.call(request(), ctxWithin(5_000));
-    const wire = inner.contexts[0]!.wire;
-    assert.ok(wire !== undefined);
+    // The attempt is its own wire once the attempt layer armed it.
+    const wire = inner.contexts[0]!;
+    assert.ok(wire.armed);
     assert.equal(wire.aborted, false);
     await sleep(200);
     assert.equal(wire.aborted, true);
@@ -76,8 +75,8 @@ describe('attempt layer', () => {
     const inner = recorder();
     const service = layerNamed('attempt', policyWith({ perTryTimeout: 40 })).wrap(inner);
     await service.call(request(), ctxWithin(5_000));
-    const wire = inner.contexts[0]!.wire;
-    assert.ok(wire !== undefined);
+    const wire = inner.contexts[0]!;
+    assert.ok(wire.armed);
     wire.responded = true; // what the transport does when the head arrives
     await sleep(200);
     assert.equal(wire.aborted, true);

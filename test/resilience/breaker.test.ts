@@ -7,6 +7,7 @@ import { MeshEventEmitter } from '../../src/core/events.ts';
 import type { Layer, Service } from '../../src/core/service.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 import { callStatus, ctxFor, breakerFor, get, type PoolTransport, policyFor, poolTransport, stateOf } from './layer-harness.ts';
+import { attemptFor } from '../support/attempt.ts';
 
 const breaker = { errorRate: 0.5, minRequests: 4, window: 1000, openFor: 150 };
 
@@ -94,7 +95,7 @@ describe('breaker layer', () => {
     const refusing: Service = {
       call: (_req, ctx) =>
         Promise.reject(
-          ctx.attempt % 2 === 0
+          ctx.number % 2 === 0
             ? new MeshError('MESH_ABORTED', 'caller aborted')
             : new MeshError('MESH_RATE_LIMITED', 'shed'),
         ),
@@ -102,9 +103,7 @@ describe('breaker layer', () => {
     const layer = breakerFor(policyFor({ breaker }));
     const service = layer.wrap(refusing);
     for (let i = 0; i < 10; i++) {
-      const ctx = ctxFor();
-      ctx.attempt = i;
-      const code = await callStatus(service, ctx);
+      const code = await callStatus(service, attemptFor({ service: 'payments', number: i }));
       assert.ok(code === 'MESH_ABORTED' || code === 'MESH_RATE_LIMITED');
     }
     const state = layer.state?.() as { state: string; failures: number };

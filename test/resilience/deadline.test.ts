@@ -19,7 +19,7 @@ describe('deadline layer', () => {
     const before = systemClock.now();
     await runWithInbound({ timeout: 100 }, () => service.call(request(), ctxWithin(5_000)));
     assert.equal(inner.contexts.length, 1);
-    const left = inner.contexts[0]!.deadline - before;
+    const left = inner.contexts[0]!.call.deadline - before;
     assert.ok(left <= 100 + 5 && left > 50, `deadline ${left} ms away, expected about 100`);
   });
 
@@ -27,10 +27,10 @@ describe('deadline layer', () => {
     const inner = recorder();
     const service = layerNamed('deadline').wrap(inner);
     const ctx = ctxWithin(100);
-    const own = ctx.deadline;
+    const own = ctx.call.deadline;
     await runWithInbound({ timeout: 5_000 }, () => service.call(request(), ctx));
     assert.deepEqual(
-      inner.contexts.map((ctx) => ctx.deadline),
+      inner.contexts.map((ctx) => ctx.call.deadline),
       [own],
     );
   });
@@ -58,7 +58,7 @@ describe('deadline layer', () => {
     const inbound = new AbortController();
     const caller = new AbortController();
     await runWithInbound({ timeout: 5_000, signal: inbound.signal }, () => service.call(request(), ctxWithin(5_000, caller.signal)));
-    const linked = inner.contexts[0]?.signal;
+    const linked = inner.contexts[0]?.call.signal;
     assert.ok(linked !== undefined);
     assert.equal(linked.aborted, false);
     inbound.abort(new Error('client went away'));

@@ -4,7 +4,7 @@
  * travel over loopback and a refused call provably never reaches the server.
  */
 import { Pool } from 'undici';
-import { newCallContext, type CallContext } from '../../src/core/call-context.ts';
+import type { Attempt } from '../../src/core/attempt.ts';
 import { type Clock, systemClock } from '../../src/core/clock.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../../src/core/service.ts';
@@ -14,6 +14,7 @@ import { breakerLayer } from '../../src/resilience/breaker.ts';
 import { concurrencyLayer } from '../../src/resilience/concurrency-limit.ts';
 import { faultLayer, type RandomSource } from '../../src/resilience/fault.ts';
 import { rateLimitLayer } from '../../src/resilience/rate-limit.ts';
+import { attemptFor } from '../support/attempt.ts';
 import { policyWith } from '../support/policy.ts';
 import { httpClassifier } from '../../src/transport/http/classifier.ts';
 
@@ -41,13 +42,13 @@ export interface PoolTransport extends Service {
 export function poolTransport(origin: string): PoolTransport {
   const pool = new Pool(origin, { connections: 16 });
   return {
-    call(request: MeshRequest, ctx: CallContext): Promise<MeshResponse> {
+    call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
       return pool.request({
         path: request.path,
         method: request.method as 'GET',
         headers: request.headers,
         body: request.body,
-        signal: ctx.signal,
+        signal: attempt.signal,
       });
     },
     close: () => pool.close(),
@@ -58,12 +59,12 @@ export function get(path = '/'): MeshRequest {
   return { method: 'GET', path, headers: {}, body: null, idempotent: true, replayable: true, hashKey: undefined };
 }
 
-export function ctxFor(clock: Clock = systemClock, signal?: AbortSignal, deadline = Number.POSITIVE_INFINITY): CallContext {
-  return newCallContext('payments', clock.now(), deadline, signal);
+export function ctxFor(clock: Clock = systemClock, signal?: AbortSignal, deadline = Number.POSITIVE_INFINITY): Attempt {
+  return attemptFor({ service: 'payments', startedAt: clock.now(), deadline, signal });
 }
 
 /** Calls through the layer and reads the body, returning the status (or the error's code). */
-export async function callStatus(service: Service, ctx: CallContext = ctxFor()): Promise<number | string> {
+export async function callStatus(service: Service, ctx: Attempt = ctxFor()): Promise<number | string> {
   try {
     const res = await service.call(get(), ctx);
     await res.body.dump();

@@ -5,7 +5,8 @@
  * they can go through `createMesh`; it is what the mesh builds for a service, minus
  * admission, breaker and faults.
  */
-import { newCallContext } from '../../src/core/call-context.ts';
+import { Attempt } from '../../src/core/attempt.ts';
+import { newCall } from '../../src/core/call-context.ts';
 import { type Clock, systemClock } from '../../src/core/clock.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
 import type { MeshRequest, MeshResponse, Service } from '../../src/core/service.ts';
@@ -98,7 +99,7 @@ export function buildStack(policy: ServicePolicy, clock: Clock = systemClock): T
       };
       const now = clock.now();
       const timeout = options.timeout ?? (policy.timeout === false ? Number.POSITIVE_INFINITY : policy.timeout);
-      return stack.call(request, newCallContext(policy.name, now, now + timeout, options.signal));
+      return stack.call(request, Attempt.first(newCall(policy.name, now, now + timeout, options.signal)));
     },
     close: () => endpoints.close(),
   };

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CallContext, newCallContext } from '../../src/core/call-context.ts';
+import type { Attempt } from '../../src/core/attempt.ts';
+import { attemptFor } from '../support/attempt.ts';
 import type { Clock, TimerHandle } from '../../src/core/clock.ts';
 import { isMeshError, MeshError, TransportError } from '../../src/core/errors.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
@@ -55,16 +56,16 @@ function response(status: number, headers: Record<string, string> = {}): MeshRes
   return { statusCode: status, headers, body } as unknown as MeshResponse;
 }
 
-function scripted(outcomes: Outcome[]): Service & { calls: CallContext[]; responses: MeshResponse[] } {
-  const calls: CallContext[] = [];
+function scripted(outcomes: Outcome[]): Service & { calls: Attempt[]; responses: MeshResponse[] } {
+  const calls: Attempt[] = [];
   const responses: MeshResponse[] = [];
   return {
     calls,
     responses,
     async call(_request, ctx) {
       calls.push(ctx);
-      // As the balancer does: the attempt's context learns where it went.
-      ctx.endpoint = { origin: `endpoint-${calls.length}` } as CallContext['endpoint'];
+      // As the balancer does: the attempt learns where it went.
+      ctx.endpoint = { origin: `endpoint-${calls.length}` } as Attempt['endpoint'];
       const next = outcomes[Math.min(calls.length - 1, outcomes.length - 1)]!;
       if (next instanceof Error) throw next;
       const res = typeof next === 'number' ? response(next) : response(next.status, next.headers);
@@ -87,7 +88,7 @@ function setup(outcomes: Outcome[], retry: Partial<RetryPolicy> = {}, backoffMs 
   const env: LayerEnv = { service: policy.name, clock, events, classifier: httpClassifier };
   const inner = scripted(outcomes);
   const service = new RetryingService(inner, policy.retry as RetryPolicy, env, budget, { delay: () => backoffMs });
-  const ctx = (deadline = 10_000, signal?: AbortSignal) => newCallContext('api', 0, deadline, signal);
+  const ctx = (deadline = 10_000, signal?: AbortSignal) => attemptFor({ service: 'api', deadline, signal });
   return { clock, events, inner, service, ctx };
 }
 
@@ -106,7 +107,7 @@ describe('retry rules', () => {
     const res = await service.call(GET, ctx());
     assert.equal(res.statusCode, 200);
     assert.deepEqual(
-      inner.calls.map((c) => c.attempt),
+      inner.calls.map((c) => c.number),
       [1, 2, 3],
     );
     assert.deepEqual(

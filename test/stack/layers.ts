@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { ServicePolicy } from '../../src/config/policy.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { MeshEventEmitter } from '../../src/core/events.ts';
-import { type CallContext, newCallContext } from '../../src/core/call-context.ts';
+import type { Attempt } from '../../src/core/attempt.ts';
+import { attemptFor } from '../support/attempt.ts';
 import type { Layer, MeshRequest, MeshResponse, Service } from '../../src/core/service.ts';
 import { EndpointSet } from '../../src/balance/endpoint-set.ts';
 import { createRetryBudget } from '../../src/resilience/retry-budget.ts';
@@ -26,10 +27,10 @@ export function layerNamed(name: string, policy: ServicePolicy = policyWith()): 
   return layer;
 }
 
-/** An inner service for one layer's tests: records each request and context it is handed and answers 200 at once. */
-export function recorder(): Service & { requests: MeshRequest[]; contexts: CallContext[] } {
+/** An inner service for one layer's tests: records each request and attempt it is handed and answers 200 at once. */
+export function recorder(): Service & { requests: MeshRequest[]; contexts: Attempt[] } {
   const requests: MeshRequest[] = [];
-  const contexts: CallContext[] = [];
+  const contexts: Attempt[] = [];
   return {
     requests,
     contexts,
@@ -41,8 +42,8 @@ export function recorder(): Service & { requests: MeshRequest[]; contexts: CallC
   };
 }
 
-/** A logical call's context with `ms` left on the system clock. */
-export function ctxWithin(ms: number, signal?: AbortSignal): CallContext {
+/** A call's first attempt (or attempt `number`) with `ms` left on the system clock. */
+export function ctxWithin(ms: number, signal?: AbortSignal, number = 1): Attempt {
   const now = systemClock.now();
-  return newCallContext('payments', now, now + ms, signal);
+  return attemptFor({ service: 'payments', startedAt: now, deadline: now + ms, signal, number });
 }

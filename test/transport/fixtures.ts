@@ -3,7 +3,8 @@
  * endpoint with a real undici pool, and the request and context the stack would pass down.
  */
 import type { ServicePolicy, TlsPolicy } from '../../src/config/policy.ts';
-import { newCallContext, type CallContext } from '../../src/core/call-context.ts';
+import type { Attempt } from '../../src/core/attempt.ts';
+import { attemptFor } from '../support/attempt.ts';
 import { type Endpoint, originOf } from '../../src/core/endpoint.ts';
 import type { MeshRequest, RequestBody } from '../../src/core/service.ts';
 import { parseAddress } from '../../src/discovery/address.ts';
@@ -23,10 +24,10 @@ export function endpointFor(address: string, policy: ServicePolicy = transportPo
   return { address: parsed, origin: originOf(parsed), connection: createHttpDispatcher(parsed, policy) };
 }
 
-export function contextFor(endpoint: Endpoint, signal?: AbortSignal): CallContext {
-  const ctx = newCallContext('test', 0, Number.POSITIVE_INFINITY, signal);
-  ctx.endpoint = endpoint;
-  return ctx;
+export function contextFor(endpoint: Endpoint, signal?: AbortSignal): Attempt {
+  const attempt = attemptFor({ service: 'test', signal });
+  attempt.endpoint = endpoint;
+  return attempt;
 }
 
 export function meshRequest(

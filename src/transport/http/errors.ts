@@ -112,7 +112,7 @@ export function closedBeforeDispatch(endpoint: string): TransportError {
 
 /**
  * What the caller reading a response body gets when the body fails: always a MeshError, its
- * cause kept. The attempt's wire already aborts with MeshErrors (the time limit, the caller's
+ * cause kept. The attempt (the signal undici has) already aborts with MeshErrors (the time limit, the caller's
  * abort); what is left is the connection failing mid-body (reset, a content-length the
  * server did not keep) and the caller destroying the body itself.
  */

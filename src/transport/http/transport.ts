@@ -10,7 +10,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { noEndpointChosen } from '../../core/mesh-errors.ts';
-import type { CallContext } from '../../core/call-context.ts';
+import type { Attempt } from '../../core/attempt.ts';
 import type { MeshResponse, Service } from '../../core/service.ts';
 import { classifyHttp } from './classifier.ts';
 import { bodyFailure, closedBeforeDispatch, toTransportFailure } from './errors.ts';
@@ -19,11 +19,11 @@ import { bodyFailure, closedBeforeDispatch, toTransportFailure } from './errors.
 type PoolLike = Dispatcher & { readonly destroyed?: boolean };
 
 export const httpTransport: Service = {
-  call(request, ctx): Promise<MeshResponse> {
-    const endpoint = ctx.endpoint;
+  call(request, attempt): Promise<MeshResponse> {
+    const endpoint = attempt.endpoint;
     if (endpoint === undefined) {
-      const error = noEndpointChosen(ctx.service);
-      return Promise.reject(failed(ctx, error));
+      const error = noEndpointChosen(attempt.call.service);
+      return Promise.reject(failed(attempt, error));
     }
     // NOTE: a cast, not a check, on the hot path: every endpoint of a service on this
     // transport got its connection from `httpConnector` (service-runtime.ts hands the
@@ -31,11 +31,11 @@ export const httpTransport: Service = {
     const dispatcher = endpoint.connection as PoolLike;
     // A destroyed pool fails queued and in-flight requests alike with UND_ERR_DESTROYED;
     // checking first is what lets that code mean "may have been sent" below.
-    if (dispatcher.destroyed === true) return Promise.reject(failed(ctx, closedBeforeDispatch(endpoint.address.id)));
-    // The attempt layer sets `wire` (time limit + cancellation, through the body: undici
-    // unregisters from it when the body closes); a stack without it still honours the
-    // attempt's own signal.
-    const signal = ctx.wire ?? ctx.signal;
+    if (dispatcher.destroyed === true) return Promise.reject(failed(attempt, closedBeforeDispatch(endpoint.address.id)));
+    // The attempt layer arms the attempt (time limit + cancellation, through the body: undici
+    // unregisters from it when the body closes) and it is then the signal; a stack without
+    // that layer still honours the attempt's own signal.
+    const signal = attempt.armed ? attempt : attempt.signal;
     const options: Dispatcher.RequestOptions = {
       path: request.path,
       method: request.method as Dispatcher.HttpMethod,
@@ -46,34 +46,34 @@ export const httpTransport: Service = {
     return new Promise((resolve, reject) => {
       dispatcher.request(options, (error, data) => {
         if (error === null) {
-          if (ctx.wire !== undefined) ctx.wire.responded = true;
-          guardBody(data.body as unknown as GuardedBody, ctx);
-          tell(ctx, data, undefined);
+          attempt.responded = true;
+          guardBody(data.body as unknown as GuardedBody, attempt);
+          tell(attempt, data, undefined);
           resolve(data);
           return;
         }
-        reject(failed(ctx, toTransportFailure(error, signal, endpoint.address.id, ctx.service)));
+        reject(failed(attempt, toTransportFailure(error, signal, endpoint.address.id, attempt.call.service)));
       });
     });
   },
 };
 
 /**
- * Ends a failed attempt: releases its wire and tells its observer. NOTE: undici unregisters
- * from the wire on the failures it saw through, not on arguments it refused before dispatch;
- * either way the attempt is over. Returns the error, to reject with.
+ * Ends a failed attempt: releases its signal's timer and link and tells its observer. NOTE:
+ * undici unregisters from the signal on the failures it saw through, not on arguments it
+ * refused before dispatch; either way the attempt is over. Returns the error, to reject with.
  */
-function failed(ctx: CallContext, error: unknown): unknown {
-  ctx.wire?.dispose();
-  tell(ctx, undefined, error);
+function failed(attempt: Attempt, error: unknown): unknown {
+  attempt.dispose();
+  tell(attempt, undefined, error);
   return error;
 }
 
-/** Tells the attempt's observer how it ended. Whatever the observer does, the call settles. */
-function tell(ctx: CallContext, response: MeshResponse | undefined, error: unknown): void {
-  ctx.outcome = classifyHttp(response?.statusCode, error);
+/** Records how the attempt ended and tells its observer. Whatever the observer does, the call settles. */
+function tell(attempt: Attempt, response: MeshResponse | undefined, error: unknown): void {
+  attempt.outcome = classifyHttp(response?.statusCode, error);
   try {
-    ctx.observer?.attemptEnded(ctx, response, error);
+    attempt.observer?.attemptEnded(attempt, error);
   } catch (bug) {
     queueMicrotask(() => {
       throw bug;
@@ -87,10 +87,10 @@ type DestroyCallback = (error?: Error | null) => void;
 interface GuardedBody {
   _destroy(error: Error | null, callback: DestroyCallback): void;
   readonly _readableState: { readonly endEmitted: boolean };
-  [CALL]?: CallContext;
+  [CALL]?: Attempt;
 }
 
-const CALL = Symbol('meshlet.call');
+const CALL = Symbol('meshlet.attempt');
 let bodyDestroy: GuardedBody['_destroy'] | undefined;
 
 /**
@@ -99,17 +99,17 @@ let bodyDestroy: GuardedBody['_destroy'] | undefined;
  * `_destroy` is wrapped, on this body only; a body that ends normally takes the unwrapped
  * path and allocates nothing.
  */
-function guardBody(body: GuardedBody, ctx: CallContext): void {
+function guardBody(body: GuardedBody, attempt: Attempt): void {
   bodyDestroy ??= Object.getPrototypeOf(body)._destroy as GuardedBody['_destroy'];
-  body[CALL] = ctx;
+  body[CALL] = attempt;
   body._destroy = destroyAsMeshError;
 }
 
 function destroyAsMeshError(this: GuardedBody, error: Error | null, callback: DestroyCallback): void {
-  const ctx = this[CALL]!;
+  const attempt = this[CALL]!;
   if (error === null && this._readableState.endEmitted) {
     bodyDestroy!.call(this, error, callback);
     return;
   }
-  bodyDestroy!.call(this, error, (failure) => callback(bodyFailure(failure, ctx.service, ctx.endpoint?.address.id) as Error | null | undefined));
+  bodyDestroy!.call(this, error, (failure) => callback(bodyFailure(failure, attempt.call.service, attempt.endpoint?.address.id) as Error | null | undefined));
 }

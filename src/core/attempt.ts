@@ -1,0 +1,164 @@
+/**
+ * One attempt of a call: one try at one endpoint. It is also the cancellation handle the
+ * transport gives undici, so an attempt costs one object, not a context and a signal.
+ *
+ * What it carries: the immutable logical `Call` it belongs to; its number, hedge flag, the
+ * endpoint to avoid and the signal it follows (fixed by whoever starts it: the client for the
+ * first, the retry layer for each retry, the hedge race for each racer); and what the layers
+ * below record as it runs (its start, the endpoint the balancer chose, who hears its end, the
+ * classifier's outcome). The layers above the retry layer see the call's first attempt and
+ * read only its `call`; no layer changes another attempt's fields.
+ *
+ * As a signal: the attempt layer arms it (`arm`) with the attempt's time limit (the call's
+ * deadline or the per-try timeout, whichever is first) and links it to the signal it
+ * follows (caller, inbound request, a hedge race). It lives as long as undici listens to it:
+ * until the response body is read or destroyed, or the request fails; then it disposes itself
+ * (no timer, no link to the parent left behind).
+ *
+ * Why not an AbortController: creating an AbortSignal and registering on it (EventTarget)
+ * cost about 4 µs per call on the hot path, more than the rest of the stack together. undici
+ * accepts any EventEmitter-shaped signal (`once`/`removeListener`, `aborted`, `reason`), and
+ * one listener is all it ever registers, so this is a plain object with one slot. Its time
+ * limit is an entry in an `ExpiryQueue`, not a timer of its own (expiry-queue.ts says why).
+ */
+import type { Call } from './call-context.ts';
+import type { Endpoint } from './endpoint.ts';
+import { callerAborted } from './errors.ts';
+import { Expiring } from './expiry-queue.ts';
+import { deadlineExceeded, perTryTimedOut, perTryTimedOutInBody } from './mesh-errors.ts';
+import type { Outcome } from './outcome.ts';
+
+type Listener = () => void;
+
+/**
+ * Hears, once and synchronously, how an attempt ended (its outcome is on it): its response
+ * head arrived, or it failed. A side effect on the attempt's own completion, like Finagle's
+ * `Future.respond`: no derived promise, no closure per attempt, which on the hot path is
+ * measurable.
+ */
+export interface AttemptObserver {
+  attemptEnded(attempt: Attempt, error: unknown): void;
+}
+
+export class Attempt extends Expiring {
+  readonly call: Call;
+  /** 1 for the first try; 2, 3, … for retries (a hedge shares the number of the try it races in). */
+  readonly number: number;
+  /** True for a hedged (speculative) attempt. */
+  readonly hedge: boolean;
+  /** An endpoint this attempt should avoid when another is available (the one a retry or hedge follows). */
+  readonly avoid: Endpoint | undefined;
+  /** What cancels this attempt from above: the call's signal, or a hedge race's own. */
+  readonly signal: AbortSignal | undefined;
+  /** Clock time this attempt started (the attempt layer sets it; the balancer measures latency from it). */
+  attemptAt: number;
+  /** Endpoint chosen for this attempt by the balancer. */
+  endpoint: Endpoint | undefined = undefined;
+  /** Told when this attempt ends (set by the balancer, called by the transport). */
+  observer: AttemptObserver | undefined = undefined;
+  /** How the attempt ended, by the protocol's classifier (set by the transport). */
+  outcome: Outcome | undefined = undefined;
+
+  /** The attempt layer gave it a time limit or a signal to follow: the transport hands it to undici as the signal. */
+  armed = false;
+  /** The response head arrived (set by the transport): what is left is the caller's body read. */
+  responded = false;
+  aborted = false;
+  reason: unknown = undefined;
+  /** The time limit in ms, for the error it aborts with; Infinity when only the signal applies. */
+  #limit = Number.POSITIVE_INFINITY;
+  /** True when the limit is the per-try timeout rather than the call's deadline. */
+  #perTry = false;
+  #listener: Listener | undefined = undefined;
+  #following = false;
+
+  constructor(call: Call, number: number, hedge: boolean, avoid: Endpoint | undefined, signal: AbortSignal | undefined) {
+    super();
+    this.call = call;
+    this.number = number;
+    this.hedge = hedge;
+    this.avoid = avoid;
+    this.signal = signal;
+    this.attemptAt = call.startedAt;
+  }
+
+  /** The call's first attempt, with the call's own signal. */
+  static first(call: Call): Attempt {
+    return new Attempt(call, 1, false, undefined, call.signal);
+  }
+
+  /**
+   * Makes this attempt the signal undici gets: it aborts when its signal does, and (the
+   * queue's part) when `limit` ms pass; `perTry` says which limit that is, for the error.
+   */
+  arm(limit: number, perTry: boolean): void {
+    this.armed = true;
+    this.#limit = limit;
+    this.#perTry = perTry;
+    const parent = this.signal;
+    if (parent !== undefined) {
+      this.#following = true;
+      // The attempt is its own listener (`handleEvent`): no closure per attempt.
+      parent.addEventListener('abort', this, { once: true });
+    }
+  }
+
+  /** The signal it follows aborted. Before the head the transport reports it; after it, the caller reading the body gets it. */
+  handleEvent(): void {
+    this.#following = false;
+    this.abort(callerAborted(this.call.service, this.responded ? 'while its response body was read' : 'in flight', this.signal?.reason));
+  }
+
+  /** The time limit passed (the `ExpiryQueue` calls this). */
+  expire(): void {
+    this.abort(this.#timedOut());
+  }
+
+  #timedOut(): unknown {
+    const { service, deadline, startedAt } = this.call;
+    if (!this.#perTry) return deadlineExceeded(service, deadline - startedAt, this.number);
+    // NOTE: before the head, the retry layer judges the attempt (a timeout it may retry);
+    // after it, the caller reading the body gets the error, and it gets a MeshError.
+    if (this.responded) return perTryTimedOutInBody(service, this.number, this.#limit);
+    return perTryTimedOut(service, this.number, this.#limit, this.endpoint?.address.id);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.dispose();
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.();
+  }
+
+  /** Stops the time limit and unlinks from the parent: the attempt is over. */
+  dispose(): void {
+    this.cancelExpiry();
+    if (this.#following) {
+      this.#following = false;
+      this.signal?.removeEventListener('abort', this);
+    }
+  }
+
+  // The EventEmitter surface undici uses. NOTE: undici registers exactly one listener per
+  // request; a second registration would replace the first, so it is refused loudly.
+  once(_event: 'abort', listener: Listener): this {
+    if (this.#listener !== undefined && this.#listener !== listener) throw new Error('Attempt takes one abort listener');
+    this.#listener = listener;
+    return this;
+  }
+
+  on(event: 'abort', listener: Listener): this {
+    return this.once(event, listener);
+  }
+
+  /** undici unregisters when the request is over (body closed, or failed): so is the attempt. */
+  removeListener(_event: 'abort', listener: Listener): this {
+    if (this.#listener !== listener) return this;
+    this.#listener = undefined;
+    this.dispose();
+    return this;
+  }
+}
