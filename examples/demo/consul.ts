@@ -2,13 +2,18 @@
  * The Consul scenario (`npm run demo -- --consul`): the file demo's traffic, with the config
  * in Consul KV (`<prefix>/services/catalog`, watched by `control: 'consul://…'`) and the
  * instances from Consul's health API (`discovery: { type: 'consul' }`). Each instance
- * registers itself with `mesh.register()`, as a real service process would. Mid-run an
- * operator pushes a change to KV (hedging on) and a new instance registers; the demo prints
+ * registers itself with `mesh.register()`, as a real service process would, and the config
+ * goes to KV as an operator sends it, with `meshlet push`. Mid-run a push turns hedging on and
+ * a new instance registers; the demo prints
  * how long each took to reach the caller: the write to the 'config' event, the registration
  * to the 'endpoints' event and to the first call the new instance answered.
  */
-import { createMesh, type Mesh, type MeshEventName, type MeshEvents } from '../../src/index.ts';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run as meshlet } from '../../src/cli/run.ts';
 import { serviceKey } from '../../src/control/consul-layout.ts';
+import { createMesh, type Mesh, type MeshEventName, type MeshEvents } from '../../src/index.ts';
 import { type BehaviourName, type DemoBackend, startDemoBackend } from './backends.ts';
 import { type DemoConsul, openDemoConsul } from './consul-agent.ts';
 import { catalogPolicy, HEDGING_ON } from './policy.ts';
@@ -16,6 +21,8 @@ import { note, printTable } from './report.ts';
 import { countMeshEvents, printMeshSummary } from './summary.ts';
 import { runTraffic } from './traffic.ts';
 
+/** An unchanged line in push's per-key diff: indented past the `+ ` / `- ` markers. */
+const DIFF_CONTEXT = /^ {6}/;
 /** A change that has not reached the caller by then is reported as not seen (the demo never waits longer). */
 const EFFECT_TIMEOUT_MS = 10_000;
 
@@ -27,6 +34,7 @@ interface Instance {
 
 export async function runConsulDemo(total: number, concurrency: number): Promise<void> {
   const consul = await openDemoConsul();
+  const dir = await mkdtemp(join(tmpdir(), 'meshlet-demo-'));
   const instances: Instance[] = [];
   let storefront: Mesh | undefined;
   try {
@@ -37,7 +45,8 @@ export async function runConsulDemo(total: number, concurrency: number): Promise
 
     for (const name of ['healthy', 'slow', 'flaky'] as const) instances.push(await startInstance(consul, name, name));
     const policy = (change: Record<string, unknown>) => catalogPolicy({ discovery: { type: 'consul', service: consul.service } }, change);
-    await pushCatalog(consul, policy({}));
+    await meshletPush(consul, dir, policy({}), (line) => console.log(`  ${line}`));
+    console.log();
 
     storefront = await createMesh({ service: 'storefront', control: consul.controlUrl, consul: { url: consul.url } });
     const mesh = storefront;
@@ -47,9 +56,8 @@ export async function runConsulDemo(total: number, concurrency: number): Promise
 
     const pushHedging = async (): Promise<void> => {
       const applied = whenEvent(mesh, 'config', (e) => e.changedServices.includes('catalog'));
-      const written = performance.now();
-      await pushCatalog(consul, policy(HEDGING_ON));
-      note(`KV push: ${serviceKey(consul.prefix, 'catalog')} now has hedging on (written in ${ms(performance.now() - written)})`);
+      note('mid-run: an operator turns hedging on');
+      const written = await meshletPush(consul, dir, policy(HEDGING_ON), (line) => note(`  ${line}`));
       effects.push(applied.then((at) => note(at === undefined ? '  config change: NOT applied' : `  config change: applied ${ms(at - written)} after the write ('config' event)`)));
     };
     const registerNew = async (): Promise<void> => {
@@ -97,6 +105,7 @@ export async function runConsulDemo(total: number, concurrency: number): Promise
       await backend.close();
     }));
     await consul.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -108,9 +117,35 @@ async function startInstance(consul: DemoConsul, name: string, behaviour: Behavi
   return { backend, mesh };
 }
 
-/** What an operator's push does for one service: write its key under the prefix (`meshlet push` does the same, with a diff and cas). */
-async function pushCatalog(consul: DemoConsul, policy: Record<string, unknown>): Promise<void> {
-  await consul.client.kvPut(serviceKey(consul.prefix, 'catalog'), JSON.stringify(policy, null, 2));
+/**
+ * What an operator runs: `meshlet push catalog.json --to <control URL> --service catalog`
+ * (the CLI in-process; its diff printed through `print`). Resolves with when the write was
+ * sent: push's last step, after it read KV and checked the result.
+ */
+async function meshletPush(consul: DemoConsul, dir: string, policy: Record<string, unknown>, print: (line: string) => void): Promise<number> {
+  await writeFile(join(dir, 'catalog.json'), JSON.stringify({ services: { catalog: policy } }, null, 2));
+  let output = '';
+  const sink = { write: (text: string) => (output += text) };
+  let writing = Number.NaN;
+  const args = ['push', 'catalog.json', '--to', consul.controlUrl, '--service', 'catalog'];
+  const stampWrite = async (): Promise<void> => {
+    writing = performance.now();
+  };
+  const code = await meshlet(args, { stdout: sink, stderr: sink, env: process.env, cwd: dir }, { afterRead: stampWrite });
+  print(`$ meshlet ${args.join(' ')}`);
+  // The diff's unchanged lines (push shows the whole value as context) would bury the change: each run of them becomes one '…'.
+  let skipping = false;
+  for (const line of output.trimEnd().split('\n')) {
+    if (DIFF_CONTEXT.test(line)) {
+      if (!skipping) print('      …');
+      skipping = true;
+      continue;
+    }
+    skipping = false;
+    print(line);
+  }
+  if (code !== 0) throw new Error(`meshlet push exited with ${code}`);
+  return writing;
 }
 
 /** When the first `name` event that `matches` came (performance.now()), or undefined if none within EFFECT_TIMEOUT_MS. */

@@ -32,6 +32,8 @@ describe('npm run demo -- --consul', () => {
     const { stdout } = run;
     assert.match(stdout, /Consul: an in-process emulator/);
 
+    assert.equal(stdout.match(/wrote 1 key with cas/g)?.length, 2, 'meshlet push wrote the initial config and the change');
+    assert.match(stdout, /~ meshlet-demo\/services\/catalog \(changed\)\n(.*\n)*.*\+ {3}"hedge": \{/, "the mid-run push's diff shows hedging turned on");
     const applied = printedMs(stdout, /config change: applied ([\d.]+) ms after the write/);
     assert.ok(applied < 1000, `the KV push took ${applied} ms to apply; the goal is within 1 s`);
     assert.match(stdout, /config versions applied: v1 \(bootstrap\) → v2 \(consul:\/\/[^)]+\) → v3 \(consul:\/\/[^)]+\)$/m, 'the initial KV config and the push, each one version');
