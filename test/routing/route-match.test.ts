@@ -70,6 +70,8 @@ test('methods: any listed method matches; unset matches every method', () => {
   assert.equal(m.match(req('/', 'GET')), 0);
   assert.equal(m.match(req('/', 'DELETE')), 0);
   assert.equal(m.match(req('/', 'POST')), undefined);
+  assert.equal(m.match(req('/', 'PROPFIND')), undefined, 'a method outside the list, and outside HTTP_METHODS');
+  assert.equal(matcher({ pathPrefix: '/' }).match(req('/', 'PROPFIND')), 0, 'no methods: every method, even unknown ones');
 });
 
 test('headers: names case-insensitive; exact, prefix, suffix, present, regex; invert flips, including for an absent header', () => {
