@@ -7,10 +7,10 @@
  * - Where the router sits: first in a logical call, below telemetry and above the deadline, so
  *   that the route chosen can bring its own `timeout`, `perTryTimeout` and `retry` (Envoy's
  *   route and Consul's router destination carry them; a deadline or retry layer built before
- *   the route is known could not honour them). The routing layer matches the request
- *   (RouteMatcher over `routes`, first match wins, allocating nothing), draws a target from the
- *   route's WeightedSplit, applies the route's path rewrite and header changes, and calls that
- *   target's stack. Telemetry records the route `name` and the target served, never the raw
+ *   the route is known could not honour them). The routing layer holds one Router per service
+ *   snapshot (router.ts): `select` matches the request (first match wins), the route's `pick`
+ *   draws a target from its WeightedSplit, both allocating nothing; it then applies the route's
+ *   path rewrite and header changes and calls that target's stack. Telemetry records the route `name` and the target served, never the raw
  *   path (bounded cardinality).
  * - Per route target, a stack: deadline → admission → breaker → retry/hedge → per-attempt layers
  *   → balancer, built from the service policy merged with the route's overrides. Built when
