@@ -2,7 +2,8 @@
  * The data plane pays nothing per call for a config that comes from Consul (issue 10): the
  * same loopback backend (support/tiny-server.ts, its own process) is called by two meshes,
  * each in a process of its own, with the same policy: one from code (`static`, the baseline),
- * one from Consul KV with its watch live (`consul`). Rounds alternate after a warm-up so
+ * one from Consul KV with its watch live (`consul`), and a second `static` process whose
+ * difference from the first is the noise floor of the run. Rounds alternate after a warm-up so
  * machine noise hits both alike; printed are the medians of throughput at 32 concurrent
  * callers and of the caller's CPU per call, and the ratio to the baseline. The Consul
  * emulator runs in this process (no Consul binary exists on our machines).
@@ -23,27 +24,38 @@ const CONCURRENCY = 32;
 class Caller {
   readonly name: string;
   readonly #child: ChildProcess;
-  #waiting: ((reply: ConsulCallerReply) => void) | undefined;
+  #waiting: { resolve(reply: ConsulCallerReply): void; reject(error: Error): void } | undefined;
+  readonly #early: ConsulCallerReply[] = [];
   readonly perSecond: number[] = [];
   readonly cpuPerCallUs: number[] = [];
 
-  constructor(name: string, args: string[]) {
+  constructor(variant: string, args: string[], name = variant) {
     this.name = name;
     const script = new URL('./support/consul-overhead-caller.ts', import.meta.url).pathname;
-    this.#child = fork(script, [name, ...args], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#child = fork(script, [variant, ...args], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#child.on('message', (reply: ConsulCallerReply) => {
-      const waiting = this.#waiting;
-      this.#waiting = undefined;
-      waiting?.(reply);
+      const waiting = this.#settle();
+      // A reply nobody waits for yet (`ready` before the parent asks) is kept for the next ask.
+      if (waiting === undefined) this.#early.push(reply);
+      else waiting.resolve(reply);
+    });
+    this.#child.on('exit', (code) => this.#settle()?.reject(new Error(`${this.name} caller exited with ${code}`)));
+  }
+
+  /** The next reply (after sending `command`, if given); one question at a time. */
+  next(command?: ConsulCallerCommand): Promise<ConsulCallerReply> {
+    const early = this.#early.shift();
+    if (early !== undefined) return Promise.resolve(early);
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      if (command !== undefined) this.#child.send(command);
     });
   }
 
-  next(command?: ConsulCallerCommand): Promise<ConsulCallerReply> {
-    return new Promise((resolve, reject) => {
-      this.#waiting = resolve;
-      this.#child.once('exit', (code) => reject(new Error(`${this.name} caller exited with ${code}`)));
-      if (command !== undefined) this.#child.send(command);
-    });
+  #settle(): { resolve(reply: ConsulCallerReply): void; reject(error: Error): void } | undefined {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    return waiting;
   }
 
   async round(ms: number): Promise<void> {
@@ -63,7 +75,12 @@ class Caller {
 const backend = await startTinyServer();
 const consul = await startConsulEmulator();
 await consul.kv.put('meshlet/services/api', JSON.stringify({ endpoints: [`127.0.0.1:${backend.port}`] }));
-const callers = [new Caller('static', [String(backend.port)]), new Caller('consul', [String(backend.port), String(consul.port)])];
+// A second static process is the noise floor: what two identical meshes differ by in this run.
+const callers = [
+  new Caller('static', [String(backend.port)]),
+  new Caller('consul', [String(backend.port), String(consul.port)]),
+  new Caller('static', [String(backend.port)], 'static-2'),
+];
 for (const caller of callers) {
   const ready = await caller.next();
   if (ready.kind !== 'ready') throw new Error(`${caller.name} answered ${ready.kind}`);
@@ -71,10 +88,10 @@ for (const caller of callers) {
 }
 for (const caller of callers) await caller.next({ kind: 'throughput', concurrency: CONCURRENCY, ms: ROUND_MS }); // warm-up
 for (let round = 0; round < ROUNDS; round++) {
-  // Alternating order, so neither variant always runs right after the other.
-  for (const caller of round % 2 === 0 ? callers : [...callers].reverse()) await caller.round(ROUND_MS);
+  // A rotating order, so no variant always runs right after another.
+  for (let i = 0; i < callers.length; i++) await callers[(round + i) % callers.length]!.round(ROUND_MS);
 }
-const [base, fromConsul] = callers as [Caller, Caller];
+const [base, fromConsul, again] = callers as [Caller, Caller, Caller];
 console.log(`\n${ROUNDS} rounds of ${ROUND_MS} ms, ${CONCURRENCY} concurrent callers, medians:`);
 console.log('variant   calls/s    caller CPU/call   vs static');
 for (const caller of callers) {
@@ -84,8 +101,10 @@ for (const caller of callers) {
     `${caller.name.padEnd(8)}  ${perSecond.toFixed(0).padStart(7)}    ${cpu.toFixed(2).padStart(7)} µs      throughput ${formatRatio(perSecond, median(base.perSecond))}, CPU ${formatRatio(cpu, median(base.cpuPerCallUs))}`,
   );
 }
-const paired = fromConsul.cpuPerCallUs.map((cpu, i) => cpu - base.cpuPerCallUs[i]!);
-console.log(`paired CPU/call delta (consul - static) per round: median ${median(paired).toFixed(2)} µs, min ${Math.min(...paired).toFixed(2)}, max ${Math.max(...paired).toFixed(2)}`);
+for (const other of [fromConsul, again]) {
+  const paired = other.cpuPerCallUs.map((cpu, i) => cpu - base.cpuPerCallUs[i]!);
+  console.log(`paired CPU/call delta (${other.name} - static) per round: median ${median(paired).toFixed(2)} µs, min ${Math.min(...paired).toFixed(2)}, max ${Math.max(...paired).toFixed(2)}`);
+}
 console.log(`KV requests the emulator answered during the run: ${consul.requests.filter((r) => r.path.startsWith('/v1/kv/')).length}`);
 for (const caller of callers) await caller.stop();
 await consul.close();
