@@ -1,0 +1,59 @@
+/**
+ * A script whose config comes from Consul KV exits on its own without mesh.close() (issue
+ * 15's rule): neither the parked blocking query of the KV watch nor its backoff timers while
+ * Consul is down keep the process alive. The emulator and the backend live here, in the
+ * parent, so the child has no handle of its own but the mesh's.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { type ConsulEmulator, startConsulEmulator } from '../support/consul-emulator/index.ts';
+import type { Backend } from '../support/http-backend.ts';
+import { portBackend } from './consul-control-harness.ts';
+
+const SCRIPT = new URL('./liveness/consul-control-script.ts', import.meta.url).pathname;
+/** Far longer than the script needs; far shorter than the 60 s a blocking query is held. */
+const KILLED_AFTER_MS = 20_000;
+
+async function runScript(control: string, bootstrap: unknown): Promise<{ result: number | string; status: string }> {
+  const child = spawn(process.execPath, [SCRIPT, control, JSON.stringify(bootstrap)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const killer = setTimeout(() => child.kill('SIGKILL'), KILLED_AFTER_MS);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  clearTimeout(killer);
+  assert.equal(signal, null, `the script was still running after ${KILLED_AFTER_MS} ms: the KV watch held the process open\n${stderr}`);
+  assert.equal(code, 0, `the script exited with ${code}\n${stderr}`);
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+}
+
+describe('a script with its config in Consul KV exits without close()', () => {
+  let consul: ConsulEmulator;
+  let backend: Backend;
+  before(async () => {
+    consul = await startConsulEmulator();
+    backend = await portBackend();
+  });
+  after(async () => {
+    await backend.close();
+    await consul.close();
+  });
+
+  it('while the KV watch holds a blocking query', async () => {
+    await consul.kv.put('live/services/api', JSON.stringify({ endpoints: [backend.address] }));
+    const outcome = await runScript(`consul://127.0.0.1:${consul.port}/live`, {});
+    assert.deepEqual(outcome, { result: backend.port, status: 'ok' });
+    // It did park one: the exit was not because the watch never started.
+    assert.ok(consul.requests.some((request) => request.path === '/v1/kv/live/' && /index=\d+/.test(request.query)), 'a blocking KV query was sent');
+  });
+
+  it('while Consul is down and the watch is backing off', async () => {
+    const gone = await startConsulEmulator();
+    const port = gone.port;
+    await gone.close();
+    const outcome = await runScript(`consul://127.0.0.1:${port}/live`, { services: { api: { endpoints: [backend.address] } } });
+    assert.deepEqual(outcome, { result: backend.port, status: 'unavailable' });
+  });
+});
