@@ -69,7 +69,7 @@ export async function runConsulDemo(total: number, concurrency: number): Promise
       });
       const started = performance.now();
       instances.push(await startInstance(consul, 'fresh', 'healthy', backend));
-      note(`registered: 'fresh' (${backend.address}) through mesh.register() in ${ms(performance.now() - started)}`);
+      note(`mid-run: a fourth instance, 'fresh' (${backend.address}), registered itself through mesh.register() in ${ms(performance.now() - started)}`);
       const report = async (): Promise<void> => {
         const at = await listed;
         note(at === undefined ? '  new instance: NOT in the endpoint set' : `  new instance: in the endpoint set ${ms(at - started)} after registering ('endpoints' event)`);
@@ -113,7 +113,14 @@ export async function runConsulDemo(total: number, concurrency: number): Promise
 async function startInstance(consul: DemoConsul, name: string, behaviour: BehaviourName, started?: DemoBackend): Promise<Instance> {
   const backend = started ?? (await startDemoBackend(name, behaviour));
   const mesh = await createMesh({ service: consul.service, consul: { url: consul.url } });
-  await mesh.register({ name: consul.service, id: `${consul.service}-${name}`, address: '127.0.0.1', port: backend.port, tags: [name], check: { ttl: '10s' } });
+  try {
+    await mesh.register({ name: consul.service, id: `${consul.service}-${name}`, address: '127.0.0.1', port: backend.port, tags: [name], check: { ttl: '10s' } });
+  } catch (error) {
+    // Not yet an Instance the demo closes at the end: close it here, or its server keeps the process alive.
+    await mesh.close();
+    await backend.close();
+    throw error;
+  }
   return { backend, mesh };
 }
 
