@@ -33,7 +33,7 @@ export type KvOutcome =
 
 export interface KvListener {
   outcome(outcome: KvOutcome): void;
-  /** Consul answers again after failures; what it holds did not change meanwhile. */
+  /** Consul answers again after failures (a changed content, if any, follows as an outcome). */
   available(): void;
 }
 
@@ -138,10 +138,9 @@ class SharedKvWatch {
     if (this.#failing) {
       this.#failing = false;
       this.#lastFailure = undefined;
-      // Back after failures: if the content changed, onChange follows and says so anyway.
-      if (this.#lastContent !== undefined && contentOf(result.value) === this.#lastContent) {
-        for (const listener of this.#listeners) deliver(() => listener.available());
-      }
+      // Back after failures; a changed content follows through onChange (and may be rejected:
+      // Consul is reachable all the same).
+      for (const listener of this.#listeners) deliver(() => listener.available());
     }
     // An index of 0 carries no information: "moved" lets the content decide (module comment).
     return result.index === 0n ? { ...result, index: asked + 1n } : result;

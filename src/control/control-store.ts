@@ -16,7 +16,7 @@ export interface ControlListener {
   rejected(error: MeshError): void;
   /** The store could not be read (unreachable, file missing); the last good config stays. */
   unavailable(error: Error): void;
-  /** The store answers again after being unavailable, with nothing changed meanwhile. */
+  /** The store answers again after being unavailable (a changed document, if any, follows as a snapshot). */
   available?(): void;
 }
 

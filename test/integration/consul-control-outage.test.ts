@@ -80,6 +80,23 @@ describe('Consul KV control through outages and faults', () => {
     assert.equal(configState(mesh).version, version, 'the same content is not applied again');
   });
 
+  it('a bad push made while Consul was down: on return the status is ok and the rejection names the key', async (t) => {
+    const emulator = emulatorOnly(t, consul);
+    if (emulator === undefined) return;
+    const prefix = uniquePrefix();
+    await consul.kv.put(`${prefix}/services/api`, api(a));
+    const mesh = track(await createMesh(consulMeshOptions(consul, prefix)));
+    await emulator.stop();
+    await eventually(() => configState(mesh).control.status === 'unavailable', 'unavailable');
+    await emulator.kv.put(`${prefix}/services/api`, api(b, { retry: { attempts: 99 } }));
+    const rejected = nextEvent(mesh, 'config-rejected', () => true, 10_000);
+    await emulator.start();
+    const event = await rejected;
+    assert.equal(event.issues[0]?.path, `${prefix}/services/api: retry.attempts`);
+    await eventually(() => configState(mesh).control.status === 'ok', 'the control status ok (Consul answers; what it holds is bad)');
+    assert.equal(await outcome(mesh, 'api'), a.port, 'the old config serves');
+  });
+
   it('start-up with Consul down uses the cacheDir copy, and state() says where it came from and how old it is', async (t) => {
     const emulator = emulatorOnly(t, consul);
     if (emulator === undefined) return;
