@@ -12,9 +12,8 @@
  *   says nothing about change, so the watch is told the index moved and the content decides.
  *   BlockingWatch (consul/blocking-watch.ts) still sends 1, never 0, and its rate limit keeps
  *   such an agent, which answers at once, to a few requests a second.
- * - A round that succeeds after failed ones tells subscribers Consul is back, even when
- *   nothing under the prefix changed meanwhile (the index did not move: no new answer); that
- *   round is a plain read, so "back" is known as soon as Consul answers.
+ * - A round that succeeds after failed ones tells subscribers Consul is back (BlockingWatch's
+ *   onRecover), even when nothing under the prefix changed meanwhile.
  *
  * NOTE: the shared watch makes its own client from the agent's options rather than borrowing
  * a mesh's: the mesh that started it may close while others still watch.
@@ -80,7 +79,6 @@ class SharedKvWatch {
   #lastFailure: KvOutcome | undefined;
   /** The content last assembled (keys and values), so an answer with nothing new is dropped. */
   #lastContent: string | undefined;
-  #failing = false;
   /** Answers are assembled one at a time, in order (a YAML value may be parsed off-thread). */
   #assembling: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -97,21 +95,20 @@ class SharedKvWatch {
       what,
       ...(agent.clock === undefined ? {} : { clock: agent.clock }),
       // Stale reads are allowed (DESIGN §4): any server answers, the leader is not a bottleneck.
-      query: (index, wait, signal) => {
-        // After failures the first round is a plain read, answered at once: blocking on the
-        // old index would leave "unavailable" standing until the next change or `wait`.
-        const asked = this.#failing ? 0n : index;
-        return this.#client.kvList(listPrefix(prefix), { index: asked, wait, signal, stale: true }).then((result) => this.#answered(result, asked));
-      },
+      query: (index, wait, signal) => this.#client.kvList(listPrefix(prefix), { index, wait, signal, stale: true }).then((result) => withUsableIndex(result, index)),
       onChange: (entries) => {
         const content = contentOf(entries);
         if (content === this.#lastContent) return;
         this.#lastContent = content;
         this.#assembling = this.#assembling.then(() => this.#assemble(entries));
       },
-      onError: (error) => {
-        this.#failing = true;
-        this.#publish({ kind: 'unavailable', error });
+      onError: (error) => this.#publish({ kind: 'unavailable', error }),
+      // Back after failures (BlockingWatch's first round then is a plain read, answered at
+      // once); a changed content came through onChange just before, and may be rejected:
+      // Consul is reachable all the same.
+      onRecover: () => {
+        this.#lastFailure = undefined;
+        for (const listener of this.#listeners) deliver(() => listener.available());
       },
     });
     void this.#watch.start();
@@ -131,19 +128,6 @@ class SharedKvWatch {
         return closed;
       },
     };
-  }
-
-  /** Runs on every successful round, before the watch decides whether the index moved. */
-  #answered(result: QueryResult<KvEntry[]>, asked: bigint): QueryResult<KvEntry[]> {
-    if (this.#failing) {
-      this.#failing = false;
-      this.#lastFailure = undefined;
-      // Back after failures; a changed content follows through onChange (and may be rejected:
-      // Consul is reachable all the same).
-      for (const listener of this.#listeners) deliver(() => listener.available());
-    }
-    // An index of 0 carries no information: "moved" lets the content decide (module comment).
-    return result.index === 0n ? { ...result, index: asked + 1n } : result;
   }
 
   async #assemble(entries: readonly KvEntry[]): Promise<void> {
@@ -183,6 +167,11 @@ class SharedKvWatch {
     await this.#assembling;
     await this.#client.close();
   }
+}
+
+/** An index of 0 carries no information: "moved" lets the content decide (module comment). */
+function withUsableIndex(result: QueryResult<KvEntry[]>, asked: bigint): QueryResult<KvEntry[]> {
+  return result.index === 0n ? { ...result, index: asked + 1n } : result;
 }
 
 function contentOf(entries: readonly KvEntry[]): string {
