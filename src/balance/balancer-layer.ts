@@ -12,7 +12,8 @@
 import { allEndpointsEjected, endpointsClosed, noEndpoints } from '../core/mesh-errors.ts';
 import { type Outcome, outcomeOfError } from '../core/outcome.ts';
 import type { Attempt, AttemptObserver } from '../core/attempt.ts';
-import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
+import type { MeshError } from '../core/errors.ts';
+import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 import type { EndpointSource } from './endpoint-source.ts';
 import { LiveEndpoint } from './live-endpoint.ts';
 
@@ -29,13 +30,27 @@ export function balancerLayer(endpoints: EndpointSource): Layer {
 class BalancingService implements Service, AttemptObserver {
   readonly #inner: Service;
   readonly #endpoints: EndpointSource;
+  readonly send: Service['send'];
 
   constructor(inner: Service, endpoints: EndpointSource) {
     this.#inner = inner;
     this.#endpoints = endpoints;
+    if (inner.send !== undefined) this.send = this.#send;
   }
 
   call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
+    const refused = this.#route(request, attempt);
+    return refused === undefined ? this.#inner.call(request, attempt) : Promise.reject(refused);
+  }
+
+  #send(request: MeshRequest, attempt: Attempt, reply: Reply): void {
+    const refused = this.#route(request, attempt);
+    if (refused === undefined) this.#inner.send!(request, attempt, reply);
+    else reply.reject(refused);
+  }
+
+  /** Picks the attempt's endpoint and counts it in flight; the error when there is none. */
+  #route(request: MeshRequest, attempt: Attempt): MeshError | undefined {
     // NOTE: the set is read per attempt, so a retry after a membership change goes to the
     // endpoints the service has now (endpoint-source.ts).
     const endpoints = this.#endpoints.current;
@@ -44,12 +59,12 @@ class BalancingService implements Service, AttemptObserver {
       // The attempt ends here: release what the attempt layer armed for it.
       attempt.dispose();
       const { service, size } = endpoints;
-      return Promise.reject(endpoints.closed ? endpointsClosed(service) : size === 0 ? noEndpoints(service) : allEndpointsEjected(service, size));
+      return endpoints.closed ? endpointsClosed(service) : size === 0 ? noEndpoints(service) : allEndpointsEjected(service, size);
     }
     attempt.endpoint = endpoint;
     attempt.observer = this;
     endpoints.started(endpoint);
-    return this.#inner.call(request, attempt);
+    return undefined;
   }
 
   attemptEnded(attempt: Attempt, error: unknown): void {

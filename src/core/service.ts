@@ -62,6 +62,22 @@ export interface MeshResponse {
  */
 export interface Service<Req = MeshRequest, Res = MeshResponse> {
   call(request: Req, attempt: Attempt): Promise<Res>;
+  /**
+   * The same call in callback form: the result goes to `reply` (once, never by throwing).
+   * Offered only by a service whose whole chain below offers it (the layers that never wait:
+   * deadline, the retry layer's first try, attempt, balancer, and the HTTP transport), so a
+   * default stack runs a call on the client's one promise, with no promise and no closure per
+   * layer (PERF.md: each promise reaction and async hop between the caller and undici costs
+   * CPU per call). A layer that waits (breaker, limits, fault, hedge) offers `call` only, and
+   * the layers above it then use `call`.
+   */
+  readonly send?: ((request: Req, attempt: Attempt, reply: Reply<Res>) => void) | undefined;
+}
+
+/** Where the callback form of a call delivers its result: one of the two, once. */
+export interface Reply<Res = MeshResponse> {
+  resolve(response: Res): void;
+  reject(error: unknown): void;
 }
 
 export interface Layer<Req = MeshRequest, Res = MeshResponse> {

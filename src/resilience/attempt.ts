@@ -18,7 +18,7 @@
 import type { Attempt } from '../core/attempt.ts';
 import { callerAborted } from '../core/errors.ts';
 import { ExpiryQueue } from '../core/expiry-queue.ts';
-import { type Layer, type MeshRequest, type MeshResponse, NO_HEADERS, type Service } from '../core/service.ts';
+import { type Layer, type MeshRequest, type MeshResponse, NO_HEADERS, type Reply, type Service } from '../core/service.ts';
 import type { Clock } from '../core/clock.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import { timeoutError } from './deadline.ts';
@@ -46,30 +46,44 @@ export class AttemptService implements Service {
   /** Milliseconds; Infinity when off. */
   readonly #perTryTimeout: number;
   readonly #limits: ExpiryQueue;
+  readonly send: Service['send'];
 
   constructor(inner: Service, clock: Clock, perTryTimeout: number, limits: ExpiryQueue) {
     this.#inner = inner;
     this.#clock = clock;
     this.#perTryTimeout = perTryTimeout;
     this.#limits = limits;
+    if (inner.send !== undefined) this.send = this.#send;
   }
 
   call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
+    const outgoing = this.#start(request, attempt);
+    return outgoing instanceof Error ? Promise.reject(outgoing) : this.#inner.call(outgoing, attempt);
+  }
+
+  #send(request: MeshRequest, attempt: Attempt, reply: Reply): void {
+    const outgoing = this.#start(request, attempt);
+    if (outgoing instanceof Error) reply.reject(outgoing);
+    else this.#inner.send!(outgoing, attempt, reply);
+  }
+
+  /** Starts the attempt: its time limit and the request it sends, or why it must not start. */
+  #start(request: MeshRequest, attempt: Attempt): MeshRequest | Error {
+    const call = attempt.call;
     const now = this.#clock.now();
     attempt.attemptAt = now;
-    const call = attempt.call;
     const remaining = call.deadline - now;
     // NOTE: no attempt starts after the deadline, whatever the layers above decided.
-    if (remaining <= 0) return Promise.reject(timeoutError(call, attempt.number - 1));
+    if (remaining <= 0) return timeoutError(call, attempt.number - 1);
     const parent = attempt.signal;
-    if (parent?.aborted) return Promise.reject(callerAborted(call.service, 'before it was sent', parent.reason));
+    if (parent?.aborted) return callerAborted(call.service, 'before it was sent', parent.reason);
     const perTry = this.#perTryTimeout < remaining;
     const limit = perTry ? this.#perTryTimeout : remaining;
     const outgoing = withMeshHeaders(request, attempt.number, limit);
-    if (limit === Number.POSITIVE_INFINITY && parent === undefined) return this.#inner.call(outgoing, attempt);
+    if (limit === Number.POSITIVE_INFINITY && parent === undefined) return outgoing;
     attempt.arm(limit, perTry);
     if (limit !== Number.POSITIVE_INFINITY) this.#limits.add(attempt, now, limit);
-    return this.#inner.call(outgoing, attempt);
+    return outgoing;
   }
 }
 

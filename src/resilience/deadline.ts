@@ -11,7 +11,7 @@ import { Attempt } from '../core/attempt.ts';
 import { type Call, currentInbound, newCall } from '../core/call-context.ts';
 import { callerAborted, type MeshError } from '../core/errors.ts';
 import { deadlineExceeded } from '../core/mesh-errors.ts';
-import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
+import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 import type { Clock } from '../core/clock.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 
@@ -25,27 +25,40 @@ export function deadlineLayer(env: LayerEnv): Layer {
 export class DeadlineService implements Service {
   readonly #inner: Service;
   readonly #clock: Clock;
+  readonly send: Service['send'];
 
   constructor(inner: Service, clock: Clock) {
     this.#inner = inner;
     this.#clock = clock;
+    if (inner.send !== undefined) this.send = this.#send;
   }
 
   call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
+    const within = this.#within(attempt);
+    return within instanceof Attempt ? this.#inner.call(request, within) : Promise.reject(within);
+  }
+
+  #send(request: MeshRequest, attempt: Attempt, reply: Reply): void {
+    const within = this.#within(attempt);
+    if (within instanceof Attempt) this.#inner.send!(request, within, reply);
+    else reply.reject(within);
+  }
+
+  /** The attempt to go on with (the call's own, or one of the call clipped to the inbound request), or why the call must not start. */
+  #within(attempt: Attempt): Attempt | MeshError {
     const call = attempt.call;
     const inbound = currentInbound();
     if (inbound === undefined) {
       // NOTE: the outermost layer runs as the call starts, so `startedAt` is the time
       // now (a zero `timeout` fails here); reading the clock again would only cost.
-      if (call.deadline <= call.startedAt) return Promise.reject(timeoutError(call, 0));
-      return this.#inner.call(request, attempt);
+      return call.deadline <= call.startedAt ? timeoutError(call, 0) : attempt;
     }
     const deadline = Math.min(call.deadline, inbound.deadline);
-    if (deadline <= this.#clock.now()) return Promise.reject(deadlineExceeded(call.service, deadline - call.startedAt, 0));
+    if (deadline <= this.#clock.now()) return deadlineExceeded(call.service, deadline - call.startedAt, 0);
     // NOTE: the inbound request's cancellation is linked too: when the client that
     // called us goes away, the work done on its behalf stops.
     const inboundSignal = inbound.signal;
-    if (inboundSignal?.aborted) return Promise.reject(abortedError(call, inboundSignal.reason));
+    if (inboundSignal?.aborted) return abortedError(call, inboundSignal.reason);
     // NOTE: the signal is linked for the whole call, its response body included: each
     // attempt follows it until undici lets go of the body. AbortSignal.any holds its sources
     // weakly, so nothing is left registered on a long-lived inbound signal.
@@ -53,8 +66,7 @@ export class DeadlineService implements Service {
     if (inboundSignal !== undefined) signal = signal === undefined ? inboundSignal : AbortSignal.any([signal, inboundSignal]);
     // The call below is the one it is now: clipped, linked and knowing what it serves. Made
     // here, once, so no layer ever changes a call in place.
-    const clipped = newCall(call.service, call.startedAt, deadline, signal, inbound);
-    return this.#inner.call(request, Attempt.first(clipped));
+    return Attempt.first(newCall(call.service, call.startedAt, deadline, signal, inbound));
   }
 }
 

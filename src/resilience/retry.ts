@@ -19,7 +19,7 @@ import { callerAborted } from '../core/errors.ts';
 import { toCallerError } from '../core/mesh-errors.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
 import type { Classifier, Outcome } from '../core/outcome.ts';
-import type { Layer, MeshRequest, MeshResponse, Service } from '../core/service.ts';
+import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 import type { RetryCondition, RetryPolicy } from '../config/policy.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import { type Backoff, fullJitterBackoff } from './backoff.ts';
@@ -48,6 +48,7 @@ export class RetryingService implements Service {
   readonly #clock: Clock;
   readonly #events: MeshEventEmitter;
   readonly #classifier: Classifier<MeshResponse>;
+  readonly send: Service['send'];
 
   constructor(inner: Service, policy: RetryPolicy, env: LayerEnv, budget: RetryBudget, backoff: Backoff) {
     this.#classifier = env.classifier;
@@ -59,6 +60,7 @@ export class RetryingService implements Service {
     this.#budget = budget;
     this.#clock = env.clock;
     this.#events = env.events;
+    if (inner.send !== undefined) this.send = this.#send;
   }
 
   call(request: MeshRequest, first: Attempt): Promise<MeshResponse> {
@@ -74,13 +76,38 @@ export class RetryingService implements Service {
       pending = Promise.reject(error);
     }
     return pending.then(
-      (response) => {
-        const condition = this.#outcome(first, response, undefined).condition;
-        if (condition === undefined || !this.#on.has(condition)) return response;
-        return this.#retry(request, first, response, undefined);
-      },
+      (response) => (this.isFinal(first, response) ? response : this.#retry(request, first, response, undefined)),
       (error: unknown) => this.#retry(request, first, undefined, error),
     );
+  }
+
+  /**
+   * The callback form (when every layer below has it): the first try's result is judged where
+   * the transport delivers it, so a call that needs no retry costs no promise of this layer.
+   */
+  #send(request: MeshRequest, first: Attempt, reply: Reply): void {
+    this.#budget.deposit(first.call.startedAt);
+    this.#inner.send!(request, first, new FirstTry(this, request, first, reply));
+  }
+
+  /** True when a first try's response goes back as it is: its outcome names no condition this policy retries. */
+  isFinal(first: Attempt, response: MeshResponse): boolean {
+    const condition = this.#outcome(first, response, undefined).condition;
+    return condition === undefined || !this.#on.has(condition);
+  }
+
+  /**
+   * Goes on from a first try that failed or needs a retry (for `FirstTry`). NOTE: from the
+   * next microtask, as the promise form does: the result is delivered inside undici's
+   * callback, and what follows (discarding the body, backoff, events) must not run there.
+   */
+  retryAfterFirst(request: MeshRequest, first: Attempt, response: MeshResponse | undefined, error: unknown, reply: Reply): void {
+    Promise.resolve()
+      .then(() => this.#retry(request, first, response, error))
+      .then(
+        (final) => reply.resolve(final),
+        (failure: unknown) => reply.reject(failure),
+      );
   }
 
   /** The attempt's outcome as the transport classified it; the classifier's for a result no transport saw (a synthetic response). */
@@ -149,6 +176,30 @@ export class RetryingService implements Service {
       // The deadline and inbound aborts arrive as MeshErrors from the deadline layer.
       throw callerAborted(call.service, 'while waiting to retry', reason);
     }
+  }
+}
+
+/** Where the first try's result goes in the callback form: back to the caller when final, else on to the retries. */
+class FirstTry implements Reply {
+  readonly #retrying: RetryingService;
+  readonly #request: MeshRequest;
+  readonly #first: Attempt;
+  readonly #reply: Reply;
+
+  constructor(retrying: RetryingService, request: MeshRequest, first: Attempt, reply: Reply) {
+    this.#retrying = retrying;
+    this.#request = request;
+    this.#first = first;
+    this.#reply = reply;
+  }
+
+  resolve(response: MeshResponse): void {
+    if (this.#retrying.isFinal(this.#first, response)) this.#reply.resolve(response);
+    else this.#retrying.retryAfterFirst(this.#request, this.#first, response, undefined, this.#reply);
+  }
+
+  reject(error: unknown): void {
+    this.#retrying.retryAfterFirst(this.#request, this.#first, undefined, error, this.#reply);
   }
 }
 

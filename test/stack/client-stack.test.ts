@@ -52,3 +52,35 @@ describe('client stack', () => {
     });
   }
 });
+
+/** A transport stand-in with the callback form, never called: the tests only look at shapes. */
+const sendingInner: Service = {
+  call: inner.call,
+  send: () => {
+    throw new Error('inner must not be called by these tests');
+  },
+};
+
+describe('client stack: the callback form (one promise per call)', () => {
+  it('a default stack offers send at every layer down to the transport', () => {
+    let service = sendingInner;
+    for (const layer of [...layersFor(policyWith())].reverse()) {
+      service = layer.wrap(service);
+      assert.equal(typeof service.send, 'function', `the stack from '${layer.name}' down has no callback form`);
+    }
+  });
+
+  it('a layer that waits (the breaker) offers only call, and the layers above it follow', () => {
+    const layers = layersFor(policyWith({ breaker: { errorRate: 0.5, minRequests: 4, window: 1000, openFor: 150 } }));
+    let service = sendingInner;
+    const sends = new Map<string, boolean>();
+    for (const layer of [...layers].reverse()) {
+      service = layer.wrap(service);
+      sends.set(layer.name, service.send !== undefined);
+    }
+    assert.deepEqual(
+      [...sends].reverse().map(([name, send]) => `${name}:${send}`),
+      ['deadline:false', 'rate-limit:false', 'concurrency:false', 'breaker:false', 'retry:true', 'hedge:true', 'fault:true', 'attempt:true', 'balancer:true'],
+    );
+  });
+});

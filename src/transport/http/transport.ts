@@ -3,15 +3,16 @@
  * The response comes back as undici gives it: a non-2xx is a response (the classifier judges
  * it); only failures below HTTP become TransportErrors (`errors.ts`).
  *
- * This is the hot path of every call. It uses undici's callback form, so the one promise it
- * returns is the only promise of the send (the promise form would wrap the same callback in a
- * promise of undici's and await it here). Measured on loopback, each async frame between the
- * caller and undici costs several hundred nanoseconds of CPU per call.
+ * This is the hot path of every call. It uses undici's callback form and offers one itself
+ * (`send`, see core/service.ts): a default stack's call then has one promise, the client's,
+ * where the promise form would wrap the same callback in a promise of undici's and each layer
+ * would chain on it. Measured on loopback, each async frame between the caller and undici
+ * costs several hundred nanoseconds of CPU per call.
  */
 import type { Dispatcher } from 'undici';
 import { noEndpointChosen } from '../../core/mesh-errors.ts';
 import type { Attempt } from '../../core/attempt.ts';
-import type { MeshResponse, Service } from '../../core/service.ts';
+import type { MeshRequest, MeshResponse, Reply, Service } from '../../core/service.ts';
 import { classifyHttp } from './classifier.ts';
 import { bodyFailure, closedBeforeDispatch, toTransportFailure } from './errors.ts';
 
@@ -20,43 +21,49 @@ type PoolLike = Dispatcher & { readonly destroyed?: boolean };
 
 export const httpTransport: Service = {
   call(request, attempt): Promise<MeshResponse> {
-    const endpoint = attempt.endpoint;
-    if (endpoint === undefined) {
-      const error = noEndpointChosen(attempt.call.service);
-      return Promise.reject(failed(attempt, error));
-    }
-    // NOTE: a cast, not a check, on the hot path: every endpoint of a service on this
-    // transport got its connection from `httpConnector` (service-runtime.ts hands the
-    // endpoint set that Connector), so it is an undici Pool, made here on first use.
-    const dispatcher = endpoint.connection as PoolLike;
-    // A destroyed pool fails queued and in-flight requests alike with UND_ERR_DESTROYED;
-    // checking first is what lets that code mean "may have been sent" below.
-    if (dispatcher.destroyed === true) return Promise.reject(failed(attempt, closedBeforeDispatch(endpoint.address.id)));
-    // The attempt layer arms the attempt (time limit + cancellation, through the body: undici
-    // unregisters from it when the body closes) and it is then the signal; a stack without
-    // that layer still honours the attempt's own signal.
-    const signal = attempt.armed ? attempt : attempt.signal;
-    const options: Dispatcher.RequestOptions = {
-      path: request.path,
-      method: request.method as Dispatcher.HttpMethod,
-      headers: request.headers,
-      body: request.body,
-      signal,
-    };
-    return new Promise((resolve, reject) => {
-      dispatcher.request(options, (error, data) => {
-        if (error === null) {
-          attempt.responded = true;
-          guardBody(data.body as unknown as GuardedBody, attempt);
-          tell(attempt, data, undefined);
-          resolve(data);
-          return;
-        }
-        reject(failed(attempt, toTransportFailure(error, signal, endpoint.address.id, attempt.call.service)));
-      });
-    });
+    return new Promise((resolve, reject) => dispatch(request, attempt, { resolve, reject }));
   },
+  send: dispatch,
 };
+
+function dispatch(request: MeshRequest, attempt: Attempt, reply: Reply): void {
+  const endpoint = attempt.endpoint;
+  if (endpoint === undefined) {
+    reply.reject(failed(attempt, noEndpointChosen(attempt.call.service)));
+    return;
+  }
+  // NOTE: a cast, not a check, on the hot path: every endpoint of a service on this
+  // transport got its connection from `httpConnector` (service-runtime.ts hands the
+  // endpoint set that Connector), so it is an undici Pool, made here on first use.
+  const dispatcher = endpoint.connection as PoolLike;
+  // A destroyed pool fails queued and in-flight requests alike with UND_ERR_DESTROYED;
+  // checking first is what lets that code mean "may have been sent" below.
+  if (dispatcher.destroyed === true) {
+    reply.reject(failed(attempt, closedBeforeDispatch(endpoint.address.id)));
+    return;
+  }
+  // The attempt layer arms the attempt (time limit + cancellation, through the body: undici
+  // unregisters from it when the body closes) and it is then the signal; a stack without
+  // that layer still honours the attempt's own signal.
+  const signal = attempt.armed ? attempt : attempt.signal;
+  const options: Dispatcher.RequestOptions = {
+    path: request.path,
+    method: request.method as Dispatcher.HttpMethod,
+    headers: request.headers,
+    body: request.body,
+    signal,
+  };
+  dispatcher.request(options, (error, data) => {
+    if (error === null) {
+      attempt.responded = true;
+      guardBody(data.body as unknown as GuardedBody, attempt);
+      tell(attempt, data, undefined);
+      reply.resolve(data);
+      return;
+    }
+    reply.reject(failed(attempt, toTransportFailure(error, signal, endpoint.address.id, attempt.call.service)));
+  });
+}
 
 /**
  * Ends a failed attempt: releases its signal's timer and link and tells its observer. NOTE:

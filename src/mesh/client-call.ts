@@ -1,0 +1,84 @@
+/**
+ * The client's end of one logical call: hands the first attempt to the service's stack and
+ * makes the one promise the caller gets. When the stack offers the callback form
+ * (core/service.ts `send`; a default stack does), that promise is the call's only one: the
+ * result goes from undici's callback through the layers' replies straight to it. Otherwise
+ * the stack's promise is chained on once. Either way the runtime hears the call's end (it
+ * counts calls in flight for a drain) and whatever escapes the stack leaves as a MeshError
+ * (DESIGN §1: every failure has a code; with retries off, the retry layer is not there to
+ * translate transport errors).
+ *
+ * NOTE: the end is observed with a reply or one `.then`, never an `await`: on loopback an
+ * async frame costs about twice as much CPU per call as a promise reaction.
+ */
+import type { Attempt } from '../core/attempt.ts';
+import { toCallerError } from '../core/mesh-errors.ts';
+import type { MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
+
+/** What counts the service's calls in flight. */
+export interface CallsInFlight {
+  leave(): void;
+}
+
+export function runClientCall(stack: Service, request: MeshRequest, first: Attempt, runtime: CallsInFlight): Promise<MeshResponse> {
+  const send = stack.send;
+  if (send !== undefined) {
+    return new Promise((resolve, reject) => {
+      const reply = new ClientReply(runtime, first.call.service, resolve, reject);
+      try {
+        send.call(stack, request, first, reply);
+      } catch (bug) {
+        reply.reject(bug);
+      }
+    });
+  }
+  let pending: Promise<MeshResponse>;
+  try {
+    pending = stack.call(request, first);
+  } catch (error) {
+    pending = Promise.reject(error);
+  }
+  const service = first.call.service;
+  return pending.then(
+    (response) => {
+      runtime.leave();
+      return response;
+    },
+    (error: unknown) => {
+      runtime.leave();
+      throw toCallerError(error, service, 1);
+    },
+  );
+}
+
+/** The call's reply in the callback form: the runtime hears the end, the caller's promise settles. */
+class ClientReply implements Reply {
+  readonly #runtime: CallsInFlight;
+  readonly #service: string;
+  readonly #resolve: (response: MeshResponse) => void;
+  readonly #reject: (error: unknown) => void;
+  #settled = false;
+
+  constructor(runtime: CallsInFlight, service: string, resolve: (response: MeshResponse) => void, reject: (error: unknown) => void) {
+    this.#runtime = runtime;
+    this.#service = service;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  resolve(response: MeshResponse): void {
+    if (this.#end()) this.#resolve(response);
+  }
+
+  reject(error: unknown): void {
+    if (this.#end()) this.#reject(toCallerError(error, this.#service, 1));
+  }
+
+  /** The call leaves the runtime once, whatever a buggy layer replies twice. */
+  #end(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#runtime.leave();
+    return true;
+  }
+}
