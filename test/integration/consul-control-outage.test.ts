@@ -203,6 +203,36 @@ describe('Consul KV control through outages and faults', () => {
     }
   });
 
+  it('Consul failing with 500s: unavailable with the status in state(), the watch backs off and recovers, calls unaffected', async () => {
+    const failing = await startConsulEmulator();
+    try {
+      await failing.kv.put('meshlet/services/api', api(a));
+      const mesh = await createMesh({ service: 'web', control: `consul://127.0.0.1:${failing.port}/meshlet` });
+      try {
+        const errors: MeshEvents['control-error'][] = [];
+        mesh.on('control-error', (event) => errors.push(event));
+        // A change answers the parked query; the next three rounds fail.
+        failing.faults.failNext(3, 500, 'rpc error making call: No cluster leader');
+        await failing.kv.put('meshlet/services/other', api(b));
+        await eventually(() => errors.length >= 1, 'a failed round reported');
+        const error = errors[0]!.error;
+        assert.ok(isMeshError(error) && error.code === 'MESH_CONSUL_FAILED' && error.status === 500, String(error));
+        assert.match(error.message, /No cluster leader/);
+        assert.match(configState(mesh).control.lastError ?? '', /500/);
+        // Pushed while the rounds fail: applies once Consul answers again.
+        await failing.kv.put('meshlet/services/api', api(b));
+        assert.equal(typeof (await outcome(mesh, 'api')), 'number', 'calls go on meanwhile');
+        await eventually(async () => (await outcome(mesh, 'api')) === b.port, 'the pending change applied after recovery', 10_000);
+        assert.equal(errors.length, 3, 'each failed round reported once');
+        assert.equal(configState(mesh).control.status, 'ok');
+      } finally {
+        await mesh.close();
+      }
+    } finally {
+      await failing.close();
+    }
+  });
+
   it('the token from CONSUL_HTTP_TOKEN reads KV under a deny-by-default ACL', async () => {
     const secret = 'feed0000-beef-4000-8000-000000000001';
     const acl = await startConsulEmulator({ acl: { defaultPolicy: 'deny', tokens: { [secret]: { policy: 'read' } } } });
