@@ -137,12 +137,16 @@ export class Mesh {
     let delivered = false;
     const source = redactText(this.#store.source);
     await this.#store.watch({
+      // NOTE: the store was read when it delivers (even a document it could not parse), so
+      // the status is set here, in the order the store reports, not when an apply finishes.
       snapshot: (document, keyOf) => {
         delivered = true;
+        this.#controlReachable();
         this.#enqueue(() => this.#applyDocument(document, source, keyOf));
       },
       rejected: (error) => {
         delivered = true;
+        this.#controlReachable();
         this.#reject(source, error);
       },
       unavailable: (error) => {
@@ -151,7 +155,7 @@ export class Mesh {
         this.#events.emitLazy('control-error', () => ({ source, error: reported }));
       },
       available: () => {
-        this.#controlStatus = { ...this.#controlStatus, status: 'ok', lastError: null };
+        this.#controlReachable();
       },
     });
     if (!delivered && this.#cache !== undefined) {
@@ -289,6 +293,11 @@ export class Mesh {
     return runClientCall(runtime.stack, parsed.request, first, runtime);
   }
 
+  /** The control store answered (the config in force may still be the cached one). */
+  #controlReachable(): void {
+    this.#controlStatus = { ...this.#controlStatus, status: 'ok', lastError: null };
+  }
+
   #enqueue(task: () => Promise<void>): void {
     this.#applying = this.#applying.then(task, task);
   }
@@ -308,7 +317,8 @@ export class Mesh {
       this.#controlStatus = { ...this.#controlStatus, cache: cached };
       return;
     }
-    this.#controlStatus = { status: 'ok', lastError: null };
+    // The fresh config replaced the cached one (a rejected fresh one leaves the cached in force).
+    this.#controlStatus = { ...this.#controlStatus, cache: undefined };
     await this.#cache?.write(redactText(this.#store?.source ?? 'static'), document);
   }
 

@@ -80,6 +80,27 @@ describe('Consul KV control through outages and faults', () => {
     assert.equal(configState(mesh).version, version, 'the same content is not applied again');
   });
 
+  it('regression: a mesh joining the shared watch during an outage says unavailable (its apply does not claim ok)', async (t) => {
+    const emulator = emulatorOnly(t, consul);
+    if (emulator === undefined) return;
+    const prefix = uniquePrefix();
+    await consul.kv.put(`${prefix}/services/api`, api(a));
+    const first = track(await createMesh(consulMeshOptions(consul, prefix)));
+    await emulator.stop();
+    try {
+      await eventually(() => configState(first).control.status === 'unavailable', 'unavailable');
+      // Joins the same watch: hears the last snapshot, then the failure.
+      const late = track(await createMesh(consulMeshOptions(consul, prefix)));
+      // NOTE: read at once: the watch's next failed round would set it again and hide the bug.
+      const { status, lastError } = configState(late).control;
+      assert.equal(status, 'unavailable');
+      assert.match(lastError ?? '', /could not be reached/);
+      assert.equal(await outcome(late, 'api'), a.port, 'the late mesh runs on the last snapshot');
+    } finally {
+      await emulator.start();
+    }
+  });
+
   it('a bad push made while Consul was down: on return the status is ok and the rejection names the key', async (t) => {
     const emulator = emulatorOnly(t, consul);
     if (emulator === undefined) return;
