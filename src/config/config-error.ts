@@ -23,3 +23,26 @@ export function configInvalid(issues: readonly ConfigIssue[], what = 'The mesh c
   });
 }
 
+
+// A config source that cannot be used at all, before any issue could be listed. Each says
+// what failed and what to do, and that the config in force stays (the mesh keeps serving).
+
+/** The source is missing or unreadable (`reason`: "does not exist", "cannot be read (EACCES)"). */
+export function configUnreadable(source: string, reason: string, cause: unknown): MeshError {
+  return new MeshError('MESH_CONFIG_INVALID', `${source} ${reason}; restore the file or let meshlet read it (the last good config stays in force until it can be read)`, {
+    cause,
+  });
+}
+
+/** The source's text is over the size bound. */
+export function configTooLarge(source: string, maxCharacters: number): MeshError {
+  return new MeshError(
+    'MESH_CONFIG_INVALID',
+    `${source} is larger than ${maxCharacters} characters; split it into smaller documents or trim it (the last good config stays in force)`,
+  );
+}
+
+/** The source's text is neither JSON nor YAML meshlet can read. */
+export function configUnparsable(source: string, cause: unknown): MeshError {
+  return new MeshError('MESH_CONFIG_INVALID', `${source} could not be parsed; fix its JSON or YAML syntax (the last good config stays in force)`, { cause });
+}

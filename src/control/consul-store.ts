@@ -10,7 +10,7 @@
  * meanwhile applies when Consul answers again.
  */
 import type { ConsulClientOptions } from '../consul/client.ts';
-import { MeshError } from '../core/errors.ts';
+import { storeAlreadyWatched } from '../core/mesh-errors.ts';
 import { normalizePrefix } from './consul-layout.ts';
 import type { ControlListener, ControlStore } from './control-store.ts';
 import { type KvSubscription, watchKvPrefix } from './consul-kv-watch.ts';
@@ -33,7 +33,7 @@ export class ConsulControlStore implements ControlStore {
   }
 
   async watch(listener: ControlListener): Promise<void> {
-    if (this.#subscription !== undefined) throw new MeshError('MESH_BAD_REQUEST', `${this.source} is already being watched; create one store per mesh`);
+    if (this.#subscription !== undefined) throw storeAlreadyWatched(this.source);
     if (this.#closed) return;
     this.#subscription = watchKvPrefix(this.#agent(), this.#prefix, {
       outcome: (outcome) => {

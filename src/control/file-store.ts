@@ -11,7 +11,9 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.ts';
-import { isMeshError, MeshError } from '../core/errors.ts';
+import { isMeshError } from '../core/errors.ts';
+import { storeAlreadyWatched } from '../core/mesh-errors.ts';
+import { configTooLarge, configUnparsable, configUnreadable } from '../config/config-error.ts';
 import { type ConfigFormat, parseConfigTextOffThread } from '../config/parse.ts';
 import { MAX_CONFIG_TEXT_LENGTH } from '../config/limits.ts';
 import type { ControlListener, ControlStore } from './control-store.ts';
@@ -64,7 +66,7 @@ export class FileControlStore implements ControlStore {
   }
 
   async watch(listener: ControlListener): Promise<void> {
-    if (this.#listener !== undefined) throw new MeshError('MESH_BAD_REQUEST', `${this.source} is already being watched; create one store per mesh`);
+    if (this.#listener !== undefined) throw storeAlreadyWatched(this.source);
     this.#listener = listener;
     // The first read also sets up the watchers (see #check).
     await this.#check();
@@ -176,7 +178,7 @@ export class FileControlStore implements ControlStore {
       if (this.#closed || this.#lastSeen === `\u0000${code}`) return;
       this.#lastSeen = `\u0000${code}`;
       const reason = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`;
-      this.#listener?.unavailable(new MeshError('MESH_CONFIG_INVALID', `${this.source} ${reason}; the last good config stays in force until it can be read`, { cause: error }));
+      this.#listener?.unavailable(configUnreadable(this.source, reason, error));
       return;
     }
     if (this.#closed || text === this.#lastSeen) return;
@@ -188,12 +190,12 @@ export class FileControlStore implements ControlStore {
     const listener = this.#listener!;
     let document: unknown;
     try {
-      if (text.startsWith('\u0000too-large:')) throw new MeshError('MESH_CONFIG_INVALID', `${this.source} is larger than ${MAX_CONFIG_TEXT_LENGTH} characters; the last good config stays in force`);
+      if (text.startsWith('\u0000too-large:')) throw configTooLarge(this.source, MAX_CONFIG_TEXT_LENGTH);
       // A large YAML text is parsed on a worker thread: the loop keeps serving meanwhile.
       document = await parseConfigTextOffThread(text, this.#format, this.source);
     } catch (error) {
       if (this.#closed) return;
-      listener.rejected(isMeshError(error) ? error : new MeshError('MESH_CONFIG_INVALID', `${this.source} could not be parsed`, { cause: error }));
+      listener.rejected(isMeshError(error) ? error : configUnparsable(this.source, error));
       return;
     }
     if (this.#closed) return;

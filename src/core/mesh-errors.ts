@@ -218,3 +218,10 @@ export function refusedByClient(service: string | undefined, client: string, cod
     cause,
   });
 }
+
+// --- MESH_BAD_REQUEST (control stores) ---
+
+/** A control store watched twice: each store serves one mesh. */
+export function storeAlreadyWatched(source: string): MeshError {
+  return new MeshError('MESH_BAD_REQUEST', `${source} is already being watched; create one store per mesh`);
+}

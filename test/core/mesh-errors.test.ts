@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { attemptSuperseded, callerAborted, isMeshError, type MeshError, TransportError } from '../../src/core/errors.ts';
 import * as build from '../../src/core/mesh-errors.ts';
+import { configTooLarge, configUnparsable, configUnreadable } from '../../src/config/config-error.ts';
 
 /** `call to 'payments' <what happened>; <what to do>`: lower-case start, a semicolon before the advice, no trailing period. */
 const HOUSE_STYLE = /^(call to '[^']+'|the call) [^;]+; [^;]*[^.]$/;
@@ -80,5 +81,30 @@ describe('toCallerError, the one translation to what the caller sees', () => {
     assert.equal(error.code, 'MESH_UPSTREAM_FAILED');
     assert.equal(error.cause, cause);
     assert.equal(error.attempts, 1);
+  });
+});
+
+/** A source's problem: `<source> <what failed>; <what to do>`, the source first, no trailing period. */
+const SOURCE_STYLE = /^file:\/etc\/mesh\.json [^;]+; [^;]*[^.]$/;
+
+describe('config source and control store errors, in the same style', () => {
+  const source = 'file:/etc/mesh.json';
+  const bySource: ReadonlyArray<[string, MeshError, string]> = [
+    ['configUnreadable', configUnreadable(source, 'cannot be read (EACCES)', cause), 'MESH_CONFIG_INVALID'],
+    ['configTooLarge', configTooLarge(source, 1_000_000), 'MESH_CONFIG_INVALID'],
+    ['configUnparsable', configUnparsable(source, cause), 'MESH_CONFIG_INVALID'],
+    ['storeAlreadyWatched', build.storeAlreadyWatched(source), 'MESH_BAD_REQUEST'],
+  ];
+  for (const [name, error, code] of bySource) {
+    it(`${name} says what failed and what to do, with its code unchanged`, () => {
+      assert.ok(isMeshError(error));
+      assert.equal(error.code, code);
+      assert.match(error.message, SOURCE_STYLE);
+    });
+  }
+
+  it('keeps the cause of an unreadable or unparsable source', () => {
+    assert.equal(configUnreadable(source, 'does not exist', cause).cause, cause);
+    assert.equal(configUnparsable(source, cause).cause, cause);
   });
 });
