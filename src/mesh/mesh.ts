@@ -113,6 +113,8 @@ export class Mesh {
   readonly #knownEndpoints: EndpointCache | undefined;
   /** `cache`: the config in force is the cacheDir copy, read from that store at that time. */
   #controlStatus: { status: 'static' | 'ok' | 'unavailable'; lastError: string | null; cache?: CachedConfig | undefined };
+  /** Reports from the control store so far (snapshots, failures, recoveries), for the status. */
+  #controlReports = 0;
   #applying: Promise<void> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -137,25 +139,24 @@ export class Mesh {
     let delivered = false;
     const source = redactText(this.#store.source);
     await this.#store.watch({
-      // NOTE: the store was read when it delivers (even a document it could not parse), so
-      // the status is set here, in the order the store reports, not when an apply finishes.
       snapshot: (document, keyOf) => {
         delivered = true;
-        this.#controlReachable();
-        this.#enqueue(() => this.#applyDocument(document, source, keyOf));
+        const report = ++this.#controlReports;
+        this.#enqueue(() => this.#applyDocument(document, source, keyOf, undefined, report));
       },
       rejected: (error) => {
         delivered = true;
-        this.#controlReachable();
         this.#reject(source, error);
       },
       unavailable: (error) => {
+        this.#controlReports++;
         const reported = redactError(error);
         this.#controlStatus = { ...this.#controlStatus, status: 'unavailable', lastError: reported.message };
         this.#events.emitLazy('control-error', () => ({ source, error: reported }));
       },
       available: () => {
-        this.#controlReachable();
+        this.#controlReports++;
+        this.#controlStatus = { ...this.#controlStatus, status: 'ok', lastError: null };
       },
     });
     if (!delivered && this.#cache !== undefined) {
@@ -293,17 +294,15 @@ export class Mesh {
     return runClientCall(runtime.stack, parsed.request, first, runtime);
   }
 
-  /** The control store answered (the config in force may still be the cached one). */
-  #controlReachable(): void {
-    this.#controlStatus = { ...this.#controlStatus, status: 'ok', lastError: null };
-  }
-
   #enqueue(task: () => Promise<void>): void {
     this.#applying = this.#applying.then(task, task);
   }
 
-  /** `keyOf` names the store's key of an issue path (Consul KV); `cached` marks a config read from cacheDir. */
-  async #applyDocument(document: unknown, source: string, keyOf?: (path: string) => string, cached?: CachedConfig): Promise<void> {
+  /**
+   * `keyOf` names the store's key of an issue path (Consul KV); `cached` marks a config read
+   * from cacheDir; `report` is the store's report count when it delivered the document.
+   */
+  async #applyDocument(document: unknown, source: string, keyOf?: (path: string) => string, cached?: CachedConfig, report?: number): Promise<void> {
     let control: MeshConfig;
     try {
       // In slices: a large document's endpoint lists are validated one service per turn.
@@ -317,8 +316,10 @@ export class Mesh {
       this.#controlStatus = { ...this.#controlStatus, cache: cached };
       return;
     }
-    // The fresh config replaced the cached one (a rejected fresh one leaves the cached in force).
-    this.#controlStatus = { ...this.#controlStatus, cache: undefined };
+    // NOTE: the store says 'ok' only if it reported nothing since delivering this document: a
+    // mesh joining a shared watch mid-outage hears the last snapshot, then the failure.
+    const reachable = report === this.#controlReports;
+    this.#controlStatus = reachable ? { status: 'ok', lastError: null } : { ...this.#controlStatus, cache: undefined };
     await this.#cache?.write(redactText(this.#store?.source ?? 'static'), document);
   }
 
