@@ -15,7 +15,8 @@ import { MAX_ENDPOINTS_PER_SERVICE } from '../config/limits.ts';
 import { LiveEndpoint } from './live-endpoint.ts';
 import { OutlierDetector } from './outlier-detector.ts';
 import { currentEstimate, observeLatency, priorFor } from './peak-ewma.ts';
-import { createPicker, type Picker } from './picker.ts';
+import { createPicker } from './create-picker.ts';
+import type { Picker } from './picker.ts';
 import type { RandomSource } from './weighted-sampler.ts';
 
 export interface EndpointSetOptions {

@@ -6,6 +6,18 @@
  *
  * The layers above the retry layer run once per logical call; the layers below it run once
  * per attempt (retries and hedges make several attempts).
+ *
+ * A layer whose feature is not configured is absent: its `wrap` returns the inner service
+ * itself, so it costs nothing per call (DESIGN §2). NOTE: three layers are the exception and
+ * always wrap, because each carries something every call needs even with its own option off:
+ * - deadline: with `timeout: false` the call may still serve an inbound request, whose
+ *   deadline and cancellation it must be clipped to and linked with;
+ * - attempt: with `perTryTimeout: false` (and even `timeout: false`) every attempt still
+ *   carries the time it has left (`x-meshlet-timeout-ms`) and, on retries and hedges, its
+ *   number (`x-meshlet-attempt`) to the next hop, and it is what undici gets as the
+ *   attempt's signal (the caller's abort, the deadline);
+ * - balancer: a call always needs an endpoint.
+ * test/stack/client-stack.test.ts pins both the rule and the exception.
  */
 import type { Layer, Service } from '../core/service.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
