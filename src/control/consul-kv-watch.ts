@@ -1,7 +1,7 @@
 /**
  * One recursive blocking query per KV prefix per process (DESIGN §4): every mesh in the
  * process that reads the same prefix from the same agent (URL, token, CA, datacenter) shares
- * one watch, refcounted; the last to leave stops it and closes its connection. Each answer is
+ * one watch, refcounted (consul/shared-watch.ts); the last to leave stops it and closes its connection. Each answer is
  * assembled into one document (consul-layout.ts) and handed to every subscriber, which
  * validates it as a whole; an answer whose keys do not parse is a rejection naming the keys.
  *
@@ -18,9 +18,9 @@
  * NOTE: the shared watch makes its own client from the agent's options rather than borrowing
  * a mesh's: the mesh that started it may close while others still watch.
  */
-import { createHash } from 'node:crypto';
 import { BlockingWatch } from '../consul/blocking-watch.ts';
 import { ConsulClient, type ConsulClientOptions, type KvEntry, type QueryResult } from '../consul/client.ts';
+import { agentIdentity, SharedWatch, SharedWatches } from '../consul/shared-watch.ts';
 import { isMeshError, MeshError } from '../core/errors.ts';
 import { documentFromEntries, listPrefix } from './consul-layout.ts';
 
@@ -42,16 +42,11 @@ export interface KvSubscription {
   close(): Promise<void>;
 }
 
-const watches = new Map<string, SharedKvWatch>();
+const watches = new SharedWatches<KvListener, SharedKvWatch>();
 
 export function watchKvPrefix(agent: ConsulClientOptions, prefix: string, listener: KvListener): KvSubscription {
-  const key = watchKey(agent, prefix);
-  let watch = watches.get(key);
-  if (watch === undefined) {
-    watch = new SharedKvWatch(agent, prefix, () => watches.delete(key));
-    watches.set(key, watch);
-  }
-  return watch.subscribe(listener);
+  const { watch, close } = watches.join([...agentIdentity(agent), listPrefix(prefix)], () => new SharedKvWatch(agent, prefix), listener);
+  return { ready: watch.ready, close };
 }
 
 /** Shared KV watches open in this process (one per agent and prefix). */
@@ -59,19 +54,11 @@ export function sharedKvWatches(): number {
   return watches.size;
 }
 
-/** NOTE: the token is part of the identity (ACLs decide what is read) but is kept only as a digest. */
-function watchKey(agent: ConsulClientOptions, prefix: string): string {
-  const digest = (value: string | Buffer | undefined): string | null => (value === undefined ? null : createHash('sha256').update(value).digest('hex'));
-  return JSON.stringify([agent.url, digest(agent.token), digest(agent.ca), agent.datacenter ?? null, listPrefix(prefix)]);
-}
-
-class SharedKvWatch {
+class SharedKvWatch extends SharedWatch<KvListener> {
   readonly #prefix: string;
   readonly #client: ConsulClient;
   readonly #watch: BlockingWatch<KvEntry[]>;
-  readonly #listeners = new Set<KvListener>();
-  readonly #onIdle: () => void;
-  readonly #ready: Promise<void>;
+  readonly ready: Promise<void>;
   #markReady: () => void = () => {};
   /** What a late subscriber is told: the last document, the rejection since, the failure now. */
   #lastSnapshot: KvOutcome | undefined;
@@ -83,11 +70,11 @@ class SharedKvWatch {
   #assembling: Promise<void> = Promise.resolve();
   #stopped = false;
 
-  constructor(agent: ConsulClientOptions, prefix: string, onIdle: () => void) {
+  constructor(agent: ConsulClientOptions, prefix: string) {
+    super();
     this.#prefix = prefix;
-    this.#onIdle = onIdle;
     this.#client = new ConsulClient(agent);
-    this.#ready = new Promise((resolve) => {
+    this.ready = new Promise((resolve) => {
       this.#markReady = resolve;
     });
     const what = `Consul KV ${listPrefix(prefix)}`;
@@ -108,26 +95,16 @@ class SharedKvWatch {
       // Consul is reachable all the same.
       onRecover: () => {
         this.#lastFailure = undefined;
-        for (const listener of this.#listeners) deliver(() => listener.available());
+        this.broadcast((listener) => listener.available());
       },
     });
     void this.#watch.start();
   }
 
-  subscribe(listener: KvListener): KvSubscription {
-    this.#listeners.add(listener);
-    // A late subscriber first hears what the watch already knows.
+  protected replay(listener: KvListener): void {
     for (const known of [this.#lastSnapshot, this.#lastRejected, this.#lastFailure]) {
-      if (known !== undefined) deliver(() => listener.outcome(known));
+      if (known !== undefined) this.tell(listener, (l) => l.outcome(known));
     }
-    let closed: Promise<void> | undefined;
-    return {
-      ready: this.#ready,
-      close: () => {
-        closed ??= this.#leave(listener);
-        return closed;
-      },
-    };
   }
 
   async #assemble(entries: readonly KvEntry[]): Promise<void> {
@@ -152,15 +129,11 @@ class SharedKvWatch {
     } else {
       this.#lastFailure = outcome;
     }
-    for (const listener of this.#listeners) deliver(() => listener.outcome(outcome));
+    this.broadcast((listener) => listener.outcome(outcome));
     this.#markReady();
   }
 
-  async #leave(listener: KvListener): Promise<void> {
-    this.#listeners.delete(listener);
-    if (this.#listeners.size > 0) return;
-    // Out of the registry first: a subscriber arriving now starts a fresh watch.
-    this.#onIdle();
+  protected async stop(): Promise<void> {
     this.#stopped = true;
     this.#markReady();
     await this.#watch.stop();
@@ -178,15 +151,4 @@ function contentOf(entries: readonly KvEntry[]): string {
   const pairs = entries.map((entry) => [entry.key, entry.value === null ? null : entry.value.toString('base64')] as const);
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return JSON.stringify(pairs);
-}
-
-/** One subscriber's bug must not starve the others: it surfaces off this stack, as an emitter's would. */
-function deliver(notify: () => void): void {
-  try {
-    notify();
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
-  }
 }

@@ -2,15 +2,15 @@
  * One blocking query per watched Consul service per process (DESIGN §4). Every client of a
  * service, in every mesh of the process, that asks the same agent (same URL, token and CA)
  * for the same service, datacenter, tags and passing filter shares one watch: Consul's cost
- * is a parked request per distinct question, not per caller. The watch is refcounted; the
- * last subscriber to leave stops it and closes its connection.
+ * is a parked request per distinct question, not per caller. The watch is refcounted
+ * (consul/shared-watch.ts); the last subscriber to leave stops it and closes its connection.
  *
  * NOTE: the shared watch makes its own Consul client from the agent's options rather than
  * borrowing a subscriber's: the mesh that started it may close first while others still watch.
  */
-import { createHash } from 'node:crypto';
 import { BlockingWatch } from '../consul/blocking-watch.ts';
 import { ConsulClient, type ConsulClientOptions } from '../consul/client.ts';
+import { agentIdentity, SharedWatch, SharedWatches } from '../consul/shared-watch.ts';
 import type { HealthServiceEntry } from '../consul/types.ts';
 import type { MeshError } from '../core/errors.ts';
 
@@ -39,17 +39,18 @@ export interface HealthSubscription {
   close(): Promise<void>;
 }
 
-const watches = new Map<string, SharedHealthWatch>();
+const watches = new SharedWatches<HealthListener, SharedHealthWatch>();
 
 /** Watches a service's health, sharing the blocking query with every other subscriber to the same question. */
 export function watchHealth(target: HealthTarget, listener: HealthListener): HealthSubscription {
-  const key = watchKey(target);
-  let watch = watches.get(key);
-  if (watch === undefined) {
-    watch = new SharedHealthWatch(target, () => watches.delete(key));
-    watches.set(key, watch);
-  }
-  return watch.subscribe(listener);
+  const { watch, close } = watches.join(questionOf(target), () => new SharedHealthWatch(target), listener);
+  return {
+    ready: watch.ready,
+    get index() {
+      return watch.index;
+    },
+    close,
+  };
 }
 
 /** Shared health watches open in this process (one per distinct question). */
@@ -57,36 +58,23 @@ export function sharedHealthWatches(): number {
   return watches.size;
 }
 
-/** NOTE: the token is part of the question (ACLs filter answers) but is kept only as a digest. */
-function watchKey(target: HealthTarget): string {
-  const { agent } = target;
-  const secret = (value: string | Buffer | undefined): string | null =>
-    value === undefined ? null : createHash('sha256').update(value).digest('hex');
+/** Tags match case-insensitively in Consul: `V1` and `v1` are one question. */
+function questionOf(target: HealthTarget): readonly unknown[] {
   const tags = [...new Set(target.tags.map((tag) => tag.toLowerCase()))].sort();
-  return JSON.stringify([
-    agent.url,
-    secret(agent.token),
-    secret(agent.ca),
-    target.datacenter ?? agent.datacenter ?? null,
-    target.service,
-    tags,
-    target.passingOnly,
-  ]);
+  return [...agentIdentity(target.agent, target.datacenter ?? target.agent.datacenter), target.service, tags, target.passingOnly];
 }
 
-class SharedHealthWatch {
-  readonly #listeners = new Set<HealthListener>();
+class SharedHealthWatch extends SharedWatch<HealthListener> {
   readonly #client: ConsulClient;
   readonly #watch: BlockingWatch<HealthServiceEntry[]>;
-  readonly #ready: Promise<void>;
-  readonly #onIdle: () => void;
+  readonly ready: Promise<void>;
   #entries: readonly HealthServiceEntry[] | undefined;
   #index = 0n;
   /** The failure since the last answer, if the latest round failed. */
   #lastError: MeshError | undefined;
 
-  constructor(target: HealthTarget, onIdle: () => void) {
-    this.#onIdle = onIdle;
+  constructor(target: HealthTarget) {
+    super();
     const datacenter = target.datacenter ?? target.agent.datacenter;
     this.#client = new ConsulClient({ ...target.agent, ...(datacenter === undefined ? {} : { datacenter }) });
     const { service, passingOnly, tags } = target;
@@ -99,52 +87,30 @@ class SharedHealthWatch {
         this.#entries = entries;
         this.#index = index;
         this.#lastError = undefined;
-        for (const listener of this.#listeners) deliver(() => listener.change(entries, index));
+        this.broadcast((listener) => listener.change(entries, index));
       },
       onError: (error) => {
         this.#lastError = error;
-        for (const listener of this.#listeners) deliver(() => listener.error(error));
+        this.broadcast((listener) => listener.error(error));
       },
     });
-    this.#ready = this.#watch.start();
+    this.ready = this.#watch.start();
   }
 
-  subscribe(listener: HealthListener): HealthSubscription {
-    this.#listeners.add(listener);
-    // A late subscriber first hears what the watch already knows.
-    if (this.#entries !== undefined) deliver(() => listener.change(this.#entries!, this.#index));
-    if (this.#lastError !== undefined) deliver(() => listener.error(this.#lastError!));
-    let closed: Promise<void> | undefined;
-    const watch = this;
-    return {
-      ready: this.#ready,
-      get index() {
-        return watch.#index;
-      },
-      close: () => {
-        closed ??= this.#leave(listener);
-        return closed;
-      },
-    };
+  /** The last index Consul answered with (0n before the first answer). */
+  get index(): bigint {
+    return this.#index;
   }
 
-  async #leave(listener: HealthListener): Promise<void> {
-    this.#listeners.delete(listener);
-    if (this.#listeners.size > 0) return;
-    // Out of the registry first: a subscriber arriving now starts a fresh watch.
-    this.#onIdle();
+  protected replay(listener: HealthListener): void {
+    const entries = this.#entries;
+    const error = this.#lastError;
+    if (entries !== undefined) this.tell(listener, (l) => l.change(entries, this.#index));
+    if (error !== undefined) this.tell(listener, (l) => l.error(error));
+  }
+
+  protected async stop(): Promise<void> {
     await this.#watch.stop();
     await this.#client.close();
-  }
-}
-
-/** One subscriber's bug must not starve the others: it surfaces off this stack, as an emitter's would. */
-function deliver(notify: () => void): void {
-  try {
-    notify();
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
   }
 }
