@@ -5,8 +5,8 @@
  * is still parked at the agent (or while the watch waits out a backoff).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
+import { lastJsonLine, runScriptToExit } from '../support/child-script.ts';
 import { json, type ScriptedAgent, startScriptedAgent, text } from './scripted-agent.ts';
 
 const SCRIPT = new URL('./liveness/consul-script.ts', import.meta.url).pathname;
@@ -14,17 +14,11 @@ const SCRIPT = new URL('./liveness/consul-script.ts', import.meta.url).pathname;
 const KILLED_AFTER_MS = 15_000;
 
 async function runScript(url: string, mode = 'watch'): Promise<{ written: boolean; seen: string[] }> {
-  const child = spawn(process.execPath, [SCRIPT, url, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const killer = setTimeout(() => child.kill('SIGKILL'), KILLED_AFTER_MS);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
-  clearTimeout(killer);
-  assert.equal(signal, null, `the script was still running after ${KILLED_AFTER_MS} ms: something held the process open\n${stderr}`);
-  assert.equal(code, 0, `the script exited with ${code} (13: an awaited request had nothing keeping the process alive)\n${stderr}`);
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
+  const { stdout } = await runScriptToExit(SCRIPT, [url, mode], {
+    killAfterMs: KILLED_AFTER_MS,
+    exitNote: '(13: an awaited request had nothing keeping the process alive)',
+  });
+  return lastJsonLine(stdout);
 }
 
 describe('Consul client and watch liveness', () => {

@@ -3,34 +3,20 @@
  * printed: the demo tests assert the output a user sees, and that the process ended on its own.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { assertExitedOnItsOwn as assertScriptExitedOnItsOwn, runScript, type ScriptRun } from '../support/child-script.ts';
 
 const DEMO = new URL('../../examples/demo/main.ts', import.meta.url).pathname;
 /** The demo takes about 1 s at the tests' sizes; past this it did not exit on its own. */
 const KILLED_AFTER_MS = 45_000;
 
-export interface DemoRun {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
+export type DemoRun = ScriptRun;
 
-export async function runDemo(args: readonly string[], calls: number, env: NodeJS.ProcessEnv = process.env): Promise<DemoRun> {
-  const child = spawn(process.execPath, [DEMO, ...args], { env: { ...env, DEMO_CALLS: String(calls) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const killer = setTimeout(() => child.kill('SIGKILL'), KILLED_AFTER_MS);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
-  clearTimeout(killer);
-  return { stdout, stderr, code, signal };
+export function runDemo(args: readonly string[], calls: number, env: NodeJS.ProcessEnv = process.env): Promise<DemoRun> {
+  return runScript(DEMO, args, { killAfterMs: KILLED_AFTER_MS, env: { ...env, DEMO_CALLS: String(calls) } });
 }
 
 export function assertExitedOnItsOwn(run: DemoRun): void {
-  assert.equal(run.signal, null, `the demo was still running after ${KILLED_AFTER_MS} ms: something held the process open\n${run.stdout}\n${run.stderr}`);
-  assert.equal(run.code, 0, `the demo exited with ${run.code}\n${run.stdout}\n${run.stderr}`);
+  assertScriptExitedOnItsOwn(run, KILLED_AFTER_MS, { what: 'the demo' });
 }
 
 /** The per-endpoint table's row for `name` (a regex source): attempts, calls, success %. */

@@ -5,8 +5,8 @@
  * parent, so the child has no handle of its own but the mesh's.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { lastJsonLine, runScriptToExit } from '../support/child-script.ts';
 import { type ConsulEmulator, startConsulEmulator } from '../support/consul-emulator/index.ts';
 import type { Backend } from '../support/http-backend.ts';
 import { portBackend } from './consul-control-harness.ts';
@@ -16,17 +16,8 @@ const SCRIPT = new URL('./liveness/consul-control-script.ts', import.meta.url).p
 const KILLED_AFTER_MS = 20_000;
 
 async function runScript(control: string, bootstrap: unknown): Promise<{ result: number | string; status: string }> {
-  const child = spawn(process.execPath, [SCRIPT, control, JSON.stringify(bootstrap)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const killer = setTimeout(() => child.kill('SIGKILL'), KILLED_AFTER_MS);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
-  clearTimeout(killer);
-  assert.equal(signal, null, `the script was still running after ${KILLED_AFTER_MS} ms: the KV watch held the process open\n${stderr}`);
-  assert.equal(code, 0, `the script exited with ${code}\n${stderr}`);
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+  const { stdout } = await runScriptToExit(SCRIPT, [control, JSON.stringify(bootstrap)], { killAfterMs: KILLED_AFTER_MS, heldBy: 'the KV watch' });
+  return lastJsonLine(stdout);
 }
 
 describe('a script with its config in Consul KV exits without close()', () => {

@@ -6,8 +6,8 @@
  * an emulator that lives here, in the parent.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { lastJsonLine, runScriptToExit } from '../support/child-script.ts';
 import { type ConsulEmulator, startConsulEmulator } from '../support/consul-emulator/index.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 import type { OneShotPlan, OneShotResult } from './liveness/one-shot-call.ts';
@@ -20,18 +20,8 @@ async function runOneShot(plan: OneShotPlan, consulUrl: string): Promise<{ resul
   const started = performance.now();
   const env: NodeJS.ProcessEnv = { ...process.env, CONSUL_HTTP_ADDR: consulUrl };
   delete env.CONSUL_HTTP_TOKEN;
-  const child = spawn(process.execPath, [SCRIPT, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const killer = setTimeout(() => child.kill('SIGKILL'), KILLED_AFTER_MS);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
-  clearTimeout(killer);
-  assert.equal(signal, null, `the script was still running after ${KILLED_AFTER_MS} ms: something held the process open\n${stdout}\n${stderr}`);
-  assert.equal(code, 0, `the script exited with ${code}\n${stderr}`);
-  const line = stdout.trim().split('\n').at(-1) ?? '';
-  return { results: (JSON.parse(line) as { results: OneShotResult[] }).results, ms: performance.now() - started };
+  const { stdout } = await runScriptToExit(SCRIPT, [JSON.stringify(plan)], { killAfterMs: KILLED_AFTER_MS, env });
+  return { results: lastJsonLine<{ results: OneShotResult[] }>(stdout).results, ms: performance.now() - started };
 }
 
 const plan: OneShotPlan = { config: { services: { s: { discovery: { type: 'consul', service: 'live' } } } }, calls: ['s'], close: false };

@@ -4,8 +4,8 @@
  * exits too, with its instance deregistered.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { lastJsonLine, runScriptToExit } from '../support/child-script.ts';
 import { call } from '../support/consul-emulator/wire-client.ts';
 import { type TestConsul, consulForTests } from '../support/consul.ts';
 
@@ -13,17 +13,8 @@ const SCRIPT = new URL('./consul-registration-liveness/register-and-leave.ts', i
 const KILLED_AFTER_MS = 15_000;
 
 async function runScript(url: string, ending: 'close' | 'leave'): Promise<{ status: string }[]> {
-  const child = spawn(process.execPath, [SCRIPT, url, ending], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const killer = setTimeout(() => child.kill('SIGKILL'), KILLED_AFTER_MS);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
-  clearTimeout(killer);
-  assert.equal(signal, null, `the script was still running after ${KILLED_AFTER_MS} ms: the registration held the process open\n${stderr}`);
-  assert.equal(code, 0, stderr);
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as { status: string }[];
+  const { stdout } = await runScriptToExit(SCRIPT, [url, ending], { killAfterMs: KILLED_AFTER_MS, heldBy: 'the registration' });
+  return lastJsonLine(stdout);
 }
 
 describe('registration and process liveness', { skip: process.env.CONSUL_HTTP_ADDR ? 'the script is given the emulator' : false }, () => {

@@ -12,13 +12,13 @@
  * (limits) and by the timers' kind in the code.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MeshConfig } from '../../src/index.ts';
+import { lastJsonLine, runScriptToExit } from '../support/child-script.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 import type { OneShotPlan, OneShotResult } from './liveness/one-shot-call.ts';
 
@@ -28,18 +28,11 @@ const CHILD_KILLED_AFTER_MS = 20_000;
 
 /** Runs the one-shot script; resolves with the results it printed once it exited 0 on its own. */
 async function runOneShot(plan: OneShotPlan): Promise<OneShotResult[]> {
-  const child = spawn(process.execPath, [SCRIPT, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const killer = setTimeout(() => child.kill('SIGKILL'), CHILD_KILLED_AFTER_MS);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
-  clearTimeout(killer);
-  assert.equal(signal, null, `the script was still running after ${CHILD_KILLED_AFTER_MS} ms: something held the process open\n${stderr}`);
-  assert.equal(code, 0, `the script exited with ${code} (13: Node found the call unsettled and nothing keeping it alive)\n${stderr}`);
-  const line = stdout.trim().split('\n').at(-1) ?? '';
-  return (JSON.parse(line) as { results: OneShotResult[] }).results;
+  const { stdout } = await runScriptToExit(SCRIPT, [JSON.stringify(plan)], {
+    killAfterMs: CHILD_KILLED_AFTER_MS,
+    exitNote: '(13: Node found the call unsettled and nothing keeping it alive)',
+  });
+  return lastJsonLine<{ results: OneShotResult[] }>(stdout).results;
 }
 
 function oneService(policy: NonNullable<MeshConfig['services']>[string]): OneShotPlan {
