@@ -9,6 +9,8 @@ import { isMeshError } from '../../src/index.ts';
 import type { TestConsul } from '../support/consul.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 
+export { eventually, sleep, traffic } from '../support/waits.ts';
+
 let prefixes = 0;
 
 /** A KV prefix of its own per test: a real agent is shared between runs. */
@@ -57,34 +59,6 @@ export async function outcome(mesh: Mesh, service: string, path = '/'): Promise<
   }
 }
 
-/** Sequential calls in a loop until stopped; every outcome kept. */
-export function traffic(call: () => Promise<number | string>): { outcomes: (number | string)[]; stop(): Promise<void> } {
-  const outcomes: (number | string)[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      outcomes.push(await call());
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  })();
-  return {
-    outcomes,
-    stop: async () => {
-      running = false;
-      await loop;
-    },
-  };
-}
-
-/** Polls `check` every 5 ms until it holds; fails naming `what` after `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** The next `name` event of the mesh that satisfies `accept`. */
 export function nextEvent<K extends keyof MeshEvents>(mesh: Mesh, name: K, accept: (event: MeshEvents[K]) => boolean = () => true, timeoutMs = 5000): Promise<MeshEvents[K]> {
   return new Promise((resolve, reject) => {
@@ -117,5 +91,3 @@ export interface ControlState {
 export function configState(mesh: Mesh): ControlState {
   return (mesh.state() as { config: ControlState }).config;
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

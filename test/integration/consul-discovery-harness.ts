@@ -10,6 +10,8 @@ import type { MeshResponse } from '../../src/core/service.ts';
 import type { ServiceRegistration } from '../../src/consul/types.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 
+export { eventually } from '../support/waits.ts';
+
 /** A config's services, as the tests write them. */
 export type Services = NonNullable<MeshConfigInput['services']>;
 
@@ -45,15 +47,6 @@ export function endpointIds(mesh: Mesh, name: string): string[] {
   return serviceState(mesh, name)
     .endpoints.map((e) => e.id)
     .sort();
-}
-
-/** Polls `check` every 10 ms until it holds; fails naming `what` after `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Which backend answered: every backend here answers `{ port }`. */

@@ -8,84 +8,47 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { STARTUP_WAIT_MS } from '../../src/discovery/consul-resolver.ts';
 import { createMesh, type Mesh } from '../../src/index.ts';
-import { type ConsulEmulator, startConsulEmulator } from '../support/consul-emulator/index.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import { startConsulEmulator } from '../support/consul-emulator/index.ts';
+import { consulSuite } from '../support/consul-suite.ts';
+import type { Backend } from '../support/http-backend.ts';
 import { expectMeshError } from '../support/mesh-error.ts';
 import { statusOrCode } from '../support/outcome.ts';
 import { suiteTempDir } from '../support/temp-dir.ts';
+import { sleep, traffic } from '../support/waits.ts';
 import { endpointIds, eventually, portOf, registrationOf, type Services, serviceState } from './consul-discovery-harness.ts';
-
-/** Sequential calls in a loop until stopped; every outcome kept. */
-function traffic(call: () => Promise<number | string>): { outcomes: (number | string)[]; stop(): Promise<void> } {
-  const outcomes: (number | string)[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      outcomes.push(await call());
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  })();
-  return {
-    outcomes,
-    stop: async () => {
-      running = false;
-      await loop;
-    },
-  };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Consul discovery through outages', () => {
   // The agent is stopped and started here: the emulator's fault hooks, not a real agent.
-  let consul: ConsulEmulator;
+  const suite = consulSuite(startConsulEmulator);
   const dir = suiteTempDir('meshlet-consul-discovery-');
-  const backends: Backend[] = [];
-  const meshes: Mesh[] = [];
-  before(async () => {
-    consul = await startConsulEmulator();
-  });
-  after(async () => {
-    for (const mesh of meshes) await mesh.close();
-    for (const backend of backends) await backend.close();
-    await consul.close();
-  });
-
-  const backend = async (): Promise<Backend> => {
-    const started = await startBackend();
-    backends.push(started);
-    return started;
-  };
-  const meshFor = async (services: Services, cacheDir?: string): Promise<Mesh> => {
-    const mesh = await createMesh({ service: 'caller', consul: { url: consul.url }, config: { services }, ...(cacheDir === undefined ? {} : { cacheDir }) });
-    meshes.push(mesh);
-    return mesh;
-  };
+  const backend = (): Promise<Backend> => suite.backend();
+  const meshFor = (services: Services, cacheDir?: string): Promise<Mesh> =>
+    suite.mesh(createMesh({ service: 'caller', consul: { url: suite.consul.url }, config: { services }, ...(cacheDir === undefined ? {} : { cacheDir }) }));
 
   it('Consul stopped mid-traffic: zero failed calls on the last endpoints; an instance added meanwhile appears when it returns', async (t) => {
     const [a, b, c] = [await backend(), await backend(), await backend()];
-    await consul.catalog.register(registrationOf(a, 'outage', 'outage-a'));
-    await consul.catalog.register(registrationOf(b, 'outage', 'outage-b'));
+    await suite.consul.catalog.register(registrationOf(a, 'outage', 'outage-a'));
+    await suite.consul.catalog.register(registrationOf(b, 'outage', 'outage-b'));
     const mesh = await meshFor({ outage: { discovery: { type: 'consul' }, balancer: 'round-robin' } });
     const api = mesh.client('outage');
     const load = traffic(() => statusOrCode(api.request({ path: '/' })));
     t.after(() => load.stop());
 
     await sleep(100);
-    await consul.stop();
+    await suite.consul.stop();
     await eventually(() => serviceState(mesh, 'outage').discovery.status === 'unavailable', 'state() to say Consul is unavailable');
     const down = serviceState(mesh, 'outage');
     assert.match(down.discoveryError ?? '', /Consul discovery of outage failed: .*keeping the last endpoints \(from Consul\)/);
     assert.deepEqual(endpointIds(mesh, 'outage'), [a.address, b.address].sort());
 
     // Registered while the agent is down; it reaches the catalog when the agent is back.
-    await consul.catalog.register(registrationOf(c, 'outage', 'outage-c'));
+    await suite.consul.catalog.register(registrationOf(c, 'outage', 'outage-c'));
     await sleep(300);
     const duringOutage = load.outcomes.length;
-    await consul.start();
+    await suite.consul.start();
     await eventually(() => endpointIds(mesh, 'outage').includes(c.address), 'the instance added during the outage', 15_000);
     await eventually(() => c.received.length > 0, 'a call on the new instance');
     await load.stop();
@@ -100,7 +63,7 @@ describe('Consul discovery through outages', () => {
 
   it('a mesh started while Consul is down uses the endpoints its cacheDir kept, and says so', async () => {
     const a = await backend();
-    await consul.catalog.register(registrationOf(a, 'cached', 'cached-a', { Tags: ['v1'], Meta: { zone: 'eu' } }));
+    await suite.consul.catalog.register(registrationOf(a, 'cached', 'cached-a', { Tags: ['v1'], Meta: { zone: 'eu' } }));
     const cacheDir = join(dir(), 'cache');
     const first = await meshFor({ cached: { discovery: { type: 'consul' } } }, cacheDir);
     const file = join(cacheDir, 'endpoints', 'cached.json');
@@ -109,7 +72,7 @@ describe('Consul discovery through outages', () => {
     await eventually(onDisk, 'the endpoint list on disk');
     await first.close();
 
-    await consul.stop();
+    await suite.consul.stop();
     try {
       const second = await meshFor({ cached: { discovery: { type: 'consul' } } }, cacheDir);
       const state = serviceState(second, 'cached');
@@ -120,29 +83,29 @@ describe('Consul discovery through outages', () => {
       assert.deepEqual(endpointIds(second, 'cached'), [a.address]);
       assert.equal(await portOf(second.client('cached').request({ path: '/' })), a.port);
 
-      await consul.start();
+      await suite.consul.start();
       await eventually(() => serviceState(second, 'cached').discovery.endpointsFrom === 'consul', 'Consul to take over from the cache', 15_000);
       assert.equal(serviceState(second, 'cached').discoveryError, null);
     } finally {
-      await consul.start();
+      await suite.consul.start();
     }
   });
 
   it('a cached list saved for other tags does not stand in for this one', async () => {
     const a = await backend();
-    await consul.catalog.register(registrationOf(a, 'retagged', 'retagged-a', { Tags: ['v1'] }));
+    await suite.consul.catalog.register(registrationOf(a, 'retagged', 'retagged-a', { Tags: ['v1'] }));
     const cacheDir = join(dir(), 'retagged');
     const first = await meshFor({ retagged: { discovery: { type: 'consul', tags: ['v1'] } } }, cacheDir);
     await eventually(() => endpointIds(first, 'retagged').length === 1, 'the first mesh to see the instance');
     await eventually(async () => (await readFile(join(cacheDir, 'endpoints', 'retagged.json'), 'utf8').catch(() => '')).includes('"v1"'), 'the v1 list on disk');
     await first.close();
-    await consul.stop();
+    await suite.consul.stop();
     try {
       const second = await meshFor({ retagged: { discovery: { type: 'consul', tags: ['v2'] } } }, cacheDir);
       assert.equal(serviceState(second, 'retagged').discovery.endpointsFrom, 'none');
       await expectMeshError(second.client('retagged').request({ path: '/' }), 'MESH_NO_ENDPOINTS');
     } finally {
-      await consul.start();
+      await suite.consul.start();
     }
   });
 
@@ -160,8 +123,7 @@ describe('Consul discovery through outages', () => {
 
       hanging.faults.hangNext(1);
       const started = performance.now();
-      const second = await createMesh({ service: 'caller', consul: { url: hanging.url }, config: { services }, cacheDir });
-      meshes.push(second);
+      const second = await suite.mesh(createMesh({ service: 'caller', consul: { url: hanging.url }, config: { services }, cacheDir }));
       const took = performance.now() - started;
       assert.ok(took >= STARTUP_WAIT_MS - 50 && took < STARTUP_WAIT_MS + 1500, `createMesh took ${Math.round(took)} ms`);
       const state = serviceState(second, 'hung');
@@ -176,8 +138,8 @@ describe('Consul discovery through outages', () => {
 
   it('start-up with Consul down and no cache: no endpoints and state() says why; they appear when Consul returns', async () => {
     const a = await backend();
-    await consul.catalog.register(registrationOf(a, 'late', 'late-a'));
-    await consul.stop();
+    await suite.consul.catalog.register(registrationOf(a, 'late', 'late-a'));
+    await suite.consul.stop();
     let mesh: Mesh;
     try {
       mesh = await meshFor({ late: { discovery: { type: 'consul' } } });
@@ -186,7 +148,7 @@ describe('Consul discovery through outages', () => {
       assert.match(state.discoveryError ?? '', /no endpoints yet/);
       await expectMeshError(mesh.client('late').request({ path: '/' }), 'MESH_NO_ENDPOINTS');
     } finally {
-      await consul.start();
+      await suite.consul.start();
     }
     await eventually(() => endpointIds(mesh, 'late').length === 1, 'the endpoints once Consul answers', 15_000);
     assert.equal(await portOf(mesh.client('late').request({ path: '/' })), a.port);

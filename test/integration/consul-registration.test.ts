@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { createMesh, isMeshError, type Mesh } from '../../src/index.ts';
 import { call } from '../support/consul-emulator/wire-client.ts';
 import { type TestConsul, consulForTests, emulatorOnly } from '../support/consul.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import { consulSuite } from '../support/consul-suite.ts';
 import { endpointIds, eventually, startHoldingBackend } from './consul-discovery-harness.ts';
 
 interface HealthEntry {
@@ -26,25 +26,12 @@ interface RegistrationState {
 }
 
 describe('Consul registration', () => {
-  let consul: TestConsul;
-  const meshes: Mesh[] = [];
-  const backends: Backend[] = [];
-  before(async () => {
-    consul = await consulForTests();
-  });
-  after(async () => {
-    for (const mesh of meshes) await mesh.close();
-    for (const backend of backends) await backend.close();
-    await consul.close();
-  });
+  const suite = consulSuite(consulForTests);
 
-  const meshOf = async (service: string, config?: Parameters<typeof createMesh>[0]['config']): Promise<Mesh> => {
-    const mesh = await createMesh({ service, consul: { url: consul.url, ...(consul.token && { token: consul.token }) }, ...(config && { config }) });
-    meshes.push(mesh);
-    return mesh;
-  };
+  const meshOf = (service: string, config?: Parameters<typeof createMesh>[0]['config']): Promise<Mesh> =>
+    suite.mesh(createMesh({ service, consul: { url: suite.consul.url, ...(suite.consul.token && { token: suite.consul.token }) }, ...(config && { config }) }));
   const health = async (name: string): Promise<HealthEntry[]> => {
-    const res = await call(consul.url, 'GET', `/v1/health/service/${name}`, { headers: consul.token ? { 'X-Consul-Token': consul.token } : {} });
+    const res = await call(suite.consul.url, 'GET', `/v1/health/service/${name}`, { headers: suite.consul.token ? { 'X-Consul-Token': suite.consul.token } : {} });
     assert.equal(res.status, 200, res.body);
     return res.json<HealthEntry[]>();
   };
@@ -72,8 +59,8 @@ describe('Consul registration', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(await checkStatus('reg-visible', 'reg-visible-8081'), 'passing', `passing ${Math.round(performance.now() - started)} ms after registering`);
     }
-    if (consul.emulator !== undefined) {
-      const passes = consul.emulator.requests.filter((r) => r.method === 'PUT' && r.path === '/v1/agent/check/pass/service%3Areg-visible-8081').length;
+    if (suite.consul.emulator !== undefined) {
+      const passes = suite.consul.emulator.requests.filter((r) => r.method === 'PUT' && r.path === '/v1/agent/check/pass/service%3Areg-visible-8081').length;
       // One pass every ttl/3 (333 ms) over ~2.2 s: about 6; fewer than 4 would let the TTL lapse under load.
       assert.ok(passes >= 4 && passes <= 9, `${passes} passes in 2.2 s`);
     }
@@ -100,7 +87,7 @@ describe('Consul registration', () => {
     await eventually(async () => (await checkStatus('reg-unhealthy', 'reg-unhealthy-8082')) === 'critical', 'the check to fail');
     assert.equal(registrations(mesh)[0]?.status, 'failing');
     // Callers asking for passing instances no longer get it.
-    const passing = await call(consul.url, 'GET', '/v1/health/service/reg-unhealthy?passing', { headers: consul.token ? { 'X-Consul-Token': consul.token } : {} });
+    const passing = await call(suite.consul.url, 'GET', '/v1/health/service/reg-unhealthy?passing', { headers: suite.consul.token ? { 'X-Consul-Token': suite.consul.token } : {} });
     assert.deepEqual(passing.json(), []);
     healthy = true;
     await eventually(async () => (await checkStatus('reg-unhealthy', 'reg-unhealthy-8082')) === 'passing', 'the check to pass again');
@@ -111,11 +98,9 @@ describe('Consul registration', () => {
   });
 
   it('close() deregisters before draining: callers drop the instance while its call in flight still runs, and that call completes', async (t) => {
-    const upstream = await startHoldingBackend();
-    backends.push(upstream);
-    const instance = await startBackend();
-    backends.push(instance);
-    const mesh = await createMesh({ service: 'reg-drain', consul: { url: consul.url, ...(consul.token && { token: consul.token }) }, config: { services: { upstream: { endpoints: [upstream.address] } } } });
+    const upstream = await suite.backend(startHoldingBackend);
+    const instance = await suite.backend();
+    const mesh = await createMesh({ service: 'reg-drain', consul: { url: suite.consul.url, ...(suite.consul.token && { token: suite.consul.token }) }, config: { services: { upstream: { endpoints: [upstream.address] } } } });
     t.after(() => mesh.close());
     await mesh.register({ name: 'reg-drain', port: instance.port, address: '127.0.0.1', check: { ttl: '10s' } });
     const caller = await meshOf('caller', { services: { 'reg-drain': { discovery: { type: 'consul' } } } });
@@ -144,7 +129,7 @@ describe('Consul registration', () => {
   });
 
   it('an agent that forgot the instance (restarted without its state) gets it back; while it is down state() says so', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
     const mesh = await meshOf('checkout');
     await mesh.register({ name: 'reg-forgot', port: 8083, check: { ttl: '1s' } });
@@ -164,7 +149,7 @@ describe('Consul registration', () => {
   });
 
   it('register() while the agent is down resolves, says unreachable in state(), and registers once the agent is back', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
     const mesh = await meshOf('checkout');
     await emulator.stop();
@@ -185,9 +170,9 @@ describe('Consul registration', () => {
   });
 
   it('a deregistration the agent never answers holds close() for at most 2 s', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
-    const mesh = await createMesh({ service: 'checkout', consul: { url: consul.url } });
+    const mesh = await createMesh({ service: 'checkout', consul: { url: suite.consul.url } });
     await mesh.register({ name: 'reg-hung', port: 8084, check: { ttl: '30s' } });
     emulator.faults.hangNext(1);
     const started = performance.now();
@@ -198,10 +183,9 @@ describe('Consul registration', () => {
   });
 
   it('an HTTP check is registered for Consul to run; the agent calls the URL', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
-    const instance = await startBackend();
-    backends.push(instance);
+    const instance = await suite.backend();
     const mesh = await meshOf('checkout');
     await mesh.register({ name: 'reg-http', port: instance.port, check: { http: `${instance.url}/health`, interval: '200ms', timeout: '1s' }, deregisterCriticalAfter: '1m' });
     await eventually(async () => (await checkStatus('reg-http', `reg-http-${instance.port}`)) === 'passing', 'the HTTP check to pass');
