@@ -8,44 +8,34 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { createMesh, type Mesh, type MeshEvents } from '../../src/index.ts';
+import { before, describe, it } from 'node:test';
+import { createMesh, type MeshEvents } from '../../src/index.ts';
 import { isMeshError } from '../../src/core/errors.ts';
-import { consulForTests, emulatorOnly, type TestConsul } from '../support/consul.ts';
+import { consulForTests, emulatorOnly } from '../support/consul.ts';
+import { consulSuite } from '../support/consul-suite.ts';
 import { startConsulEmulator } from '../support/consul-emulator/index.ts';
 import type { Backend } from '../support/http-backend.ts';
 import { suiteTempDir } from '../support/temp-dir.ts';
 import { configState, consulMeshOptions, eventually, nextEvent, outcome, portBackend, sleep, traffic, uniquePrefix } from './consul-control-harness.ts';
 
 describe('Consul KV control through outages and faults', () => {
-  let consul: TestConsul;
+  const suite = consulSuite(consulForTests);
   let a: Backend;
   let b: Backend;
   const dir = suiteTempDir('meshlet-consul-control-');
-  const meshes: Mesh[] = [];
   before(async () => {
-    consul = await consulForTests();
-    a = await portBackend();
-    b = await portBackend();
+    a = await suite.backend(portBackend);
+    b = await suite.backend(portBackend);
   });
-  after(async () => {
-    for (const mesh of meshes) await mesh.close();
-    await a.close();
-    await b.close();
-    await consul.close();
-  });
-  const track = (mesh: Mesh): Mesh => {
-    meshes.push(mesh);
-    return mesh;
-  };
+  const track = suite.mesh;
   const api = (backend: Backend, extra: Record<string, unknown> = {}) => JSON.stringify({ endpoints: [backend.address], ...extra });
 
   it('Consul stopped mid-traffic: zero failed calls, state says unavailable, a change made meanwhile applies on return', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
     const prefix = uniquePrefix();
-    await consul.kv.put(`${prefix}/services/api`, api(a));
-    const mesh = track(await createMesh(consulMeshOptions(consul, prefix)));
+    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
+    const mesh = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
     const calls = traffic(() => outcome(mesh, 'api'));
     await sleep(50);
     await emulator.stop();
@@ -67,11 +57,11 @@ describe('Consul KV control through outages and faults', () => {
   });
 
   it('Consul back with nothing changed: the status returns to ok at once, not at the next change', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
     const prefix = uniquePrefix();
-    await consul.kv.put(`${prefix}/services/api`, api(a));
-    const mesh = track(await createMesh(consulMeshOptions(consul, prefix)));
+    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
+    const mesh = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
     const version = configState(mesh).version;
     await emulator.stop();
     await eventually(() => configState(mesh).control.status === 'unavailable', 'unavailable');
@@ -81,16 +71,16 @@ describe('Consul KV control through outages and faults', () => {
   });
 
   it('regression: a mesh joining the shared watch during an outage says unavailable (its apply does not claim ok)', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
     const prefix = uniquePrefix();
-    await consul.kv.put(`${prefix}/services/api`, api(a));
-    const first = track(await createMesh(consulMeshOptions(consul, prefix)));
+    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
+    const first = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
     await emulator.stop();
     try {
       await eventually(() => configState(first).control.status === 'unavailable', 'unavailable');
       // Joins the same watch: hears the last snapshot, then the failure.
-      const late = track(await createMesh(consulMeshOptions(consul, prefix)));
+      const late = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
       // NOTE: read at once: the watch's next failed round would set it again and hide the bug.
       const { status, lastError } = configState(late).control;
       assert.equal(status, 'unavailable');
@@ -102,11 +92,11 @@ describe('Consul KV control through outages and faults', () => {
   });
 
   it('a bad push made while Consul was down: on return the status is ok and the rejection names the key', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
     const prefix = uniquePrefix();
-    await consul.kv.put(`${prefix}/services/api`, api(a));
-    const mesh = track(await createMesh(consulMeshOptions(consul, prefix)));
+    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
+    const mesh = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
     await emulator.stop();
     await eventually(() => configState(mesh).control.status === 'unavailable', 'unavailable');
     await emulator.kv.put(`${prefix}/services/api`, api(b, { retry: { attempts: 99 } }));
@@ -119,19 +109,19 @@ describe('Consul KV control through outages and faults', () => {
   });
 
   it('start-up with Consul down uses the cacheDir copy, and state() says where it came from and how old it is', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
     const prefix = uniquePrefix();
     const cacheDir = join(dir(), 'cache-restart');
-    await consul.kv.put(`${prefix}/services/api`, api(a, { timeout: '150ms' }));
-    const first = await createMesh(consulMeshOptions(consul, prefix, { cacheDir }));
+    await suite.consul.kv.put(`${prefix}/services/api`, api(a, { timeout: '150ms' }));
+    const first = await createMesh(consulMeshOptions(suite.consul, prefix, { cacheDir }));
     assert.equal(await outcome(first, 'api'), a.port);
     await first.close();
     await emulator.stop();
     let running = false;
     try {
       const startedAt = performance.now();
-      const restarted = track(await createMesh(consulMeshOptions(consul, prefix, { cacheDir })));
+      const restarted = track(await createMesh(consulMeshOptions(suite.consul, prefix, { cacheDir })));
       assert.ok(performance.now() - startedAt < 5000);
       assert.equal(await outcome(restarted, 'api'), a.port);
       assert.equal(await outcome(restarted, 'api', '/slow?ms=400'), 'MESH_TIMEOUT', 'the cached policy acts');
@@ -174,11 +164,11 @@ describe('Consul KV control through outages and faults', () => {
   });
 
   it('an index that goes backwards (snapshot restore) is reset: later changes still apply', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
     const prefix = uniquePrefix();
-    await consul.kv.put(`${prefix}/services/api`, api(a));
-    const mesh = track(await createMesh(consulMeshOptions(consul, prefix)));
+    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
+    const mesh = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
     // NOTE: a query that reaches Consul after the restore, with the old higher index, waits
     // out its `wait` (CONSUL.md §0.2): what the restore wakes is a parked query, so the test
     // waits until this watch's blocking query has arrived (other meshes' watches park too).
@@ -201,11 +191,11 @@ describe('Consul KV control through outages and faults', () => {
   });
 
   it('an index of 0 in every answer: changes still apply, and the loop stays rate-limited', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
     const prefix = uniquePrefix();
-    await consul.kv.put(`${prefix}/services/api`, api(a));
-    const mesh = track(await createMesh(consulMeshOptions(consul, prefix)));
+    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
+    const mesh = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
     emulator.faults.zeroIndex(true);
     try {
       const before = emulator.requests.length;

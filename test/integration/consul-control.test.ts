@@ -5,39 +5,28 @@
  * the KV key and the path inside it, while calls keep succeeding on the old config.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { createMesh, type Mesh } from '../../src/index.ts';
 import { openBlockingQueries } from '../../src/consul/blocking-watch.ts';
 import { sharedKvWatches } from '../../src/control/consul-kv-watch.ts';
-import { consulForTests, type TestConsul } from '../support/consul.ts';
+import { consulForTests } from '../support/consul.ts';
+import { consulSuite } from '../support/consul-suite.ts';
 import type { Backend } from '../support/http-backend.ts';
 import { configState, consulMeshOptions, eventually, nextEvent, outcome, portBackend, traffic, uniquePrefix } from './consul-control-harness.ts';
 
 describe('Consul KV control', () => {
-  let consul: TestConsul;
+  const suite = consulSuite(consulForTests);
   let a: Backend;
   let b: Backend;
-  const meshes: Mesh[] = [];
   before(async () => {
-    consul = await consulForTests();
-    a = await portBackend();
-    b = await portBackend();
+    a = await suite.backend(portBackend);
+    b = await suite.backend(portBackend);
   });
-  after(async () => {
-    for (const mesh of meshes) await mesh.close();
-    await a.close();
-    await b.close();
-    await consul.close();
-  });
-  const mesh = async (prefix: string): Promise<Mesh> => {
-    const created = await createMesh(consulMeshOptions(consul, prefix));
-    meshes.push(created);
-    return created;
-  };
+  const mesh = async (prefix: string): Promise<Mesh> => suite.mesh(await createMesh(consulMeshOptions(suite.consul, prefix)));
 
   it('a KV push applies in every one of 5 meshes within 1 s, over one blocking query', async () => {
     const prefix = uniquePrefix();
-    await consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [a.address] }));
+    await suite.consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [a.address] }));
     const queriesBefore = openBlockingQueries();
     const watchesBefore = sharedKvWatches();
     const fleet = await Promise.all([1, 2, 3, 4, 5].map(() => mesh(prefix)));
@@ -48,7 +37,7 @@ describe('Consul KV control', () => {
 
     const applied = fleet.map((m) => nextEvent(m, 'config', (event) => event.changedServices.includes('api'), 1000));
     const pushedAt = performance.now();
-    await consul.kv.put(`${prefix}/services/api`, `endpoints:\n  - ${b.address}\n`);
+    await suite.consul.kv.put(`${prefix}/services/api`, `endpoints:\n  - ${b.address}\n`);
     await Promise.all(applied);
     const elapsed = performance.now() - pushedAt;
     assert.ok(elapsed < 1000, `applied in ${elapsed.toFixed(0)} ms`);
@@ -61,17 +50,17 @@ describe('Consul KV control', () => {
 
   it('the shared watch is refcounted: a late mesh starts from what it knows, the last to close stops it', async () => {
     const prefix = uniquePrefix();
-    await consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [a.address] }));
+    await suite.consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [a.address] }));
     const queriesBefore = openBlockingQueries();
     const watchesBefore = sharedKvWatches();
-    const first = await createMesh(consulMeshOptions(consul, prefix));
-    const second = await createMesh(consulMeshOptions(consul, prefix));
+    const first = await createMesh(consulMeshOptions(suite.consul, prefix));
+    const second = await createMesh(consulMeshOptions(suite.consul, prefix));
     assert.equal(await outcome(second, 'api'), a.port, 'the late mesh got the current config');
     assert.equal(sharedKvWatches() - watchesBefore, 1);
     await first.close();
     assert.equal(sharedKvWatches() - watchesBefore, 1, 'still watched for the second mesh');
     const applied = nextEvent(second, 'config');
-    await consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [b.address] }));
+    await suite.consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [b.address] }));
     await applied;
     await second.close();
     assert.equal(sharedKvWatches(), watchesBefore);
@@ -80,9 +69,9 @@ describe('Consul KV control', () => {
 
   it('defaults and services keys merge as in a file: per-service over defaults over bootstrap', async () => {
     const prefix = uniquePrefix();
-    await consul.kv.put(`${prefix}/defaults`, JSON.stringify({ timeout: '150ms' }));
-    await consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [a.address] }));
-    await consul.kv.put(`${prefix}/services/patient`, JSON.stringify({ endpoints: [a.address], timeout: '2s' }));
+    await suite.consul.kv.put(`${prefix}/defaults`, JSON.stringify({ timeout: '150ms' }));
+    await suite.consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [a.address] }));
+    await suite.consul.kv.put(`${prefix}/services/patient`, JSON.stringify({ endpoints: [a.address], timeout: '2s' }));
     const m = await mesh(prefix);
     // The defaults' timeout acts on api; patient's own wins over it.
     assert.equal(await outcome(m, 'api', '/slow?ms=400'), 'MESH_TIMEOUT');
@@ -98,13 +87,13 @@ describe('Consul KV control', () => {
   for (const [what, push, says] of malformed) {
     it(`${what} is rejected naming the key (and path), and traffic continues on the old config`, async () => {
       const prefix = uniquePrefix();
-      await consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [a.address], timeout: '150ms' }));
+      await suite.consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [a.address], timeout: '150ms' }));
       const m = await mesh(prefix);
       const versionBefore = configState(m).version;
       const calls = traffic(() => outcome(m, 'api'));
       const rejected = nextEvent(m, 'config-rejected');
       const [key, value] = push(prefix);
-      await consul.kv.put(key, value);
+      await suite.consul.kv.put(key, value);
       const event = await rejected;
       await calls.stop();
 
@@ -125,8 +114,8 @@ describe('Consul KV control', () => {
 
       // The fix applies.
       const fixed = nextEvent(m, 'config');
-      if (key.endsWith('/service/api')) await consul.kv.delete(key);
-      await consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [b.address] }));
+      if (key.endsWith('/service/api')) await suite.consul.kv.delete(key);
+      await suite.consul.kv.put(`${prefix}/services/api`, JSON.stringify({ endpoints: [b.address] }));
       await fixed;
       await eventually(async () => (await outcome(m, 'api')) === b.port, 'the fixed config in force');
     });

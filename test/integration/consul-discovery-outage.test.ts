@@ -25,8 +25,8 @@ describe('Consul discovery through outages', () => {
   const suite = consulSuite(startConsulEmulator);
   const dir = suiteTempDir('meshlet-consul-discovery-');
   const backend = (): Promise<Backend> => suite.backend();
-  const meshFor = (services: Services, cacheDir?: string): Promise<Mesh> =>
-    suite.mesh(createMesh({ service: 'caller', consul: { url: suite.consul.url }, config: { services }, ...(cacheDir === undefined ? {} : { cacheDir }) }));
+  const meshFor = async (services: Services, cacheDir?: string): Promise<Mesh> =>
+    suite.mesh(await createMesh({ service: 'caller', consul: { url: suite.consul.url }, config: { services }, ...(cacheDir === undefined ? {} : { cacheDir }) }));
 
   it('Consul stopped mid-traffic: zero failed calls on the last endpoints; an instance added meanwhile appears when it returns', async (t) => {
     const [a, b, c] = [await backend(), await backend(), await backend()];
@@ -123,7 +123,7 @@ describe('Consul discovery through outages', () => {
 
       hanging.faults.hangNext(1);
       const started = performance.now();
-      const second = await suite.mesh(createMesh({ service: 'caller', consul: { url: hanging.url }, config: { services }, cacheDir }));
+      const second = suite.mesh(await createMesh({ service: 'caller', consul: { url: hanging.url }, config: { services }, cacheDir }));
       const took = performance.now() - started;
       assert.ok(took >= STARTUP_WAIT_MS - 50 && took < STARTUP_WAIT_MS + 1500, `createMesh took ${Math.round(took)} ms`);
       const state = serviceState(second, 'hung');

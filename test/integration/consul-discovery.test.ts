@@ -22,7 +22,7 @@ import { endpointIds, eventually, portOf, registrationOf, type Services, service
 describe('Consul discovery', () => {
   const suite = consulSuite(consulForTests);
   const backend = (): Promise<Backend> => suite.backend();
-  const meshFor = (services: Services): Promise<Mesh> => suite.mesh(createMesh({ service: 'caller', consul: { url: suite.consul.url }, config: { services } }));
+  const meshFor = async (services: Services): Promise<Mesh> => suite.mesh(await createMesh({ service: 'caller', consul: { url: suite.consul.url }, config: { services } }));
 
   it('endpoints follow registrations: an instance registered later gets calls, a deregistered one none', async () => {
     const [a, b, c] = [await backend(), await backend(), await backend()];
@@ -108,7 +108,7 @@ describe('Consul discovery', () => {
     const dir = await mkdtemp(join(tmpdir(), 'meshlet-consul-tls-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'ca.pem'), certs.ca);
-    const mesh = await suite.mesh(createMesh({ service: 'caller', consul: { url: suite.consul.url }, baseDir: dir, config: { services: { secure: { discovery: { type: 'consul' }, tls: { ca: 'ca.pem' } } } } }));
+    const mesh = suite.mesh(await createMesh({ service: 'caller', consul: { url: suite.consul.url }, baseDir: dir, config: { services: { secure: { discovery: { type: 'consul' }, tls: { ca: 'ca.pem' } } } } }));
     assert.deepEqual(endpointIds(mesh, 'secure'), [`https://127.0.0.1:${port}`]);
     const response = await mesh.client('secure').request({ path: '/' });
     assert.equal(await response.body.text(), 'over tls');

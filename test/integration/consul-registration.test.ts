@@ -28,8 +28,8 @@ interface RegistrationState {
 describe('Consul registration', () => {
   const suite = consulSuite(consulForTests);
 
-  const meshOf = (service: string, config?: Parameters<typeof createMesh>[0]['config']): Promise<Mesh> =>
-    suite.mesh(createMesh({ service, consul: { url: suite.consul.url, ...(suite.consul.token && { token: suite.consul.token }) }, ...(config && { config }) }));
+  const meshOf = async (service: string, config?: Parameters<typeof createMesh>[0]['config']): Promise<Mesh> =>
+    suite.mesh(await createMesh({ service, consul: { url: suite.consul.url, ...(suite.consul.token && { token: suite.consul.token }) }, ...(config && { config }) }));
   const health = async (name: string): Promise<HealthEntry[]> => {
     const res = await call(suite.consul.url, 'GET', `/v1/health/service/${name}`, { headers: suite.consul.token ? { 'X-Consul-Token': suite.consul.token } : {} });
     assert.equal(res.status, 200, res.body);

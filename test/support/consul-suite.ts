@@ -11,8 +11,8 @@ import { type Backend, startBackend } from './http-backend.ts';
 export interface ConsulSuite<C> {
   /** The suite's Consul: started in the suite's first before(), so read it inside hooks and tests. */
   readonly consul: C;
-  /** `created`, closed after the suite. */
-  mesh(created: Mesh | Promise<Mesh>): Promise<Mesh>;
+  /** `mesh`, closed after the suite. */
+  mesh(mesh: Mesh): Mesh;
   /** A backend from `start` (a plain startBackend() unless given), closed after the suite's meshes. */
   backend<B extends Backend = Backend>(start?: () => Promise<B>): Promise<B>;
 }
@@ -35,8 +35,7 @@ export function consulSuite<C extends { close(): Promise<void> }>(startConsul: (
       if (consul === undefined) throw new Error("the suite's Consul starts in its before(): read it inside a hook or a test");
       return consul;
     },
-    mesh: async (created) => {
-      const mesh = await created;
+    mesh: (mesh) => {
       meshes.push(mesh);
       return mesh;
     },
