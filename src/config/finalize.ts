@@ -20,6 +20,8 @@ import type {
   PoolPolicy,
 } from './policy.ts';
 import type { PolicyTree } from './merge.ts';
+import { finalizeRoutes, finalizeSubsets } from './finalize-routes.ts';
+import type { RouteConfig, SubsetsConfig } from './route-schema.ts';
 import { readPemFile, type PemReader } from './tls-files.ts';
 
 /** The merged state, as the built-in defaults guarantee it except where noted. */
@@ -37,6 +39,8 @@ interface MergedPolicy {
   tls: { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized: boolean } | false;
   fault: { abort: Partial<{ percent: number; status: number }> | false; delay: Partial<{ percent: number; duration: number }> | false } | false;
   pool: PoolPolicy;
+  subsets?: SubsetsConfig;
+  routes?: RouteConfig[];
 }
 
 export interface FinalizeOptions {
@@ -71,6 +75,8 @@ export function finalizePolicy(name: string, tree: PolicyTree, options: Finalize
     tls: finalizeTls(merged.tls, options, at),
     fault: finalizeFault(merged.fault, at),
     pool: merged.pool,
+    subsets: finalizeSubsets(merged.subsets),
+    routes: finalizeRoutes(name, merged.routes, merged.retry),
   };
   return deepFreeze(policy);
 }

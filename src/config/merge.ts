@@ -3,7 +3,7 @@
  * (DESIGN §3): objects merge deeply, so `retry: {attempts: 3}` keeps the backoff and budget
  * below it; `false` turns a policy off; `true` turns it on, keeping what lower levels set or
  * the built-in values when it was off; an object over an off policy starts from the built-in
- * values; arrays, endpoint lists and scalars replace. Changing a balancer's policy, a
+ * values; arrays (routes among them), endpoint lists, subsets and scalars replace. Changing a balancer's policy, a
  * concurrency limit's mode or the discovery type starts from that kind's defaults.
  */
 import {
@@ -20,6 +20,11 @@ export type PolicyTree = Readonly<Record<string, unknown>>;
 
 /** Values that are replaced whole even though they are objects. */
 const ATOMIC_KEYS = new Set(['after']);
+/**
+ * A service's subsets are replaced whole by a level that sets them: a subset merged key by key
+ * with a lower level's could select endpoints by tags one level wrote and meta another did.
+ */
+const REPLACED_WHOLE = new Set(['subsets']);
 
 export function applyLevel(state: PolicyTree, level: ServiceConfig | DefaultsConfig | undefined): PolicyTree {
   if (level === undefined) return state;
@@ -30,6 +35,7 @@ export function applyLevel(state: PolicyTree, level: ServiceConfig | DefaultsCon
     else if (key === 'discovery') next.discovery = mergeValue(sameKind(state.discovery, 'type', value) ?? defaultDiscovery(value), value);
     else if (key === 'balancer') next.balancer = mergeValue(sameKind(state.balancer, 'policy', value) ?? defaultBalancer(value), value);
     else if (key === 'concurrency') next.concurrency = mergeConcurrency(state.concurrency, value);
+    else if (REPLACED_WHOLE.has(key)) next[key] = value;
     else next[key] = mergeValue(state[key], value, WHEN_ON[key], NESTED_WHEN_ON[key]);
   }
   return next;

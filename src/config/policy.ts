@@ -6,6 +6,7 @@
  */
 
 import type { RetryCondition } from '../core/outcome.ts';
+import type { RouteConfig } from './route-schema.ts';
 
 /** What a retry may be triggered by: a transport failure kind or a status code (defined with the Outcome, in core). */
 export type { RetryCondition };
@@ -143,6 +144,33 @@ export interface PoolPolicy {
   readonly connectTimeout: number;
 }
 
+/** A named selection of the service's endpoints: every tag and every meta pair must be on an endpoint. */
+export interface SubsetPolicy {
+  readonly tags: readonly string[];
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+/** Where a route sends calls: a service (this one unless named) and optionally one of its subsets. */
+export interface RouteTargetPolicy {
+  readonly service: string;
+  readonly subset: string | undefined;
+}
+
+export interface RoutePolicy {
+  /** `route-<index>` when the author gave none. */
+  readonly name: string;
+  /** As written (route-match.ts's RouteMatchSpec); `{}` matches every call. */
+  readonly match: NonNullable<RouteConfig['match']>;
+  /** Percentages summing to 100. */
+  readonly to: readonly (RouteTargetPolicy & { readonly weight: number })[];
+  /** Overrides of the service's timeout, perTryTimeout, retry tries and conditions; undefined keeps the service's. */
+  readonly timeout: number | undefined;
+  readonly perTryTimeout: number | undefined;
+  readonly retry: { readonly attempts: number; readonly on: readonly RetryCondition[] } | undefined;
+  /** Tried in order when a target's subset has no healthy endpoint. */
+  readonly failover: readonly RouteTargetPolicy[];
+}
+
 export interface ServicePolicy {
   readonly name: string;
   readonly discovery: DiscoveryPolicy;
@@ -159,4 +187,7 @@ export interface ServicePolicy {
   readonly tls: TlsPolicy | undefined;
   readonly fault: FaultPolicy | false;
   readonly pool: PoolPolicy;
+  readonly subsets: Readonly<Record<string, SubsetPolicy>>;
+  /** In order, first match wins; empty: the service is not routed (no router in its calls' path). */
+  readonly routes: readonly RoutePolicy[];
 }

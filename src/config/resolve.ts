@@ -10,6 +10,7 @@ import { configInvalid } from './config-error.ts';
 import { BUILT_IN } from './defaults.ts';
 import { finalizePolicy } from './finalize.ts';
 import { applyLevel } from './merge.ts';
+import { routeTargetIssues } from './route-checks.ts';
 import type { ServicePolicy } from './policy.ts';
 import type { MeshConfig } from './schema.ts';
 import type { PemReader } from './tls-files.ts';
@@ -43,6 +44,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     state = applyLevel(state, ownEntry(control?.services, name));
     services.set(name, finalizePolicy(name, state, options, issues));
   }
+  if (issues.length === 0) issues.push(...routeTargetIssues(services));
   if (issues.length > 0) throw configInvalid(issues, 'The merged mesh config');
   return { services };
 }

@@ -22,6 +22,8 @@ import {
 } from './fields.ts';
 import { MAX_ATTEMPTS, MAX_SERVICES } from './limits.ts';
 import { documentEndpointCounts, endpointCountIssues } from './endpoint-limits.ts';
+import { retryCondition } from './retry-condition.ts';
+import { routes, subsets } from './route-schema.ts';
 
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))$/;
 const ADDRESS = /^(?:https?:\/\/)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]{0,252}):(\d{1,5})$/;
@@ -128,20 +130,6 @@ const balancer = z.preprocess((value: BalancerInput, context) => {
   context.addIssue({ code: 'custom', input: value, message: checked.error.issues[0]?.message ?? 'invalid balancer' });
   return z.NEVER;
 }, balancerObject);
-
-const retryCondition = z
-  .custom<string | number>(
-    (v) =>
-      v === 'connect-error' ||
-      v === 'reset' ||
-      v === 'timeout' ||
-      ((typeof v === 'number' || (typeof v === 'string' && /^\d{3}$/.test(v))) && Number(v) >= 400 && Number(v) <= 599),
-    {
-      error: (issue) =>
-        `expected "connect-error", "reset", "timeout" or an HTTP status from 400 to 599, got ${describeValue(issue.input)}`,
-    },
-  )
-  .transform((v) => String(v) as `${number}` | 'connect-error' | 'reset' | 'timeout');
 
 const retry = strictObject({
   attempts: integer(1, MAX_ATTEMPTS).optional(),
@@ -250,8 +238,6 @@ const pool = strictObject({
 });
 
 
-const NOT_YET = 'is part of the meshlet design but not available in this version; remove it';
-
 const policyShape = {
   balancer: balancer.optional(),
   timeout: durationOrOff().optional(),
@@ -265,11 +251,15 @@ const policyShape = {
   tls: switchable(tls).optional(),
   fault: switchable(fault, false).optional(),
   pool: pool.optional(),
-  subsets: notAvailable(`subsets ${NOT_YET}`).optional(),
-  routes: notAvailable(`routes ${NOT_YET}`).optional(),
 };
 
-const service = strictObject({ ...policyShape, endpoints: endpoints.optional(), discovery: discovery.optional() }).superRefine(
+const service = strictObject({
+  ...policyShape,
+  endpoints: endpoints.optional(),
+  discovery: discovery.optional(),
+  subsets: subsets.optional(),
+  routes: routes.optional(),
+}).superRefine(
   (value, context) => {
     if (value.endpoints !== undefined && value.discovery !== undefined) {
       context.addIssue({ code: 'custom', path: ['discovery'], message: 'give either "endpoints" or "discovery", not both' });
@@ -282,6 +272,9 @@ const defaults = strictObject({
   ...policyShape,
   endpoints: notInDefaults('endpoints').optional(),
   discovery: notInDefaults('discovery').optional(),
+  // Subset names and routes are a service's own: one service's v2 is not another's.
+  subsets: notInDefaults('subsets').optional(),
+  routes: notInDefaults('routes').optional(),
 });
 
 const serviceName = z.custom<string>((v) => typeof v === 'string' && SERVICE_NAME.test(v) && !RESERVED_NAMES.has(v), {

@@ -72,6 +72,11 @@ export interface RouteDefinition {
   readonly prefixRewrite: string | undefined;
   readonly requestHeaders: HeaderModifiers | undefined;
   readonly responseHeaders: HeaderModifiers | undefined;
+  /**
+   * meshlet routes' own `failover`: tried in order, before the resolution's, when a target's
+   * subset has no healthy endpoint. Consul's router has none (its failover is the resolver's).
+   */
+  readonly failover?: readonly TargetRef[];
 }
 
 /** How one service's endpoints are chosen: Consul's resolver, or meshlet's `subsets`. */

@@ -20,6 +20,8 @@ export function policyWith(overrides: Partial<ServicePolicy> = {}): ServicePolic
     tls: undefined,
     fault: false,
     pool: { connections: 16, keepAliveTimeout: 4_000, connectTimeout: 1_000 },
+    subsets: {},
+    routes: [],
     ...overrides,
   };
 }
