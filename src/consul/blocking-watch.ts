@@ -8,8 +8,11 @@
  * 2. An index that goes backwards (a snapshot restore, a reaped tombstone, an agent that
  *    restarted empty) resets the loop to 0, and the fresh read that follows is delivered.
  *    Blocking on the old, higher index would wait out every `wait` and miss every change.
- * 3. An index of 0 in an answer is taken as 1: index 0 never goes out after a result, since
- *    it would make every round a plain read, answered at once: a busy loop.
+ * 3. An answer with index 0 (Consul never sends one; a proxy or a bug might) carries no
+ *    information about change, so it is delivered, whatever came before, and the consumer's
+ *    content comparison decides whether anything changed (the KV and health watches both
+ *    compare content). The next round goes out with index 1, never 0: index 0 would make
+ *    every round a plain read, answered at once: a busy loop (rule 4 bounds the rest).
  * 4. The loop is rate-limited by a token bucket (a small burst, then one round per
  *    `minIntervalMs`), not a plain sleep: an answer storm (churning data, an agent answering
  *    at once, index 0 forever) costs at most a round per interval, while a change after a
@@ -38,7 +41,7 @@ export interface BlockingWatchOptions<T> {
   /** How long Consul holds each blocking query (default '60s'). */
   readonly wait?: string;
   readonly clock?: Clock;
-  /** Called with every result whose index moved (or after an index reset); first result always. */
+  /** Called with every result whose index moved (or after an index reset, or that says index 0); first result always. */
   readonly onChange: (value: T, index: bigint) => void;
   /** Called on each failed round (MeshError MESH_CONSUL_FAILED); the watch retries with jittered backoff. */
   readonly onError: (error: MeshError) => void;
@@ -154,8 +157,13 @@ export class BlockingWatch<T> {
   }
 
   #take(result: QueryResult<T>, asked: bigint): void {
-    // Rule 3: Consul never answers 0 itself (setIndex rewrites it to 1); a proxy or a bug might.
-    const index = result.index < 1n ? 1n : result.index;
+    if (result.index < 1n) {
+      // Rule 3: no information about change: delivered, the consumer's content decides.
+      this.#index = 1n;
+      this.#report(() => this.#options.onChange(result.value, 1n));
+      return;
+    }
+    const index = result.index;
     if (asked > 0n && index < asked) {
       // Rule 2: a blocking round came back from a store that went back; the next round
       // re-reads at 0. (A plain read's answer is fresh whatever its index: it is taken.)

@@ -8,10 +8,8 @@
  * What an answer means is decided here, not by the index alone:
  * - The same content twice is one snapshot: a blocking query also returns on a timeout, an
  *   idempotent rewrite or an index reset (snapshot restore), with nothing new in it.
- * - An answer with `X-Consul-Index: 0` (a broken agent or proxy; Consul itself never sends 0)
- *   says nothing about change, so the watch is told the index moved and the content decides.
- *   BlockingWatch (consul/blocking-watch.ts) still sends 1, never 0, and its rate limit keeps
- *   such an agent, which answers at once, to a few requests a second.
+ * - An answer with `X-Consul-Index: 0` (a broken agent or proxy) says nothing about change:
+ *   BlockingWatch (consul/blocking-watch.ts, rule 3) delivers it and the content decides.
  * - A round that succeeds after failed ones tells subscribers Consul is back (BlockingWatch's
  *   onRecover), even when nothing under the prefix changed meanwhile.
  *
@@ -19,7 +17,7 @@
  * a mesh's: the mesh that started it may close while others still watch.
  */
 import { BlockingWatch } from '../consul/blocking-watch.ts';
-import { ConsulClient, type ConsulClientOptions, type KvEntry, type QueryResult } from '../consul/client.ts';
+import { ConsulClient, type ConsulClientOptions, type KvEntry } from '../consul/client.ts';
 import { agentIdentity, SharedWatch, SharedWatches } from '../consul/shared-watch.ts';
 import { isMeshError, MeshError } from '../core/errors.ts';
 import { documentFromEntries, listPrefix } from './consul-layout.ts';
@@ -82,7 +80,7 @@ class SharedKvWatch extends SharedWatch<KvListener> {
       what,
       ...(agent.clock === undefined ? {} : { clock: agent.clock }),
       // Stale reads are allowed (DESIGN §4): any server answers, the leader is not a bottleneck.
-      query: (index, wait, signal) => this.#client.kvList(listPrefix(prefix), { index, wait, signal, stale: true }).then((result) => withUsableIndex(result, index)),
+      query: (index, wait, signal) => this.#client.kvList(listPrefix(prefix), { index, wait, signal, stale: true }),
       onChange: (entries) => {
         const content = contentOf(entries);
         if (content === this.#lastContent) return;
@@ -140,11 +138,6 @@ class SharedKvWatch extends SharedWatch<KvListener> {
     await this.#assembling;
     await this.#client.close();
   }
-}
-
-/** An index of 0 carries no information: "moved" lets the content decide (module comment). */
-function withUsableIndex(result: QueryResult<KvEntry[]>, asked: bigint): QueryResult<KvEntry[]> {
-  return result.index === 0n ? { ...result, index: asked + 1n } : result;
 }
 
 function contentOf(entries: readonly KvEntry[]): string {

@@ -24,7 +24,7 @@ export interface HealthTarget {
 }
 
 export interface HealthListener {
-  /** The instances Consul reports now (every answer whose index moved; the first always). */
+  /** The instances Consul reports now (every answer with something new, or after a failure; the first always). */
   change(entries: readonly HealthServiceEntry[], index: bigint): void;
   /** A round failed; the watch retries with backoff. What was reported before stays true. */
   error(error: MeshError): void;
@@ -69,6 +69,8 @@ class SharedHealthWatch extends SharedWatch<HealthListener> {
   readonly #watch: BlockingWatch<HealthServiceEntry[]>;
   readonly ready: Promise<void>;
   #entries: readonly HealthServiceEntry[] | undefined;
+  /** The last answer delivered, as text, so an identical one is dropped. */
+  #content: string | undefined;
   #index = 0n;
   /** The failure since the last answer, if the latest round failed. */
   #lastError: MeshError | undefined;
@@ -84,8 +86,14 @@ class SharedHealthWatch extends SharedWatch<HealthListener> {
       // Background, first round included: start-up waits on its own bounded call timer (consul-resolver.ts).
       query: (index, wait, signal) => this.#client.healthService(service, { index, wait, signal, passing: passingOnly, tags, background: true }),
       onChange: (entries, index) => {
-        this.#entries = entries;
         this.#index = index;
+        // The same answer again is not news (Consul wakes a blocking query on an idempotent
+        // write; an agent answering index 0 makes BlockingWatch deliver every round), unless
+        // a failure came since: then it says Consul is back with nothing changed.
+        const content = JSON.stringify(entries);
+        if (content === this.#content && this.#lastError === undefined) return;
+        this.#content = content;
+        this.#entries = entries;
         this.#lastError = undefined;
         this.broadcast((listener) => listener.change(entries, index));
       },

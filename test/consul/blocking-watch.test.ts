@@ -112,9 +112,26 @@ describe('BlockingWatch', () => {
     const rounds = agent.requests.length;
     await watch.stop();
     assert.ok(agent.requests.slice(1).every((r) => sentIndex(r) === 1), `after the first result index 1 goes out, never 0: ${agent.requests.map(sentIndex)}`);
-    assert.deepEqual(changes, [{ value: 'z', index: 1n }], 'index 0 is taken as 1: delivered once');
+    // Index 0 says nothing about change: every answer is delivered (the consumer's content decides), as index 1.
+    assert.ok(changes.length >= rounds - 1 && changes.every((c) => c.value === 'z' && c.index === 1n), `${changes.length} changes for ${rounds} rounds`);
     // A burst of 3, then one round per 100 ms: about 13 in a second (a busy loop: thousands).
     assert.ok(rounds >= 8 && rounds <= 16, `${rounds} rounds in 1 s`);
+  });
+
+  it('regression: an agent answering index 0 has every change delivered, not only the first after the switch', async () => {
+    // Real indexes first, then index 0 on every answer with the content changing twice.
+    const answers: [string, number][] = [['a', 7], ['b', 0], ['b', 0], ['c', 0]];
+    let round = 0;
+    const { agent, watch, changes } = await watched((_req, res) => {
+      const answer = answers[Math.min(round++, answers.length - 1)]!;
+      json(res, [entry(answer[0])], answer[1]);
+    });
+    await watch.start();
+    await waitFor(() => agent.requests.length >= 5, 'five rounds');
+    await watch.stop();
+    assert.deepEqual(agent.requests.slice(0, 5).map(sentIndex), [0, 7, 1, 1, 1], 'after index 0, index 1 goes out, never 0');
+    const values = changes.map((c) => c.value);
+    assert.deepEqual(values.slice(0, 4), ['a', 'b', 'b', 'c'], 'both changes under index 0 reach the consumer (who compares content)');
   });
 
   it('a storm of answers that each move the index is rate-limited too (a wake-up storm does not spin)', async () => {
