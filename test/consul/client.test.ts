@@ -28,20 +28,38 @@ function chainText(error: unknown): string {
   return parts.join('\n');
 }
 
-describe('ConsulClient on the wire', () => {
+/**
+ * For a describe(): each setup() starts a scripted agent and a client of it built with
+ * `options`; the suite's after() closes the clients, then the agents.
+ */
+function agentsWithClients(): {
+  setup(options?: Partial<ConstructorParameters<typeof ConsulClient>[0]>): Promise<{ agent: ScriptedAgent; client: ConsulClient }>;
+  /** A client the test built itself, closed with the others. */
+  track(client: ConsulClient): ConsulClient;
+} {
   const agents: ScriptedAgent[] = [];
   const clients: ConsulClient[] = [];
-  const setup = async (options: Partial<ConstructorParameters<typeof ConsulClient>[0]> = {}): Promise<{ agent: ScriptedAgent; client: ConsulClient }> => {
-    const agent = await startScriptedAgent();
-    const client = new ConsulClient({ url: agent.url, ...options });
-    agents.push(agent);
-    clients.push(client);
-    return { agent, client };
-  };
   after(async () => {
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all(agents.map((a) => a.close()));
   });
+  return {
+    setup: async (options = {}) => {
+      const agent = await startScriptedAgent();
+      const client = new ConsulClient({ url: agent.url, ...options });
+      agents.push(agent);
+      clients.push(client);
+      return { agent, client };
+    },
+    track: (client) => {
+      clients.push(client);
+      return client;
+    },
+  };
+}
+
+describe('ConsulClient on the wire', () => {
+  const { setup } = agentsWithClients();
 
   it('kvList sends ?recurse, dc and stale, the token only as X-Consul-Token, and decodes entries and query meta', async () => {
     const { agent, client } = await setup({ token: TOKEN, datacenter: 'dc2' });
@@ -150,19 +168,7 @@ describe('ConsulClient on the wire', () => {
 });
 
 describe('ConsulClient failures', () => {
-  const agents: ScriptedAgent[] = [];
-  const clients: ConsulClient[] = [];
-  const setup = async (options: Partial<ConstructorParameters<typeof ConsulClient>[0]> = {}): Promise<{ agent: ScriptedAgent; client: ConsulClient }> => {
-    const agent = await startScriptedAgent();
-    const client = new ConsulClient({ url: agent.url, ...options });
-    agents.push(agent);
-    clients.push(client);
-    return { agent, client };
-  };
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await Promise.all(agents.map((a) => a.close()));
-  });
+  const { setup, track } = agentsWithClients();
 
   it('403 ACL not found: a MeshError with status 403 naming the request and what to do, without the token anywhere', async () => {
     const { agent, client } = await setup({ token: TOKEN });
@@ -178,8 +184,7 @@ describe('ConsulClient failures', () => {
     agent.answer((_req, res) => text(res, 403, 'rpc error making call: Permission denied'));
     const denied = await expectMeshError(client.kvPut('meshlet/x', 'v'), 'MESH_CONSUL_FAILED');
     assert.match(denied.message, /lacks the permission/);
-    const anonymous = new ConsulClient({ url: agent.url });
-    clients.push(anonymous);
+    const anonymous = track(new ConsulClient({ url: agent.url }));
     const error = await expectMeshError(anonymous.kvGet('meshlet/x'), 'MESH_CONSUL_FAILED');
     assert.match(error.message, /no ACL token was sent/);
   });
@@ -233,8 +238,7 @@ describe('ConsulClient failures', () => {
     const { agent } = await setup();
     const url = agent.url;
     await agent.close();
-    const client = new ConsulClient({ url });
-    clients.push(client);
+    const client = track(new ConsulClient({ url }));
     const error = await expectMeshError(client.kvGet('k'), 'MESH_CONSUL_FAILED');
     assert.equal(error.status, undefined);
     assert.match(error.message, /could not be reached for GET \/v1\/kv\/k .*check that the agent runs there/);
