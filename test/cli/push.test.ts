@@ -9,35 +9,28 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createMesh } from '../../src/index.ts';
 import { type TestConsul, consulForTests, emulatorOnly } from '../support/consul.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import { consulSuite } from '../support/consul-suite.ts';
 import { eventually } from '../integration/consul-discovery-harness.ts';
 import { type ConfigDir, configDir, consulUrl, meshlet, meshletInProcess } from './cli-harness.ts';
 
 describe('meshlet push', () => {
-  let consul: TestConsul;
+  const suite = consulSuite(consulForTests);
   let dir: ConfigDir;
-  const backends: Backend[] = [];
   before(async () => {
-    consul = await consulForTests();
     dir = await configDir();
   });
-  after(async () => {
-    for (const backend of backends) await backend.close();
-    await consul.close();
-    await dir.remove();
-  });
-  const env = (): Record<string, string> => (consul.token === undefined ? {} : { CONSUL_HTTP_TOKEN: consul.token });
+  after(() => dir.remove());
+  const env = (): Record<string, string> => (suite.consul.token === undefined ? {} : { CONSUL_HTTP_TOKEN: suite.consul.token });
   const run = (args: string[]) => meshlet(args, { cwd: dir.path, env: env() });
   const casWrites = (prefix: string) =>
-    (consul.emulator?.requests ?? []).filter((r) => r.method === 'PUT' && r.path.startsWith(`/v1/kv/${prefix}/`)).map((r) => `${r.path.slice('/v1/kv/'.length)}?${r.query}`);
+    (suite.consul.emulator?.requests ?? []).filter((r) => r.method === 'PUT' && r.path.startsWith(`/v1/kv/${prefix}/`)).map((r) => `${r.path.slice('/v1/kv/'.length)}?${r.query}`);
 
   it('writes each key with cas (0 for a new key, the ModifyIndex read for a changed one), and a mesh watching the prefix applies the push', async () => {
-    const backend = await startBackend();
-    backends.push(backend);
-    const mesh = await createMesh({ service: 'caller', control: consulUrl(consul.url, 'push-apply'), ...(consul.token && { consul: { token: consul.token } }) });
+    const backend = await suite.backend();
+    const mesh = await createMesh({ service: 'caller', control: consulUrl(suite.consul.url, 'push-apply'), ...(suite.consul.token && { consul: { token: suite.consul.token } }) });
     try {
       const file = await dir.write('apply.yaml', `defaults:\n  timeout: 2s\nservices:\n  payments:\n    endpoints: ["${backend.address}"]\n`);
-      const first = await run(['push', file, '--to', consulUrl(consul.url, 'push-apply')]);
+      const first = await run(['push', file, '--to', consulUrl(suite.consul.url, 'push-apply')]);
       assert.equal(first.code, 0, first.stderr);
       assert.match(first.stdout, /^\+ push-apply\/defaults \(new\)\n {4}\+ \{\n {4}\+ {3}"timeout": "2s"\n {4}\+ \}\n/m);
       assert.match(first.stdout, /^\+ push-apply\/services\/payments \(new\)$/m);
@@ -50,14 +43,14 @@ describe('meshlet push', () => {
         }
       }, 'the mesh to apply the pushed config');
 
-      const before = await consul.kv.get('push-apply/defaults');
+      const before = await suite.consul.kv.get('push-apply/defaults');
       await dir.write('apply.yaml', `defaults:\n  timeout: 3s\nservices:\n  payments:\n    endpoints: ["${backend.address}"]\n`);
-      const second = await run(['push', file, '--to', consulUrl(consul.url, 'push-apply')]);
+      const second = await run(['push', file, '--to', consulUrl(suite.consul.url, 'push-apply')]);
       assert.equal(second.code, 0, second.stderr);
       assert.match(second.stdout, /^~ push-apply\/defaults \(changed\)\n {6}\{\n {4}- {3}"timeout": "2s"\n {4}\+ {3}"timeout": "3s"\n {6}\}\n/m);
       assert.match(second.stdout, /^= push-apply\/services\/payments \(unchanged\)$/m);
       assert.match(second.stdout, /^wrote 1 key with cas/m);
-      if (consul.emulator !== undefined) {
+      if (suite.consul.emulator !== undefined) {
         assert.deepEqual(casWrites('push-apply'), [
           'push-apply/defaults?cas=0',
           'push-apply/services/payments?cas=0',
@@ -65,74 +58,74 @@ describe('meshlet push', () => {
         ]);
       }
       await eventually(() => (mesh.state().config as { version: number }).version >= 3, 'the second push to apply');
-      assert.equal(JSON.parse((await consul.kv.get('push-apply/defaults'))?.value ?? '').timeout, '3s');
+      assert.equal(JSON.parse((await suite.consul.kv.get('push-apply/defaults'))?.value ?? '').timeout, '3s');
     } finally {
       await mesh.close();
     }
   });
 
   it('--dry-run shows the diff and writes nothing', async () => {
-    await consul.kv.put('push-dry/defaults', '{"timeout": "1s"}');
-    const before = await consul.kv.get('push-dry/defaults');
+    await suite.consul.kv.put('push-dry/defaults', '{"timeout": "1s"}');
+    const before = await suite.consul.kv.get('push-dry/defaults');
     const file = await dir.write('dry.json', { defaults: { timeout: '5s' }, services: { search: { endpoints: ['127.0.0.1:9002'] } } });
-    const result = await run(['push', file, '--to', consulUrl(consul.url, 'push-dry'), '--dry-run']);
+    const result = await run(['push', file, '--to', consulUrl(suite.consul.url, 'push-dry'), '--dry-run']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^dry run: dry\.json → consul:\/\/127\.0\.0\.1:\d+\/push-dry$/m);
     assert.match(result.stdout, /^~ push-dry\/defaults \(changed\)$/m);
     assert.match(result.stdout, /^\+ push-dry\/services\/search \(new\)$/m);
     assert.match(result.stdout, /^dry run: 2 keys would be written; nothing was written$/m);
-    assert.deepEqual(await consul.kv.get('push-dry/defaults'), before);
-    assert.equal(await consul.kv.get('push-dry/services/search'), undefined);
+    assert.deepEqual(await suite.consul.kv.get('push-dry/defaults'), before);
+    assert.equal(await suite.consul.kv.get('push-dry/services/search'), undefined);
     assert.deepEqual(casWrites('push-dry'), []);
   });
 
   it('refuses an invalid file (exit 1, every problem with its path) and writes nothing', async () => {
     const file = await dir.write('invalid.json', { services: { payments: { endpoints: ['127.0.0.1:9001'], retry: { attempts: 'three' } } }, defaults: { timeout: -1 } });
-    const result = await run(['push', file, '--to', consulUrl(consul.url, 'push-invalid')]);
+    const result = await run(['push', file, '--to', consulUrl(suite.consul.url, 'push-invalid')]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^invalid\.json is invalid, so nothing was pushed \(2 problems\):\n {2}defaults\.timeout: .*\n {2}services\.payments\.retry\.attempts: /);
     assert.equal(result.stdout, '');
-    assert.equal(await consul.kv.get('push-invalid/defaults'), undefined);
+    assert.equal(await suite.consul.kv.get('push-invalid/defaults'), undefined);
   });
 
   it('refuses a valid file whose RESULT would be invalid: with a stray key, or with what KV already holds', async () => {
     // A typo'd key already under the prefix: every mesh would refuse the snapshot.
-    await consul.kv.put('push-result/service/payments', '{"timeout": "1s"}');
+    await suite.consul.kv.put('push-result/service/payments', '{"timeout": "1s"}');
     const file = await dir.write('result.json', { defaults: { timeout: '1s' } });
-    const stray = await run(['push', file, '--to', consulUrl(consul.url, 'push-result')]);
+    const stray = await run(['push', file, '--to', consulUrl(suite.consul.url, 'push-result')]);
     assert.equal(stray.code, 1, stray.stdout);
     assert.match(stray.stderr, /would be invalid, so nothing was pushed \(1 problem\):\n {2}push-result\/service\/payments: is not part of meshlet's KV layout/);
-    assert.equal(await consul.kv.get('push-result/defaults'), undefined);
+    assert.equal(await suite.consul.kv.get('push-result/defaults'), undefined);
 
     // KV's payments entry has the client cert and relies on the defaults' key; a push of
     // defaults without the key is valid alone, but leaves payments with half a key pair.
-    await consul.kv.put('push-pair/defaults', JSON.stringify({ tls: { key: './client-key.pem' } }));
-    await consul.kv.put('push-pair/services/payments', JSON.stringify({ endpoints: ['127.0.0.1:9001'], tls: { cert: './client.pem' } }));
-    const pair = await run(['push', file, '--to', consulUrl(consul.url, 'push-pair')]);
+    await suite.consul.kv.put('push-pair/defaults', JSON.stringify({ tls: { key: './client-key.pem' } }));
+    await suite.consul.kv.put('push-pair/services/payments', JSON.stringify({ endpoints: ['127.0.0.1:9001'], tls: { cert: './client.pem' } }));
+    const pair = await run(['push', file, '--to', consulUrl(suite.consul.url, 'push-pair')]);
     assert.equal(pair.code, 1, pair.stdout);
     assert.match(pair.stderr, /^ {2}push-pair\/services\/payments: tls\.key: cert and key go together/m);
-    assert.equal((await consul.kv.get('push-pair/defaults'))?.value, JSON.stringify({ tls: { key: './client-key.pem' } }));
+    assert.equal((await suite.consul.kv.get('push-pair/defaults'))?.value, JSON.stringify({ tls: { key: './client-key.pem' } }));
   });
 
   it('a stale cas is refused: a key changed (or created) between the read and the write is not overwritten (exit 3, naming the key)', async () => {
-    const url = consulUrl(consul.url, 'push-race');
-    await consul.kv.put('push-race/defaults', '{"timeout": "1s"}');
+    const url = consulUrl(suite.consul.url, 'push-race');
+    await suite.consul.kv.put('push-race/defaults', '{"timeout": "1s"}');
     const file = await dir.write('race.json', { defaults: { timeout: '2s' }, services: { payments: { endpoints: ['127.0.0.1:9001'] } } });
     const other = '{"timeout": "9s"}';
-    const changed = await meshletInProcess(['push', file, '--to', url], { cwd: dir.path, env: env() }, { afterRead: () => consul.kv.put('push-race/defaults', other) });
+    const changed = await meshletInProcess(['push', file, '--to', url], { cwd: dir.path, env: env() }, { afterRead: () => suite.consul.kv.put('push-race/defaults', other) });
     assert.equal(changed.code, 3, changed.stderr);
     assert.equal(
       changed.stderr,
       'meshlet: push-race/defaults changed in Consul after this push read it (someone else pushed meanwhile), so it was not overwritten; nothing was written. Re-run meshlet push to see the diff against what is there now\n',
     );
-    assert.equal((await consul.kv.get('push-race/defaults'))?.value, other);
-    assert.equal(await consul.kv.get('push-race/services/payments'), undefined, 'push stopped at the first refused key');
+    assert.equal((await suite.consul.kv.get('push-race/defaults'))?.value, other);
+    assert.equal(await suite.consul.kv.get('push-race/services/payments'), undefined, 'push stopped at the first refused key');
 
     // A new key (cas=0: only if still absent) that another operator creates meanwhile.
-    const created = await meshletInProcess(['push', file, '--to', url], { cwd: dir.path, env: env() }, { afterRead: () => consul.kv.put('push-race/services/payments', '{}') });
+    const created = await meshletInProcess(['push', file, '--to', url], { cwd: dir.path, env: env() }, { afterRead: () => suite.consul.kv.put('push-race/services/payments', '{}') });
     assert.equal(created.code, 3, created.stderr);
     assert.match(created.stderr, /^meshlet: push-race\/services\/payments changed in Consul .* 1 key written before it \(push-race\/defaults\), nothing after\. Re-run meshlet push/);
-    assert.equal((await consul.kv.get('push-race/services/payments'))?.value, '{}');
+    assert.equal((await suite.consul.kv.get('push-race/services/payments'))?.value, '{}');
 
     // Re-run: the diff is against what is there now, and the push goes through.
     const rerun = await run(['push', file, '--to', url]);
@@ -142,25 +135,25 @@ describe('meshlet push', () => {
   });
 
   it('--service pushes only that service; keys the file lacks are kept, and --prune deletes them', async () => {
-    const url = consulUrl(consul.url, 'push-scope');
-    await consul.kv.put('push-scope/defaults', '{"timeout": "1s"}');
-    await consul.kv.put('push-scope/services/old', '{"endpoints": ["127.0.0.1:9009"]}');
+    const url = consulUrl(suite.consul.url, 'push-scope');
+    await suite.consul.kv.put('push-scope/defaults', '{"timeout": "1s"}');
+    await suite.consul.kv.put('push-scope/services/old', '{"endpoints": ["127.0.0.1:9009"]}');
     const file = await dir.write('scope.json', { defaults: { timeout: '2s' }, services: { payments: { endpoints: ['127.0.0.1:9001'] } } });
     const one = await run(['push', file, '--to', url, '--service', 'payments']);
     assert.equal(one.code, 0, one.stderr);
     assert.equal(one.stdout.split('\n')[1], '+ push-scope/services/payments (new)');
     assert.doesNotMatch(one.stdout, /defaults|old/);
-    assert.equal((await consul.kv.get('push-scope/defaults'))?.value, '{"timeout": "1s"}');
+    assert.equal((await suite.consul.kv.get('push-scope/defaults'))?.value, '{"timeout": "1s"}');
 
     const kept = await run(['push', file, '--to', url]);
     assert.equal(kept.code, 0, kept.stderr);
     assert.match(kept.stdout, /^ {2}push-scope\/services\/old \(in KV, not in the file: kept; --prune deletes it\)$/m);
-    assert.notEqual(await consul.kv.get('push-scope/services/old'), undefined);
+    assert.notEqual(await suite.consul.kv.get('push-scope/services/old'), undefined);
 
     const pruned = await run(['push', file, '--to', url, '--prune']);
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.match(pruned.stdout, /^- push-scope\/services\/old \(deleted: not in the file\)$/m);
-    assert.equal(await consul.kv.get('push-scope/services/old'), undefined);
+    assert.equal(await suite.consul.kv.get('push-scope/services/old'), undefined);
 
     const absent = await run(['push', file, '--to', url, '--service', 'search']);
     assert.deepEqual([absent.code, absent.stderr], [2, 'meshlet: --service search: scope.json has no services.search to push\n']);
