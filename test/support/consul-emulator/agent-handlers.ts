@@ -4,9 +4,10 @@
  * 200 with an empty body, as Consul's handlers that return nil do.
  */
 import { demand } from './acl.ts';
-import { type Catalog, type CheckStatus, NODE_NAME } from './catalog.ts';
+import type { Catalog, CheckStatus } from './catalog.ts';
 import type { CheckRunner } from './check-runner.ts';
 import type { Exchange, Reply, Route } from './exchange.ts';
+import { checkFields } from './health-handlers.ts';
 import { HttpError } from './http-error.ts';
 import { field, parseRegistration } from './registration.ts';
 
@@ -121,22 +122,7 @@ function agentChecks(catalog: Catalog, ex: Exchange): Reply {
   const out: Record<string, unknown> = {};
   for (const { service, checks } of catalog.allInstances()) {
     for (const c of checks) {
-      out[c.checkId] = {
-        Node: NODE_NAME,
-        CheckID: c.checkId,
-        Name: c.name,
-        Status: c.status,
-        Notes: c.notes,
-        Output: c.output,
-        ServiceID: c.serviceId,
-        ServiceName: c.serviceName,
-        ServiceTags: [...service.tags],
-        Type: c.type,
-        Interval: c.interval,
-        Timeout: c.timeout,
-        ExposedPort: 0,
-        Definition: {},
-      };
+      out[c.checkId] = checkFields(c, service.tags);
     }
   }
   return { json: out };

@@ -102,6 +102,11 @@ function serviceJson(s: ServiceInstance): Record<string, unknown> {
 
 function checkJson(c: CheckRecord, catalog: Catalog): Record<string, unknown> {
   const service = c.serviceId === '' ? undefined : catalog.service(c.serviceId);
+  return { ...checkFields(c, service?.tags ?? []), CreateIndex: c.createIndex, ModifyIndex: c.modifyIndex };
+}
+
+/** A check as Consul shows it, but for the raft indexes (the agent's own view has none). */
+export function checkFields(c: CheckRecord, serviceTags: Iterable<string>): Record<string, unknown> {
   return {
     Node: NODE_NAME,
     CheckID: c.checkId,
@@ -111,13 +116,11 @@ function checkJson(c: CheckRecord, catalog: Catalog): Record<string, unknown> {
     Output: c.output,
     ServiceID: c.serviceId,
     ServiceName: c.serviceName,
-    ServiceTags: service === undefined ? [] : [...service.tags],
+    ServiceTags: [...serviceTags],
     Type: c.type,
     Interval: c.interval,
     Timeout: c.timeout,
     ExposedPort: 0,
     Definition: {},
-    CreateIndex: c.createIndex,
-    ModifyIndex: c.modifyIndex,
   };
 }
