@@ -51,6 +51,8 @@ export class EndpointSet {
   /** Addresses the last update reported beyond MAX_ENDPOINTS_PER_SERVICE and left out. */
   #overLimit = 0;
   #closed = false;
+  /** What discovery reports failing now (set by its watch): a call finding no endpoints says it. */
+  discoveryError: Error | undefined;
 
   constructor(options: EndpointSetOptions) {
     this.service = options.service;

@@ -65,7 +65,14 @@ export function deadlineDuringInjectedDelay(service: string): MeshError {
 
 // --- MESH_NO_ENDPOINTS ---
 
-export function noEndpoints(service: string): MeshError {
+/** `discoveryError`: what discovery reports failing now, the likelier cause than a config typo. */
+export function noEndpoints(service: string, discoveryError?: Error): MeshError {
+  if (discoveryError !== undefined) {
+    return new MeshError('MESH_NO_ENDPOINTS', `${callTo(service)} found no endpoints: its discovery failed: ${discoveryError.message}`, {
+      service,
+      cause: discoveryError,
+    });
+  }
   return new MeshError(
     'MESH_NO_ENDPOINTS',
     `${callTo(service)} found no endpoints; check its discovery config (static endpoints, DNS name, or Consul service name and tags) and that instances are registered and passing health checks`,

@@ -56,21 +56,27 @@ export class EndpointWatch {
   async start(shared: RuntimeShared, service: string): Promise<void> {
     await this.#resolver.start({
       update: (addresses) => {
-        this.lastError = undefined;
+        this.#discoveryFailed(undefined);
         this.endpoints.update(addresses);
         shared.events.emitLazy('endpoints', () => ({ service, endpoints: addresses.map((a) => a.id) }));
       },
       error: (error) => {
-        this.lastError = error.message;
+        this.#discoveryFailed(error);
         shared.events.emitLazy('control-error', () => ({ source: `discovery:${service}`, error }));
       },
       confirmed: () => {
-        this.lastError = undefined;
+        this.#discoveryFailed(undefined);
       },
       warning: (error) => {
         shared.events.emitLazy('control-error', () => ({ source: `discovery:${service}`, error }));
       },
     });
+  }
+
+  /** state() shows the message; a call finding no endpoints carries the error (mesh-errors noEndpoints). */
+  #discoveryFailed(error: Error | undefined): void {
+    this.lastError = error?.message;
+    this.endpoints.discoveryError = error;
   }
 
   /** The resolver's own account (Consul: where the endpoints came from, how old), when it keeps one. */
