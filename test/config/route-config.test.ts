@@ -6,25 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ConfigIssue, isMeshError } from '../../src/core/errors.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
 import { validateMeshConfig } from '../../src/config/validate.ts';
+import { configIssuesOf } from '../support/mesh-error.ts';
 
 const P = 'services.payments';
 const SUBSETS = { v1: { tags: ['v1'] }, v2: { meta: { version: '2' } } };
 const withRoutes = (routes: unknown, extra: Record<string, unknown> = {}) => ({
   services: { payments: { endpoints: ['127.0.0.1:9001'], subsets: SUBSETS, routes, ...extra }, ledger: { endpoints: ['127.0.0.1:9002'] } },
 });
-
-function issuesOf(run: () => unknown): ConfigIssue[] {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(isMeshError(error) && error.code === 'MESH_CONFIG_INVALID', String(error));
-    return [...(error.issues ?? [])];
-  }
-  assert.fail('expected MESH_CONFIG_INVALID');
-}
 
 const resolve = (document: unknown) => resolveConfig({ bootstrap: validateMeshConfig(document) });
 
@@ -70,7 +60,7 @@ const invalid: [name: string, routes: unknown, path: string, fragment: string][]
 
 for (const [name, routes, path, fragment] of invalid) {
   test(`route config rejected: ${name}`, () => {
-    const issues = issuesOf(() => validateMeshConfig(withRoutes(routes)));
+    const issues = configIssuesOf(() => validateMeshConfig(withRoutes(routes)));
     const found = issues.find((issue) => issue.path === path);
     assert.ok(found, `no issue at ${path}: ${JSON.stringify(issues)}`);
     assert.ok(found.message.includes(fragment), `${found.message} lacks ${fragment}`);
@@ -86,14 +76,14 @@ const unresolvable: [name: string, routes: unknown, path: string, fragment: stri
 
 for (const [name, routes, path, fragment] of unresolvable) {
   test(`route config rejected once merged: ${name}`, () => {
-    const issues = issuesOf(() => resolve(withRoutes(routes)));
+    const issues = configIssuesOf(() => resolve(withRoutes(routes)));
     assert.deepEqual(issues.map((i) => i.path), [path]);
     assert.ok(issues[0]!.message.includes(fragment), issues[0]!.message);
   });
 }
 
 test('a subset without tags or meta is refused', () => {
-  const issues = issuesOf(() => validateMeshConfig({ services: { payments: { endpoints: ['127.0.0.1:9001'], subsets: { all: {} } } } }));
+  const issues = configIssuesOf(() => validateMeshConfig({ services: { payments: { endpoints: ['127.0.0.1:9001'], subsets: { all: {} } } } }));
   assert.deepEqual(issues.map((i) => i.path), [`${P}.subsets.all`]);
   assert.match(issues[0]!.message, /needs tags or meta/);
 });

@@ -3,18 +3,9 @@ import { test } from 'node:test';
 import { isMeshError } from '../../src/core/errors.ts';
 import { documentFromEntries, entriesFromDocument, formatOfValue, locateIssues, serviceKey } from '../../src/control/consul-layout.ts';
 import { validateMeshConfig } from '../../src/config/validate.ts';
+import { configIssuesOfRejection } from '../support/mesh-error.ts';
 
 const entry = (key: string, value: string | null) => ({ key, value: value === null ? null : Buffer.from(value) });
-
-async function issuesOf(work: Promise<unknown>): Promise<{ path: string; message: string }[]> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(isMeshError(error) && error.code === 'MESH_CONFIG_INVALID', String(error));
-    return [...(error.issues ?? [])];
-  }
-  assert.fail('expected MESH_CONFIG_INVALID');
-}
 
 test('defaults and services keys, in JSON and YAML, make one document', async () => {
   const { document } = await documentFromEntries('/meshlet/', [
@@ -41,7 +32,7 @@ test('a value starting with { is JSON, anything else YAML', () => {
 });
 
 test('unknown keys, empty values and parse errors each name their key', async () => {
-  const issues = await issuesOf(
+  const issues = await configIssuesOfRejection(
     documentFromEntries('meshlet', [
       entry('meshlet/service/payments', '{}'),
       entry('meshlet/services/payments/extra', '{}'),

@@ -11,6 +11,7 @@ import { type ConsulEntryKind, translateConsulEntries } from '../../src/routing/
 import { RouteMatcher, type RouteMatchSpec } from '../../src/routing/route-match.ts';
 import type { RouteDefinition, RoutingModel } from '../../src/routing/route-types.ts';
 import { compileSubsets, selectEndpoints } from '../../src/routing/subset.ts';
+import { configIssuesOf } from '../support/mesh-error.ts';
 
 type Json = Record<string, unknown>;
 
@@ -24,16 +25,7 @@ function translate(service: string, ...entries: Json[]): RoutingModel {
   return translateConsulEntries(service, (kind: ConsulEntryKind, name: string) => byKey.get(`${kind}/${name}`));
 }
 
-function invalid(service: string, ...entries: Json[]): { path: string; message: string }[] {
-  try {
-    translate(service, ...entries);
-  } catch (error) {
-    const e = error as { code?: string; issues?: { path: string; message: string }[] };
-    assert.equal(e.code, 'MESH_CONFIG_INVALID');
-    return e.issues ?? [];
-  }
-  assert.fail('expected MESH_CONFIG_INVALID');
-}
+const invalid = (service: string, ...entries: Json[]): { path: string; message: string }[] => configIssuesOf(() => translate(service, ...entries));
 
 const unsupportedPaths = (model: RoutingModel): string[] => model.unsupported.map((u) => u.path);
 const targetsOf = (route: RouteDefinition): [string, string | undefined, number][] => route.targets.map((t) => [t.target.service, t.target.subset, t.scaled]);

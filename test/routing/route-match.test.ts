@@ -5,6 +5,7 @@ import vm from 'node:vm';
 import { measureAllocation } from '../../bench/support/allocation.ts';
 import { type MatchableRequest, type RouteMatchSpec, RouteMatcher } from '../../src/routing/route-match.ts';
 import { compileSafeRegex } from '../../src/routing/safe-regex.ts';
+import { configIssuesOf } from '../support/mesh-error.ts';
 
 // NOTE: node --test cannot pass --expose-gc; set at run time, a fresh context sees `gc`.
 v8.setFlagsFromString('--expose-gc');
@@ -19,17 +20,6 @@ function matcher(...specs: RouteMatchSpec[]): RouteMatcher<number> {
     specs.map((match, i) => ({ match, value: i })),
     'services.api.routes',
   );
-}
-
-function configIssues(fn: () => unknown): { path: string; message: string }[] {
-  try {
-    fn();
-  } catch (error) {
-    const e = error as { code?: string; issues?: { path: string; message: string }[] };
-    assert.equal(e.code, 'MESH_CONFIG_INVALID');
-    return e.issues ?? [];
-  }
-  assert.fail('expected MESH_CONFIG_INVALID');
 }
 
 test('first matching route wins; no route matches gives undefined', () => {
@@ -118,7 +108,7 @@ test('all conditions of a route must hold', () => {
 });
 
 test('invalid route specs are rejected with their path, every problem listed', () => {
-  const issues = configIssues(() =>
+  const issues = configIssuesOf(() =>
     matcher({ path: 'foo' }, { path: '/a', pathPrefix: '/b' }, { methods: ['GET', 'BREW', 'get'] }, { headers: { 'x-a': { exact: '1', prefix: '2' } } }, { pathRegex: '(a+)+' }, { query: { q: { present: false } } }),
   );
   const byPath = Object.fromEntries(issues.map((i) => [i.path, i.message]));

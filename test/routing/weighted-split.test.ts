@@ -3,17 +3,7 @@ import { test } from 'node:test';
 import { measureAllocation } from '../../bench/support/allocation.ts';
 import { flattenSplits, scaleWeight, WeightedSplit } from '../../src/routing/weighted-split.ts';
 import { xorshiftDraw } from '../../src/routing/xorshift-random.ts';
-
-function issuesOf(fn: () => unknown): { path: string; message: string }[] {
-  try {
-    fn();
-  } catch (error) {
-    const e = error as { code?: string; issues?: { path: string; message: string }[] };
-    assert.equal(e.code, 'MESH_CONFIG_INVALID');
-    return e.issues ?? [];
-  }
-  assert.fail('expected MESH_CONFIG_INVALID');
-}
+import { configIssuesOf } from '../support/mesh-error.ts';
 
 test("weights scale as Consul's scaleWeight does (float32, 0.01 resolution): the APICETEST 99.1/0.9 splitter is 9910/90", () => {
   assert.equal(scaleWeight(99.1), 9910);
@@ -34,7 +24,7 @@ test("weights scale as Consul's scaleWeight does (float32, 0.01 resolution): the
 });
 
 test("weights that do not sum to exactly 100 are rejected at their path, in Consul's words", () => {
-  const issues = issuesOf(() =>
+  const issues = configIssuesOf(() =>
     WeightedSplit.fromPercent(
       [
         { target: 'a', weight: 33.33 },
@@ -45,12 +35,12 @@ test("weights that do not sum to exactly 100 are rejected at their path, in Cons
     ),
   );
   assert.deepEqual(issues, [{ path: 'services.api.routes[0].to', message: 'the sum of all split weights must be 100, not 99.989998' }]);
-  const bad = issuesOf(() => WeightedSplit.fromPercent([{ target: 'a', weight: -5 }, { target: 'b', weight: 105 }], 'p'));
+  const bad = configIssuesOf(() => WeightedSplit.fromPercent([{ target: 'a', weight: -5 }, { target: 'b', weight: 105 }], 'p'));
   assert.deepEqual(
     bad.map((i) => i.path),
     ['p[0].weight', 'p[1].weight'],
   );
-  assert.deepEqual(issuesOf(() => WeightedSplit.fromPercent([], 'p')), [{ path: 'p', message: 'no splits configured' }]);
+  assert.deepEqual(configIssuesOf(() => WeightedSplit.fromPercent([], 'p')), [{ path: 'p', message: 'no splits configured' }]);
 });
 
 test('a 90/10 split lands within ±1% over 100,000 picks; a 0-weight target is never picked', () => {
