@@ -5,18 +5,19 @@ import { flattenSplits, scaleWeight, WeightedSplit } from '../../src/routing/wei
 import { xorshiftDraw } from '../../src/routing/xorshift-random.ts';
 import { configIssuesOf } from '../support/mesh-error.ts';
 
+/** A split at `x` from target → percent, in the order written. */
+const percentSplit = (percents: Record<string, number>): WeightedSplit<string> =>
+  WeightedSplit.fromPercent(
+    Object.entries(percents).map(([target, weight]) => ({ target, weight })),
+    'x',
+  );
+
 test("weights scale as Consul's scaleWeight does (float32, 0.01 resolution): the APICETEST 99.1/0.9 splitter is 9910/90", () => {
   assert.equal(scaleWeight(99.1), 9910);
   assert.equal(scaleWeight(0.9), 90);
   assert.equal(scaleWeight(33.333), 3333);
   assert.equal(scaleWeight(0.005), 1, '0.005% rounds half up to 0.01%');
-  const split = WeightedSplit.fromPercent(
-    [
-      { target: 'v1', weight: 99.1 },
-      { target: 'other', weight: 0.9 },
-    ],
-    'x',
-  );
+  const split = percentSplit({ v1: 99.1, other: 0.9 });
   assert.deepEqual(
     split.targets.map((t) => t.scaled),
     [9910, 90],
@@ -44,14 +45,7 @@ test("weights that do not sum to exactly 100 are rejected at their path, in Cons
 });
 
 test('a 90/10 split lands within ±1% over 100,000 picks; a 0-weight target is never picked', () => {
-  const split = WeightedSplit.fromPercent(
-    [
-      { target: 'v1', weight: 90 },
-      { target: 'v2', weight: 10 },
-      { target: 'drained', weight: 0 },
-    ],
-    'x',
-  );
+  const split = percentSplit({ v1: 90, v2: 10, drained: 0 });
   const random = xorshiftDraw(10_000, 7);
   const counts = { v1: 0, v2: 0, drained: 0 };
   for (let i = 0; i < 100_000; i++) counts[split.pick(random) as keyof typeof counts]++;
@@ -61,13 +55,7 @@ test('a 90/10 split lands within ±1% over 100,000 picks; a 0-weight target is n
 });
 
 test('picks follow the draw exactly: cumulative bounds at 0.01% resolution', () => {
-  const split = WeightedSplit.fromPercent(
-    [
-      { target: 'a', weight: 0.01 },
-      { target: 'b', weight: 99.99 },
-    ],
-    'x',
-  );
+  const split = percentSplit({ a: 0.01, b: 99.99 });
   assert.equal(split.pick(() => 0), 'a');
   assert.equal(split.pick(() => 1), 'b');
   assert.equal(split.pick(() => 9999), 'b');
@@ -99,14 +87,7 @@ test("flattened splits of splits: products rounded down to 0.01%, the remainder 
 });
 
 test('a pick allocates nothing, even from a call site that has seen several draw sources', async (t) => {
-  const split = WeightedSplit.fromPercent(
-    [
-      { target: 'v1', weight: 80 },
-      { target: 'v2', weight: 15 },
-      { target: 'v3', weight: 5 },
-    ],
-    'x',
-  );
+  const split = percentSplit({ v1: 80, v2: 15, v3: 5 });
   const random = xorshiftDraw(10_000, 1);
   const run = async (): Promise<number> => {
     let length = 0;
