@@ -58,6 +58,8 @@ export class Attempt extends Expiring {
   observer: AttemptObserver | undefined = undefined;
   /** How the attempt ended, by the protocol's classifier (set by the transport). */
   outcome: Outcome | undefined = undefined;
+  /** The transport's own slot while the attempt is on the wire (the HTTP transport keeps its reply here rather than in a closure per attempt). */
+  transportState: unknown = undefined;
 
   /** The attempt layer gave it a time limit or a signal to follow: the transport hands it to undici as the signal. */
   armed = false;

@@ -46,23 +46,37 @@ function dispatch(request: MeshRequest, attempt: Attempt, reply: Reply): void {
   // unregisters from it when the body closes) and it is then the signal; a stack without
   // that layer still honours the attempt's own signal.
   const signal = attempt.armed ? attempt : attempt.signal;
-  const options: Dispatcher.RequestOptions = {
+  const options: Dispatcher.RequestOptions<Attempt> = {
     path: request.path,
     method: request.method as Dispatcher.HttpMethod,
     headers: request.headers,
     body: request.body,
     signal,
+    // NOTE: the attempt rides with the request as undici's `opaque`, which every callback is
+    // handed back, and its reply in the attempt's transport slot: one shared callback, no
+    // closure per attempt.
+    opaque: attempt,
   };
-  dispatcher.request(options, (error, data) => {
-    if (error === null) {
-      attempt.responded = true;
-      guardBody(data.body as unknown as GuardedBody, attempt);
-      tell(attempt, data, undefined);
-      reply.resolve(data);
-      return;
-    }
-    reply.reject(failed(attempt, toTransportFailure(error, signal, endpoint.address.id, attempt.call.service)));
-  });
+  attempt.transportState = reply;
+  dispatcher.request(options, answered);
+}
+
+/** undici's callback for every attempt: its head arrived, or it failed before that. */
+function answered(error: Error | null, data: Dispatcher.ResponseData<Attempt>): void {
+  const attempt = data.opaque;
+  const reply = attempt.transportState as Reply;
+  attempt.transportState = undefined;
+  if (error === null) {
+    // The caller's response shows `opaque` as undici's callers see it when they set none.
+    (data as { opaque: unknown }).opaque = null;
+    attempt.responded = true;
+    guardBody(data.body as unknown as GuardedBody, attempt);
+    tell(attempt, data, undefined);
+    reply.resolve(data);
+    return;
+  }
+  const signal = attempt.armed ? attempt : attempt.signal;
+  reply.reject(failed(attempt, toTransportFailure(error, signal, attempt.endpoint!.address.id, attempt.call.service)));
 }
 
 /**
