@@ -19,7 +19,12 @@ export interface ConsulTarget {
   readonly prefix: string;
   /** `consul://host:port/prefix`, for messages (no credentials can be in it). */
   readonly shown: string;
+  /** Whether a token was given (--token-file, CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE); never which. */
+  readonly tokenGiven: boolean;
 }
+
+/** Where the CLI's token comes from, as Consul's 403 advice names it (the CLI has no consul.token option). */
+const TOKEN_HINT = '--token-file or CONSUL_HTTP_TOKEN';
 
 export async function consulTarget(url: string | undefined, tokenFile: string | undefined, io: CliIo, option = '--to'): Promise<ConsulTarget> {
   if (url === undefined) throw new CliFailure(EXIT.usage, `${option} consul://host:port/prefix is required`);
@@ -30,8 +35,9 @@ export async function consulTarget(url: string | undefined, tokenFile: string | 
     const token = tokenFile === undefined ? undefined : await readToken(tokenFile, io.cwd ?? process.cwd());
     const options = resolveConsulAgent({ control: url, consul: token === undefined ? undefined : { token }, env: io.env, baseDir: io.cwd ?? process.cwd() });
     if (options === undefined) throw new CliFailure(EXIT.usage, `${option}: no Consul agent in ${url}`);
-    const client = new ConsulClient(options);
-    return { client, prefix, shown: `${url.split('/')[0]}//${new URL(client.address).host}/${prefix}` };
+    const client = new ConsulClient({ ...options, tokenHint: TOKEN_HINT });
+    const tokenGiven = options.token !== undefined && options.token !== '';
+    return { client, prefix, shown: `${url.split('/')[0]}//${new URL(client.address).host}/${prefix}`, tokenGiven };
   } catch (error) {
     if (isMeshError(error)) throw new CliFailure(EXIT.usage, error.message);
     throw error;

@@ -13,8 +13,14 @@ import { CliFailure, EXIT } from './io.ts';
 
 /** Every entry under the prefix, with the ModifyIndex a cas write needs. */
 export async function readEntries(target: ConsulTarget): Promise<KvEntry[]> {
+  return (await readKv(target)).entries;
+}
+
+/** The entries and the agent's default ACL policy (an empty read under `deny` without a token may be ACL filtering). */
+export async function readKv(target: ConsulTarget): Promise<{ entries: KvEntry[]; defaultAclPolicy: 'allow' | 'deny' | undefined }> {
   try {
-    return (await target.client.kvList(listPrefix(target.prefix))).value;
+    const result = await target.client.kvList(listPrefix(target.prefix));
+    return { entries: result.value, defaultAclPolicy: result.defaultAclPolicy };
   } catch (error) {
     throw consulFailure(error);
   }

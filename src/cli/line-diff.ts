@@ -35,6 +35,35 @@ export function lineDiff(before: string, after: string): string[] {
   return out;
 }
 
+/** Unchanged lines kept either side of a change; longer unchanged runs become one `…`. */
+const CONTEXT_LINES = 3;
+
+/**
+ * A diff with its long unchanged runs folded (a 4-line change in a 30-line value shows ~10
+ * lines, not 30): `context` unchanged lines stay next to each change, the rest of a run is
+ * one `…` line. A diff without a change (a new or deleted key's whole value) is untouched.
+ */
+export function foldUnchanged(lines: readonly string[], context = CONTEXT_LINES): string[] {
+  const changed = lines.map((line) => !line.startsWith('  '));
+  const out: string[] = [];
+  let folded = false;
+  for (let i = 0; i < lines.length; i++) {
+    if (changed[i] || nearChange(changed, i, context)) {
+      out.push(lines[i]!);
+      folded = false;
+    } else if (!folded) {
+      out.push('…');
+      folded = true;
+    }
+  }
+  return out;
+}
+
+function nearChange(changed: readonly boolean[], at: number, context: number): boolean {
+  for (let i = Math.max(0, at - context); i <= Math.min(changed.length - 1, at + context); i++) if (changed[i]) return true;
+  return false;
+}
+
 function splitLines(text: string): string[] {
   if (text === '') return [];
   const lines = text.split('\n');

@@ -29,8 +29,8 @@ import { readConfigFile } from './config-file.ts';
 import { consulTarget } from './consul-target.ts';
 import { CliFailure, type CliIo, EXIT, type ExitCode } from './io.ts';
 import { formatIssues } from './issues.ts';
-import { assemble, consulFailure, readEntries } from './kv-config.ts';
-import { lineDiff } from './line-diff.ts';
+import { assemble, consulFailure, readKv } from './kv-config.ts';
+import { foldUnchanged, lineDiff } from './line-diff.ts';
 
 export interface PushOptions {
   readonly file: string;
@@ -66,7 +66,7 @@ export async function push(options: PushOptions, io: CliIo, hooks: PushHooks = {
   const target = await consulTarget(options.to, options.tokenFile, io);
   try {
     const wanted = wantedEntries(target.prefix, document, options);
-    const current = await readEntries(target);
+    const { entries: current, defaultAclPolicy } = await readKv(target);
     const changes = await plan(target.prefix, wanted, current, options);
     const result = resultEntries(current, changes);
     try {
@@ -75,6 +75,13 @@ export async function push(options: PushOptions, io: CliIo, hooks: PushHooks = {
       if (!isMeshError(error)) throw error;
       io.stderr.write(formatIssues(`After this push the config in ${target.shown} would be invalid, so nothing was pushed`, error));
       return EXIT.invalid;
+    }
+    if (current.length === 0 && defaultAclPolicy === 'deny' && !target.tokenGiven) {
+      // NOTE: Consul filters what an anonymous read may not see, so "empty" may be "hidden":
+      // the diff below would say "new" for keys that exist, and the writes would get a 403.
+      io.stderr.write(
+        `warning: Consul at ${target.shown} denies by default (X-Consul-Default-ACL-Policy: deny) and no ACL token was given: the prefix reads as empty, which may be ACL filtering, and the writes will likely be refused (403); give --token-file or set CONSUL_HTTP_TOKEN\n`,
+      );
     }
     io.stdout.write(`${options.dryRun ? 'dry run: ' : ''}${options.file} → ${target.shown}\n`);
     for (const change of changes) io.stdout.write(describeChange(change));
@@ -199,7 +206,7 @@ function describeChange(change: Change): string {
 }
 
 function indent(lines: readonly string[]): string {
-  return lines.map((line) => `    ${line}\n`).join('');
+  return foldUnchanged(lines).map((line) => `    ${line}\n`).join('');
 }
 
 function count(keys: number): string {

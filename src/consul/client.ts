@@ -29,6 +29,8 @@ export interface ConsulClientOptions {
   readonly clock?: Clock;
   /** How long a non-blocking request may take, and a blocking one past its wait (default 10 s). */
   readonly requestTimeoutMs?: number;
+  /** Where the token comes from, as a 403's advice names it (default: the mesh's `CONSUL_HTTP_TOKEN or the consul.token option`). */
+  readonly tokenHint?: string;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -50,6 +52,7 @@ export class ConsulClient {
       ca: options.ca,
       clock: options.clock ?? systemClock,
       requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      tokenHint: options.tokenHint ?? 'CONSUL_HTTP_TOKEN or the consul.token option',
     });
   }
 

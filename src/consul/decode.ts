@@ -9,7 +9,13 @@ import type { KvEntry, QueryResult } from './types.ts';
 
 /** The query meta Consul sends with every read (HTTPGO `setMeta`), around `value`. */
 export function queryResult<T>(reply: ConsulReply, value: T): QueryResult<T> {
-  return { value, index: indexHeader(reply), knownLeader: knownLeaderHeader(reply), lastContactMs: lastContactHeader(reply) };
+  return {
+    value,
+    index: indexHeader(reply),
+    knownLeader: knownLeaderHeader(reply),
+    lastContactMs: lastContactHeader(reply),
+    defaultAclPolicy: defaultAclPolicyHeader(reply),
+  };
 }
 
 /**
@@ -90,6 +96,11 @@ function indexHeader(reply: ConsulReply): bigint {
 function knownLeaderHeader(reply: ConsulReply): boolean | undefined {
   const value = header(reply, 'x-consul-knownleader');
   return value === undefined ? undefined : value === 'true';
+}
+
+function defaultAclPolicyHeader(reply: ConsulReply): 'allow' | 'deny' | undefined {
+  const value = header(reply, 'x-consul-default-acl-policy');
+  return value === 'allow' || value === 'deny' ? value : undefined;
 }
 
 function lastContactHeader(reply: ConsulReply): number | undefined {

@@ -16,6 +16,8 @@ export interface FailedRequest {
   readonly request: string;
   /** Whether an X-Consul-Token was sent (never which). */
   readonly tokenSent: boolean;
+  /** Where this client's token comes from, for the ACL advice (e.g. `CONSUL_HTTP_TOKEN or the consul.token option`). */
+  readonly tokenHint: string;
   readonly scrub: (text: string) => string;
 }
 
@@ -30,7 +32,7 @@ export function scrubber(secret: string | undefined): (text: string) => string {
 export function statusFailure(failed: FailedRequest, status: number, body: string): MeshError {
   const said = body.trim() === '' ? '' : ` (${failed.scrub(body.trim())})`;
   const verb = status >= 500 ? 'failed' : 'refused';
-  return new MeshError('MESH_CONSUL_FAILED', `Consul at ${failed.address} ${verb} ${failed.request} with ${status}${said}: ${advice(status, body, failed.tokenSent)}`, {
+  return new MeshError('MESH_CONSUL_FAILED', `Consul at ${failed.address} ${verb} ${failed.request} with ${status}${said}: ${advice(status, body, failed)}`, {
     status,
   });
 }
@@ -60,8 +62,8 @@ export function unreadable(failed: FailedRequest, what: string, cause: unknown):
   );
 }
 
-function advice(status: number, body: string, tokenSent: boolean): string {
-  if (status === 403) return aclAdvice(body, tokenSent);
+function advice(status: number, body: string, failed: FailedRequest): string {
+  if (status === 403) return aclAdvice(body, failed);
   if (status === 400) return 'Consul found the request malformed; this is a meshlet bug or a Consul version meshlet does not support, please report it';
   if (status === 404) return 'nothing of that name exists there; check the name (and the datacenter)';
   if (status === 413) return "the value is larger than the agent's limit (kv_max_value_size, 512 KB by default); make it smaller";
@@ -70,16 +72,14 @@ function advice(status: number, body: string, tokenSent: boolean): string {
   return 'an answer meshlet does not expect from Consul; check that the address is a Consul agent';
 }
 
-function aclAdvice(body: string, tokenSent: boolean): string {
+function aclAdvice(body: string, { tokenSent, tokenHint }: FailedRequest): string {
   if (body.includes('ACL not found')) {
-    return tokenSent
-      ? 'the ACL token is unknown; check CONSUL_HTTP_TOKEN or the consul.token option'
-      : 'ACLs need a token and none was sent; set CONSUL_HTTP_TOKEN or the consul.token option';
+    return tokenSent ? `the ACL token is unknown; check ${tokenHint}` : `ACLs need a token and none was sent; set ${tokenHint}`;
   }
   if (body.includes('Permission denied')) {
     return tokenSent
       ? "the ACL token lacks the permission this request needs; grant it in the token's policy (key:read/write on the prefix, service:read/write, node:read) or use another token"
-      : 'no ACL token was sent and the anonymous token lacks this permission; set CONSUL_HTTP_TOKEN or the consul.token option';
+      : `no ACL token was sent and the anonymous token lacks this permission; set ${tokenHint}`;
   }
   return "the agent refuses this request (http_config.block_endpoints or allow_write_http_from in the agent's config, or an ACL)";
 }

@@ -22,6 +22,8 @@ export interface ConsulHttpOptions {
   readonly clock: Clock;
   /** How long any answer may take once Consul starts answering. */
   readonly requestTimeoutMs: number;
+  /** Where the token comes from, for ACL messages. */
+  readonly tokenHint: string;
 }
 
 export interface ConsulRequest {
@@ -143,6 +145,7 @@ export class ConsulHttp {
       address: this.#options.origin,
       request: this.#scrub(`${request.method} ${request.path}${query}`),
       tokenSent: this.#options.token !== undefined && this.#options.token !== '',
+      tokenHint: this.#options.tokenHint,
       scrub: this.#scrub,
     };
   }

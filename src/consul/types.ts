@@ -23,6 +23,8 @@ export interface QueryResult<T> {
   readonly index: bigint;
   readonly knownLeader: boolean | undefined;
   readonly lastContactMs: number | undefined;
+  /** X-Consul-Default-ACL-Policy (Consul >= 1.9, on every answer): 'deny' means an anonymous read sees only what the anonymous token may. */
+  readonly defaultAclPolicy?: 'allow' | 'deny' | undefined;
 }
 
 export interface KvEntry {
