@@ -4,11 +4,12 @@
  * exactly, and counts the rounds the watch sends.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { BlockingWatch, type BlockingWatchOptions, openBlockingQueries } from '../../src/consul/blocking-watch.ts';
 import { ConsulClient, type KvEntry } from '../../src/consul/client.ts';
 import type { MeshError } from '../../src/core/errors.ts';
 import { json, type ScriptedAgent, type ScriptedRequest, startScriptedAgent, text } from './scripted-agent.ts';
+import { consulTeardown } from './teardown.ts';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -36,24 +37,17 @@ interface Watched {
 }
 
 describe('BlockingWatch', () => {
-  const agents: ScriptedAgent[] = [];
-  const clients: ConsulClient[] = [];
-  const watches: BlockingWatch<unknown>[] = [];
-  after(async () => {
-    await Promise.all(watches.map((w) => w.stop()));
-    await Promise.all(clients.map((c) => c.close()));
-    await Promise.all(agents.map((a) => a.close()));
-  });
+  const teardown = consulTeardown();
 
   async function watched(
     script: Parameters<ScriptedAgent['answer']>[0],
     options: Partial<BlockingWatchOptions<KvEntry[]>> = {},
     requestTimeoutMs = 2000,
-  ): Promise<Watched & { agent: ScriptedAgent }> {
+  ): Promise<Watched & { agent: ScriptedAgent; client: ConsulClient }> {
     const agent = await startScriptedAgent(script);
     const client = new ConsulClient({ url: agent.url, requestTimeoutMs });
-    agents.push(agent);
-    clients.push(client);
+    teardown.agent(agent);
+    teardown.client(client);
     const changes: { value: string; index: bigint }[] = [];
     const errors: MeshError[] = [];
     const watch = new BlockingWatch<KvEntry[]>({
@@ -64,8 +58,8 @@ describe('BlockingWatch', () => {
       onError: (error) => errors.push(error),
       ...options,
     });
-    watches.push(watch as BlockingWatch<unknown>);
-    return { agent, watch, changes, errors };
+    teardown.watch(watch);
+    return { agent, client, watch, changes, errors };
   }
 
   it('starts with a plain read (index 0), then blocks on the index; delivers only when the index moved', async () => {
@@ -275,9 +269,9 @@ describe('BlockingWatch', () => {
     let index = 1;
     let calls = 0;
     const agent = await startScriptedAgent((_req, res) => (index < 4 ? json(res, [], index++) : undefined));
-    agents.push(agent);
+    teardown.agent(agent);
     const client = new ConsulClient({ url: agent.url });
-    clients.push(client);
+    teardown.client(client);
     const errors: MeshError[] = [];
     const watch = new BlockingWatch<KvEntry[]>({
       what: 'kv p/',
@@ -289,7 +283,7 @@ describe('BlockingWatch', () => {
       onError: (error) => errors.push(error),
       minIntervalMs: 1,
     });
-    watches.push(watch as BlockingWatch<unknown>);
+    teardown.watch(watch);
     await watch.start();
     await waitFor(() => calls === 3, 'three deliveries');
     assert.equal(errors.length, 3);
@@ -299,11 +293,11 @@ describe('BlockingWatch', () => {
 
   it('a watch whose client was closed ends (MESH_CLOSED reported once) instead of retrying forever', async () => {
     let round = 0;
-    const { watch, errors } = await watched((_req, res) => {
+    const { client, watch, errors } = await watched((_req, res) => {
       if (round++ === 0) json(res, [], 2);
     });
     await watch.start();
-    await clients.at(-1)?.close();
+    await client.close();
     await waitFor(() => errors.length === 1, 'the closed report');
     assert.equal(errors[0]?.code, 'MESH_CLOSED');
     await watch.stop();

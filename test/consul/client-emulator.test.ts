@@ -5,12 +5,13 @@
  * health, and the watch through a snapshot restore, index 0, a failure storm and a hang.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { BlockingWatch } from '../../src/consul/blocking-watch.ts';
 import { ConsulClient, type KvEntry } from '../../src/consul/client.ts';
 import type { MeshError } from '../../src/core/errors.ts';
 import { consulForTests, emulatorOnly, type TestConsul } from '../support/consul.ts';
 import { expectMeshError } from '../support/mesh-error.ts';
+import { consulTeardown } from './teardown.ts';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -29,21 +30,14 @@ const prefix = (): string => `meshlet-test-${process.pid}-${++prefixes}`;
 const text = (entry: KvEntry | undefined): string | undefined => entry?.value?.toString('utf8');
 
 describe('ConsulClient against the emulator', () => {
-  const started: TestConsul[] = [];
-  const clients: ConsulClient[] = [];
-  const watches: BlockingWatch<unknown>[] = [];
+  const teardown = consulTeardown();
   const agent = async (options: Parameters<typeof consulForTests>[0] = {}): Promise<{ consul: TestConsul; client: ConsulClient }> => {
     const consul = await consulForTests(options);
-    started.push(consul);
+    teardown.agent(consul);
     const client = new ConsulClient({ url: consul.url, ...(consul.token === undefined ? {} : { token: consul.token }), requestTimeoutMs: 1000 });
-    clients.push(client);
+    teardown.client(client);
     return { consul, client };
   };
-  after(async () => {
-    await Promise.all(watches.map((w) => w.stop()));
-    await Promise.all(clients.map((c) => c.close()));
-    await Promise.all(started.map((c) => c.close()));
-  });
 
   it('KV round trip: put, get, list, cas (stale loses, current wins, 0 = create only), delete with cas, 404s', async () => {
     const { consul, client } = await agent();
@@ -115,16 +109,16 @@ describe('ConsulClient against the emulator', () => {
   it('a bad ACL token: MeshError naming the 403, the token nowhere in its message or cause chain', async (t) => {
     const secret = 'c0ffee00-dead-beef-0000-secret-token';
     const consul = await consulForTests({ acl: { defaultPolicy: 'deny', tokens: { 'good-one': { policy: 'write' } } } });
-    started.push(consul);
+    teardown.agent(consul);
     if (emulatorOnly(t, consul) === undefined) return;
     const client = new ConsulClient({ url: consul.url, token: secret });
-    clients.push(client);
+    teardown.client(client);
     const error = await expectMeshError(client.kvList('meshlet/'), 'MESH_CONSUL_FAILED');
     assert.equal(error.status, 403);
     assert.match(error.message, /refused GET \/v1\/kv\/meshlet\/\?recurse with 403 \(ACL not found\): the ACL token is unknown/);
     for (let e: unknown = error; e !== undefined; e = (e as Error).cause) assert.ok(!String((e as Error).message).includes(secret));
     const anonymous = new ConsulClient({ url: consul.url });
-    clients.push(anonymous);
+    teardown.client(anonymous);
     const denied = await expectMeshError(anonymous.kvPut('meshlet/x', 'v'), 'MESH_CONSUL_FAILED');
     assert.equal(denied.status, 403);
     assert.match(denied.message, /Permission denied.*no ACL token was sent/);
@@ -132,20 +126,13 @@ describe('ConsulClient against the emulator', () => {
 });
 
 describe('BlockingWatch against the emulator', () => {
-  const started: TestConsul[] = [];
-  const clients: ConsulClient[] = [];
-  const watches: BlockingWatch<unknown>[] = [];
-  after(async () => {
-    await Promise.all(watches.map((w) => w.stop()));
-    await Promise.all(clients.map((c) => c.close()));
-    await Promise.all(started.map((c) => c.close()));
-  });
+  const teardown = consulTeardown();
 
   async function watching(options: { wait?: string; minIntervalMs?: number; requestTimeoutMs?: number } = {}) {
     const consul = await consulForTests();
-    started.push(consul);
+    teardown.agent(consul);
     const client = new ConsulClient({ url: consul.url, ...(consul.token === undefined ? {} : { token: consul.token }), requestTimeoutMs: options.requestTimeoutMs ?? 1000 });
-    clients.push(client);
+    teardown.client(client);
     const p = prefix();
     const changes: { values: string[]; index: bigint }[] = [];
     const errors: MeshError[] = [];
@@ -157,7 +144,7 @@ describe('BlockingWatch against the emulator', () => {
       onError: (error) => errors.push(error),
       ...(options.minIntervalMs === undefined ? {} : { minIntervalMs: options.minIntervalMs }),
     });
-    watches.push(watch as BlockingWatch<unknown>);
+    teardown.watch(watch);
     return { consul, client, p, watch, changes, errors };
   }
 

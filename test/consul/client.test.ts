@@ -5,11 +5,12 @@
  * values, uint64 indexes, 404 as "missing"), and how each failure becomes a MeshError.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConsulClient } from '../../src/consul/client.ts';
 import type { MeshError } from '../../src/core/errors.ts';
 import { expectMeshError } from '../support/mesh-error.ts';
 import { json, type ScriptedAgent, startScriptedAgent, text } from './scripted-agent.ts';
+import { consulTeardown } from './teardown.ts';
 
 const TOKEN = 'b1gs3cr3t-6f1c-4c55-9a3e-token-value';
 
@@ -30,31 +31,23 @@ function chainText(error: unknown): string {
 
 /**
  * For a describe(): each setup() starts a scripted agent and a client of it built with
- * `options`; the suite's after() closes the clients, then the agents.
+ * `options`; the suite's after() closes the clients, then the agents (consulTeardown).
  */
 function agentsWithClients(): {
   setup(options?: Partial<ConstructorParameters<typeof ConsulClient>[0]>): Promise<{ agent: ScriptedAgent; client: ConsulClient }>;
   /** A client the test built itself, closed with the others. */
   track(client: ConsulClient): ConsulClient;
 } {
-  const agents: ScriptedAgent[] = [];
-  const clients: ConsulClient[] = [];
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await Promise.all(agents.map((a) => a.close()));
-  });
+  const teardown = consulTeardown();
   return {
     setup: async (options = {}) => {
       const agent = await startScriptedAgent();
       const client = new ConsulClient({ url: agent.url, ...options });
-      agents.push(agent);
-      clients.push(client);
+      teardown.agent(agent);
+      teardown.client(client);
       return { agent, client };
     },
-    track: (client) => {
-      clients.push(client);
-      return client;
-    },
+    track: teardown.client,
   };
 }
 

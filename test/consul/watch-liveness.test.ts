@@ -5,9 +5,10 @@
  * is still parked at the agent (or while the watch waits out a backoff).
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { lastJsonLine, runScriptToExit } from '../support/child-script.ts';
-import { json, type ScriptedAgent, startScriptedAgent, text } from './scripted-agent.ts';
+import { json, startScriptedAgent, text } from './scripted-agent.ts';
+import { consulTeardown } from './teardown.ts';
 
 const SCRIPT = new URL('./liveness/consul-script.ts', import.meta.url).pathname;
 /** Far longer than the script needs; far shorter than the 60 s wait its watch parks on. */
@@ -22,10 +23,7 @@ async function runScript(url: string, mode = 'watch'): Promise<{ written: boolea
 }
 
 describe('Consul client and watch liveness', () => {
-  const agents: ScriptedAgent[] = [];
-  after(async () => {
-    await Promise.all(agents.map((a) => a.close()));
-  });
+  const teardown = consulTeardown();
 
   it('a script with a running watch and no stop() exits on its own; its late-answered write settled first', async () => {
     const agent = await startScriptedAgent((req, res) => {
@@ -33,7 +31,7 @@ describe('Consul client and watch liveness', () => {
       else if (req.query.get('index') === null) json(res, [], 7);
       // blocking rounds park: the agent holds them for the whole wait
     });
-    agents.push(agent);
+    teardown.agent(agent);
     const started = performance.now();
     const result = await runScript(agent.url);
     assert.deepEqual(result, { written: true, seen: ['change 7'] });
@@ -43,14 +41,14 @@ describe('Consul client and watch liveness', () => {
 
   it('a script whose watch is backing off from errors exits on its own', async () => {
     const agent = await startScriptedAgent((req, res) => (req.method === 'PUT' ? res.end('true') : text(res, 500, 'No cluster leader')));
-    agents.push(agent);
+    teardown.agent(agent);
     const result = await runScript(agent.url);
     assert.deepEqual(result, { written: true, seen: ['error 500'] });
   });
 
   it('a background read the agent never answers does not hold the script for its 5 s timeout', async () => {
     const agent = await startScriptedAgent(() => {});
-    agents.push(agent);
+    teardown.agent(agent);
     const started = performance.now();
     await runScript(agent.url, 'background-read');
     const took = performance.now() - started;
