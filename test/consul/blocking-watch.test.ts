@@ -10,16 +10,7 @@ import { ConsulClient, type KvEntry } from '../../src/consul/client.ts';
 import type { MeshError } from '../../src/core/errors.ts';
 import { json, type ScriptedAgent, type ScriptedRequest, startScriptedAgent, text } from './scripted-agent.ts';
 import { consulTeardown } from './teardown.ts';
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await delay(5);
-  }
-}
+import { eventually, sleep } from '../support/waits.ts';
 
 function entry(value: string): unknown {
   return { LockIndex: 0, Key: 'p/k', Flags: 0, Value: Buffer.from(value).toString('base64'), CreateIndex: 1, ModifyIndex: 1 };
@@ -72,7 +63,7 @@ describe('BlockingWatch', () => {
     });
     await watch.start();
     assert.deepEqual(changes, [{ value: 'a', index: 5n }], 'start() resolves once the first result was delivered');
-    await waitFor(() => agent.requests.length === 4, 'the fourth round');
+    await eventually(() => agent.requests.length === 4, 'the fourth round');
     assert.deepEqual(agent.requests.map(sentIndex), [0, 5, 5, 9]);
     assert.equal(agent.requests[1]?.query.get('wait'), '2s');
     assert.equal(agent.requests[0]?.query.get('wait'), null, 'no wait without an index');
@@ -89,7 +80,7 @@ describe('BlockingWatch', () => {
       if (answer !== undefined) json(res, [entry(answer[0])], answer[1]);
     });
     await watch.start();
-    await waitFor(() => agent.requests.length === 5, 'the fifth round');
+    await eventually(() => agent.requests.length === 5, 'the fifth round');
     assert.deepEqual(agent.requests.map(sentIndex), [0, 100, 0, 40, 41], 'after the backwards answer the next round is a plain read');
     assert.deepEqual(changes, [
       { value: 'old', index: 100n },
@@ -102,7 +93,7 @@ describe('BlockingWatch', () => {
   it('regression: an agent answering index 0 at once does not make a busy loop (never index 0 after a result; rate-limited)', async () => {
     const { agent, watch, changes } = await watched((_req, res) => json(res, [entry('z')], 0), { minIntervalMs: 100 });
     await watch.start();
-    await delay(1000);
+    await sleep(1000);
     const rounds = agent.requests.length;
     await watch.stop();
     assert.ok(agent.requests.slice(1).every((r) => sentIndex(r) === 1), `after the first result index 1 goes out, never 0: ${agent.requests.map(sentIndex)}`);
@@ -121,7 +112,7 @@ describe('BlockingWatch', () => {
       json(res, [entry(answer[0])], answer[1]);
     });
     await watch.start();
-    await waitFor(() => agent.requests.length >= 5, 'five rounds');
+    await eventually(() => agent.requests.length >= 5, 'five rounds');
     await watch.stop();
     assert.deepEqual(agent.requests.slice(0, 5).map(sentIndex), [0, 7, 1, 1, 1], 'after index 0, index 1 goes out, never 0');
     const values = changes.map((c) => c.value);
@@ -132,7 +123,7 @@ describe('BlockingWatch', () => {
     let index = 1;
     const { agent, watch, changes } = await watched((_req, res) => json(res, [entry('v')], index++), { minIntervalMs: 100 });
     await watch.start();
-    await delay(1000);
+    await sleep(1000);
     const rounds = agent.requests.length;
     await watch.stop();
     assert.ok(rounds >= 8 && rounds <= 16, `${rounds} rounds in 1 s`);
@@ -153,7 +144,7 @@ describe('BlockingWatch', () => {
       { minIntervalMs: 1 },
     );
     await watch.start();
-    await delay(2000);
+    await sleep(2000);
     const rounds = agent.requests.length;
     // 100 ms doubling with full jitter: expected delays 50, 100, 200, 400, 800 ms … about 6 rounds in 2 s.
     assert.ok(rounds >= 2 && rounds <= 12, `${rounds} rounds in 2 s`);
@@ -161,7 +152,7 @@ describe('BlockingWatch', () => {
     assert.deepEqual([...new Set(errors.map((e) => `${e.code} ${e.status}`))].sort(), ['MESH_CONSUL_FAILED 429', 'MESH_CONSUL_FAILED 500']);
     assert.equal(watch.consecutiveFailures, rounds);
     failing = false;
-    await waitFor(() => changes.length === 1, 'recovery', 20_000);
+    await eventually(() => changes.length === 1, 'recovery', 20_000);
     assert.equal(watch.consecutiveFailures, 0);
     await watch.stop();
   });
@@ -181,11 +172,11 @@ describe('BlockingWatch', () => {
     );
     await watch.start();
     const started = performance.now();
-    await waitFor(() => recovered.length === 1, 'the recovery', 5000);
+    await eventually(() => recovered.length === 1, 'the recovery', 5000);
     assert.ok(recovered[0]! - started < 2000, 'known long before the 60 s wait');
     assert.equal(errors.length, 1);
     assert.deepEqual(changes, [{ value: 'a', index: 5n }], 'the same data is not delivered again');
-    await waitFor(() => agent.requests.length === 4, 'the next blocking round');
+    await eventually(() => agent.requests.length === 4, 'the next blocking round');
     assert.deepEqual(agent.requests.map(sentIndex), [0, 5, 0, 5]);
     await watch.stop();
   });
@@ -199,9 +190,9 @@ describe('BlockingWatch', () => {
       else if (round === 3) json(res, [entry('restored')], 40);
     });
     await watch.start();
-    await waitFor(() => changes.length === 2, 'the restored data', 5000);
+    await eventually(() => changes.length === 2, 'the restored data', 5000);
     assert.deepEqual(changes[1], { value: 'restored', index: 40n });
-    await waitFor(() => agent.requests.length === 4, 'the next round');
+    await eventually(() => agent.requests.length === 4, 'the next round');
     assert.deepEqual(agent.requests.map(sentIndex), [0, 100, 0, 40]);
     await watch.stop();
   });
@@ -209,7 +200,7 @@ describe('BlockingWatch', () => {
   it('a 400 is reported and retried slowly (not ended, not retried at the error backoff)', async () => {
     const { agent, watch, errors } = await watched((_req, res) => text(res, 400, 'Invalid wait time'), { minIntervalMs: 1 });
     await watch.start();
-    await delay(1500);
+    await sleep(1500);
     assert.equal(agent.requests.length, 1, 'no retry within 1.5 s');
     assert.equal(errors[0]?.status, 400);
     assert.match(errors[0]?.message ?? '', /with 400 \(Invalid wait time\): Consul found the request malformed/);
@@ -230,7 +221,7 @@ describe('BlockingWatch', () => {
     );
     await watch.start();
     const started = performance.now();
-    await waitFor(() => changes.length === 2, 'the round after the cut', 10_000);
+    await eventually(() => changes.length === 2, 'the round after the cut', 10_000);
     const took = performance.now() - started;
     assert.equal(errors.length, 1);
     assert.match(errors[0]?.message ?? '', /did not answer GET \/v1\/kv\/p\/\?recurse within 519 ms/);
@@ -247,12 +238,12 @@ describe('BlockingWatch', () => {
     });
     await watch.start();
     assert.equal(openBlockingQueries(), before + 1);
-    await waitFor(() => agent.open === 1, 'the parked query');
+    await eventually(() => agent.open === 1, 'the parked query');
     const started = performance.now();
     await watch.stop();
     assert.ok(performance.now() - started < 300, 'stop() did not wait for the 2 s wait');
     assert.equal(openBlockingQueries(), before);
-    await waitFor(() => agent.open === 0, 'the agent to see the query closed');
+    await eventually(() => agent.open === 0, 'the agent to see the query closed');
     assert.equal(agent.requests.length, 2, 'no round after stop()');
   });
 
@@ -285,7 +276,7 @@ describe('BlockingWatch', () => {
     });
     teardown.watch(watch);
     await watch.start();
-    await waitFor(() => calls === 3, 'three deliveries');
+    await eventually(() => calls === 3, 'three deliveries');
     assert.equal(errors.length, 3);
     assert.match(errors[0]?.message ?? '', /^kv p\/: a handler of this watch threw \(handler bug\)/);
     await watch.stop();
@@ -298,7 +289,7 @@ describe('BlockingWatch', () => {
     });
     await watch.start();
     await client.close();
-    await waitFor(() => errors.length === 1, 'the closed report');
+    await eventually(() => errors.length === 1, 'the closed report');
     assert.equal(errors[0]?.code, 'MESH_CLOSED');
     await watch.stop();
   });

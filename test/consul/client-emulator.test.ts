@@ -12,16 +12,7 @@ import type { MeshError } from '../../src/core/errors.ts';
 import { consulForTests, emulatorOnly, type TestConsul } from '../support/consul.ts';
 import { expectMeshError } from '../support/mesh-error.ts';
 import { consulTeardown } from './teardown.ts';
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await delay(5);
-  }
-}
+import { eventually, sleep } from '../support/waits.ts';
 
 /** A prefix of its own per test, so a real agent's other keys and earlier runs do not interfere. */
 let prefixes = 0;
@@ -73,7 +64,7 @@ describe('ConsulClient against the emulator', () => {
     const now = await client.kvList(`${p}/`);
     const started = performance.now();
     const pending = client.kvList(`${p}/`, { index: now.index, wait: '10s' });
-    await delay(150);
+    await sleep(150);
     await consul.kv.put(`${p}/k`, 'v2');
     const woken = await pending;
     const took = performance.now() - started;
@@ -156,7 +147,7 @@ describe('BlockingWatch against the emulator', () => {
     for (const value of ['v2', 'v3']) {
       const before = performance.now();
       await consul.kv.put(`${p}/k`, value);
-      await waitFor(() => changes.at(-1)?.values[0] === value, value);
+      await eventually(() => changes.at(-1)?.values[0] === value, value);
       assert.ok(performance.now() - before < 500, `${value} took ${performance.now() - before} ms`);
     }
     await watch.stop();
@@ -169,15 +160,15 @@ describe('BlockingWatch against the emulator', () => {
     await consul.kv.put(`${p}/k`, 'before');
     await watch.start();
     const high = watch.index;
-    await waitFor(() => emulator.openBlockingQueries === 1, 'the parked query');
+    await eventually(() => emulator.openBlockingQueries === 1, 'the parked query');
     emulator.faults.restoreSnapshot();
-    await waitFor(() => changes.length === 2, 'the delivery after the reset');
+    await eventually(() => changes.length === 2, 'the delivery after the reset');
     assert.ok(changes[1]!.index < high, `index went from ${high} to ${changes[1]!.index}`);
     const indexes = emulator.requests.filter((r) => r.path.startsWith('/v1/kv/')).map((r) => new URLSearchParams(r.query).get('index'));
     assert.deepEqual(indexes.slice(indexes.indexOf(String(high)), indexes.indexOf(String(high)) + 2), [String(high), null], `after the backwards answer a plain read (index 0): ${indexes}`);
     // The watch goes on from the restored index: a write after the restore is seen.
     await consul.kv.put(`${p}/k`, 'after');
-    await waitFor(() => changes.at(-1)?.values[0] === 'after', 'the write after the restore');
+    await eventually(() => changes.at(-1)?.values[0] === 'after', 'the write after the restore');
     await watch.stop();
   });
 
@@ -188,7 +179,7 @@ describe('BlockingWatch against the emulator', () => {
     emulator.faults.zeroIndex(true);
     await watch.start();
     const before = emulator.requests.length;
-    await delay(1000);
+    await sleep(1000);
     const rounds = emulator.requests.length - before;
     await watch.stop();
     assert.ok(rounds <= 14, `${rounds} rounds in 1 s (one per 100 ms after a burst of 3)`);
@@ -206,7 +197,7 @@ describe('BlockingWatch against the emulator', () => {
     await consul.kv.put(`${p}/k`, 'back');
     const started = performance.now();
     await watch.start();
-    await waitFor(() => changes.length === 1, 'recovery', 20_000);
+    await eventually(() => changes.length === 1, 'recovery', 20_000);
     const took = performance.now() - started;
     await watch.stop();
     assert.deepEqual(errors.map((e) => e.status), [500, 429, 500, 429, 500, 429]);
@@ -224,14 +215,14 @@ describe('BlockingWatch against the emulator', () => {
     await consul.kv.put(`${p}/k`, 'v1');
     await watch.start();
     emulator.faults.hangNext(1);
-    await waitFor(() => errors.length === 1, 'the cut', 5000);
+    await eventually(() => errors.length === 1, 'the cut', 5000);
     assert.match(errors[0]!.message, /did not answer .* within 832 ms/);
     await consul.kv.put(`${p}/k`, 'v2');
-    await waitFor(() => changes.at(-1)?.values[0] === 'v2', 'the retried round', 10_000);
-    await waitFor(() => emulator.openBlockingQueries === 1, 'the next parked query');
+    await eventually(() => changes.at(-1)?.values[0] === 'v2', 'the retried round', 10_000);
+    await eventually(() => emulator.openBlockingQueries === 1, 'the next parked query');
     const stopping = performance.now();
     await watch.stop();
     assert.ok(performance.now() - stopping < 300);
-    await waitFor(() => emulator.openBlockingQueries === 0, 'the agent to see it closed');
+    await eventually(() => emulator.openBlockingQueries === 0, 'the agent to see it closed');
   });
 });

@@ -11,6 +11,7 @@ import type { MeshError } from '../../src/core/errors.ts';
 import { expectMeshError } from '../support/mesh-error.ts';
 import { json, type ScriptedAgent, startScriptedAgent, text } from './scripted-agent.ts';
 import { consulTeardown } from './teardown.ts';
+import { eventually } from '../support/waits.ts';
 
 const TOKEN = 'b1gs3cr3t-6f1c-4c55-9a3e-token-value';
 
@@ -249,19 +250,19 @@ describe('ConsulClient failures', () => {
     agent.answer(() => {});
     const controller = new AbortController();
     const pending = client.kvList('p', { index: 3n, wait: '60s', signal: controller.signal });
-    await waitFor(() => agent.open === 1);
+    await eventually(() => agent.open === 1, 'the blocking query to be open at the agent');
     const started = performance.now();
     controller.abort();
     await expectMeshError(pending, 'MESH_ABORTED');
     assert.ok(performance.now() - started < 500);
-    await waitFor(() => agent.open === 0);
+    await eventually(() => agent.open === 0, 'the aborted query to be closed at the agent');
   });
 
   it('close() ends a blocking query in flight with MESH_CLOSED, and later calls are refused', async () => {
     const { agent, client } = await setup();
     agent.answer(() => {});
     const pending = client.kvList('p', { index: 3n, wait: '60s' });
-    await waitFor(() => agent.open === 1);
+    await eventually(() => agent.open === 1, 'the blocking query to be open at the agent');
     await client.close();
     await expectMeshError(pending, 'MESH_CLOSED');
     await expectMeshError(client.kvGet('k'), 'MESH_CLOSED');
@@ -293,10 +294,3 @@ describe('ConsulClient URL', () => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > until) assert.fail('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

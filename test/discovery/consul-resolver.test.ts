@@ -12,6 +12,7 @@ import { ConsulResolver, type ConsulDiscoveryPolicy } from '../../src/discovery/
 import { sharedHealthWatches } from '../../src/discovery/consul-health-watch.ts';
 import type { ResolverListener } from '../../src/discovery/resolver.ts';
 import { type ConsulEmulator, startConsulEmulator } from '../support/consul-emulator/index.ts';
+import { eventually } from '../support/waits.ts';
 
 interface Recorded extends ResolverListener {
   readonly updates: (readonly EndpointAddress[])[];
@@ -24,14 +25,6 @@ function recorder(): Recorded {
   const errors: Error[] = [];
   const warnings: Error[] = [];
   return { updates, errors, warnings, update: (e) => updates.push(e), error: (e) => errors.push(e), warning: (e) => warnings.push(e) };
-}
-
-async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 const policy = (over: Partial<ConsulDiscoveryPolicy> = {}): ConsulDiscoveryPolicy => ({
