@@ -5,31 +5,21 @@
  * close ends it. Counted both in the process (openBlockingQueries) and at the agent.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { openBlockingQueries } from '../../src/consul/blocking-watch.ts';
 import { createMesh } from '../../src/index.ts';
-import { type ConsulEmulator, startConsulEmulator } from '../support/consul-emulator/index.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import { startConsulEmulator } from '../support/consul-emulator/index.ts';
+import { consulSuite } from '../support/consul-suite.ts';
+import { sleep } from '../support/waits.ts';
 import { endpointIds, eventually, portOf, registrationOf, type Services } from './consul-discovery-harness.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Consul discovery shares one blocking query per service per process', () => {
   // The agent's count of parked queries is the emulator's; a real agent does not report it.
-  let consul: ConsulEmulator;
-  const backends: Backend[] = [];
-  before(async () => {
-    consul = await startConsulEmulator();
-  });
-  after(async () => {
-    for (const backend of backends) await backend.close();
-    await consul.close();
-  });
+  const suite = consulSuite(startConsulEmulator);
 
   it('many clients and two meshes watching one service hold one query; the last mesh to close ends it', async () => {
-    const [a, b] = [await startBackend(), await startBackend()];
-    backends.push(a, b);
-    await consul.catalog.register(registrationOf(a, 'shared-api', 'shared-a'));
+    const [a, b] = [await suite.backend(), await suite.backend()];
+    await suite.consul.catalog.register(registrationOf(a, 'shared-api', 'shared-a'));
     const baseline = openBlockingQueries();
     // Two services of one config ask the same question of Consul.
     const services: Services = {
@@ -37,45 +27,44 @@ describe('Consul discovery shares one blocking query per service per process', (
       'api-retrying': { discovery: { type: 'consul', service: 'shared-api' }, retry: { attempts: 3 } },
     };
     const meshes = [
-      await createMesh({ service: 'one', consul: { url: consul.url }, config: { services } }),
-      await createMesh({ service: 'two', consul: { url: consul.url }, config: { services } }),
+      await createMesh({ service: 'one', consul: { url: suite.consul.url }, config: { services } }),
+      await createMesh({ service: 'two', consul: { url: suite.consul.url }, config: { services } }),
     ];
     try {
       const clients = meshes.flatMap((mesh) => [mesh.client('api'), mesh.client('api'), mesh.client('api-retrying')]);
       for (const client of clients) assert.equal(await portOf(client.request({ path: '/' })), a.port);
       assert.equal(openBlockingQueries() - baseline, 1, 'one blocking query in the process');
-      await eventually(() => consul.openBlockingQueries === 1, 'one query parked at the agent');
+      await eventually(() => suite.consul.openBlockingQueries === 1, 'one query parked at the agent');
 
       // A change wakes the one query; every mesh and service sees it, and it parks again alone.
-      await consul.catalog.register(registrationOf(b, 'shared-api', 'shared-b'));
+      await suite.consul.catalog.register(registrationOf(b, 'shared-api', 'shared-b'));
       for (const mesh of meshes) {
         for (const name of ['api', 'api-retrying']) await eventually(() => endpointIds(mesh, name).length === 2, `${name} to see b`);
       }
       await sleep(100);
-      assert.equal(consul.openBlockingQueries, 1, 'still one query parked at the agent');
+      assert.equal(suite.consul.openBlockingQueries, 1, 'still one query parked at the agent');
       assert.equal(openBlockingQueries() - baseline, 1);
-      const reads = consul.requests.filter((r) => r.path === '/v1/health/service/shared-api');
+      const reads = suite.consul.requests.filter((r) => r.path === '/v1/health/service/shared-api');
       assert.ok(reads.length <= 4, `the agent saw ${reads.length} health reads, not one per client or mesh`);
 
       await meshes[0]!.close();
       assert.equal(openBlockingQueries() - baseline, 1, 'the other mesh still watches');
-      await consul.catalog.deregister('shared-a');
+      await suite.consul.catalog.deregister('shared-a');
       await eventually(() => endpointIds(meshes[1]!, 'api').length === 1, 'the remaining mesh to hear of it');
     } finally {
       for (const mesh of meshes) await mesh.close();
     }
     assert.equal(openBlockingQueries(), baseline, 'the last mesh to close ended the query');
-    await eventually(() => consul.openBlockingQueries === 0, 'no query parked at the agent');
+    await eventually(() => suite.consul.openBlockingQueries === 0, 'no query parked at the agent');
   });
 
   it('another tag set or passing filter is another question, so another query', async () => {
-    const c = await startBackend();
-    backends.push(c);
-    await consul.catalog.register(registrationOf(c, 'questions', 'questions-c', { Tags: ['prod'] }));
+    const c = await suite.backend();
+    await suite.consul.catalog.register(registrationOf(c, 'questions', 'questions-c', { Tags: ['prod'] }));
     const baseline = openBlockingQueries();
     const mesh = await createMesh({
       service: 'asker',
-      consul: { url: consul.url },
+      consul: { url: suite.consul.url },
       config: {
         services: {
           all: { discovery: { type: 'consul', service: 'questions' } },
