@@ -103,7 +103,7 @@ export async function documentFromEntries(prefix: string, entries: readonly Layo
     if (place === DEFAULTS) defaults = value;
     else services[place.service] = value;
   }
-  if (issues.length > 0) throw configInvalid(issues, `The config under Consul KV ${root}`);
+  if (issues.length > 0) throw configInvalid(issues, CONFIG_IN_KV);
   const document: Record<string, unknown> = {};
   if (defaults !== undefined) document.defaults = defaults;
   if (Object.keys(services).length > 0) document.services = services;
@@ -140,6 +140,9 @@ export function entriesFromDocument(prefix: string, document: unknown): Map<stri
   return entries;
 }
 
+/** How every rejection of what KV holds begins, unparsable keys and invalid policies alike (each issue names its key). */
+const CONFIG_IN_KV = 'The config in Consul KV';
+
 /**
  * The issues of a document validated as a whole, each path rewritten to name the key it
  * came from (the MeshError keeps its code, message style and cause).
@@ -147,7 +150,7 @@ export function entriesFromDocument(prefix: string, document: unknown): Map<stri
 export function locateIssues(error: MeshError, keyOf: (path: string) => string): MeshError {
   if (error.issues === undefined) return error;
   const issues = error.issues.map((issue) => ({ path: keyOf(issue.path), message: issue.message }));
-  const located = configInvalid(issues, 'The config in Consul KV');
+  const located = configInvalid(issues, CONFIG_IN_KV);
   return new MeshError(error.code, located.message, { cause: error.cause, issues: located.issues ?? issues });
 }
 

@@ -48,6 +48,8 @@ export class ConsulResolver implements Resolver {
   #key: string | undefined;
   #skipped: readonly SkippedInstance[] = [];
   #lastError: string | undefined;
+  /** The last failure without what was kept (the cache's start-up message says that itself). */
+  #lastFailure: string | undefined;
   #closed = false;
 
   constructor(options: ConsulResolverOptions) {
@@ -140,7 +142,8 @@ export class ConsulResolver implements Resolver {
   #onError(error: MeshError): void {
     if (this.#closed) return;
     const kept = this.#origin === 'none' ? 'no endpoints yet' : `keeping the last endpoints (from ${this.#origin === 'cache' ? 'the cache' : 'Consul'})`;
-    const reported = new Error(`Consul discovery of ${this.#options.discovery.service} failed: ${error.message}; ${kept}`, { cause: error });
+    this.#lastFailure = `Consul discovery of ${this.#options.discovery.service} failed: ${error.message}`;
+    const reported = new Error(`${this.#lastFailure}; ${kept}`, { cause: error });
     this.#lastError = reported.message;
     this.#listener!.error(reported);
   }
@@ -153,8 +156,10 @@ export class ConsulResolver implements Resolver {
     this.#origin = 'cache';
     this.#saved = saved;
     this.#listener!.update(saved.endpoints);
-    // The update cleared the watch's error; Consul is still unreachable.
-    this.#listener!.error(new Error(`${this.#lastError}; using ${saved.endpoints.length} endpoints from the cache`));
+    // The update cleared the watch's error; Consul is still unreachable. state() says the same as the event.
+    const count = saved.endpoints.length;
+    this.#lastError = `${this.#lastFailure ?? this.#lastError}; using ${count} ${count === 1 ? 'endpoint' : 'endpoints'} from the cache`;
+    this.#listener!.error(new Error(this.#lastError));
     return true;
   }
 

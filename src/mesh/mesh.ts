@@ -56,7 +56,7 @@ export interface MeshOptions {
    * The Consul agent (discovery, registration, and the KV control store); defaults to the
    * control URL's agent, then CONSUL_HTTP_ADDR / CONSUL_HTTP_TOKEN / CONSUL_CACERT.
    */
-  consul?: { url?: string; token?: string; datacenter?: string; ca?: string };
+  consul?: { url?: string; token?: string; datacenter?: string; ca?: string | Buffer };
   /** Where the last-known-good control config is kept across restarts. */
   cacheDir?: string;
   /** Base directory for relative TLS file paths (default: the working directory). */

@@ -79,7 +79,9 @@ describe('Consul discovery through outages', () => {
       assert.equal(state.discovery.endpointsFrom, 'cache');
       assert.equal(state.discovery.status, 'unavailable');
       assert.ok(typeof state.discovery.cachedAgeMs === 'number' && state.discovery.cachedAgeMs >= 0, `age ${state.discovery.cachedAgeMs}`);
-      assert.match(state.discoveryError ?? '', /using 1 endpoints from the cache/);
+      assert.match(state.discoveryError ?? '', /using 1 endpoint from the cache/);
+      // Regression: discovery.lastError ended 'no endpoints yet' while discoveryError said the cache was in use.
+      assert.equal(state.discovery.lastError, state.discoveryError, 'state() tells one story');
       assert.deepEqual(endpointIds(second, 'cached'), [a.address]);
       assert.equal(await portOf(second.client('cached').request({ path: '/' })), a.port);
 
@@ -128,7 +130,8 @@ describe('Consul discovery through outages', () => {
       assert.ok(took >= STARTUP_WAIT_MS - 50 && took < STARTUP_WAIT_MS + 1500, `createMesh took ${Math.round(took)} ms`);
       const state = serviceState(second, 'hung');
       assert.equal(state.discovery.endpointsFrom, 'cache');
-      assert.match(state.discoveryError ?? '', /did not answer the first health read of hung within 2000 ms.*using 1 endpoints from the cache/);
+      assert.match(state.discoveryError ?? '', /did not answer the first health read of hung within 2000 ms.*using 1 endpoint from the cache/);
+      assert.equal(state.discovery.lastError, state.discoveryError);
       assert.equal(await portOf(second.client('hung').request({ path: '/' })), a.port);
       await second.close();
     } finally {
