@@ -6,30 +6,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
-import { type TestConsul, consulForTests } from '../support/consul.ts';
+import { consulForTests } from '../support/consul.ts';
+import { consulSuite } from '../support/consul-suite.ts';
 import { type ConfigDir, configDir, consulUrl, meshlet } from './cli-harness.ts';
 
 describe('meshlet get', () => {
-  let consul: TestConsul;
+  const suite = consulSuite(consulForTests);
   let dir: ConfigDir;
   before(async () => {
-    consul = await consulForTests();
     dir = await configDir();
     // A hand-written YAML value beside JSON ones, as `consul kv put` leaves them.
-    await consul.kv.put('get-doc/defaults', 'timeout: 2s\nretry:\n  attempts: 3\n');
-    await consul.kv.put('get-doc/services/payments', '{"endpoints": ["127.0.0.1:9001"]}');
-    await consul.kv.put('get-doc/services/search', '{"endpoints": ["127.0.0.1:9002"], "balancer": "round-robin"}');
-    await consul.kv.put('get-doc-other/defaults', '{"timeout": "9s"}');
+    await suite.consul.kv.put('get-doc/defaults', 'timeout: 2s\nretry:\n  attempts: 3\n');
+    await suite.consul.kv.put('get-doc/services/payments', '{"endpoints": ["127.0.0.1:9001"]}');
+    await suite.consul.kv.put('get-doc/services/search', '{"endpoints": ["127.0.0.1:9002"], "balancer": "round-robin"}');
+    await suite.consul.kv.put('get-doc-other/defaults', '{"timeout": "9s"}');
   });
-  after(async () => {
-    await consul.close();
-    await dir.remove();
-  });
-  const env = (): Record<string, string> => (consul.token === undefined ? {} : { CONSUL_HTTP_TOKEN: consul.token });
+  after(() => dir.remove());
+  const env = (): Record<string, string> => (suite.consul.token === undefined ? {} : { CONSUL_HTTP_TOKEN: suite.consul.token });
   const run = (args: string[]) => meshlet(args, { cwd: dir.path, env: env() });
 
   it('prints the effective config document assembled from the prefix (and nothing of a sibling prefix)', async () => {
-    const result = await run(['get', consulUrl(consul.url, 'get-doc')]);
+    const result = await run(['get', consulUrl(suite.consul.url, 'get-doc')]);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout), {
       defaults: { timeout: '2s', retry: { attempts: 3 } },
@@ -39,23 +36,23 @@ describe('meshlet get', () => {
   });
 
   it('--service prints the defaults and that service; --format yaml prints YAML', async () => {
-    const result = await run(['get', consulUrl(consul.url, 'get-doc'), '--service', 'search', '--format', 'yaml']);
+    const result = await run(['get', consulUrl(suite.consul.url, 'get-doc'), '--service', 'search', '--format', 'yaml']);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(YAML.parse(result.stdout), { defaults: { timeout: '2s', retry: { attempts: 3 } }, services: { search: { endpoints: ['127.0.0.1:9002'], balancer: 'round-robin' } } });
-    const absent = await run(['get', consulUrl(consul.url, 'get-doc'), '--service', 'nope']);
+    const absent = await run(['get', consulUrl(suite.consul.url, 'get-doc'), '--service', 'nope']);
     assert.equal(absent.code, 1);
     assert.match(absent.stderr, /has no entry for service "nope"/);
   });
 
   it('a config every mesh would refuse: printed when it parses, problems on stderr naming the key, exit 1', async () => {
-    await consul.kv.put('get-bad/services/payments', '{"endpoints": ["127.0.0.1:9001"], "retry": {"attempts": 0}}');
-    const invalid = await run(['get', consulUrl(consul.url, 'get-bad')]);
+    await suite.consul.kv.put('get-bad/services/payments', '{"endpoints": ["127.0.0.1:9001"], "retry": {"attempts": 0}}');
+    const invalid = await run(['get', consulUrl(suite.consul.url, 'get-bad')]);
     assert.equal(invalid.code, 1);
     assert.deepEqual(JSON.parse(invalid.stdout), { services: { payments: { endpoints: ['127.0.0.1:9001'], retry: { attempts: 0 } } } });
     assert.match(invalid.stderr, /would be refused by every mesh \(1 problem\):\n {2}get-bad\/services\/payments: retry\.attempts: expected an integer ≥ 1/);
 
-    await consul.kv.put('get-broken/defaults', '{"timeout": ');
-    const broken = await run(['get', consulUrl(consul.url, 'get-broken')]);
+    await suite.consul.kv.put('get-broken/defaults', '{"timeout": ');
+    const broken = await run(['get', consulUrl(suite.consul.url, 'get-broken')]);
     assert.equal(broken.code, 1);
     assert.equal(broken.stdout, '');
     assert.match(broken.stderr, /get-broken\/defaults: .*is not valid JSON/);

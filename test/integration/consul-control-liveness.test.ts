@@ -5,9 +5,10 @@
  * parent, so the child has no handle of its own but the mesh's.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { lastJsonLine, runScriptToExit } from '../support/child-script.ts';
-import { type ConsulEmulator, startConsulEmulator } from '../support/consul-emulator/index.ts';
+import { startConsulEmulator } from '../support/consul-emulator/index.ts';
+import { consulSuite } from '../support/consul-suite.ts';
 import type { Backend } from '../support/http-backend.ts';
 import { portBackend } from './consul-control-harness.ts';
 
@@ -21,23 +22,18 @@ async function runScript(control: string, bootstrap: unknown): Promise<{ result:
 }
 
 describe('a script with its config in Consul KV exits without close()', () => {
-  let consul: ConsulEmulator;
+  const suite = consulSuite(startConsulEmulator);
   let backend: Backend;
   before(async () => {
-    consul = await startConsulEmulator();
-    backend = await portBackend();
-  });
-  after(async () => {
-    await backend.close();
-    await consul.close();
+    backend = await suite.backend(portBackend);
   });
 
   it('while the KV watch holds a blocking query', async () => {
-    await consul.kv.put('live/services/api', JSON.stringify({ endpoints: [backend.address] }));
-    const outcome = await runScript(`consul://127.0.0.1:${consul.port}/live`, {});
+    await suite.consul.kv.put('live/services/api', JSON.stringify({ endpoints: [backend.address] }));
+    const outcome = await runScript(`consul://127.0.0.1:${suite.consul.port}/live`, {});
     assert.deepEqual(outcome, { result: backend.port, status: 'ok' });
     // It did park one: the exit was not because the watch never started.
-    assert.ok(consul.requests.some((request) => request.path === '/v1/kv/live/' && /index=\d+/.test(request.query)), 'a blocking KV query was sent');
+    assert.ok(suite.consul.requests.some((request) => request.path === '/v1/kv/live/' && /index=\d+/.test(request.query)), 'a blocking KV query was sent');
   });
 
   it('while Consul is down and the watch is backing off', async () => {

@@ -6,10 +6,10 @@
  * an emulator that lives here, in the parent.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { lastJsonLine, runScriptToExit } from '../support/child-script.ts';
-import { type ConsulEmulator, startConsulEmulator } from '../support/consul-emulator/index.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import { startConsulEmulator } from '../support/consul-emulator/index.ts';
+import { consulSuite } from '../support/consul-suite.ts';
 import type { OneShotPlan, OneShotResult } from './liveness/one-shot-call.ts';
 import { registrationOf } from './consul-discovery-harness.ts';
 
@@ -27,37 +27,30 @@ async function runOneShot(plan: OneShotPlan, consulUrl: string): Promise<{ resul
 const plan: OneShotPlan = { config: { services: { s: { discovery: { type: 'consul', service: 'live' } } } }, calls: ['s'], close: false };
 
 describe('a one-shot script with Consul discovery exits on its own', () => {
-  let consul: ConsulEmulator;
-  let backend: Backend;
+  const suite = consulSuite(startConsulEmulator);
   before(async () => {
-    consul = await startConsulEmulator();
-    backend = await startBackend();
-    await consul.catalog.register(registrationOf(backend, 'live', 'live-1'));
-  });
-  after(async () => {
-    await backend.close();
-    await consul.close();
+    await suite.consul.catalog.register(registrationOf(await suite.backend(), 'live', 'live-1'));
   });
 
   it('with the agent answering: the call succeeds and the parked health watch does not hold the process', async () => {
-    const { results } = await runOneShot(plan, consul.url);
+    const { results } = await runOneShot(plan, suite.consul.url);
     assert.deepEqual(results, [{ status: 200 }]);
   });
 
   it('with the agent down: the call fails with MESH_NO_ENDPOINTS and the retrying watch does not hold the process', async () => {
-    await consul.stop();
+    await suite.consul.stop();
     try {
-      const { results } = await runOneShot(plan, consul.url);
+      const { results } = await runOneShot(plan, suite.consul.url);
       assert.equal((results[0] as { code?: string }).code, 'MESH_NO_ENDPOINTS');
     } finally {
-      await consul.start();
+      await suite.consul.start();
     }
   });
 
   it('regression: with the agent hung, the script exits once its call is done, not when the hung read times out', async () => {
     // Last in the suite: every request from here on hangs (the hook only counts up).
-    consul.faults.hangNext(1000);
-    const { results, ms } = await runOneShot(plan, consul.url);
+    suite.consul.faults.hangNext(1000);
+    const { results, ms } = await runOneShot(plan, suite.consul.url);
     assert.equal((results[0] as { code?: string }).code, 'MESH_NO_ENDPOINTS');
     // The start-up bound (2 s) plus a process start; the client's read timeout is 10 s.
     assert.ok(ms < 8000, `the script took ${Math.round(ms)} ms`);
