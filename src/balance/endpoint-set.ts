@@ -53,6 +53,8 @@ export class EndpointSet {
   #closed = false;
   /** What discovery reports failing now (set by its watch): a call finding no endpoints says it. */
   discoveryError: Error | undefined;
+  /** Bumped whenever membership or health changes: route targets' views (routing/subset-endpoints.ts) rebuild on a new one. */
+  #version = 0;
 
   constructor(options: EndpointSetOptions) {
     this.service = options.service;
@@ -99,6 +101,16 @@ export class EndpointSet {
     let count = 0;
     for (const endpoint of this.#members) if (endpoint.hasConnection) count++;
     return count;
+  }
+
+  /** Changes whenever the endpoints or their health do. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Every endpoint discovery reported, ejected ones included, in discovery order. */
+  get members(): readonly LiveEndpoint[] {
+    return this.#members;
   }
 
   /** Addresses discovery last reported beyond MAX_ENDPOINTS_PER_SERVICE, left out of rotation. */
@@ -209,6 +221,7 @@ export class EndpointSet {
     for (const endpoint of this.#members) this.#retire(endpoint);
     this.#byId = new Map();
     this.#members = [];
+    this.#version++;
     this.#picker = createPicker(this.#policy.balancer, [], this.#environment());
     for (const endpoint of this.#leaving) endpoint.destroyConnection(reason);
     this.#leaving.clear();
@@ -219,11 +232,13 @@ export class EndpointSet {
     for (const endpoint of this.#members) this.#retire(endpoint);
     this.#byId = new Map();
     this.#members = [];
+    this.#version++;
     this.#picker = createPicker(this.#policy.balancer, [], this.#environment());
     await Promise.all(this.#draining);
   }
 
   #rebuild(): void {
+    this.#version++;
     const members = this.#members;
     let healthy: readonly LiveEndpoint[] = members.filter((e) => !e.ejected);
     const outlier = this.#policy.outlier;

@@ -8,10 +8,30 @@
  *
  * An EndpointSet is its own source, for stacks whose set never changes (tests, benchmarks).
  */
+import type { Attempt } from '../core/attempt.ts';
+import type { MeshRequest } from '../core/service.ts';
 import type { EndpointSet } from './endpoint-set.ts';
+import type { LiveEndpoint } from './live-endpoint.ts';
+
+/**
+ * What the balancer layer balances over: a service's EndpointSet, or a route target's view of
+ * one (routing/subset-endpoints.ts: a subset's endpoints, with failover), which shares the set's
+ * endpoints and so their load statistics and ejections.
+ */
+export interface BalancingSet {
+  readonly service: string;
+  readonly closed: boolean;
+  readonly size: number;
+  readonly panic: boolean;
+  /** What discovery reports failing now, if anything (for the error of a call that finds no endpoint). */
+  readonly discoveryError?: Error | undefined;
+  pick(request: MeshRequest, attempt: Attempt): LiveEndpoint | undefined;
+  started(endpoint: LiveEndpoint): void;
+  state(): unknown[];
+}
 
 export interface EndpointSource {
-  readonly current: EndpointSet;
+  readonly current: BalancingSet;
 }
 
 /** The mesh's source for one service: repointed when the service's endpoint set is replaced. */

@@ -288,10 +288,13 @@ export class Mesh {
     // a limiter or an endpoint, none of which it says anything about.
     if (parsed.signal?.aborted) return Promise.reject(callerAborted(name, 'before it was sent', parsed.signal.reason));
     const now = this.#clock.now();
-    const budget = parsed.timeout ?? (runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout);
+    // Routing first (client-stack.ts): a route's own timeout sets the call's deadline. An
+    // unrouted service has no route table, and this is one field read.
+    const target = runtime.routes === undefined ? runtime : runtime.routes.route(parsed.request);
+    const budget = parsed.timeout ?? (target.policy.timeout === false ? Number.POSITIVE_INFINITY : target.policy.timeout);
     const first = Attempt.first(newCall(name, now, now + budget, parsed.signal));
     runtime.enter();
-    return runClientCall(runtime.stack, parsed.request, first, runtime);
+    return runClientCall(target.stack, parsed.request, first, runtime);
   }
 
   #enqueue(task: () => Promise<void>): void {
@@ -369,7 +372,8 @@ export class Mesh {
         source = new ServiceEndpoints(watch.endpoints);
         newSources.set(name, source);
       }
-      next.set(name, new ServiceRuntime(policy, watch, source, { clock: this.#clock, events: this.#events }, current));
+      const routing = { services: policies, sourceOf: (service: string) => this.#sources.get(service) };
+      next.set(name, new ServiceRuntime(policy, watch, source, { clock: this.#clock, events: this.#events }, current, routing));
     }
     for (const name of this.#runtimes.keys()) if (!policies.has(name)) changed.push(name);
 

@@ -19,6 +19,9 @@ import type { KnownEndpointsStore } from '../discovery/known-endpoints.ts';
 import type { Resolver } from '../discovery/resolver.ts';
 import { createRetryBudget, type RetryBudget, retryBudgetKey } from '../resilience/retry-budget.ts';
 import { buildClientStack, clientLayers } from '../stack/client-stack.ts';
+import { RouteTargetStacks, type TargetStack } from '../stack/route-target-stacks.ts';
+import type { RouteTable } from '../routing/route-table.ts';
+import { routingModelFromConfig } from '../routing/from-config.ts';
 import { httpConnector } from '../transport/http/pool.ts';
 import { ConsulAgent } from './consul-agent.ts';
 
@@ -95,12 +98,22 @@ export function endpointWatchKey(policy: ServicePolicy): string {
   return JSON.stringify([policy.discovery, policy.tls, policy.pool]);
 }
 
+/** What a routed service's targets may name: every service's policy, and its endpoints as they are now. */
+export interface RoutingContext {
+  readonly services: ReadonlyMap<string, ServicePolicy>;
+  sourceOf(service: string): EndpointSource | undefined;
+}
+
 export class ServiceRuntime {
   readonly policy: ServicePolicy;
   readonly watch: EndpointWatch;
   readonly budget: RetryBudget;
   readonly layers: readonly Layer[];
   readonly stack: Service;
+  /** A routed service's routing step (the mesh asks it for each call's target first); undefined: not routed. */
+  readonly routes: RouteTable<TargetStack> | undefined;
+  /** The layers whose state is shown: a routed service's shared ones once, not each target's. */
+  readonly #stateLayers: readonly Layer[];
   #inFlight = 0;
   #draining: Promise<void> | undefined;
   #drained: (() => void) | undefined;
@@ -112,19 +125,24 @@ export class ServiceRuntime {
    * budget's policy is unchanged, so a config push in the middle of an incident does not
    * hand a failing dependency a fresh allowance of retries.
    */
-  constructor(policy: ServicePolicy, watch: EndpointWatch, endpoints: EndpointSource, shared: RuntimeShared, previous?: ServiceRuntime) {
+  constructor(policy: ServicePolicy, watch: EndpointWatch, endpoints: EndpointSource, shared: RuntimeShared, previous?: ServiceRuntime, routing?: RoutingContext) {
     this.policy = policy;
     this.watch = watch;
     this.budget =
       previous !== undefined && retryBudgetKey(previous.policy) === retryBudgetKey(policy) ? previous.budget : createRetryBudget(policy, shared.clock);
-    this.layers = clientLayers({
-      policy,
-      clock: shared.clock,
-      events: shared.events,
-      endpoints,
-      budget: this.budget,
-    });
-    this.stack = buildClientStack(this.layers);
+    const model = routing === undefined ? undefined : routingModelFromConfig(policy, routing.services);
+    if (model === undefined) {
+      this.layers = clientLayers({ policy, clock: shared.clock, events: shared.events, endpoints, budget: this.budget });
+      this.stack = buildClientStack(this.layers);
+      this.routes = undefined;
+      this.#stateLayers = this.layers;
+      return;
+    }
+    const routed = new RouteTargetStacks({ policy, model, clock: shared.clock, events: shared.events, endpoints, sourceOf: (name) => routing!.sourceOf(name), budget: this.budget });
+    this.layers = routed.layers;
+    this.stack = routed.entry;
+    this.routes = routed.table;
+    this.#stateLayers = routed.serviceWide;
   }
 
   /** Counts a call in, so retirement waits for it. */
@@ -176,7 +194,7 @@ export class ServiceRuntime {
 
   state(): Record<string, unknown> {
     const layers: Record<string, unknown> = {};
-    for (const layer of this.layers) {
+    for (const layer of this.#stateLayers) {
       // The balancer's state is the endpoint set's, reported once below.
       if (layer.name === 'balancer') continue;
       const state = layer.state?.();
@@ -193,6 +211,7 @@ export class ServiceRuntime {
       discovery: this.watch.discoveryState(),
       budget: this.budget.state(),
       inFlight: this.#inFlight,
+      ...(this.routes === undefined ? {} : { routes: this.routes.state() }),
       ...layers,
     };
   }

@@ -18,10 +18,22 @@
  *   attempt's signal (the caller's abort, the deadline);
  * - balancer: a call always needs an endpoint.
  * test/stack/client-stack.test.ts pins both the rule and the exception.
+ *
+ * Routing (DESIGN §2 step 2) comes first in a call, above the deadline, and lives outside
+ * these layers, in front of them: a route may bring its own timeout, perTryTimeout and retry,
+ * so the route must be known before the deadline is computed and before the layers that
+ * honour them are chosen. A routed service therefore has one stack per route target, each built
+ * from these same layers over its merged policy when the config is applied (never per call:
+ * stack/route-target-stacks.ts), and the mesh picks the stack with the service's
+ * routing/route-table.ts before it starts the call. The service-wide layers (rate limit,
+ * concurrency limit, breaker) and the retry budget are the service's, made once and shared by
+ * its targets' stacks; each target's balancer balances over its subset's view of the service's
+ * one endpoint set (routing/subset-endpoints.ts). An unrouted service has no route table and
+ * its calls take no routing step at all.
  */
 import type { Layer, Service } from '../core/service.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
-import type { StackDeps } from './stack-deps.ts';
+import type { ServiceWideLayers, StackDeps } from './stack-deps.ts';
 import { deadlineLayer } from '../resilience/deadline.ts';
 import { rateLimitLayer } from '../resilience/rate-limit.ts';
 import { concurrencyLayer } from '../resilience/concurrency-limit.ts';
@@ -34,7 +46,7 @@ import { attemptLayer } from '../resilience/attempt.ts';
 import { httpTransport } from '../transport/http/transport.ts';
 import { httpClassifier } from '../transport/http/classifier.ts';
 
-export type { StackDeps };
+export type { ServiceWideLayers, StackDeps };
 
 /**
  * The layers of one service's stack, outermost first. Each gets its own policy slice and the
@@ -43,19 +55,22 @@ export type { StackDeps };
  */
 export function clientLayers(deps: StackDeps): Layer[] {
   const { policy, budget } = deps;
-  const env: LayerEnv = { service: policy.name, clock: deps.clock, events: deps.events, classifier: httpClassifier };
+  const env = layerEnv(deps);
+  // A route target's stack takes the service's own admission and breaker layers (shared by
+  // every target of the service: stack/route-target-stacks.ts); an unrouted stack makes them.
+  const serviceWide = deps.serviceWide ?? serviceWideLayers(deps);
   return [
     // Outermost per-call layer: the deadline must bound everything below it, queueing for a
     // concurrency slot and retry backoff included, and it clips to the inbound deadline.
     deadlineLayer(env),
     // Admission before any work: a call refused for rate is never sent and never counted by
     // the breaker (shedding is not the dependency's failure).
-    rateLimitLayer(policy.rateLimit, env),
+    serviceWide.rateLimit,
     // Concurrency after the rate limit, so a rate-limited call never holds a slot.
-    concurrencyLayer(policy.concurrency, env),
+    serviceWide.concurrency,
     // Breaker above retries: it judges logical calls (after retries did their best), so a
     // retried-and-recovered call does not trip it, and while open no attempt is made at all.
-    breakerLayer(policy.breaker, env),
+    serviceWide.breaker,
     // Retries above hedging and the balancer: each retry is a fresh pick, and it shares its
     // budget with hedges. Below it, everything runs once per attempt.
     retryLayer(policy.retry, env, budget),
@@ -73,6 +88,21 @@ export function clientLayers(deps: StackDeps): Layer[] {
     // the end, per-try timeouts included.
     balancerLayer(deps.endpoints),
   ];
+}
+
+/** What every layer of a service's stacks is given: the service, the mesh's clock and events, the protocol's classifier. */
+export function layerEnv(deps: Pick<StackDeps, 'policy' | 'clock' | 'events'>): LayerEnv {
+  return { service: deps.policy.name, clock: deps.clock, events: deps.events, classifier: httpClassifier };
+}
+
+/** The layers whose state belongs to the service, not to one route (DESIGN §2): rate limit, concurrency limit, breaker. */
+export function serviceWideLayers(deps: Pick<StackDeps, 'policy' | 'clock' | 'events'>): ServiceWideLayers {
+  const env = layerEnv(deps);
+  return {
+    rateLimit: rateLimitLayer(deps.policy.rateLimit, env),
+    concurrency: concurrencyLayer(deps.policy.concurrency, env),
+    breaker: breakerLayer(deps.policy.breaker, env),
+  };
 }
 
 /** Builds the service a client calls: every layer wrapped around the HTTP transport. */

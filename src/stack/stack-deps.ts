@@ -8,6 +8,14 @@ import type { MeshEventEmitter } from '../core/events.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 import type { EndpointSource } from '../balance/endpoint-source.ts';
 import type { RetryBudget } from '../resilience/retry-budget.ts';
+import type { Layer } from '../core/service.ts';
+
+/** The service's admission and breaker layers, made once per service and shared by its route targets' stacks. */
+export interface ServiceWideLayers {
+  readonly rateLimit: Layer;
+  readonly concurrency: Layer;
+  readonly breaker: Layer;
+}
 
 export interface StackDeps {
   readonly policy: ServicePolicy;
@@ -15,6 +23,8 @@ export interface StackDeps {
   readonly events: MeshEventEmitter;
   /** The service's live endpoints, as they are now (a config change may replace the set). */
   readonly endpoints: EndpointSource;
-  /** One budget per service, shared by retries and hedges. */
+  /** One budget per service, shared by retries and hedges (and by every route target's stack). */
   readonly budget: RetryBudget;
+  /** A route target's stack: the service's shared layers; absent: the stack makes its own. */
+  readonly serviceWide?: ServiceWideLayers;
 }

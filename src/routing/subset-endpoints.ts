@@ -1,0 +1,149 @@
+/**
+ * A route target's endpoints: a filtered view of a service's EndpointSet (the endpoints its
+ * subset selects), with failover. The view holds no endpoint of its own: it picks from the
+ * set's LiveEndpoints, so an attempt's latency and outcome land in the set (EWMA, in-flight,
+ * outlier ejection) and carry across every target and subset that shares the endpoint.
+ *
+ * The view is rebuilt when the set's membership or health changes (its `version`), checked on
+ * each pick with one compare per chain entry, never per call otherwise: membership changes
+ * rarely, picks happen on every attempt (DESIGN §2).
+ *
+ * Failover: the chain is the target first, then its failover targets in order. The first entry
+ * with a healthy (not ejected) endpoint serves; when none has one, the first entry with any
+ * endpoint serves (all ejected: better an ejected endpoint than none, as the set's panic mode
+ * does); when none has any, the pick finds nothing and the call fails with MESH_NO_ENDPOINTS.
+ * NOTE: an ejected endpoint in a view is re-admitted when its ejection ends; the set's early
+ * trial calls (outlier `probeInterval`) are made only by calls that balance over the whole set.
+ */
+import type { Attempt } from '../core/attempt.ts';
+import type { MeshRequest } from '../core/service.ts';
+import type { BalancerPolicy } from '../config/policy.ts';
+import type { Clock } from '../core/clock.ts';
+import { createPicker } from '../balance/create-picker.ts';
+import type { BalancingSet } from '../balance/endpoint-source.ts';
+import type { EndpointSet } from '../balance/endpoint-set.ts';
+import { LiveEndpoint } from '../balance/live-endpoint.ts';
+import type { Picker } from '../balance/picker.ts';
+import type { Subset } from './subset.ts';
+
+/** One entry of a target's chain: a service's endpoints (as they are now) and the subset that filters them. */
+export interface ChainEntry {
+  /** `payments/v2`, `payments` (the whole service): shown in state(). */
+  readonly label: string;
+  /** The service's set now; undefined while the service has none (it left the config). */
+  set(): EndpointSet | undefined;
+  /** Undefined: every endpoint of the service. */
+  readonly subset: Subset | undefined;
+}
+
+export class SubsetEndpoints implements BalancingSet {
+  readonly service: string;
+  readonly #chain: readonly ChainEntry[];
+  readonly #balancer: BalancerPolicy;
+  readonly #env: { clock: Clock; random: () => number };
+  readonly #seenSets: (EndpointSet | undefined)[];
+  readonly #seenVersions: number[];
+  #picker: Picker;
+  #members: readonly LiveEndpoint[] = [];
+  #serving: EndpointSet | undefined = undefined;
+  #servingIndex = -1;
+  /** Picks a failover entry served (the target's own had no healthy endpoint). */
+  failoverPicks = 0;
+
+  constructor(service: string, chain: readonly ChainEntry[], balancer: BalancerPolicy, clock: Clock) {
+    this.service = service;
+    this.#chain = chain;
+    this.#balancer = balancer;
+    this.#env = { clock, random: Math.random };
+    this.#seenSets = chain.map(() => undefined);
+    this.#seenVersions = chain.map(() => -1);
+    this.#picker = createPicker(balancer, [], this.#env);
+  }
+
+  get closed(): boolean {
+    return this.#chain[0]!.set()?.closed ?? true;
+  }
+
+  get size(): number {
+    this.#refresh();
+    return this.#members.length;
+  }
+
+  get panic(): boolean {
+    return false;
+  }
+
+  get discoveryError(): Error | undefined {
+    const set: BalancingSet | undefined = this.#chain[0]!.set();
+    return set?.discoveryError;
+  }
+
+  /** Which chain entry serves now (its label), or null when none has an endpoint. */
+  get servedBy(): string | null {
+    this.#refresh();
+    return this.#servingIndex === -1 ? null : this.#chain[this.#servingIndex]!.label;
+  }
+
+  pick(request: MeshRequest, attempt: Attempt): LiveEndpoint | undefined {
+    this.#refresh();
+    if (this.#servingIndex > 0) this.failoverPicks++;
+    const avoid = attempt.avoid;
+    return this.#picker.pick(request, avoid instanceof LiveEndpoint ? avoid : undefined);
+  }
+
+  started(endpoint: LiveEndpoint): void {
+    this.#serving?.started(endpoint);
+  }
+
+  state(): unknown[] {
+    this.#refresh();
+    const ids = new Set(this.#members.map((e) => e.address.id));
+    return (this.#serving?.state() ?? []).filter((e) => ids.has((e as { id: string }).id));
+  }
+
+  #refresh(): void {
+    const chain = this.#chain;
+    let stale = false;
+    for (let i = 0; i < chain.length; i++) {
+      const set = chain[i]!.set();
+      if (set !== this.#seenSets[i] || (set !== undefined && set.version !== this.#seenVersions[i])) {
+        stale = true;
+        break;
+      }
+    }
+    if (stale) this.#rebuild();
+  }
+
+  #rebuild(): void {
+    const chain = this.#chain;
+    let fallback = -1;
+    let fallbackMembers: LiveEndpoint[] = [];
+    let serving = -1;
+    let healthy: LiveEndpoint[] = [];
+    for (let i = 0; i < chain.length; i++) {
+      const entry = chain[i]!;
+      const set = entry.set();
+      this.#seenSets[i] = set;
+      this.#seenVersions[i] = set?.version ?? -1;
+      if (set === undefined || serving !== -1) continue;
+      const subset = entry.subset;
+      const members = subset === undefined ? [...set.members] : set.members.filter((e) => subset.accepts(e.address));
+      const ready = members.filter((e) => !e.ejected);
+      if (ready.length > 0) {
+        serving = i;
+        healthy = ready;
+      } else if (members.length > 0 && fallback === -1) {
+        fallback = i;
+        fallbackMembers = members;
+      }
+    }
+    if (serving === -1) {
+      serving = fallback;
+      healthy = fallbackMembers;
+    }
+    this.#servingIndex = serving;
+    this.#serving = serving === -1 ? chain[0]!.set() : chain[serving]!.set();
+    this.#members = healthy;
+    this.#picker = createPicker(this.#balancer, healthy, this.#env);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * A routed service's stacks, one per route target, built when the config is applied (DESIGN
+ * §2; the routing step itself is described in client-stack.ts's header). Each is the declared
+ * client stack (clientLayers) over the service policy merged with its route's overrides
+ * (timeout, perTryTimeout, retry tries and conditions), balancing over its target's view of the
+ * endpoints (routing/subset-endpoints.ts). What is the service's is made once and shared by
+ * every target's stack: the rate limit, concurrency limit and breaker (stack/shared-layer.ts),
+ * the retry budget, and the endpoint sets (load statistics, ejections). Targets with the same
+ * overrides, subset and failover share one stack.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { MeshEventEmitter } from '../core/events.ts';
+import type { Layer, Service } from '../core/service.ts';
+import type { EndpointSource } from '../balance/endpoint-source.ts';
+import type { EndpointSet } from '../balance/endpoint-set.ts';
+import { DEFAULT_RETRY } from '../config/defaults.ts';
+import type { ServicePolicy } from '../config/policy.ts';
+import type { RetryBudget } from '../resilience/retry-budget.ts';
+import type { RouteDefinition, RouteTarget, RoutingModel, TargetRef } from '../routing/route-types.ts';
+import { RouteTable } from '../routing/route-table.ts';
+import { Router } from '../routing/router.ts';
+import { compileSubsets, type Subset } from '../routing/subset.ts';
+import { type ChainEntry, SubsetEndpoints } from '../routing/subset-endpoints.ts';
+import { buildClientStack, clientLayers, serviceWideLayers } from './client-stack.ts';
+import { shareAcrossTargets } from './shared-layer.ts';
+
+/** What a call on one target runs on: the stack, and the merged policy its deadline comes from. */
+export interface TargetStack {
+  readonly policy: ServicePolicy;
+  readonly stack: Service;
+}
+
+export interface RouteStackDeps {
+  readonly policy: ServicePolicy;
+  readonly model: RoutingModel;
+  readonly clock: Clock;
+  readonly events: MeshEventEmitter;
+  /** This service's endpoints (a config change may replace its set). */
+  readonly endpoints: EndpointSource;
+  /** Another service's endpoints as they are now, for targets and failovers naming it. */
+  readonly sourceOf: (service: string) => EndpointSource | undefined;
+  readonly budget: RetryBudget;
+}
+
+export class RouteTargetStacks {
+  readonly table: RouteTable<TargetStack>;
+  /** Every layer once (the shared ones once, not per target): for state, stopAdmitting and close. */
+  readonly layers: readonly Layer[];
+  /** The shared layers, whose state is the service's. */
+  readonly serviceWide: readonly Layer[];
+  /**
+   * The routing step as a Service, for a caller that has only a stack to call: it routes each
+   * call to its target's stack, but on the deadline the call already has. The mesh routes
+   * before it computes the deadline instead (`table`), so a route's timeout applies.
+   */
+  readonly entry: Service;
+
+  /** Throws MESH_CONFIG_INVALID when a subset cannot be compiled (validation has checked them already). */
+  constructor(deps: RouteStackDeps) {
+    const { policy, model } = deps;
+    const made = serviceWideLayers(deps);
+    const serviceWide = { rateLimit: shareAcrossTargets(made.rateLimit), concurrency: shareAcrossTargets(made.concurrency), breaker: shareAcrossTargets(made.breaker) };
+    this.serviceWide = [serviceWide.rateLimit, serviceWide.concurrency, serviceWide.breaker];
+    const shared = new Set<Layer>(this.serviceWide);
+    const layers: Layer[] = [...this.serviceWide];
+    const subsets = new Map<string, ReadonlyMap<string, Subset>>();
+    for (const [service, resolution] of Object.entries(model.resolutions)) subsets.set(service, compileSubsets(resolution.subsets, `services.${service}.subsets`));
+    const entryOf = (ref: TargetRef): ChainEntry => {
+      const source = ref.service === policy.name ? deps.endpoints : undefined;
+      return {
+        label: ref.subset === undefined ? ref.service : `${ref.service}/${ref.subset}`,
+        set: (): EndpointSet | undefined => (source ?? deps.sourceOf(ref.service))?.current as EndpointSet | undefined,
+        subset: ref.subset === undefined ? undefined : subsets.get(ref.service)?.get(ref.subset),
+      };
+    };
+    const byKey = new Map<string, { stack: TargetStack; view: SubsetEndpoints }>();
+    const serve = (target: RouteTarget, route: RouteDefinition) => {
+      const failover = route.failover ?? [];
+      const targetPolicy = mergedPolicy(policy, route);
+      const key = JSON.stringify([target.service, target.subset ?? null, failover, route.timeout, route.perTryTimeout, route.retry ?? null]);
+      let built = byKey.get(key);
+      if (built === undefined) {
+        const view = new SubsetEndpoints(policy.name, [target, ...failover].map(entryOf), policy.balancer, deps.clock);
+        const targetLayers = clientLayers({ policy: targetPolicy, clock: deps.clock, events: deps.events, endpoints: { current: view }, budget: deps.budget, serviceWide });
+        for (const layer of targetLayers) if (!shared.has(layer)) layers.push(layer);
+        built = { stack: { policy: targetPolicy, stack: buildClientStack(targetLayers) }, view };
+        byKey.set(key, built);
+      }
+      const { stack, view } = built;
+      return { served: stack, servedBy: () => view.servedBy, failoverPicks: () => view.failoverPicks };
+    };
+    const table = new RouteTable(new Router(model), (target, index) => serve(target, model.routes[index]!));
+    this.table = table;
+    this.layers = layers;
+    this.entry = { call: (request, attempt) => table.route(request).stack.call(request, attempt) };
+  }
+}
+
+/** The service policy with a route's overrides: its timeout, perTryTimeout, and retry tries and conditions. */
+export function mergedPolicy(policy: ServicePolicy, route: RouteDefinition): ServicePolicy {
+  if (route.timeout === undefined && route.perTryTimeout === undefined && route.retry === undefined) return policy;
+  const retry = route.retry === undefined ? policy.retry : { ...(policy.retry === false ? DEFAULT_RETRY : policy.retry), attempts: route.retry.attempts, on: route.retry.on };
+  return Object.freeze({
+    ...policy,
+    timeout: route.timeout ?? policy.timeout,
+    perTryTimeout: route.perTryTimeout ?? policy.perTryTimeout,
+    retry,
+  });
+}
