@@ -89,13 +89,17 @@ export class AttemptService implements Service {
 
 /** The request as this attempt sends it: the caller's headers plus the attempt's own. */
 export function withMeshHeaders(request: MeshRequest, attempt: number, limit: number): MeshRequest {
-  let headers: Record<string, string | string[]>;
-  if (limit === Number.POSITIVE_INFINITY) headers = { ...request.headers };
-  // The common call: no headers of its own, first attempt, a deadline. One literal, no copy
-  // (its key is TIMEOUT_HEADER spelled out: a literal key gives V8 a fixed object shape).
-  else if (request.headers === NO_HEADERS) headers = { 'x-meshlet-timeout-ms': timeoutHeaderValue(limit) };
-  else headers = { ...request.headers, 'x-meshlet-timeout-ms': timeoutHeaderValue(limit) };
-  if (attempt > 1) headers[ATTEMPT_HEADER] = String(attempt);
+  let headers: Readonly<Record<string, string | string[]>>;
+  if (limit !== Number.POSITIVE_INFINITY && attempt === 1 && request.headers === NO_HEADERS) {
+    // The common call: no headers of its own, first attempt, a deadline: the headers are the
+    // time left alone, shared (frozen) by the calls that leave with the same whole ms.
+    headers = timeoutOnlyHeaders(limit);
+  } else {
+    const own: Record<string, string | string[]> = { ...request.headers };
+    if (limit !== Number.POSITIVE_INFINITY) own[TIMEOUT_HEADER] = timeoutHeaderValue(limit);
+    if (attempt > 1) own[ATTEMPT_HEADER] = String(attempt);
+    headers = own;
+  }
   return {
     method: request.method,
     path: request.path,
@@ -112,11 +116,20 @@ export function withMeshHeaders(request: MeshRequest, attempt: number, limit: nu
 let lastTimeoutMs = -1;
 let lastTimeoutText = '';
 
+let lastTimeoutHeaders: Readonly<Record<string, string>> = NO_HEADERS;
+
 function timeoutHeaderValue(limit: number): string {
   const ms = Math.max(1, Math.floor(limit));
   if (ms !== lastTimeoutMs) {
     lastTimeoutMs = ms;
     lastTimeoutText = String(ms);
+    // Its key is TIMEOUT_HEADER spelled out: a literal key gives V8 a fixed object shape.
+    lastTimeoutHeaders = Object.freeze({ 'x-meshlet-timeout-ms': lastTimeoutText });
   }
   return lastTimeoutText;
+}
+
+function timeoutOnlyHeaders(limit: number): Readonly<Record<string, string>> {
+  timeoutHeaderValue(limit);
+  return lastTimeoutHeaders;
 }
