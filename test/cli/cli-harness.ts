@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { PushHooks } from '../../src/cli/push.ts';
 import { run } from '../../src/cli/run.ts';
@@ -68,6 +69,26 @@ export async function configDir(): Promise<ConfigDir> {
       return name;
     },
     remove: () => rm(path, { recursive: true, force: true }),
+  };
+}
+
+/** Call inside a describe(): its config directory, made in before() and removed in after(). */
+export function suiteConfigDir(): ConfigDir {
+  let made: ConfigDir | undefined;
+  before(async () => {
+    made = await configDir();
+  });
+  after(() => made?.remove());
+  const dir = (): ConfigDir => {
+    if (made === undefined) throw new Error("the suite's config dir is made in its before(): use it inside a hook or a test");
+    return made;
+  };
+  return {
+    get path() {
+      return dir().path;
+    },
+    write: (name, content) => dir().write(name, content),
+    remove: () => dir().remove(),
   };
 }
 

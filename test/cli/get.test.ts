@@ -4,24 +4,22 @@
  * mesh would refuse reported with its key (exit 1).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { consulForTests } from '../support/consul.ts';
 import { consulSuite } from '../support/consul-suite.ts';
-import { type ConfigDir, configDir, consulUrl, meshlet } from './cli-harness.ts';
+import { consulUrl, meshlet, suiteConfigDir } from './cli-harness.ts';
 
 describe('meshlet get', () => {
   const suite = consulSuite(consulForTests);
-  let dir: ConfigDir;
+  const dir = suiteConfigDir();
   before(async () => {
-    dir = await configDir();
     // A hand-written YAML value beside JSON ones, as `consul kv put` leaves them.
     await suite.consul.kv.put('get-doc/defaults', 'timeout: 2s\nretry:\n  attempts: 3\n');
     await suite.consul.kv.put('get-doc/services/payments', '{"endpoints": ["127.0.0.1:9001"]}');
     await suite.consul.kv.put('get-doc/services/search', '{"endpoints": ["127.0.0.1:9002"], "balancer": "round-robin"}');
     await suite.consul.kv.put('get-doc-other/defaults', '{"timeout": "9s"}');
   });
-  after(() => dir.remove());
   const env = (): Record<string, string> => (suite.consul.token === undefined ? {} : { CONSUL_HTTP_TOKEN: suite.consul.token });
   const run = (args: string[]) => meshlet(args, { cwd: dir.path, env: env() });
 

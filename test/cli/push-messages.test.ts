@@ -8,36 +8,29 @@
  *   unchanged runs now fold to 3 lines of context either side and one `…`.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { foldUnchanged, lineDiff } from '../../src/cli/line-diff.ts';
-import { consulForTests, emulatorOnly, type TestConsul } from '../support/consul.ts';
-import { type ConfigDir, configDir, consulUrl, meshlet } from './cli-harness.ts';
+import { consulForTests, emulatorOnly } from '../support/consul.ts';
+import { consulSuite } from '../support/consul-suite.ts';
+import { consulUrl, meshlet, suiteConfigDir } from './cli-harness.ts';
 
 describe('meshlet push: what it tells the operator', () => {
-  let consul: TestConsul;
-  let dir: ConfigDir;
   const secret = 'push-messages-secret-4d5e6f';
-  before(async () => {
-    consul = await consulForTests({ acl: { defaultPolicy: 'deny', tokens: { [secret]: { policy: 'write' } } } });
-    dir = await configDir();
-  });
-  after(async () => {
-    await consul.close();
-    await dir.remove();
-  });
+  const suite = consulSuite(() => consulForTests({ acl: { defaultPolicy: 'deny', tokens: { [secret]: { policy: 'write' } } } }));
+  const dir = suiteConfigDir();
 
   it('regression: a 403 names the CLI\'s own token sources (--token-file or CONSUL_HTTP_TOKEN), not the consul.token option', async (t) => {
-    if (emulatorOnly(t, consul) === undefined) return;
+    if (emulatorOnly(t, suite.consul) === undefined) return;
     const file = await dir.write('wrong-token.json', { defaults: { timeout: '1s' } });
-    const refused = await meshlet(['push', file, '--to', consulUrl(consul.url, 'msg-wrong')], { cwd: dir.path, env: { CONSUL_HTTP_TOKEN: 'not-a-known-token' } });
+    const refused = await meshlet(['push', file, '--to', consulUrl(suite.consul.url, 'msg-wrong')], { cwd: dir.path, env: { CONSUL_HTTP_TOKEN: 'not-a-known-token' } });
     assert.equal(refused.code, 4);
     assert.match(refused.stderr, /403 \(ACL not found\): the ACL token is unknown; check --token-file or CONSUL_HTTP_TOKEN/);
     assert.doesNotMatch(refused.stderr, /consul\.token/);
   });
 
   it('regression: under a deny-by-default ACL with no token, push says before its diff that the empty read may be ACL filtering', async (t) => {
-    if (emulatorOnly(t, consul) === undefined) return;
-    const url = consulUrl(consul.url, 'msg-anonymous');
+    if (emulatorOnly(t, suite.consul) === undefined) return;
+    const url = consulUrl(suite.consul.url, 'msg-anonymous');
     const file = await dir.write('anonymous.json', { defaults: { timeout: '1s' } });
     const anonymous = await meshlet(['push', file, '--to', url], { cwd: dir.path });
     assert.match(anonymous.stderr, /^warning: Consul at consul:\/\/127\.0\.0\.1:\d+\/msg-anonymous denies by default \(X-Consul-Default-ACL-Policy: deny\) and no ACL token was given: .*give --token-file or set CONSUL_HTTP_TOKEN$/m);
@@ -51,8 +44,8 @@ describe('meshlet push: what it tells the operator', () => {
   });
 
   it('regression: the diff of a small change in a long value folds unchanged runs to 3 lines of context and one …', async (t) => {
-    if (emulatorOnly(t, consul) === undefined) return;
-    const url = consulUrl(consul.url, 'msg-diff');
+    if (emulatorOnly(t, suite.consul) === undefined) return;
+    const url = consulUrl(suite.consul.url, 'msg-diff');
     const endpoints = (changed: number): string[] => Array.from({ length: 30 }, (_, i) => `http://127.0.0.1:${(i === changed ? 20000 : 10000) + i}`);
     const env = { CONSUL_HTTP_TOKEN: secret };
     const file = await dir.write('long.json', { services: { payments: { endpoints: endpoints(-1) } } });

@@ -6,20 +6,16 @@
  * push's afterRead hook, in-process); --service and --prune; the token never in any output.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createMesh } from '../../src/index.ts';
-import { type TestConsul, consulForTests, emulatorOnly } from '../support/consul.ts';
+import { consulForTests, emulatorOnly } from '../support/consul.ts';
 import { consulSuite } from '../support/consul-suite.ts';
 import { eventually } from '../integration/consul-discovery-harness.ts';
-import { type ConfigDir, configDir, consulUrl, meshlet, meshletInProcess } from './cli-harness.ts';
+import { consulUrl, meshlet, meshletInProcess, suiteConfigDir } from './cli-harness.ts';
 
 describe('meshlet push', () => {
   const suite = consulSuite(consulForTests);
-  let dir: ConfigDir;
-  before(async () => {
-    dir = await configDir();
-  });
-  after(() => dir.remove());
+  const dir = suiteConfigDir();
   const env = (): Record<string, string> => (suite.consul.token === undefined ? {} : { CONSUL_HTTP_TOKEN: suite.consul.token });
   const run = (args: string[]) => meshlet(args, { cwd: dir.path, env: env() });
   const casWrites = (prefix: string) =>
@@ -178,21 +174,13 @@ describe('meshlet push', () => {
 });
 
 describe('meshlet push and get: the ACL token never appears in any output', () => {
-  let consul: TestConsul;
-  let dir: ConfigDir;
   const secret = 'push-secret-0a1b2c3d';
-  before(async () => {
-    consul = await consulForTests({ acl: { defaultPolicy: 'deny', tokens: { [secret]: { policy: 'write' } } } });
-    dir = await configDir();
-  });
-  after(async () => {
-    await consul.close();
-    await dir.remove();
-  });
+  const suite = consulSuite(() => consulForTests({ acl: { defaultPolicy: 'deny', tokens: { [secret]: { policy: 'write' } } } }));
+  const dir = suiteConfigDir();
 
   it('with the right token (env or --token-file) it works; a wrong one is exit 4 naming the 403; no output holds either token', async (t) => {
-    if (emulatorOnly(t, consul) === undefined) return;
-    const url = consulUrl(consul.url, 'push-acl');
+    if (emulatorOnly(t, suite.consul) === undefined) return;
+    const url = consulUrl(suite.consul.url, 'push-acl');
     const file = await dir.write('acl.json', { defaults: { timeout: '1s' } });
     const tokenFile = await dir.write('token.txt', `${secret}\n`);
     const outputs: string[] = [];

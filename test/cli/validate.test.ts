@@ -3,17 +3,13 @@
  * its path, exit codes 0 / 1 / 2; what it accepts a mesh accepts, what it refuses a mesh refuses.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createMesh, isMeshError } from '../../src/index.ts';
 import { readConfigFile } from '../../src/cli/config-file.ts';
-import { type ConfigDir, configDir, meshlet, meshletInProcess } from './cli-harness.ts';
+import { meshlet, meshletInProcess, suiteConfigDir } from './cli-harness.ts';
 
 describe('meshlet validate', () => {
-  let dir: ConfigDir;
-  before(async () => {
-    dir = await configDir();
-  });
-  after(() => dir.remove());
+  const dir = suiteConfigDir();
 
   it('accepts a valid YAML config (exit 0) and names its services', async () => {
     const file = await dir.write('good.yaml', 'defaults:\n  timeout: 2s\nservices:\n  payments:\n    endpoints: ["127.0.0.1:9001"]\n    retry: { attempts: 3 }\n  search: { endpoints: ["127.0.0.1:9002"] }\n');
