@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { createMesh, type MeshEvents } from '../../src/index.ts';
+import { createMesh, type Mesh, type MeshEvents } from '../../src/index.ts';
 import { isMeshError } from '../../src/core/errors.ts';
 import { consulForTests, emulatorOnly } from '../support/consul.ts';
 import { consulSuite } from '../support/consul-suite.ts';
@@ -29,13 +29,17 @@ describe('Consul KV control through outages and faults', () => {
   });
   const track = suite.mesh;
   const api = (backend: Backend, extra: Record<string, unknown> = {}) => JSON.stringify({ endpoints: [backend.address], ...extra });
+  /** A mesh on a prefix of its own whose service api has `a` as its endpoint. */
+  const meshOnA = async (): Promise<{ prefix: string; mesh: Mesh }> => {
+    const prefix = uniquePrefix();
+    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
+    return { prefix, mesh: track(await createMesh(consulMeshOptions(suite.consul, prefix))) };
+  };
 
   it('Consul stopped mid-traffic: zero failed calls, state says unavailable, a change made meanwhile applies on return', async (t) => {
     const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
-    const prefix = uniquePrefix();
-    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
-    const mesh = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
+    const { prefix, mesh } = await meshOnA();
     const calls = traffic(() => outcome(mesh, 'api'));
     await sleep(50);
     await emulator.stop();
@@ -59,9 +63,7 @@ describe('Consul KV control through outages and faults', () => {
   it('Consul back with nothing changed: the status returns to ok at once, not at the next change', async (t) => {
     const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
-    const prefix = uniquePrefix();
-    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
-    const mesh = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
+    const { mesh } = await meshOnA();
     const version = configState(mesh).version;
     await emulator.stop();
     await eventually(() => configState(mesh).control.status === 'unavailable', 'unavailable');
@@ -73,9 +75,7 @@ describe('Consul KV control through outages and faults', () => {
   it('regression: a mesh joining the shared watch during an outage says unavailable (its apply does not claim ok)', async (t) => {
     const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
-    const prefix = uniquePrefix();
-    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
-    const first = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
+    const { prefix, mesh: first } = await meshOnA();
     await emulator.stop();
     try {
       await eventually(() => configState(first).control.status === 'unavailable', 'unavailable');
@@ -94,9 +94,7 @@ describe('Consul KV control through outages and faults', () => {
   it('a bad push made while Consul was down: on return the status is ok and the rejection names the key', async (t) => {
     const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
-    const prefix = uniquePrefix();
-    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
-    const mesh = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
+    const { prefix, mesh } = await meshOnA();
     await emulator.stop();
     await eventually(() => configState(mesh).control.status === 'unavailable', 'unavailable');
     await emulator.kv.put(`${prefix}/services/api`, api(b, { retry: { attempts: 99 } }));
@@ -166,9 +164,7 @@ describe('Consul KV control through outages and faults', () => {
   it('an index that goes backwards (snapshot restore) is reset: later changes still apply', async (t) => {
     const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
-    const prefix = uniquePrefix();
-    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
-    const mesh = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
+    const { prefix, mesh } = await meshOnA();
     // NOTE: a query that reaches Consul after the restore, with the old higher index, waits
     // out its `wait` (CONSUL.md §0.2): what the restore wakes is a parked query, so the test
     // waits until this watch's blocking query has arrived (other meshes' watches park too).
@@ -193,9 +189,7 @@ describe('Consul KV control through outages and faults', () => {
   it('an index of 0 in every answer: changes still apply, and the loop stays rate-limited', async (t) => {
     const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
-    const prefix = uniquePrefix();
-    await suite.consul.kv.put(`${prefix}/services/api`, api(a));
-    const mesh = track(await createMesh(consulMeshOptions(suite.consul, prefix)));
+    const { prefix, mesh } = await meshOnA();
     emulator.faults.zeroIndex(true);
     try {
       const before = emulator.requests.length;
