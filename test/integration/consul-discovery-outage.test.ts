@@ -39,6 +39,7 @@ describe('Consul discovery through outages', () => {
 
     await sleep(100);
     await suite.consul.stop();
+    const atStop = load.outcomes.length;
     await eventually(() => serviceState(mesh, 'outage').discovery.status === 'unavailable', 'state() to say Consul is unavailable');
     const down = serviceState(mesh, 'outage');
     assert.match(down.discoveryError ?? '', /Consul discovery of outage failed: .*keeping the last endpoints \(from Consul\)/);
@@ -46,14 +47,15 @@ describe('Consul discovery through outages', () => {
 
     // Registered while the agent is down; it reaches the catalog when the agent is back.
     await suite.consul.catalog.register(registrationOf(c, 'outage', 'outage-c'));
-    await sleep(300);
-    const duringOutage = load.outcomes.length;
+    // Counted, not timed: on a loaded machine 300 ms may hold 20 calls or 200.
+    await eventually(() => load.outcomes.length - atStop >= 50, '50 calls made while Consul is down', 15_000);
+    const duringOutage = load.outcomes.length - atStop;
     await suite.consul.start();
     await eventually(() => endpointIds(mesh, 'outage').includes(c.address), 'the instance added during the outage', 15_000);
     await eventually(() => c.received.length > 0, 'a call on the new instance');
     await load.stop();
 
-    assert.ok(duringOutage > 50, `calls kept flowing during the outage (${duringOutage} made)`);
+    assert.ok(duringOutage >= 50, `calls kept flowing during the outage (${duringOutage} made)`);
     const failed = load.outcomes.filter((outcome) => outcome !== 200);
     assert.deepEqual(failed, [], `${failed.length} of ${load.outcomes.length} calls failed`);
     const recovered = serviceState(mesh, 'outage');
