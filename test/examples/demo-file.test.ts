@@ -20,5 +20,5 @@ it('npm run demo: the file edit applies mid-run, every call succeeds, and it exi
 it('npm run demo with an unknown argument says how to run it and exits 2', async () => {
   const run = await runDemo(['--consl'], CALLS);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, /unknown argument --consl; usage: npm run demo \[-- --consul\]/);
+  assert.match(run.stderr, /unknown argument --consl; usage: npm run demo \[-- --consul \| --canary\]/);
 });
