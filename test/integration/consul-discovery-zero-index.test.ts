@@ -5,34 +5,22 @@
  * index-0 answer is delivered and the health watch's content comparison decides.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { watchHealth } from '../../src/discovery/consul-health-watch.ts';
-import { createMesh, type Mesh } from '../../src/index.ts';
-import { consulForTests, emulatorOnly, type TestConsul } from '../support/consul.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import { createMesh } from '../../src/index.ts';
+import { consulForTests, emulatorOnly } from '../support/consul.ts';
+import { consulSuite } from '../support/consul-suite.ts';
 import { endpointIds, eventually, registrationOf, serviceState } from './consul-discovery-harness.ts';
 
 describe('Consul discovery under index 0', () => {
-  let consul: TestConsul;
-  const backends: Backend[] = [];
-  const meshes: Mesh[] = [];
-  before(async () => {
-    consul = await consulForTests();
-  });
-  after(async () => {
-    for (const mesh of meshes) await mesh.close();
-    for (const backend of backends) await backend.close();
-    await consul.close();
-  });
+  const suite = consulSuite(consulForTests);
 
   it('regression: with an agent answering index 0, every health change is delivered (not only the first after the switch), identical answers emit no endpoints event, the loop stays rate-limited', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
-    const [a, b, c] = [await startBackend(), await startBackend(), await startBackend()];
-    backends.push(a, b, c);
-    await consul.catalog.register(registrationOf(a, 'zeroed', 'zeroed-a'));
-    const mesh = await createMesh({ service: 'caller', consul: { url: consul.url }, config: { services: { zeroed: { discovery: { type: 'consul' } } } } });
-    meshes.push(mesh);
+    const [a, b, c] = [await suite.backend(), await suite.backend(), await suite.backend()];
+    await suite.consul.catalog.register(registrationOf(a, 'zeroed', 'zeroed-a'));
+    const mesh = suite.mesh(await createMesh({ service: 'caller', consul: { url: suite.consul.url }, config: { services: { zeroed: { discovery: { type: 'consul' } } } } }));
     const events: number[] = [];
     const off = mesh.on('endpoints', (event) => {
       if (event.service === 'zeroed') events.push(event.endpoints.length);
@@ -40,9 +28,9 @@ describe('Consul discovery under index 0', () => {
     emulator.faults.zeroIndex(true);
     try {
       // The parked round wakes on the first change; from then on every answer says index 0.
-      await consul.catalog.register(registrationOf(b, 'zeroed', 'zeroed-b'));
+      await suite.consul.catalog.register(registrationOf(b, 'zeroed', 'zeroed-b'));
       await eventually(() => endpointIds(mesh, 'zeroed').length === 2, 'the first change under index 0');
-      await consul.catalog.register(registrationOf(c, 'zeroed', 'zeroed-c'));
+      await suite.consul.catalog.register(registrationOf(c, 'zeroed', 'zeroed-c'));
       await eventually(() => endpointIds(mesh, 'zeroed').length === 3, 'the second change under index 0');
       assert.deepEqual(events, [2, 3], 'one endpoints event per change');
 
@@ -61,15 +49,14 @@ describe('Consul discovery under index 0', () => {
   });
 
   it('regression: the shared health watch hands its subscribers an identical index-0 answer once, not every round', async (t) => {
-    const emulator = emulatorOnly(t, consul);
+    const emulator = emulatorOnly(t, suite.consul);
     if (emulator === undefined) return;
-    const backend = await startBackend();
-    backends.push(backend);
-    await consul.catalog.register(registrationOf(backend, 'repeated', 'repeated-a'));
+    const backend = await suite.backend();
+    await suite.consul.catalog.register(registrationOf(backend, 'repeated', 'repeated-a'));
     emulator.faults.zeroIndex(true);
     const changes: number[] = [];
     const subscription = watchHealth(
-      { agent: { url: consul.url }, service: 'repeated', tags: [], passingOnly: true, datacenter: undefined },
+      { agent: { url: suite.consul.url }, service: 'repeated', tags: [], passingOnly: true, datacenter: undefined },
       { change: (entries) => changes.push(entries.length), error: (error) => assert.fail(error) },
     );
     try {
