@@ -90,6 +90,31 @@ describe('routing: service-wide state shared by route targets', () => {
     });
   });
 
+  it("a route to another service is served by that service's endpoints", async () => {
+    const mesh = await createMesh({
+      service: 'web',
+      config: {
+        services: {
+          payments: { endpoints: [backend.address], routes: [{ name: 'to-ledger', match: { pathPrefix: '/ledger' }, to: [{ service: 'ledger' }] }] },
+          ledger: { endpoints: [other.address] },
+        },
+      },
+    });
+    try {
+      const before = [backend.received.length, other.received.length];
+      for (const path of ['/ledger/1', '/ledger/2', '/pay']) {
+        const res = await mesh.client('payments').request({ path });
+        assert.equal(res.statusCode, 200);
+        await res.body.dump();
+      }
+      assert.deepEqual([backend.received.length - before[0]!, other.received.length - before[1]!], [1, 2]);
+      const state = (mesh.state().services as Record<string, { routes: { targets: { servedBy: string | null }[] }[] }>).payments!;
+      assert.equal(state.routes[0]!.targets[0]!.servedBy, 'ledger');
+    } finally {
+      await mesh.close();
+    }
+  });
+
   it('an unrouted service shows no routes', async () => {
     await withMesh({}, async (mesh) => {
       const state = (mesh.state().services as Record<string, Record<string, unknown>>).ledger!;
