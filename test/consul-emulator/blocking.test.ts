@@ -6,14 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseGoDuration } from '../support/consul-emulator/go-duration.ts';
-import { startConsulEmulator } from '../support/consul-emulator/index.ts';
-import { consulHttp, waitFor } from '../support/consul-emulator/wire-client.ts';
-
-async function emulator(t: { after(fn: () => Promise<void>): void }) {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  return { consul, http: consulHttp(consul.url) };
-}
+import { waitFor } from '../support/consul-emulator/wire-client.ts';
+import { emulatorForTest } from './emulator-for-test.ts';
 
 test('Go durations parse as time.ParseDuration does; a unitless number is invalid', () => {
   assert.equal(parseGoDuration('10s'), 10_000);
@@ -29,7 +23,7 @@ test('Go durations parse as time.ParseDuration does; a unitless number is invali
 });
 
 test('without index (or index=0) a read answers at once even with wait', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/kv/k', 'v');
   const started = performance.now();
   assert.equal((await http.get('/v1/kv/k?wait=5s')).status, 200);
@@ -38,7 +32,7 @@ test('without index (or index=0) a read answers at once even with wait', async (
 });
 
 test('index=N parks until the key changes, then returns the new index and value', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   await http.put('/v1/kv/k', 'v1');
   const { index } = await http.get('/v1/kv/k');
   const parked = http.get(`/v1/kv/k?index=${index}&wait=5s`);
@@ -51,7 +45,7 @@ test('index=N parks until the key changes, then returns the new index and value'
 });
 
 test('a parked read returns on wait with the unchanged index; writes elsewhere and identical rewrites do not wake it early', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/kv/k', 'v');
   const { index } = await http.get('/v1/kv/k');
   const started = performance.now();
@@ -66,7 +60,7 @@ test('a parked read returns on wait with the unchanged index; writes elsewhere a
 });
 
 test('a parked read of a missing key wakes when the key is created', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   const missing = await http.get('/v1/kv/later');
   assert.equal(missing.status, 404);
   const parked = http.get(`/v1/kv/later?index=${missing.index}&wait=5s`);
@@ -78,7 +72,7 @@ test('a parked read of a missing key wakes when the key is created', async (t) =
 });
 
 test('a recursive read parks until something under the prefix changes, deletes included', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   await http.put('/v1/kv/cfg/a', '1');
   const { index } = await http.get('/v1/kv/cfg/?recurse');
   const parked = http.get(`/v1/kv/cfg/?recurse&index=${index}&wait=5s`);
@@ -90,7 +84,7 @@ test('a recursive read parks until something under the prefix changes, deletes i
 });
 
 test('bad wait is 400 Invalid wait time; bad index is 400 Invalid index', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   for (const wait of ['30', 'soon', '1x']) {
     const res = await http.get(`/v1/kv/k?index=1&wait=${wait}`);
     assert.equal(res.status, 400);
@@ -104,7 +98,7 @@ test('bad wait is 400 Invalid wait time; bad index is 400 Invalid index', async 
 });
 
 test('stale and consistent are presence-based; together they are 400', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   assert.equal((await http.get('/v1/kv/?recurse&stale=false')).headers['x-consul-effective-consistency'], 'stale');
   assert.equal((await http.get('/v1/kv/?recurse&consistent')).headers['x-consul-effective-consistency'], 'consistent');
   assert.equal((await http.get('/v1/kv/?recurse')).headers['x-consul-effective-consistency'], 'leader');
@@ -114,7 +108,7 @@ test('stale and consistent are presence-based; together they are 400', async (t)
 });
 
 test('a client index above the server index parks until wait and then returns the lower current index', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/kv/k', 'v');
   const { index } = await http.get('/v1/kv/k');
   const res = await http.get(`/v1/kv/k?index=${index + 1000}&wait=200ms`);
@@ -122,7 +116,7 @@ test('a client index above the server index parks until wait and then returns th
 });
 
 test('restoreSnapshot: every index goes backwards and parked reads return at once with the lower index', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   await http.put('/v1/kv/k', 'v');
   await http.put('/v1/kv/j', 'w');
   const { index } = await http.get('/v1/kv/j');
@@ -137,7 +131,7 @@ test('restoreSnapshot: every index goes backwards and parked reads return at onc
 });
 
 test('zeroIndex: reads carry X-Consul-Index: 0 while on', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   consul.faults.zeroIndex(true);
   assert.equal((await http.get('/v1/kv/k')).headers['x-consul-index'], '0');
   assert.equal((await http.get('/v1/health/service/x')).headers['x-consul-index'], '0');
@@ -146,9 +140,7 @@ test('zeroIndex: reads carry X-Consul-Index: 0 while on', async (t) => {
 });
 
 test('jitter adds up to wait/16 when enabled (here the largest draw)', async (t) => {
-  const consul = await startConsulEmulator({ jitter: () => 0.999 });
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t, { jitter: () => 0.999 });
   const { index } = await http.get('/v1/kv/k');
   const started = performance.now();
   await http.get(`/v1/kv/k?index=${index}&wait=320ms`);

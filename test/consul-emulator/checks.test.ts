@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { startConsulEmulator } from '../support/consul-emulator/index.ts';
 import { consulHttp, waitFor } from '../support/consul-emulator/wire-client.ts';
 import { startBackend } from '../support/http-backend.ts';
+import { emulatorForTest } from './emulator-for-test.ts';
 
 interface Entry {
   Service: { ID: string };
@@ -20,9 +21,7 @@ async function checkOf(http: ReturnType<typeof consulHttp>, service: string, che
 }
 
 test('a TTL check not renewed within its TTL turns critical with TTL expired', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/agent/service/register', { Name: 'ttl', Check: { TTL: '500ms', Status: 'passing' } });
   assert.equal((await checkOf(http, 'ttl', 'service:ttl'))?.Status, 'passing');
   // Renewing keeps it passing past the first TTL (200 ms of slack either side for a loaded machine).
@@ -66,9 +65,7 @@ test('an HTTP check follows the target: 2xx passing, 429 warning, 500 critical',
 });
 
 test('an HTTP check on a port nobody listens on is critical', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/agent/service/register', {
     Name: 'dead',
     Check: { HTTP: 'http://127.0.0.1:1/health', Interval: '50ms', Status: 'passing' },
@@ -77,9 +74,7 @@ test('an HTTP check on a port nobody listens on is critical', async (t) => {
 });
 
 test('DeregisterCriticalServiceAfter: the reaper removes a service critical for longer than that', async (t) => {
-  const consul = await startConsulEmulator({ reaper: { intervalMs: 20, minimumMs: 0 } });
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t, { reaper: { intervalMs: 20, minimumMs: 0 } });
   await http.put('/v1/agent/service/register', {
     Name: 'reaped',
     Check: { TTL: '10s', DeregisterCriticalServiceAfter: '100ms' },
@@ -92,18 +87,14 @@ test('DeregisterCriticalServiceAfter: the reaper removes a service critical for 
 });
 
 test('the reaper honours Consul’s floor (default 1 m) over a shorter DeregisterCriticalServiceAfter', async (t) => {
-  const consul = await startConsulEmulator({ reaper: { intervalMs: 20 } });
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t, { reaper: { intervalMs: 20 } });
   await http.put('/v1/agent/service/register', { Name: 'floor', Check: { TTL: '10s', DeregisterCriticalServiceAfter: '10ms' } });
   await new Promise((resolve) => setTimeout(resolve, 150));
   assert.equal((await http.get('/v1/health/service/floor')).json<Entry[]>().length, 1);
 });
 
 test('several checks get IDs service:<id>:1, :2; the instance is passing only when all are', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/agent/service/register', { Name: 'multi', Checks: [{ TTL: '10s' }, { TTL: '10s' }] });
   await http.put('/v1/agent/check/pass/service:multi:1');
   assert.deepEqual((await http.get('/v1/health/service/multi?passing')).json(), []);
@@ -112,9 +103,7 @@ test('several checks get IDs service:<id>:1, :2; the instance is passing only wh
 });
 
 test('a TTL update on an HTTP check is refused', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/agent/service/register', { Name: 'h', Check: { HTTP: 'http://127.0.0.1:1/', Interval: '10s' } });
   const res = await http.put('/v1/agent/check/pass/service:h');
   assert.equal(res.status, 500);

@@ -4,15 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startConsulEmulator } from '../support/consul-emulator/index.ts';
-import { consulHttp, waitFor } from '../support/consul-emulator/wire-client.ts';
+import { waitFor } from '../support/consul-emulator/wire-client.ts';
+import { emulatorForTest } from './emulator-for-test.ts';
 
 const router = { Kind: 'service-router', Name: 'web', Routes: [{ Match: { HTTP: { PathPrefix: '/admin' } }, Destination: { Service: 'admin' } }] };
 
 test('put, get, list and delete a config entry with indexes', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   const missing = await http.get('/v1/config/service-router/web');
   assert.equal(missing.status, 404);
   assert.equal(missing.body, 'Config entry not found for "service-router" / "web"');
@@ -30,9 +28,7 @@ test('put, get, list and delete a config entry with indexes', async (t) => {
 });
 
 test('cas on a config entry write: 0 creates only, N replaces only at ModifyIndex N', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   assert.equal((await http.put('/v1/config?cas=0', router)).body, 'true');
   assert.equal((await http.put('/v1/config?cas=0', router)).body, 'false');
   const { index } = await http.get('/v1/config/service-router/web');
@@ -41,9 +37,7 @@ test('cas on a config entry write: 0 creates only, N replaces only at ModifyInde
 });
 
 test('a blocking read of a config entry wakes when it is written', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { consul, http } = await emulatorForTest(t);
   const { index } = await http.get('/v1/config/service-resolver/web');
   const parked = http.get(`/v1/config/service-resolver/web?index=${index}&wait=5s`);
   await waitFor(() => consul.openBlockingQueries === 1);
@@ -54,9 +48,7 @@ test('a blocking read of a config entry wakes when it is written', async (t) => 
 });
 
 test('an unknown kind or a bad body is 400', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   const kind = await http.put('/v1/config', { Kind: 'nonsense', Name: 'x' });
   assert.equal(kind.status, 400);
   assert.match(kind.body, /invalid config entry kind: nonsense/);

@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startConsulEmulator } from '../support/consul-emulator/index.ts';
 import { call, consulHttp, waitFor } from '../support/consul-emulator/wire-client.ts';
+import { emulatorForTest } from './emulator-for-test.ts';
 
 test('failNext answers the next N requests with the status and body, then recovers', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { consul, http } = await emulatorForTest(t);
   consul.faults.failNext(2, 500, 'rpc error making call: No cluster leader');
   const first = await http.get('/v1/kv/k');
   assert.equal(first.status, 500);
@@ -26,9 +25,7 @@ test('failNext answers the next N requests with the status and body, then recove
 });
 
 test('hangNext leaves requests unanswered until stop(); later requests are served', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { consul, http } = await emulatorForTest(t);
   consul.faults.hangNext(1);
   let settled = false;
   const hung = http.get('/v1/kv/k').finally(() => {
@@ -43,9 +40,7 @@ test('hangNext leaves requests unanswered until stop(); later requests are serve
 });
 
 test('stop() refuses connections and drops parked queries; start() serves the same state on the same port', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { consul, http } = await emulatorForTest(t);
   await http.put('/v1/kv/keep', 'me');
   const { index } = await http.get('/v1/kv/keep');
   const port = consul.port;
@@ -82,9 +77,7 @@ test('the request log records method, path and query, and only whether a token w
 });
 
 test('a method an endpoint does not serve is 405 with Allow; an unknown /v1 path is 404 with Consul’s body', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { consul, http } = await emulatorForTest(t);
   const wrong = await call(consul.url, 'POST', '/v1/kv/a');
   assert.equal(wrong.status, 405);
   assert.equal(wrong.headers.allow, 'GET,PUT,DELETE');
@@ -104,9 +97,7 @@ test('?pretty indents JSON with four spaces and a trailing newline, as Consul do
 });
 
 test('dc=dc1 is served, another datacenter is 500 No path to datacenter; ?filter is refused, not ignored', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   assert.equal((await http.get('/v1/health/service/x?dc=dc1')).status, 200);
   const other = await http.get('/v1/kv/k?dc=eu-west');
   assert.equal(other.status, 500);

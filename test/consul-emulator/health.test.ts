@@ -5,22 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startConsulEmulator } from '../support/consul-emulator/index.ts';
-import { consulHttp, waitFor } from '../support/consul-emulator/wire-client.ts';
+import { waitFor } from '../support/consul-emulator/wire-client.ts';
+import { emulatorForTest } from './emulator-for-test.ts';
 
 interface Entry {
   Service: { ID: string; Service: string; Tags: string[]; Port: number; Address: string };
   Checks: { CheckID: string; Status: string; Output: string }[];
 }
 
-async function emulator(t: { after(fn: () => Promise<void>): void }) {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  return { consul, http: consulHttp(consul.url) };
-}
-
 test('an unknown service is 200 [] with an index', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   const res = await http.get('/v1/health/service/nothing');
   assert.equal(res.status, 200);
   assert.deepEqual(res.json(), []);
@@ -29,7 +23,7 @@ test('an unknown service is 200 [] with an index', async (t) => {
 });
 
 test('a registered TTL check starts critical, pass makes it passing, warn and fail follow', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   const reg = await http.put('/v1/agent/service/register', { Name: 'web', ID: 'web-1', Port: 8080, Check: { TTL: '10s' } });
   assert.equal(reg.status, 200);
   assert.equal(reg.body, '');
@@ -47,7 +41,7 @@ test('a registered TTL check starts critical, pass makes it passing, warn and fa
 });
 
 test('passing drops instances with any non-passing check (warning included)', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   for (const id of ['a', 'b', 'c']) await consul.catalog.register({ Name: 'api', ID: id, Port: 1, Check: { TTL: '10s' } });
   await consul.catalog.setCheck('service:a', 'passing');
   await consul.catalog.setCheck('service:b', 'warning');
@@ -60,7 +54,7 @@ test('passing drops instances with any non-passing check (warning included)', as
 });
 
 test('tag filters are case-insensitive and every tag must match', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   await consul.catalog.register({ Name: 'db', ID: 'db-1', Tags: ['Primary', 'v2'], Check: { TTL: '10s' } });
   await consul.catalog.register({ Name: 'db', ID: 'db-2', Tags: ['replica', 'v2'], Check: { TTL: '10s' } });
   const ids = async (q: string) => (await http.get(`/v1/health/service/db${q}`)).json<Entry[]>().map((e) => e.Service.ID);
@@ -71,7 +65,7 @@ test('tag filters are case-insensitive and every tag must match', async (t) => {
 });
 
 test('a blocking health read wakes on its own service, not on another', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   await consul.catalog.register({ Name: 'pay', ID: 'pay-1', Check: { TTL: '10s' } });
   await consul.catalog.register({ Name: 'other', ID: 'other-1', Check: { TTL: '10s' } });
   const { index } = await http.get('/v1/health/service/pay');
@@ -87,7 +81,7 @@ test('a blocking health read wakes on its own service, not on another', async (t
 });
 
 test('a blocking read of a service that does not exist yet wakes when it is registered', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   const { index } = await http.get('/v1/health/service/new');
   const parked = http.get(`/v1/health/service/new?index=${index}&wait=5s`);
   await waitFor(() => consul.openBlockingQueries === 1);
@@ -97,7 +91,7 @@ test('a blocking read of a service that does not exist yet wakes when it is regi
 });
 
 test('deregister removes the instance; the last one leaving wakes a blocked read with []', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   await http.put('/v1/agent/service/register', { Name: 'gone', ID: 'gone-1', Check: { TTL: '10s' } });
   const { index } = await http.get('/v1/health/service/gone');
   const parked = http.get(`/v1/health/service/gone?index=${index}&wait=5s`);
@@ -112,7 +106,7 @@ test('deregister removes the instance; the last one leaving wakes a blocked read
 });
 
 test('catalog services maps each name to its tags, the consul service included', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   await consul.catalog.register({ Name: 'redis', ID: 'r1', Tags: ['primary'] });
   await consul.catalog.register({ Name: 'redis', ID: 'r2', Tags: ['secondary'] });
   const res = await http.get('/v1/catalog/services');
@@ -121,7 +115,7 @@ test('catalog services maps each name to its tags, the consul service included',
 });
 
 test('re-registering an identical service moves no index', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   const def = { Name: 'same', ID: 'same-1', Port: 1, Tags: ['x'], Check: { TTL: '10s' } };
   await http.put('/v1/agent/service/register', def);
   const before = (await http.get('/v1/health/service/same')).index;
@@ -130,7 +124,7 @@ test('re-registering an identical service moves no index', async (t) => {
 });
 
 test('registration errors are 400 with Consul bodies', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   const noName = await http.put('/v1/agent/service/register', { Port: 1 });
   assert.equal(noName.status, 400);
   assert.equal(noName.body, 'Missing service name');
@@ -140,7 +134,7 @@ test('registration errors are 400 with Consul bodies', async (t) => {
 });
 
 test('re-registering keeps checks the new definition leaves out, unless replace-existing-checks', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   const checkIds = async () => (await http.get('/v1/health/service/re')).json<Entry[]>()[0]?.Checks.map((c) => c.CheckID);
   await http.put('/v1/agent/service/register', { Name: 're', Checks: [{ CheckID: 'a', TTL: '10s' }, { CheckID: 'b', TTL: '10s' }] });
   await http.put('/v1/agent/check/pass/a');

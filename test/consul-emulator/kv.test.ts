@@ -5,17 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startConsulEmulator } from '../support/consul-emulator/index.ts';
-import { consulHttp } from '../support/consul-emulator/wire-client.ts';
-
-async function emulator(t: { after(fn: () => Promise<void>): void }) {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  return { consul, http: consulHttp(consul.url) };
-}
+import { emulatorForTest } from './emulator-for-test.ts';
 
 test('a missing key is 404 with an empty body and index headers (never index 0)', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   const res = await http.get('/v1/kv/missing');
   assert.equal(res.status, 404);
   assert.equal(res.body, '');
@@ -26,7 +19,7 @@ test('a missing key is 404 with an empty body and index headers (never index 0)'
 });
 
 test('put then get returns one entry with DirEntry fields; the index is the key ModifyIndex', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   const put = await http.put('/v1/kv/meshlet/defaults?flags=42', '{"a":1}');
   assert.equal(put.status, 200);
   assert.equal(put.body, 'true');
@@ -43,7 +36,7 @@ test('put then get returns one entry with DirEntry fields; the index is the key 
 });
 
 test('an identical rewrite moves no index; a plain put resets flags to 0', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/kv/k?flags=3', 'v');
   const before = await http.get('/v1/kv/k');
   await http.put('/v1/kv/k?flags=3', 'v');
@@ -57,7 +50,7 @@ test('an identical rewrite moves no index; a plain put resets flags to 0', async
 });
 
 test('each key keeps its own ModifyIndex; recurse returns the highest under the prefix', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/kv/p/a', '1');
   await http.put('/v1/kv/p/b', '2');
   await http.put('/v1/kv/q/c', '3');
@@ -74,7 +67,7 @@ test('each key keeps its own ModifyIndex; recurse returns the highest under the 
 });
 
 test('regression: deleting the newest key under a prefix does not make the list index slide backwards (tombstones)', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/kv/p/a', '1');
   await http.put('/v1/kv/p/b', '2');
   const before = await http.get('/v1/kv/p/?recurse');
@@ -89,7 +82,7 @@ test('regression: deleting the newest key under a prefix does not make the list 
 });
 
 test('cas on put: 0 creates only, N replaces only at ModifyIndex N', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   assert.equal((await http.put('/v1/kv/c?cas=0', 'one')).body, 'true');
   assert.equal((await http.put('/v1/kv/c?cas=0', 'two')).body, 'false');
   const index = (await http.get('/v1/kv/c')).index;
@@ -101,7 +94,7 @@ test('cas on put: 0 creates only, N replaces only at ModifyIndex N', async (t) =
 });
 
 test('cas on delete: wrong index keeps the key, a missing key counts as deleted', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/kv/d', 'x');
   const index = (await http.get('/v1/kv/d')).index;
   assert.equal((await http.del('/v1/kv/d?cas=0')).body, 'false');
@@ -112,7 +105,7 @@ test('cas on delete: wrong index keeps the key, a missing key counts as deleted'
 });
 
 test('delete recurse removes the whole prefix; conflicting and missing-key requests are 400', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/kv/t/a', '1');
   await http.put('/v1/kv/t/b/c', '2');
   await http.put('/v1/kv/u', '3');
@@ -130,7 +123,7 @@ test('delete recurse removes the whole prefix; conflicting and missing-key reque
 });
 
 test('raw returns the bytes as inert text; recurse ignores raw', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/kv/r', '<b>hi</b>');
   const raw = await http.get('/v1/kv/r?raw');
   assert.equal(raw.body, '<b>hi</b>');
@@ -144,13 +137,13 @@ test('raw returns the bytes as inert text; recurse ignores raw', async (t) => {
 });
 
 test('an empty value is stored as null', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/kv/empty', '');
   assert.equal((await http.get('/v1/kv/empty')).json<{ Value: unknown }[]>()[0]?.Value, null);
 });
 
 test('keys lists keys, cut after the separator; an empty prefix with no keys is [] and a prefix is 404', async (t) => {
-  const { http } = await emulator(t);
+  const { http } = await emulatorForTest(t);
   assert.deepEqual((await http.get('/v1/kv/?keys')).json(), []);
   assert.equal((await http.get('/v1/kv/a?keys')).status, 404);
   for (const key of ['a/x/1', 'a/y/2', 'a/z/3', 'a/z/4', 'b']) await http.put(`/v1/kv/${key}`, 'v');
@@ -160,7 +153,7 @@ test('keys lists keys, cut after the separator; an empty prefix with no keys is 
 });
 
 test('direct helpers write like HTTP writes (indexes move, blocked readers see them)', async (t) => {
-  const { consul, http } = await emulator(t);
+  const { consul, http } = await emulatorForTest(t);
   await consul.kv.put('h/k', 'v1', 7);
   const first = await http.get('/v1/kv/h/k');
   assert.equal(first.json<{ Flags: number }[]>()[0]?.Flags, 7);

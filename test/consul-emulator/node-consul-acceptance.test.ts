@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { type ConsulEmulator, startConsulEmulator } from '../support/consul-emulator/index.ts';
-import { consulHttp, type WireResponse, waitFor } from '../support/consul-emulator/wire-client.ts';
+import type { ConsulEmulator, } from '../support/consul-emulator/index.ts';
+import { type consulHttp, type WireResponse, waitFor } from '../support/consul-emulator/wire-client.ts';
+import { emulatorForTest } from './emulator-for-test.ts';
 
 type Http = ReturnType<typeof consulHttp>;
 interface DirEntry {
@@ -33,9 +34,7 @@ function kvGetResult(res: WireResponse): DirEntry | undefined {
 
 /** kv.js beforeEach: delete everything, then set hello=world. */
 async function kvSetup(t: { after(fn: () => Promise<void>): void }): Promise<{ consul: ConsulEmulator; http: Http }> {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { consul, http } = await emulatorForTest(t);
   await http.del('/v1/kv/?recurse=true');
   assert.equal((await http.put('/v1/kv/hello', 'world')).body, 'true');
   return { consul, http };
@@ -146,9 +145,7 @@ function watchKv(http: Http, key: string, wait: string) {
 }
 
 test('watch.js "should work": values [undefined, "1", "2", "3", undefined] for set ×3 + delete on a fresh key', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   // The scenario uses wait "1ms"; 200ms keeps the same shape without spinning (each round still ends on a change).
   const watch = watchKv(http, 'test', '200ms');
   t.after(() => watch.end());
@@ -163,9 +160,7 @@ test('watch.js "should work": values [undefined, "1", "2", "3", undefined] for s
 });
 
 test('watch.js "should not retry on 400 errors": a watch on kv.get without a key gets 400 once and ends', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   const res = await http.get('/v1/kv/?index=0&wait=30s');
   assert.equal(res.status, 400);
   assert.equal(res.body, 'Missing key name');
@@ -176,9 +171,7 @@ test('watch.js "should not retry on 400 errors": a watch on kv.get without a key
 
 /** health.js before: register a service with a 60s TTL check. */
 async function healthSetup(t: { after(fn: () => Promise<void>): void }) {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   const service = `service-${randomUUID()}`;
   assert.equal((await http.put('/v1/agent/service/register', { Name: service, Check: { TTL: '60s' } })).status, 200);
   return { http, service };
@@ -199,9 +192,7 @@ test('health.js service "should return health information for given service"', a
 });
 
 test('agent.js service register/list/deregister "should create service", "should return agent services", "should remove service"', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   const name = `service-${randomUUID()}`;
   const exists = async (id: string) => id in (await http.get('/v1/agent/services')).json<Record<string, unknown>>();
   assert.equal(await exists(name), false);
@@ -212,9 +203,7 @@ test('agent.js service register/list/deregister "should create service", "should
 });
 
 test('agent.js service register "should create service with http check" (Notes kept on the check)', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { consul, http } = await emulatorForTest(t);
   const name = `service-${randomUUID()}`;
   await http.put('/v1/agent/service/register', {
     Name: name,
@@ -227,9 +216,7 @@ test('agent.js service register "should create service with http check" (Notes k
 test('agent.js check pass/warn/fail "should mark check as passing / warning / critical" (on a service TTL check)', async (t) => {
   // The scenario registers a standalone check (/v1/agent/check/register, not emulated); the
   // same TTL transitions are checked on a service's TTL check.
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   const name = `check-${randomUUID()}`;
   await http.put('/v1/agent/service/register', { Name: name, Check: { CheckID: name, TTL: '10s' } });
   const state = async () => (await http.get('/v1/agent/checks')).json<Record<string, { Status: string }>>()[name]?.Status;

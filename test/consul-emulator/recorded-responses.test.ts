@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { startConsulEmulator } from '../support/consul-emulator/index.ts';
 import { consulHttp } from '../support/consul-emulator/wire-client.ts';
+import { emulatorForTest } from './emulator-for-test.ts';
 
 const FIXTURES = new URL('../fixtures/consul/', import.meta.url);
 
@@ -71,9 +72,7 @@ test('GET /v1/health/service/backend matches the recorded CE response (shape and
 });
 
 test('GET /v1/kv/foo/bar, ?recurse and ?raw match the recorded bodies (DirEntry field order included)', async (t) => {
-  const consul = await startConsulEmulator();
-  t.after(() => consul.close());
-  const http = consulHttp(consul.url);
+  const { http } = await emulatorForTest(t);
   await http.put('/v1/kv/foo/bar', '{"nice":"json"}');
   await http.put('/v1/kv/foo/bar2', '{"more":"json"}');
   await http.put('/v1/kv/foo/bar3', '{"last":"json"}');
