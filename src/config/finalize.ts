@@ -90,8 +90,9 @@ function finalizeDiscovery(name: string, discovery: MergedPolicy['discovery']): 
     return { ...discovery, port };
   }
   if (discovery.type === 'consul') {
-    const { service, tags, passingOnly, datacenter } = discovery as Partial<Extract<DiscoveryPolicy, { type: 'consul' }>>;
-    return { type: 'consul', service: service ?? name, tags: tags ?? [], passingOnly: passingOnly ?? true, datacenter };
+    const { service, tags, passingOnly, datacenter, configEntries } = discovery as Partial<Extract<DiscoveryPolicy, { type: 'consul' }>>;
+    // configEntries only when on: a service that does not use them has the policy it had before they existed.
+    return { type: 'consul', service: service ?? name, tags: tags ?? [], passingOnly: passingOnly ?? true, datacenter, ...(configEntries === true ? { configEntries } : {}) };
   }
   const endpoints = discovery.endpoints.map((endpoint) => ({
     address: endpoint.address,

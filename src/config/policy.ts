@@ -42,6 +42,11 @@ export type DiscoveryPolicy =
       readonly passingOnly: boolean;
       /** Consul datacenter to query; undefined: the agent's own (or the `consul` option's). */
       readonly datacenter: string | undefined;
+      /**
+       * Route by Consul's service-router, service-splitter and service-resolver entries for this
+       * service when it has no `routes` (default false: three more blocking queries per service).
+       */
+      readonly configEntries?: boolean;
     };
 
 export type BalancerPolicy =

@@ -90,6 +90,8 @@ const consulDiscovery = strictObject({
   tags: list(text('a tag (non-empty string)'), 64).optional(),
   passingOnly: bool.optional(),
   datacenter: text('a Consul datacenter name (letters, digits, ".", "_", "-")', CONSUL_NAME).optional(),
+  /** Route by the service's service-router/splitter/resolver entries when it has no `routes` (mesh/consul-routing.ts). */
+  configEntries: bool.optional(),
 });
 
 const DISCOVERY_TYPES = ['dns', 'consul'] as const;

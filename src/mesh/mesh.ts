@@ -30,7 +30,8 @@ import { type CachedConfig, LastGoodCache } from './last-good-cache.ts';
 import { type ParsedCall, parseRequestOptions, type RequestOptions } from './request-options.ts';
 import { meshFetch } from './fetch.ts';
 import { runClientCall } from './client-call.ts';
-import { EndpointWatch, endpointWatchKey, ServiceRuntime } from './service-runtime.ts';
+import { ConsulRouting } from './consul-routing.ts';
+import { EndpointWatch, endpointWatchKey, type RoutingContext, ServiceRuntime } from './service-runtime.ts';
 import { EndpointCache } from './endpoint-cache.ts';
 import { ServiceEndpoints } from '../balance/endpoint-source.ts';
 import { durationOrThrow } from '../config/duration.ts';
@@ -99,6 +100,8 @@ export class Mesh {
   readonly #cache: LastGoodCache | undefined;
   /** The one Consul agent of this mesh; opens nothing until something asks for its client. */
   readonly #consul: ConsulAgent;
+  /** Services routed by Consul's config entries, and their watches (consul-routing.ts). */
+  readonly #consulRouting: ConsulRouting;
   readonly #registrations: Registrations;
   readonly #history = new ConfigHistory();
   #runtimes = new Map<string, ServiceRuntime>();
@@ -128,6 +131,7 @@ export class Mesh {
     this.#baseDir = options.baseDir;
     this.#cache = options.cacheDir === undefined ? undefined : new LastGoodCache(options.cacheDir);
     this.#consul = consul;
+    this.#consulRouting = new ConsulRouting(consul, this.#clock, this.#events, (name) => this.#enqueue(() => this.#reroute(name)));
     this.#registrations = new Registrations(() => consul.client(), this.#clock);
     this.#controlStatus = { status: store === undefined ? 'static' : 'ok', lastError: null };
   }
@@ -191,7 +195,10 @@ export class Mesh {
   /** NOTE: redacted as a whole: every layer's state may quote a URL (a Redis URL, an error). */
   state(): Record<string, unknown> {
     const services: Record<string, unknown> = {};
-    for (const [name, runtime] of this.#runtimes) services[name] = runtime.state();
+    for (const [name, runtime] of this.#runtimes) {
+      const entries = this.#consulRouting.state(name);
+      services[name] = entries === undefined ? runtime.state() : { ...runtime.state(), consulEntries: entries };
+    }
     return redactValue({
       service: this.service,
       closed: this.#closed,
@@ -240,6 +247,7 @@ export class Mesh {
     await this.#within(this.#registrations.close(), Math.min(DEREGISTER_BOUND_MS, bound));
     await this.#store?.close();
     await this.#applying;
+    await this.#consulRouting.close();
     const runtimes = [...this.#runtimes.values(), ...this.#retiring];
     const watches = [...this.#watches.values(), ...this.#closingWatches];
     const refused = meshClosedWhileQueued();
@@ -336,6 +344,8 @@ export class Mesh {
     try {
       policies = resolveConfig({ bootstrap: this.#bootstrap, control, baseDir: this.#baseDir }).services;
       assertEndpointLimits(policies);
+      // Before any runtime is built: a service's Consul routing is read first (consul-routing.ts).
+      await this.#consulRouting.sync(policies);
     } catch (error) {
       if (initial) throw error;
       this.#reject(source, isMeshError(error) && keyOf !== undefined ? locateIssues(error, keyOf) : error);
@@ -372,8 +382,7 @@ export class Mesh {
         source = new ServiceEndpoints(watch.endpoints);
         newSources.set(name, source);
       }
-      const routing = { services: policies, sourceOf: (service: string) => this.#sources.get(service) };
-      next.set(name, new ServiceRuntime(policy, watch, source, { clock: this.#clock, events: this.#events }, current, routing));
+      next.set(name, new ServiceRuntime(policy, watch, source, { clock: this.#clock, events: this.#events }, current, this.#routingFor(name, policies)));
     }
     for (const name of this.#runtimes.keys()) if (!policies.has(name)) changed.push(name);
 
@@ -408,6 +417,42 @@ export class Mesh {
     const version = this.#history.record(source, changed);
     this.#events.emitLazy('config', () => ({ version, source, changedServices: changed }));
     return true;
+  }
+
+  /** What a service's routing is built from: meshlet's routes, else Consul's entries (consul-routing.ts), and every service's endpoints. */
+  #routingFor(name: string, policies: ReadonlyMap<string, ServicePolicy>): RoutingContext {
+    return {
+      services: policies,
+      consulModel: this.#consulRouting.model(name),
+      // Targets from Consul's entries name Consul services; meshlet's routes name meshlet's.
+      sourceOf: (service) => this.#sources.get(service) ?? this.#sources.get(this.#consulRouting.meshNameOf(service) ?? ''),
+    };
+  }
+
+  /**
+   * Consul's entries for a service changed: its runtime is rebuilt with the new routing and
+   * swapped in (its endpoints, budget and policy kept); calls in flight finish on the old one.
+   */
+  async #reroute(name: string): Promise<void> {
+    const current = this.#runtimes.get(name);
+    const source = this.#sources.get(name);
+    if (this.#closed || current === undefined || source === undefined) return;
+    const policies = new Map([...this.#runtimes].map(([service, runtime]) => [service, runtime.policy]));
+    let next: ServiceRuntime;
+    try {
+      next = new ServiceRuntime(current.policy, current.watch, source, { clock: this.#clock, events: this.#events }, current, this.#routingFor(name, policies));
+    } catch (error) {
+      this.#reject(`consul-entries:${name}`, error);
+      return;
+    }
+    this.#runtimes = new Map(this.#runtimes).set(name, next);
+    void current.retire();
+    if (current.inFlight > 0) {
+      this.#retiring.add(current);
+      void current.drained().then(() => this.#retiring.delete(current));
+    }
+    const version = this.#history.record(`consul-entries:${name}`, [name]);
+    this.#events.emitLazy('config', () => ({ version, source: `consul-entries:${name}`, changedServices: [name] }));
   }
 
   /** Closes a replaced endpoint watch (after `runtime`'s calls, if given); its pools finish the requests already sent on them. */

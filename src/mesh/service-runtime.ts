@@ -22,6 +22,7 @@ import { buildClientStack, clientLayers } from '../stack/client-stack.ts';
 import { RouteTargetStacks, type TargetStack } from '../stack/route-target-stacks.ts';
 import type { RouteTable } from '../routing/route-table.ts';
 import { routingModelFromConfig } from '../routing/from-config.ts';
+import type { RoutingModel } from '../routing/route-types.ts';
 import { httpConnector } from '../transport/http/pool.ts';
 import { ConsulAgent } from './consul-agent.ts';
 
@@ -98,9 +99,11 @@ export function endpointWatchKey(policy: ServicePolicy): string {
   return JSON.stringify([policy.discovery, policy.tls, policy.pool]);
 }
 
-/** What a routed service's targets may name: every service's policy, and its endpoints as they are now. */
+/** What a service's routing is built from, and what its targets may name: every service's policy, and its endpoints as they are now. */
 export interface RoutingContext {
   readonly services: ReadonlyMap<string, ServicePolicy>;
+  /** The service's model from Consul's config entries; used only when it has no `routes` of its own. */
+  readonly consulModel?: RoutingModel | undefined;
   sourceOf(service: string): EndpointSource | undefined;
 }
 
@@ -112,6 +115,8 @@ export class ServiceRuntime {
   readonly stack: Service;
   /** A routed service's routing step (the mesh asks it for each call's target first); undefined: not routed. */
   readonly routes: RouteTable<TargetStack> | undefined;
+  /** Where the routing comes from: the service's `routes`, Consul's config entries, or none. */
+  readonly routingSource: 'meshlet' | 'consul' | null;
   /** The layers whose state is shown: a routed service's shared ones once, not each target's. */
   readonly #stateLayers: readonly Layer[];
   #inFlight = 0;
@@ -130,7 +135,10 @@ export class ServiceRuntime {
     this.watch = watch;
     this.budget =
       previous !== undefined && retryBudgetKey(previous.policy) === retryBudgetKey(policy) ? previous.budget : createRetryBudget(policy, shared.clock);
-    const model = routing === undefined ? undefined : routingModelFromConfig(policy, routing.services);
+    // The precedence rule (mesh/consul-routing.ts): meshlet's own routes, else Consul's entries.
+    const own = routing === undefined ? undefined : routingModelFromConfig(policy, routing.services);
+    const model = own ?? routing?.consulModel;
+    this.routingSource = model === undefined ? null : own !== undefined ? 'meshlet' : 'consul';
     if (model === undefined) {
       this.layers = clientLayers({ policy, clock: shared.clock, events: shared.events, endpoints, budget: this.budget });
       this.stack = buildClientStack(this.layers);
@@ -211,6 +219,7 @@ export class ServiceRuntime {
       discovery: this.watch.discoveryState(),
       budget: this.budget.state(),
       inFlight: this.#inFlight,
+      routing: this.routingSource,
       ...(this.routes === undefined ? {} : { routes: this.routes.state() }),
       ...layers,
     };

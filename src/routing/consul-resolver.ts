@@ -16,7 +16,11 @@ import type { SubsetSpec } from './subset.ts';
 
 /** Consul's compiled-chain default (virtual-admin-1 capture: `"ConnectTimeout":"5s"`). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-/** DCSTRUCT: "If unspecified, defaults to 15 seconds". */
+/**
+ * DCSTRUCT: "If unspecified, defaults to 15 seconds". NOTE: that is Envoy's route default; in
+ * meshlet an unset RequestTimeout leaves the service's own `timeout` (or meshlet's 10 s default)
+ * in force, so a resolver that does not mention a timeout never replaces the one configured.
+ */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 const LB_POLICIES = ['', 'random', 'round_robin', 'least_request', 'ring_hash', 'maglev'];
 /** Fields outside the local datacenter, partition and namespace, which meshlet does not reach. */
@@ -96,7 +100,7 @@ export function translateResolver(service: string, entry: Json | undefined): Res
   }
 
   const connectTimeout = duration(entry.ConnectTimeout, 'ConnectTimeout', errors) ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const requestTimeout = duration(entry.RequestTimeout, 'RequestTimeout', errors) ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const requestTimeout = duration(entry.RequestTimeout, 'RequestTimeout', errors);
   if (entry.PrioritizeByLocality !== undefined && entry.PrioritizeByLocality !== null) notHonoured('PrioritizeByLocality', 'locality-aware routing is not implemented');
   const balancer = translateLoadBalancer(asJson(entry.LoadBalancer), errors, notHonoured);
   const resolution: ServiceResolution = { service, subsets, defaultSubset, failover, connectTimeout, requestTimeout, balancer };
@@ -104,7 +108,7 @@ export function translateResolver(service: string, entry: Json | undefined): Res
 }
 
 export function defaultResolution(service: string): ServiceResolution {
-  return { service, subsets: {}, defaultSubset: undefined, failover: {}, connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS, requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS, balancer: undefined };
+  return { service, subsets: {}, defaultSubset: undefined, failover: {}, connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS, requestTimeout: undefined, balancer: undefined };
 }
 
 function translateLoadBalancer(lb: Json | undefined, errors: string[], notHonoured: (field: string, reason: string) => void): BalancerPolicy | undefined {

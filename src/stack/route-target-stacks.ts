@@ -65,22 +65,32 @@ export class RouteTargetStacks {
     const layers: Layer[] = [...this.serviceWide];
     const subsets = new Map<string, ReadonlyMap<string, Subset>>();
     for (const [service, resolution] of Object.entries(model.resolutions)) subsets.set(service, compileSubsets(resolution.subsets, `services.${service}.subsets`));
+    // A target without a subset takes its service's default subset (a Consul resolver's DefaultSubset).
+    const subsetOf = (ref: TargetRef): string | undefined => ref.subset ?? model.resolutions[ref.service]?.defaultSubset;
     const entryOf = (ref: TargetRef): ChainEntry => {
       const source = ref.service === policy.name ? deps.endpoints : undefined;
+      const subset = subsetOf(ref);
       return {
-        label: ref.subset === undefined ? ref.service : `${ref.service}/${ref.subset}`,
+        label: subset === undefined ? ref.service : `${ref.service}/${subset}`,
         set: (): EndpointSet | undefined => (source ?? deps.sourceOf(ref.service))?.current as EndpointSet | undefined,
-        subset: ref.subset === undefined ? undefined : subsets.get(ref.service)?.get(ref.subset),
+        subset: subset === undefined ? undefined : subsets.get(ref.service)?.get(subset),
       };
+    };
+    // The route's own failover first, then the target's resolution's: its subset's list, else `*`.
+    const failoverOf = (target: TargetRef, route: RouteDefinition): readonly TargetRef[] => {
+      const resolved = model.resolutions[target.service]?.failover ?? {};
+      const own = resolved[subsetOf(target) ?? ''] ?? resolved['*'] ?? [];
+      return [...(route.failover ?? []), ...own];
     };
     const byKey = new Map<string, { stack: TargetStack; view: SubsetEndpoints }>();
     const serve = (target: RouteTarget, route: RouteDefinition) => {
-      const failover = route.failover ?? [];
-      const targetPolicy = mergedPolicy(policy, route);
-      const key = JSON.stringify([target.service, target.subset ?? null, failover, route.timeout, route.perTryTimeout, route.retry ?? null]);
+      const failover = failoverOf(target, route);
+      const resolution = model.resolutions[target.service];
+      const targetPolicy = mergedPolicy(policy, route, resolution?.requestTimeout);
+      const key = JSON.stringify([target.service, target.subset ?? null, failover, targetPolicy === policy ? null : [targetPolicy.timeout, targetPolicy.perTryTimeout, targetPolicy.retry]]);
       let built = byKey.get(key);
       if (built === undefined) {
-        const view = new SubsetEndpoints(policy.name, [target, ...failover].map(entryOf), policy.balancer, deps.clock);
+        const view = new SubsetEndpoints(policy.name, [target, ...failover].map(entryOf), resolution?.balancer ?? policy.balancer, deps.clock);
         const targetLayers = clientLayers({ policy: targetPolicy, clock: deps.clock, events: deps.events, endpoints: { current: view }, budget: deps.budget, serviceWide });
         for (const layer of targetLayers) if (!shared.has(layer)) layers.push(layer);
         built = { stack: { policy: targetPolicy, stack: buildClientStack(targetLayers) }, view };
@@ -96,13 +106,17 @@ export class RouteTargetStacks {
   }
 }
 
-/** The service policy with a route's overrides: its timeout, perTryTimeout, and retry tries and conditions. */
-export function mergedPolicy(policy: ServicePolicy, route: RouteDefinition): ServicePolicy {
-  if (route.timeout === undefined && route.perTryTimeout === undefined && route.retry === undefined) return policy;
+/**
+ * The service policy with a route's overrides: its timeout (else its target resolution's
+ * request timeout, a Consul resolver's RequestTimeout), perTryTimeout, and retry tries and conditions.
+ */
+export function mergedPolicy(policy: ServicePolicy, route: RouteDefinition, requestTimeout?: number): ServicePolicy {
+  const timeout = route.timeout ?? requestTimeout;
+  if (timeout === undefined && route.perTryTimeout === undefined && route.retry === undefined) return policy;
   const retry = route.retry === undefined ? policy.retry : { ...(policy.retry === false ? DEFAULT_RETRY : policy.retry), attempts: route.retry.attempts, on: route.retry.on };
   return Object.freeze({
     ...policy,
-    timeout: route.timeout ?? policy.timeout,
+    timeout: timeout ?? policy.timeout,
     perTryTimeout: route.perTryTimeout ?? policy.perTryTimeout,
     retry,
   });

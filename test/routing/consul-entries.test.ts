@@ -109,7 +109,7 @@ test('APICETEST "service-resolver: redirect": every target of main goes to other
 
 test('APICETEST "service-resolver: default" and no entries at all: the default resolver (every instance, ConnectTimeout 5s) and one catch-all route', () => {
   for (const model of [translate('main', fixture('service-resolver-default.json')), translate('main')]) {
-    assert.deepEqual(model.resolutions.main, { service: 'main', subsets: {}, defaultSubset: undefined, failover: {}, connectTimeout: 5000, requestTimeout: 15_000, balancer: undefined });
+    assert.deepEqual(model.resolutions.main, { service: 'main', subsets: {}, defaultSubset: undefined, failover: {}, connectTimeout: 5000, requestTimeout: undefined, balancer: undefined });
     assert.deepEqual(
       model.routes.map((r) => [r.name, r.match, targetsOf(r)]),
       [['default', {}, [['main', undefined, 10_000]]]],
