@@ -30,6 +30,7 @@ import { type CachedConfig, LastGoodCache } from './last-good-cache.ts';
 import { type ParsedCall, parseRequestOptions, type RequestOptions } from './request-options.ts';
 import { meshFetch } from './fetch.ts';
 import { runClientCall } from './client-call.ts';
+import { servicesRoutedTo } from '../routing/from-config.ts';
 import { ConsulRouting } from './consul-routing.ts';
 import { EndpointWatch, endpointWatchKey, type RoutingContext, ServiceRuntime } from './service-runtime.ts';
 import { EndpointCache } from './endpoint-cache.ts';
@@ -361,7 +362,13 @@ export class Mesh {
       // config is built. Nothing built here is visible before the swap below.
       await setImmediate();
       const current = this.#runtimes.get(name);
-      if (current !== undefined && policyEquals(current.policy, policy)) {
+      // A routed service is rebuilt when a service its routes send to changes (its subsets, its endpoints' set).
+      const targetsKept = servicesRoutedTo(policy).every((other) => {
+        const before = this.#runtimes.get(other)?.policy;
+        const after = policies.get(other);
+        return before !== undefined && after !== undefined && policyEquals(before, after);
+      });
+      if (current !== undefined && policyEquals(current.policy, policy) && targetsKept) {
         next.set(name, current);
         continue;
       }

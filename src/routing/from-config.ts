@@ -14,6 +14,15 @@ import { SPLIT_SCALE, scaleWeight } from './weighted-split.ts';
 /** The name of the implicit catch-all route (shown in state()). */
 export const DEFAULT_ROUTE_NAME = 'default';
 
+/**
+ * The other services a service's routes send to (targets and failovers): its routing is built
+ * from their subsets and endpoints too, so it must be rebuilt when one of them changes.
+ */
+export function servicesRoutedTo(policy: ServicePolicy): string[] {
+  const named = policy.routes.flatMap((route) => [...route.to, ...route.failover].map((t) => t.service));
+  return [...new Set(named)].filter((service) => service !== policy.name);
+}
+
 /** Undefined when the service has no routes: it is not routed and its calls take no routing step. */
 export function routingModelFromConfig(policy: ServicePolicy, services: ReadonlyMap<string, ServicePolicy>): RoutingModel | undefined {
   if (policy.routes.length === 0) return undefined;

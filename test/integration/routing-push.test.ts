@@ -123,3 +123,42 @@ describe('routing: pushed route changes', () => {
     });
   }
 });
+
+describe('routing: a change to a service a route sends to', () => {
+  it("regression: a route to another service's subset follows a pushed change of that service's subsets, though the routed service's own config did not change", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshlet-routes-'));
+    const file = join(dir, 'mesh.json');
+    const [blue, green, own] = [await startBackend(), await startBackend(), await startBackend()];
+    const document = (blueTag: string) => ({
+      services: {
+        payments: { endpoints: [own.address], routes: [{ name: 'to-ledger', to: [{ service: 'ledger', subset: 'blue' }] }] },
+        ledger: {
+          endpoints: [
+            { address: blue.address, tags: ['blue'] },
+            { address: green.address, tags: ['green'] },
+          ],
+          subsets: { blue: { tags: [blueTag] } },
+        },
+      },
+    });
+    await writeFile(file, JSON.stringify(document('blue')));
+    const mesh = await createMesh({ service: 'web', control: `file:${file}` });
+    const call = async () => {
+      const res = await mesh.client('payments').request({ path: '/' });
+      await res.body.dump();
+    };
+    try {
+      for (let i = 0; i < 10; i++) await call();
+      assert.deepEqual([blue.received.length, green.received.length], [10, 0]);
+      const applied = nextEvent(mesh, 'config');
+      await writeFile(file, JSON.stringify(document('green')));
+      assert.deepEqual((await applied).changedServices, ['ledger', 'payments']);
+      for (let i = 0; i < 10; i++) await call();
+      assert.deepEqual([blue.received.length, green.received.length], [10, 10]);
+    } finally {
+      await mesh.close();
+      await Promise.all([blue.close(), green.close(), own.close()]);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
