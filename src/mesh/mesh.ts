@@ -31,6 +31,7 @@ import { type ParsedCall, parseRequestOptions, type RequestOptions } from './req
 import { meshFetch } from './fetch.ts';
 import { runClientCall } from './client-call.ts';
 import { servicesRoutedTo } from '../routing/from-config.ts';
+import type { TargetStack } from '../stack/route-target-stacks.ts';
 import { ConsulRouting } from './consul-routing.ts';
 import { EndpointWatch, endpointWatchKey, type RoutingContext, ServiceRuntime } from './service-runtime.ts';
 import { EndpointCache } from './endpoint-cache.ts';
@@ -299,11 +300,20 @@ export class Mesh {
     const now = this.#clock.now();
     // Routing first (client-stack.ts): a route's own timeout sets the call's deadline. An
     // unrouted service has no route table, and this is one field read.
-    const target = runtime.routes === undefined ? runtime : runtime.routes.route(parsed.request);
-    const budget = parsed.timeout ?? (target.policy.timeout === false ? Number.POSITIVE_INFINITY : target.policy.timeout);
-    const first = Attempt.first(newCall(name, now, now + budget, parsed.signal));
+    if (runtime.routes !== undefined) return this.#routedRequest(runtime, runtime.routes.route(parsed.request), parsed, now);
+    const first = firstAttempt(name, runtime.policy, parsed, now);
     runtime.enter();
-    return runClientCall(target.stack, parsed.request, first, runtime);
+    return runClientCall(runtime.stack, parsed.request, first, runtime);
+  }
+
+  /** A routed call on its target: the target's deadline, the route's request and response changes (routing/request-rewrite.ts). */
+  #routedRequest(runtime: ServiceRuntime, target: TargetStack, parsed: ParsedCall, now: number): Promise<MeshResponse> {
+    const first = firstAttempt(runtime.policy.name, target.policy, parsed, now);
+    runtime.enter();
+    const rewrite = target.rewrite;
+    const pending = runClientCall(target.stack, rewrite === undefined ? parsed.request : rewrite(parsed.request), first, runtime);
+    // Only a route that changes response headers costs a reaction more.
+    return target.respond === undefined ? pending : pending.then(target.respond);
   }
 
   #enqueue(task: () => Promise<void>): void {
@@ -481,6 +491,12 @@ export class Mesh {
     this.#history.reject(source, issues);
     this.#events.emitLazy('config-rejected', () => ({ source, issues, error: meshError }));
   }
+}
+
+/** A call's first attempt, on the deadline its per-call `timeout` or else `policy` gives it. */
+function firstAttempt(name: string, policy: ServicePolicy, parsed: ParsedCall, now: number): Attempt {
+  const budget = parsed.timeout ?? (policy.timeout === false ? Number.POSITIVE_INFINITY : policy.timeout);
+  return Attempt.first(newCall(name, now, now + budget, parsed.signal));
 }
 
 /** When the config in force is the cacheDir copy: which store it was read from, when, and how old it is. */

@@ -16,7 +16,7 @@
  * Entries Consul would refuse go to `onRejected` and the model in force stays. Fields meshlet
  * cannot honour exactly are in the model's `unsupported` (shown in state(), and reported
  * through `onRejected` once per change), including what the translation keeps but the runtime
- * does not yet apply (PrefixRewrite, request and response header changes).
+ * does not apply (a resolver's ConnectTimeout).
  */
 import { BlockingWatch } from '../consul/blocking-watch.ts';
 import type { ConsulClient } from '../consul/client.ts';
@@ -149,13 +149,6 @@ function isRouted(model: RoutingModel): boolean {
 /** What the translation keeps but the route runtime does not apply yet, reported rather than silently dropped. */
 function withRuntimeGaps(model: RoutingModel): RoutingModel {
   const gaps: UnsupportedItem[] = [];
-  model.routes.forEach((route) => {
-    const at = `service-router/${model.service}.Routes(${route.name})`;
-    if (route.prefixRewrite !== undefined) gaps.push({ path: `${at}.Destination.PrefixRewrite`, reason: 'read, but meshlet does not rewrite request paths yet: calls on this route keep their path' });
-    if (route.requestHeaders !== undefined || route.responseHeaders !== undefined || route.targets.some((t) => t.target.requestHeaders !== undefined || t.target.responseHeaders !== undefined)) {
-      gaps.push({ path: `${at}.Destination.RequestHeaders/ResponseHeaders`, reason: 'read, but meshlet does not change request or response headers yet' });
-    }
-  });
   for (const [service, resolution] of Object.entries(model.resolutions)) {
     if (resolution.connectTimeout !== 5000) gaps.push({ path: `service-resolver/${service}.ConnectTimeout`, reason: "read, but connections use the service's pool.connectTimeout" });
   }

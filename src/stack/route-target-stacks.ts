@@ -17,6 +17,7 @@ import { DEFAULT_RETRY } from '../config/defaults.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 import type { RetryBudget } from '../resilience/retry-budget.ts';
 import type { RouteDefinition, RouteTarget, RoutingModel, TargetRef } from '../routing/route-types.ts';
+import { type RequestRewrite, type ResponseRewrite, requestRewriteFor, responseRewriteFor } from '../routing/request-rewrite.ts';
 import { RouteTable } from '../routing/route-table.ts';
 import { Router } from '../routing/router.ts';
 import { compileSubsets, type Subset } from '../routing/subset.ts';
@@ -24,10 +25,14 @@ import { type ChainEntry, SubsetEndpoints } from '../routing/subset-endpoints.ts
 import { buildClientStack, clientLayers, serviceWideLayers } from './client-stack.ts';
 import { shareAcrossTargets } from './shared-layer.ts';
 
-/** What a call on one target runs on: the stack, and the merged policy its deadline comes from. */
+/** What a call on one target runs on: the stack, the merged policy its deadline comes from, and what the route changes about it. */
 export interface TargetStack {
   readonly policy: ServicePolicy;
   readonly stack: Service;
+  /** The request as the target gets it (path rewrite, header changes); absent: the caller's as it is. */
+  readonly rewrite?: RequestRewrite | undefined;
+  /** The response header changes; absent: none. */
+  readonly respond?: ResponseRewrite | undefined;
 }
 
 export interface RouteStackDeps {
@@ -97,12 +102,21 @@ export class RouteTargetStacks {
         byKey.set(key, built);
       }
       const { stack, view } = built;
-      return { served: stack, servedBy: () => view.servedBy, failoverPicks: () => view.failoverPicks };
+      const rewrite = requestRewriteFor(route, target);
+      const respond = responseRewriteFor(route, target);
+      const served: TargetStack = rewrite === undefined && respond === undefined ? stack : { ...stack, rewrite, respond };
+      return { served, servedBy: () => view.servedBy, failoverPicks: () => view.failoverPicks };
     };
     const table = new RouteTable(new Router(model), (target, index) => serve(target, model.routes[index]!));
     this.table = table;
     this.layers = layers;
-    this.entry = { call: (request, attempt) => table.route(request).stack.call(request, attempt) };
+    this.entry = {
+      call: (request, attempt) => {
+        const target = table.route(request);
+        const pending = target.stack.call(target.rewrite?.(request) ?? request, attempt);
+        return target.respond === undefined ? pending : pending.then(target.respond);
+      },
+    };
   }
 }
 

@@ -188,28 +188,64 @@ describe("routing by Consul's config entries", () => {
     await deleteEntry('service-splitter', 'orders');
   });
 
-  it('a field meshlet does not apply (PrefixRewrite) is reported in an event and in state(), and the rest of the routing applies', async () => {
+  it("a router destination's PrefixRewrite and request/response header changes apply to its calls only (ROUTERDOC Destination)", async () => {
     const { v1, v2 } = await versions('docs');
     await putEntry(resolverOf('docs'));
     const mesh = await meshFor({ docs: { discovery: { type: 'consul', configEntries: true } } });
-    const rejected = new Promise<string[]>((resolve) => {
-      const dispose = mesh.on('config-rejected', (event) => {
+    const applied = new Promise<void>((resolve) => {
+      const dispose = mesh.on('config', () => {
         dispose();
-        resolve(event.issues.map((i) => i.path));
+        resolve();
       });
     });
     await putEntry({
       Kind: 'service-router',
       Name: 'docs',
-      Routes: [{ Match: { HTTP: { PathPrefix: '/v2/' } }, Destination: { ServiceSubset: 'v2', PrefixRewrite: '/' } }],
+      Routes: [
+        {
+          Match: { HTTP: { PathPrefix: '/v2/' } },
+          Destination: {
+            ServiceSubset: 'v2',
+            PrefixRewrite: '/',
+            RequestHeaders: { Add: { 'x-route': 'v2' }, Set: { 'x-user': 'anonymous' }, Remove: ['x-secret'] },
+            ResponseHeaders: { Set: { 'x-served-by': 'docs-v2' } },
+          },
+        },
+      ],
     });
-    const paths = await rejected;
-    assert.ok(paths.some((p) => p.endsWith('Destination.PrefixRewrite')), JSON.stringify(paths));
-    await eventually(() => (stateOf(mesh, 'docs').routes ?? []).length === 2, 'the router to apply');
-    assert.ok(stateOf(mesh, 'docs').consulEntries!.unsupported.some((u) => u.path.endsWith('Destination.PrefixRewrite')));
-    await calls(mesh, 'docs', 20, { path: '/v2/page' });
-    assert.deepEqual([v1.received.length, v2.received.length], [0, 20]);
-    assert.equal(v2.received[0]!.url, '/v2/page', 'the path is not rewritten, as reported');
+    await applied;
+    const res = await mesh.client('docs').request({ path: '/v2/page?q=1', headers: { 'x-user': 'alice', 'x-secret': 's3', 'x-route': 'caller' } });
+    await res.body.dump();
+    assert.equal(res.headers['x-served-by'], 'docs-v2');
+    assert.equal(v2.received.length, 1);
+    const seen = v2.received[0]!;
+    assert.equal(seen.url, '/page?q=1', 'the matched prefix /v2/ is rewritten to /, the query kept');
+    assert.equal(seen.headers['x-user'], 'anonymous');
+    assert.equal(seen.headers['x-secret'], undefined);
+    assert.equal(seen.headers['x-route'], 'caller, v2', 'Add appends');
+    const other = await mesh.client('docs').request({ path: '/v1/page', headers: { 'x-secret': 's3' } });
+    await other.body.dump();
+    assert.equal(other.headers['x-served-by'], undefined);
+    assert.equal(v1.received[0]!.url, '/v1/page');
+    assert.equal(v1.received[0]!.headers['x-secret'], 's3', 'the catch-all route changes nothing');
+    assert.deepEqual(stateOf(mesh, 'docs').consulEntries!.unsupported, []);
+  });
+
+  it("a field meshlet cannot honour (a resolver's ConnectTimeout) is reported in an event and in state(), and the rest applies", async () => {
+    const { v1, v2 } = await versions('lib');
+    const mesh = await meshFor({ lib: { discovery: { type: 'consul', configEntries: true } } });
+    const reported = new Promise<{ source: string; paths: string[] }>((resolve) => {
+      const dispose = mesh.on('config-rejected', (event) => {
+        dispose();
+        resolve({ source: event.source, paths: event.issues.map((i) => i.path) });
+      });
+    });
+    await putEntry({ ...resolverOf('lib'), ConnectTimeout: '2s' });
+    assert.deepEqual(await reported, { source: 'consul-entries:lib', paths: ['service-resolver/lib.ConnectTimeout'] });
+    await eventually(() => stateOf(mesh, 'lib').routing === 'consul', 'the resolver to apply');
+    assert.deepEqual(stateOf(mesh, 'lib').consulEntries!.unsupported.map((u) => u.path), ['service-resolver/lib.ConnectTimeout']);
+    await calls(mesh, 'lib', 20);
+    assert.deepEqual([v1.received.length, v2.received.length], [20, 0], 'the DefaultSubset applies');
   });
 
   it('without configEntries, a Consul service does not read its entries', async () => {
