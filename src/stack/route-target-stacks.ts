@@ -6,7 +6,9 @@
  * endpoints (routing/subset-endpoints.ts). What is the service's is made once and shared by
  * every target's stack: the rate limit, concurrency limit and breaker (stack/shared-layer.ts),
  * the retry budget, and the endpoint sets (load statistics, ejections). Targets with the same
- * overrides, subset and failover share one stack.
+ * overrides, subset and failover share one stack. From a target's resolution (a Consul
+ * service-resolver) come its DefaultSubset, its Failover (after the route's own), its
+ * RequestTimeout (under the route's own timeout) and its LoadBalancer.
  */
 import type { Clock } from '../core/clock.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
