@@ -165,6 +165,11 @@ export class EndpointSet {
     return this.#picker.pick(request, avoid instanceof LiveEndpoint ? avoid : undefined);
   }
 
+  /** An ejected endpoint of those `accepts` takes that is due for a trial call (outlier-detector.ts), for a route target's view. */
+  trialFor(request: MeshRequest, attempt: Attempt, accepts: (endpoint: LiveEndpoint) => boolean): LiveEndpoint | undefined {
+    return this.#outliers.trialFor(request, attempt, accepts);
+  }
+
   /** An attempt is about to be sent to `endpoint`. */
   started(endpoint: LiveEndpoint): void {
     endpoint.inFlight++;

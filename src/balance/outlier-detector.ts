@@ -67,12 +67,17 @@ export class OutlierDetector {
     if (policy === false) for (const endpoint of this.#host.members()) if (endpoint.ejected) this.#readmit(endpoint, false);
   }
 
-  /** An ejected endpoint this attempt should try, or undefined (nearly always: one array length check). */
-  trialFor(request: MeshRequest, attempt: Attempt): LiveEndpoint | undefined {
+  /**
+   * An ejected endpoint this attempt should try, or undefined (nearly always: one array length
+   * check). `accepts`: only an endpoint it accepts (a route target's subset) is tried.
+   */
+  trialFor(request: MeshRequest, attempt: Attempt, accepts?: (endpoint: LiveEndpoint) => boolean): LiveEndpoint | undefined {
     const due = this.#due;
     if (due.length === 0) return undefined;
     if (!request.idempotent || !request.replayable || attempt.number !== 1 || attempt.hedge) return undefined;
-    const endpoint = due.shift()!;
+    const index = accepts === undefined ? 0 : due.findIndex(accepts);
+    if (index === -1) return undefined;
+    const endpoint = due.splice(index, 1)[0]!;
     const trial = this.#trials.get(endpoint)!;
     trial.sent = true;
     this.#scheduleTrial(endpoint, trial);

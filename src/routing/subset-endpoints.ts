@@ -12,8 +12,9 @@
  * with a healthy (not ejected) endpoint serves; when none has one, the first entry with any
  * endpoint serves (all ejected: better an ejected endpoint than none, as the set's panic mode
  * does); when none has any, the pick finds nothing and the call fails with MESH_NO_ENDPOINTS.
- * NOTE: an ejected endpoint in a view is re-admitted when its ejection ends; the set's early
- * trial calls (outlier `probeInterval`) are made only by calls that balance over the whole set.
+ * An ejected endpoint of the target's own subset that is due for a trial call (outlier
+ * `probeInterval`) gets the next eligible call, as in the whole set, also while a failover entry
+ * serves: its success re-admits it and the target takes its traffic back.
  */
 import type { Attempt } from '../core/attempt.ts';
 import type { MeshRequest } from '../core/service.ts';
@@ -47,6 +48,10 @@ export class SubsetEndpoints implements BalancingSet {
   #members: readonly LiveEndpoint[] = [];
   #serving: EndpointSet | undefined = undefined;
   #servingIndex = -1;
+  /** Set by a pick that chose a trial of the target's own subset (started() accounts it there). */
+  #trialSet: EndpointSet | undefined = undefined;
+  /** In the target's own subset (ejected ones included): the trials it may take. */
+  readonly #ownMember = (endpoint: LiveEndpoint): boolean => this.#chain[0]!.subset?.accepts(endpoint.address) ?? true;
   /** Picks a failover entry served (the target's own had no healthy endpoint). */
   failoverPicks = 0;
 
@@ -86,13 +91,20 @@ export class SubsetEndpoints implements BalancingSet {
 
   pick(request: MeshRequest, attempt: Attempt): LiveEndpoint | undefined {
     this.#refresh();
+    const own = this.#seenSets[0];
+    const trial = own === undefined ? undefined : own.trialFor(request, attempt, this.#ownMember);
+    if (trial !== undefined) {
+      this.#trialSet = own;
+      return trial;
+    }
+    this.#trialSet = undefined;
     if (this.#servingIndex > 0) this.failoverPicks++;
     const avoid = attempt.avoid;
     return this.#picker.pick(request, avoid instanceof LiveEndpoint ? avoid : undefined);
   }
 
   started(endpoint: LiveEndpoint): void {
-    this.#serving?.started(endpoint);
+    (this.#trialSet ?? this.#serving)?.started(endpoint);
   }
 
   state(): unknown[] {

@@ -279,3 +279,48 @@ describe('routing: failover', () => {
     assert.equal(routeState('canary').servedBy, 'payments/v2');
   });
 });
+
+describe('routing: failover recovery by trial calls', () => {
+  let fleet: Fleet;
+  let mesh: Mesh;
+  const v2Failing = { on: false };
+
+  before(async () => {
+    fleet = await startFleet(v2Failing);
+    mesh = await createMesh({
+      service: 'web',
+      config: {
+        services: {
+          payments: {
+            endpoints: endpointsOf(fleet),
+            subsets: SUBSETS,
+            retry: false,
+            // Ejected for 30 s unless a trial call re-admits it sooner.
+            outlier: { consecutiveFailures: 2, ejectFor: '30s', maxEjectFor: '30s', probeInterval: '100ms' },
+            routes: [{ name: 'canary', to: [{ subset: 'v2' }], failover: [{ subset: 'v1' }] }],
+          },
+        },
+      },
+    });
+  });
+
+  after(async () => {
+    await mesh.close();
+    await fleet.close();
+  });
+
+  it("an ejected subset's endpoint gets the set's trial calls while its failover serves, and a passing trial brings the traffic back", async () => {
+    v2Failing.on = true;
+    assert.deepEqual(await callMany(mesh, 2, {}, 1), [503, 503]);
+    reset(fleet);
+    assert.ok((await callMany(mesh, 10)).every((s) => s === 200));
+    assert.deepEqual(received(fleet), { v1: 10, v2: 0 }, 'v2 is ejected: v1 serves');
+    v2Failing.on = false;
+    // Long before the 30 s ejection ends: the trial call (due after 100 ms) re-admits v2.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    reset(fleet);
+    const statuses = await callMany(mesh, 20, {}, 1);
+    assert.ok(statuses.every((s) => s === 200));
+    assert.ok(received(fleet).v2 >= 19, JSON.stringify(received(fleet)));
+  });
+});
