@@ -29,6 +29,12 @@ export interface MeshEvents {
   shed: { service: string; reason: 'rate-limited' | 'concurrency-limit' };
   /** A fault was injected. */
   fault: { service: string; kind: 'abort' | 'delay' };
+  /**
+   * A route target's calls now go elsewhere: to a failover entry (its subset has no healthy
+   * endpoint), back to the target itself, or nowhere (`servedBy` null: no endpoint at all).
+   * Labels only (`payments/v2`), never a request's path.
+   */
+  failover: { service: string; target: string; servedBy: string | null };
 }
 
 export type MeshEventName = keyof MeshEvents;

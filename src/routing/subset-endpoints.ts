@@ -20,6 +20,7 @@ import type { Attempt } from '../core/attempt.ts';
 import type { MeshRequest } from '../core/service.ts';
 import type { BalancerPolicy } from '../config/policy.ts';
 import type { Clock } from '../core/clock.ts';
+import type { MeshEventEmitter } from '../core/events.ts';
 import { createPicker } from '../balance/create-picker.ts';
 import type { BalancingSet } from '../balance/endpoint-source.ts';
 import type { EndpointSet } from '../balance/endpoint-set.ts';
@@ -41,6 +42,7 @@ export class SubsetEndpoints implements BalancingSet {
   readonly service: string;
   readonly #chain: readonly ChainEntry[];
   readonly #balancer: BalancerPolicy;
+  readonly #events: MeshEventEmitter;
   readonly #env: { clock: Clock; random: () => number };
   readonly #seenSets: (EndpointSet | undefined)[];
   readonly #seenVersions: number[];
@@ -48,6 +50,7 @@ export class SubsetEndpoints implements BalancingSet {
   #members: readonly LiveEndpoint[] = [];
   #serving: EndpointSet | undefined = undefined;
   #servingIndex = -1;
+  #built = false;
   /** Set by a pick that chose a trial of the target's own subset (started() accounts it there). */
   #trialSet: EndpointSet | undefined = undefined;
   /** In the target's own subset (ejected ones included): the trials it may take. */
@@ -55,8 +58,9 @@ export class SubsetEndpoints implements BalancingSet {
   /** Picks a failover entry served (the target's own had no healthy endpoint). */
   failoverPicks = 0;
 
-  constructor(service: string, chain: readonly ChainEntry[], balancer: BalancerPolicy, clock: Clock) {
+  constructor(service: string, chain: readonly ChainEntry[], balancer: BalancerPolicy, clock: Clock, events: MeshEventEmitter) {
     this.service = service;
+    this.#events = events;
     this.#chain = chain;
     this.#balancer = balancer;
     this.#env = { clock, random: Math.random };
@@ -153,6 +157,13 @@ export class SubsetEndpoints implements BalancingSet {
       serving = fallback;
       healthy = fallbackMembers;
     }
+    // A target starts out served by itself: anything else, then and later, is reported.
+    if (serving !== (this.#built ? this.#servingIndex : 0)) {
+      const target = chain[0]!.label;
+      const servedBy = serving === -1 ? null : chain[serving]!.label;
+      this.#events.emitLazy('failover', () => ({ service: this.service, target, servedBy }));
+    }
+    this.#built = true;
     this.#servingIndex = serving;
     this.#serving = serving === -1 ? chain[0]!.set() : chain[serving]!.set();
     this.#members = healthy;

@@ -97,7 +97,7 @@ export class RouteTargetStacks {
       const key = JSON.stringify([target.service, target.subset ?? null, failover, targetPolicy === policy ? null : [targetPolicy.timeout, targetPolicy.perTryTimeout, targetPolicy.retry]]);
       let built = byKey.get(key);
       if (built === undefined) {
-        const view = new SubsetEndpoints(policy.name, [target, ...failover].map(entryOf), resolution?.balancer ?? policy.balancer, deps.clock);
+        const view = new SubsetEndpoints(policy.name, [target, ...failover].map(entryOf), resolution?.balancer ?? policy.balancer, deps.clock, deps.events);
         const targetLayers = clientLayers({ policy: targetPolicy, clock: deps.clock, events: deps.events, endpoints: { current: view }, budget: deps.budget, serviceWide });
         for (const layer of targetLayers) if (!shared.has(layer)) layers.push(layer);
         built = { stack: { policy: targetPolicy, stack: buildClientStack(targetLayers) }, view };

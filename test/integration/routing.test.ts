@@ -250,9 +250,15 @@ describe('routing: failover', () => {
   const routeState = (name: string) =>
     (mesh.state().services as Record<string, { routes: { name: string; targets: { servedBy: string | null; failoverAttempts: number }[] }[] }>).payments!.routes.find((r) => r.name === name)!.targets[0]!;
 
+  const failovers: unknown[] = [];
+  before(() => {
+    mesh.on('failover', (event) => failovers.push(event));
+  });
+
   it('a subset with no endpoint is served by the first failover entry that has one', async () => {
     reset(fleet);
     await callMany(mesh, 20, { path: '/empty' });
+    assert.deepEqual(failovers.splice(0), [{ service: 'payments', target: 'payments/v3', servedBy: 'payments/v2' }]);
     assert.deepEqual(received(fleet), { v1: 0, v2: 20 });
     assert.equal(routeState('empty').servedBy, 'payments/v2');
     assert.equal(routeState('empty').failoverAttempts, 20);
@@ -277,6 +283,12 @@ describe('routing: failover', () => {
     await callMany(mesh, 10);
     assert.deepEqual(received(fleet), { v1: 0, v2: 10 });
     assert.equal(routeState('canary').servedBy, 'payments/v2');
+    // Telemetry says where the target's calls went, each time it changed (no response header does).
+    // (the /empty route's target, v3, moved along with v2: from v2 to v1 and back)
+    assert.deepEqual(failovers.splice(0).filter((e) => (e as { target: string }).target === 'payments/v2'), [
+      { service: 'payments', target: 'payments/v2', servedBy: 'payments/v1' },
+      { service: 'payments', target: 'payments/v2', servedBy: 'payments/v2' },
+    ]);
   });
 });
 
