@@ -40,7 +40,12 @@ export class RouteTable<T> {
     this.#draw = draw;
     this.#entries = new Map();
     router.routes.forEach((route, index) => {
-      for (const { target } of route.definition.targets) this.#entries.set(target, { serving: serve(target, index), calls: 0 });
+      for (const { target } of route.definition.targets) {
+        // NOTE: a split returns its target object, which finds the target's stack; one object in
+        // two routes (or twice in one) would serve both with one route's stack and policy.
+        if (this.#entries.has(target)) throw new RangeError(`route '${route.definition.name}' of '${router.service}' shares a target object with another route: each route target must be its own object`);
+        this.#entries.set(target, { serving: serve(target, index), calls: 0 });
+      }
     });
   }
 
