@@ -22,6 +22,7 @@ import { buildClientStack, clientLayers } from '../stack/client-stack.ts';
 import { RouteTargetStacks, type TargetStack } from '../stack/route-target-stacks.ts';
 import type { RouteTable } from '../routing/route-table.ts';
 import { routingModelFromConfig } from '../routing/from-config.ts';
+import { DEFAULT_RETRY } from '../config/defaults.ts';
 import type { RoutingModel } from '../routing/route-types.ts';
 import { httpConnector } from '../transport/http/pool.ts';
 import { ConsulAgent } from './consul-agent.ts';
@@ -119,6 +120,8 @@ export class ServiceRuntime {
   readonly routingSource: 'meshlet' | 'consul' | null;
   /** The layers whose state is shown: a routed service's shared ones once, not each target's. */
   readonly #stateLayers: readonly Layer[];
+  /** What the retry budget was made from (retryBudgetKey of budgetPolicyOf): a successor with the same keeps it. */
+  readonly #budgetKey: string;
   #inFlight = 0;
   #draining: Promise<void> | undefined;
   #drained: (() => void) | undefined;
@@ -133,11 +136,12 @@ export class ServiceRuntime {
   constructor(policy: ServicePolicy, watch: EndpointWatch, endpoints: EndpointSource, shared: RuntimeShared, previous?: ServiceRuntime, routing?: RoutingContext) {
     this.policy = policy;
     this.watch = watch;
-    this.budget =
-      previous !== undefined && retryBudgetKey(previous.policy) === retryBudgetKey(policy) ? previous.budget : createRetryBudget(policy, shared.clock);
     // The precedence rule (mesh/consul-routing.ts): meshlet's own routes, else Consul's entries.
     const own = routing === undefined ? undefined : routingModelFromConfig(policy, routing.services);
     const model = own ?? routing?.consulModel;
+    const budgetPolicy = budgetPolicyOf(policy, model);
+    this.#budgetKey = retryBudgetKey(budgetPolicy);
+    this.budget = previous !== undefined && previous.#budgetKey === this.#budgetKey ? previous.budget : createRetryBudget(budgetPolicy, shared.clock);
     this.routingSource = model === undefined ? null : own !== undefined ? 'meshlet' : 'consul';
     if (model === undefined) {
       this.layers = clientLayers({ policy, clock: shared.clock, events: shared.events, endpoints, budget: this.budget });
@@ -224,4 +228,15 @@ export class ServiceRuntime {
       ...layers,
     };
   }
+}
+
+/**
+ * The policy the service's retry budget is made from. A service with retries off has no budget,
+ * but a route of it that retries runs on the built-in retry settings (config/finalize-routes.ts,
+ * stack/route-target-stacks.ts mergedPolicy), budget included: its retries draw on that budget,
+ * never on an unlimited one.
+ */
+function budgetPolicyOf(policy: ServicePolicy, model: RoutingModel | undefined): ServicePolicy {
+  if (policy.retry !== false || model === undefined || !model.routes.some((route) => route.retry !== undefined)) return policy;
+  return { ...policy, retry: DEFAULT_RETRY };
 }
