@@ -53,6 +53,8 @@ export interface TestStack {
   readonly events: MeshEventEmitter;
   /** One logical call, as the client makes it. */
   call(request: Partial<MeshRequest>, options?: { timeout?: number; signal?: AbortSignal }): Promise<MeshResponse>;
+  /** The same call on the stack's callback form (core/service.ts `send`), as the client runs a default stack; `call` when the stack has none. */
+  send(request: Partial<MeshRequest>, options?: { timeout?: number; signal?: AbortSignal }): Promise<MeshResponse>;
   close(): Promise<void>;
 }
 
@@ -82,24 +84,33 @@ export function buildStack(policy: ServicePolicy, clock: Clock = systemClock): T
   let service: Service = httpTransport;
   for (let i = layers.length - 1; i >= 0; i--) service = layers[i]!.wrap(service);
   const stack = service;
+  const logicalCall = (partial: Partial<MeshRequest>, options: { timeout?: number; signal?: AbortSignal }): [MeshRequest, Attempt] => {
+    const method = partial.method ?? 'GET';
+    const request: MeshRequest = {
+      method,
+      path: partial.path ?? '/',
+      headers: partial.headers ?? {},
+      body: partial.body ?? null,
+      idempotent: partial.idempotent ?? (method === 'GET' || method === 'PUT' || method === 'DELETE'),
+      replayable: partial.replayable ?? true,
+      hashKey: undefined,
+    };
+    const now = clock.now();
+    const timeout = options.timeout ?? (policy.timeout === false ? Number.POSITIVE_INFINITY : policy.timeout);
+    return [request, Attempt.first(newCall(policy.name, now, now + timeout, options.signal))];
+  };
   return {
     env,
     budget,
     events,
     call(partial, options = {}) {
-      const method = partial.method ?? 'GET';
-      const request: MeshRequest = {
-        method,
-        path: partial.path ?? '/',
-        headers: partial.headers ?? {},
-        body: partial.body ?? null,
-        idempotent: partial.idempotent ?? (method === 'GET' || method === 'PUT' || method === 'DELETE'),
-        replayable: partial.replayable ?? true,
-        hashKey: undefined,
-      };
-      const now = clock.now();
-      const timeout = options.timeout ?? (policy.timeout === false ? Number.POSITIVE_INFINITY : policy.timeout);
-      return stack.call(request, Attempt.first(newCall(policy.name, now, now + timeout, options.signal)));
+      return stack.call(...logicalCall(partial, options));
+    },
+    send(partial, options = {}) {
+      const send = stack.send;
+      if (send === undefined) return stack.call(...logicalCall(partial, options));
+      const [request, first] = logicalCall(partial, options);
+      return new Promise((resolve, reject) => send.call(stack, request, first, { resolve, reject }));
     },
     close: () => endpoints.close(),
   };

@@ -39,12 +39,15 @@ const unavailable: Parameters<typeof startBackend>[0] = (_req, res) => {
   res.end('unavailable');
 };
 
-describe('retry', () => {
+// Each test runs on both forms of the stack (core/service.ts): `call`, and `send`, the callback
+// form a default stack runs every call on; they must behave the same.
+for (const form of ['call', 'send'] as const) {
+describe(`retry (${form})`, () => {
   it('delivers a POST whose connection was reset after the server read it exactly once', async () => {
     const a = await backend(reset);
     const b = await backend(reset);
     const s = stack([a.address, b.address]);
-    await assert.rejects(s.call({ method: 'POST', path: '/charge', body: 'order' }), (error: unknown) => {
+    await assert.rejects(s[form]({ method: 'POST', path: '/charge', body: 'order' }), (error: unknown) => {
       assert.ok(isMeshError(error));
       assert.equal(error.code, 'MESH_UPSTREAM_FAILED');
       assert.equal(error.attempts, 1);
@@ -59,7 +62,7 @@ describe('retry', () => {
     const s = stack([await refusedAddress(), good.address]);
     const reasons = countRetries(s);
     for (let i = 0; i < 4; i++) {
-      const res = await s.call({ method: 'POST', path: '/charge', body: `order-${i}` });
+      const res = await s[form]({ method: 'POST', path: '/charge', body: `order-${i}` });
       assert.equal(res.statusCode, 200);
       await res.body.dump();
     }
@@ -76,7 +79,7 @@ describe('retry', () => {
     const s = stack([dying.address, good.address]);
     const reasons = countRetries(s);
     for (let i = 0; i < 4; i++) {
-      const res = await s.call({ method: 'GET', path: '/item' });
+      const res = await s[form]({ method: 'GET', path: '/item' });
       assert.equal(res.statusCode, 200);
       assert.equal(((await res.body.json()) as { port: number }).port, good.port);
     }
@@ -91,7 +94,7 @@ describe('retry', () => {
       res.end(String(calls));
     });
     const s = stack([b.address]);
-    const res = await s.call({ path: '/flaky' });
+    const res = await s[form]({ path: '/flaky' });
     assert.equal(res.statusCode, 200);
     assert.equal(await res.body.text(), '2');
     assert.equal(b.received.length, 2);
@@ -106,7 +109,7 @@ describe('retry', () => {
       res.end(`try ${++n}`);
     });
     const s = stack([b.address]);
-    const res = await s.call({ path: '/down' });
+    const res = await s[form]({ path: '/down' });
     assert.equal(res.statusCode, 503);
     assert.equal(await res.body.text(), 'try 3');
     assert.equal(b.received.length, 3);
@@ -114,7 +117,7 @@ describe('retry', () => {
 
   it('fails with MESH_UPSTREAM_FAILED and the attempt count when every attempt is refused', async () => {
     const s = stack([await refusedAddress(), await refusedAddress()]);
-    await assert.rejects(s.call({ path: '/' }), (error: unknown) => {
+    await assert.rejects(s[form]({ path: '/' }), (error: unknown) => {
       assert.ok(isMeshError(error));
       assert.equal(error.code, 'MESH_UPSTREAM_FAILED');
       assert.equal(error.attempts, 3);
@@ -127,7 +130,7 @@ describe('retry', () => {
   it('does not replay a streamed request body', async () => {
     const b = await backend(unavailable);
     const s = stack([b.address]);
-    const res = await s.call({
+    const res = await s[form]({
       method: 'PUT',
       path: '/upload',
       body: Readable.from(['part1', 'part2']),
@@ -148,21 +151,22 @@ describe('retry', () => {
     });
     const patient = stack([b.address], { ...FAST_RETRY, maxRetryAfter: 2_000 });
     const started = performance.now();
-    const res = await patient.call({ path: '/' });
+    const res = await patient[form]({ path: '/' });
     assert.equal(res.statusCode, 200);
     assert.ok(performance.now() - started >= 950, 'waited the second Retry-After asked for');
 
     calls = 0;
     const impatient = stack([b.address], { ...FAST_RETRY, maxRetryAfter: 500 });
-    const refused = await impatient.call({ path: '/' });
+    const refused = await impatient[form]({ path: '/' });
     assert.equal(refused.statusCode, 503);
     await refused.body.dump();
 
     calls = 0;
     const late = stack([b.address], { ...FAST_RETRY, maxRetryAfter: 2_000 }, 300);
-    const clipped = await late.call({ path: '/' });
+    const clipped = await late[form]({ path: '/' });
     assert.equal(clipped.statusCode, 503, 'a Retry-After past the deadline ends the retries');
     await clipped.body.dump();
     assert.equal(b.received.length, 4);
   });
 });
+}
