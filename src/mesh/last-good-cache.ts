@@ -4,6 +4,8 @@
  * while the control store is unreachable starts from the fleet's config rather than from its
  * bootstrap alone. Written atomically (temp file + rename). The file records when it was
  * saved, so state() can say how old the config in force is, and which store it came from.
+ * It stands in only for that store: a cacheDir shared by two services on a host (or a mesh
+ * moved to another prefix) must not start one fleet on another fleet's config.
  *
  * NOTE: `savedAt` is wall-clock time (Date.now), not the mesh's monotonic clock: the age must
  * survive a restart.
@@ -29,8 +31,8 @@ export class LastGoodCache {
     this.#file = join(dir, 'last-good-config.json');
   }
 
-  /** The config last saved; undefined when there is none (or it is unreadable). */
-  async read(): Promise<CachedConfig | undefined> {
+  /** The config last saved from `source`; undefined when there is none (another store's, or unreadable). */
+  async read(source: string): Promise<CachedConfig | undefined> {
     let saved: { format?: unknown; source?: unknown; savedAt?: unknown; document?: unknown };
     try {
       saved = JSON.parse(await readFile(this.#file, 'utf8'));
@@ -38,6 +40,7 @@ export class LastGoodCache {
       return undefined;
     }
     if (saved?.format !== FORMAT || typeof saved.source !== 'string' || typeof saved.savedAt !== 'number' || saved.document === undefined) return undefined;
+    if (saved.source !== source) return undefined;
     return { document: saved.document, source: saved.source, savedAt: saved.savedAt };
   }
 

@@ -166,7 +166,7 @@ export class Mesh {
       },
     });
     if (!delivered && this.#cache !== undefined) {
-      const cached = await this.#cache.read();
+      const cached = await this.#cache.read(source);
       // NOTE: checked again after the read: a fresh answer that arrived meanwhile wins.
       if (cached !== undefined && !delivered) this.#enqueue(() => this.#applyDocument(cached.document, `cache:${source}`, undefined, cached));
     }
