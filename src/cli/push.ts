@@ -99,14 +99,17 @@ export async function push(options: PushOptions, io: CliIo, hooks: PushHooks = {
     for (const change of writes) {
       // NOTE: the cas is the ModifyIndex read above (0: the key must still be absent).
       const cas = change.before?.modifyIndex ?? 0n;
+      // What KV holds now if this write goes no further (keys are written one by one).
+      const done = written.length === 0 ? 'nothing was written' : `${count(written.length)} written before it (${written.join(', ')}), nothing after`;
       let applied: boolean;
       try {
         applied = change.kind === 'delete' ? await target.client.kvDelete(change.key, { cas }) : await target.client.kvPut(change.key, change.text!, { cas });
       } catch (error) {
-        throw consulFailure(error);
+        const failure = consulFailure(error);
+        // NOTE: a write that timed out may still have been applied; the operator must know which keys were.
+        throw failure instanceof CliFailure ? new CliFailure(failure.exit, `${failure.message}; ${done}`) : failure;
       }
       if (!applied) {
-        const done = written.length === 0 ? 'nothing was written' : `${count(written.length)} written before it (${written.join(', ')}), nothing after`;
         throw new CliFailure(
           EXIT.conflict,
           `${change.key} changed in Consul after this push read it (someone else pushed meanwhile), so it was not overwritten; ${done}. Re-run meshlet push to see the diff against what is there now`,
