@@ -51,12 +51,16 @@ export function translateResolver(service: string, entry: Json | undefined): Res
     const subset = asJson(raw) ?? {};
     if (name === '') errors.push('Subset defined with empty name');
     const filter = typeof subset.Filter === 'string' ? subset.Filter : '';
+    let unevaluable = false;
     if (filter !== '') {
       const full = compileBexpr(filter);
       if (!full.ok) errors.push(`Filter for subset ${JSON.stringify(name)} is not a valid expression: ${full.message}`);
-      else if (!compileBexpr(filter, ENDPOINT_FIELDS).ok) notHonoured(`Subsets.${name}.Filter`, `selects on ${full.selectors.filter((s) => !compileBexpr(`${s} is empty`, ENDPOINT_FIELDS).ok).join(', ')}, which endpoints do not keep (only Service.Tags, Service.Meta, Service.Address, Service.Port, Service.Weights.Passing)`);
+      else if (!compileBexpr(filter, ENDPOINT_FIELDS).ok) {
+        unevaluable = true;
+        notHonoured(`Subsets.${name}.Filter`, `selects on ${full.selectors.filter((s) => !compileBexpr(`${s} is empty`, ENDPOINT_FIELDS).ok).join(', ')}, which endpoints do not keep (only Service.Tags, Service.Meta, Service.Address, Service.Port, Service.Weights.Passing); the subset selects no endpoint`);
+      }
     }
-    subsets[name] = { filter, onlyPassing: subset.OnlyPassing === true };
+    subsets[name] = unevaluable ? { filter, onlyPassing: subset.OnlyPassing === true, unevaluable: true } : { filter, onlyPassing: subset.OnlyPassing === true };
   }
   const defaultSubset = typeof entry.DefaultSubset === 'string' && entry.DefaultSubset !== '' ? entry.DefaultSubset : undefined;
   if (defaultSubset !== undefined && !Object.hasOwn(subsets, defaultSubset)) errors.push(`DefaultSubset ${JSON.stringify(defaultSubset)} is not a valid subset`);

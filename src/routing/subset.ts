@@ -23,7 +23,8 @@ import { ENDPOINT_FIELDS } from './bexpr-fields.ts';
 
 export type SubsetSpec =
   | { readonly tags?: readonly string[]; readonly meta?: Readonly<Record<string, string>>; readonly onlyPassing?: boolean }
-  | { readonly filter: string; readonly onlyPassing?: boolean };
+  /** `unevaluable`: a Consul Filter on fields endpoints do not keep (reported as not honoured): it selects no endpoint. */
+  | { readonly filter: string; readonly onlyPassing?: boolean; readonly unevaluable?: true };
 
 export interface Subset {
   readonly name: string;
@@ -42,6 +43,8 @@ export function compileSubset(name: string, spec: SubsetSpec, path: string): { s
   if ('filter' in spec) {
     // Consul: a subset without a filter is every instance.
     if (spec.filter === '') return { subset: { name, onlyPassing, accepts: () => true } };
+    // Never an endpoint the filter might not have selected: its calls fail over, or find none.
+    if (spec.unevaluable === true) return { subset: { name, onlyPassing, accepts: () => false } };
     const compiled = compileBexpr(spec.filter, ENDPOINT_FIELDS);
     if (!compiled.ok) return { issue: { path: `${path}.filter`, message: `${JSON.stringify(spec.filter)} cannot be evaluated on endpoints: ${compiled.message}` } };
     const predicate = compiled.predicate;
