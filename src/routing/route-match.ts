@@ -195,7 +195,8 @@ function compileHeader(name: string, spec: HeaderMatchSpec, at: string, issue: I
   const invert = options.invert === true;
   return (request) => {
     const raw = request.headers[name];
-    const value = raw === undefined || typeof raw === 'string' ? raw : raw.join(',');
+    // NOTE: not `raw.join` on anything not a string: a name on Object's prototype (constructor) reads a function when absent.
+    const value = typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.join(',') : undefined;
     return (value !== undefined && test(value)) !== invert;
   };
 }

@@ -171,3 +171,9 @@ test('the allocation measure sees per-call garbage (control for the test above)'
   const { bytes } = await measureAllocation(run);
   assert.ok(bytes > 1_000_000, `a URLSearchParams per call allocated only ${bytes} bytes`);
 });
+
+test("a header condition on a name Object's prototype has (constructor, __proto__) sees it absent when the caller did not send it, instead of throwing a TypeError per call", () => {
+  const m = matcher({ headers: { constructor: { prefix: 'x' } } }, { headers: JSON.parse('{"__proto__": {"present": true, "invert": true}}') }, {});
+  assert.equal(m.match(req('/')), 1, 'constructor absent, __proto__ absent (inverted present holds)');
+  assert.equal(m.match(req('/', 'GET', { constructor: 'xyz' })), 0, 'a header the caller sent is matched as usual');
+});
