@@ -10,6 +10,7 @@ import type { ServiceCheckDefinition, ServiceRegistration } from '../consul/clie
 import { formatGoDuration } from '../consul/duration.ts';
 import type { MeshError } from '../core/errors.ts';
 import { invalidArgument } from '../core/mesh-errors.ts';
+import { redactText } from '../core/redact.ts';
 import { describe, unknownKeyMessage } from './call-argument-error.ts';
 
 /** meshlet keeps this check passing while `healthy()` says so (default: always). */
@@ -222,6 +223,7 @@ function rejectUnknown(object: object, known: readonly string[], what: string, h
   }
 }
 
+/** NOTE: redacted: the message echoes the value, and a check URL may carry a password. */
 function bad(option: string, message: string): MeshError {
-  return invalidArgument(API, `${option} ${message}`);
+  return invalidArgument(API, redactText(`${option} ${message}`));
 }
