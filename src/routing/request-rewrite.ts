@@ -50,7 +50,8 @@ function applyModifiers(headers: Record<string, string | string[] | undefined>, 
   for (const [name, value] of Object.entries(modifiers.set)) headers[name.toLowerCase()] = value;
   for (const [name, value] of Object.entries(modifiers.add)) {
     const key = name.toLowerCase();
-    const existing = headers[key];
+    // Own headers only: `constructor` would read Object's prototype's function.
+    const existing = Object.hasOwn(headers, key) ? headers[key] : undefined;
     headers[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
   }
 }
