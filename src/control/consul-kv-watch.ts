@@ -67,6 +67,8 @@ class SharedKvWatch extends SharedWatch<KvListener> {
   /** Answers are assembled one at a time, in order (a YAML value may be parsed off-thread). */
   #assembling: Promise<void> = Promise.resolve();
   #stopped = false;
+  /** An outcome was published: the first read is over, and nobody awaits the rounds after it. */
+  #reported = false;
 
   constructor(agent: ConsulClientOptions, prefix: string) {
     super();
@@ -80,7 +82,10 @@ class SharedKvWatch extends SharedWatch<KvListener> {
       what,
       ...(agent.clock === undefined ? {} : { clock: agent.clock }),
       // Stale reads are allowed (DESIGN §4): any server answers, the leader is not a bottleneck.
-      query: (index, wait, signal) => this.#client.kvList(listPrefix(prefix), { index, wait, signal, stale: true }),
+      // NOTE: only the first read, which createMesh awaits, may keep the process alive; the
+      // plain reads that retry after a failure are background work, or a hung agent would
+      // hold a script that never calls close() for each retry's whole timeout.
+      query: (index, wait, signal) => this.#client.kvList(listPrefix(prefix), { index, wait, signal, stale: true, background: this.#reported }),
       onChange: (entries) => {
         const content = contentOf(entries);
         if (content === this.#lastContent) return;
@@ -128,6 +133,7 @@ class SharedKvWatch extends SharedWatch<KvListener> {
       this.#lastFailure = outcome;
     }
     this.broadcast((listener) => listener.outcome(outcome));
+    this.#reported = true;
     this.#markReady();
   }
 
