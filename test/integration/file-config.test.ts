@@ -4,7 +4,7 @@
  * keeps serving; the last good config survives a restart through `cacheDir`.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -113,8 +113,9 @@ describe('file control store', () => {
   });
 
   it('restarts from the last good config in cacheDir when the file is gone', async () => {
-    const missing = join(dir, 'missing.json');
-    const restarted = await createMesh({ service: 'web', control: `file:${missing}`, cacheDir: join(dir, 'cache') });
+    // The same file, gone (the copy stands in only for the store it was read from).
+    await rename(file, `${file}.gone`);
+    const restarted = await createMesh({ service: 'web', control: `file:${file}`, cacheDir: join(dir, 'cache') });
     try {
       assert.equal(await servedBy(restarted), b.port);
       const state = restarted.state() as { config: { source: string; control: { status: string } } };
