@@ -120,6 +120,8 @@ export class Mesh {
   #controlStatus: { status: 'static' | 'ok' | 'unavailable'; lastError: string | null; cache?: CachedConfig | undefined };
   /** Reports from the control store so far (snapshots, failures, recoveries), for the status. */
   #controlReports = 0;
+  /** A document from the control store itself (not the cacheDir copy) has been applied. */
+  #controlApplied = false;
   #applying: Promise<void> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -142,16 +144,15 @@ export class Mesh {
   async start(): Promise<void> {
     await this.#apply(undefined, 'bootstrap', true);
     if (this.#store === undefined) return;
-    let delivered = false;
+    let snapshots = 0;
     const source = redactText(this.#store.source);
     await this.#store.watch({
       snapshot: (document, keyOf) => {
-        delivered = true;
+        snapshots++;
         const report = ++this.#controlReports;
         this.#enqueue(() => this.#applyDocument(document, source, keyOf, undefined, report));
       },
       rejected: (error) => {
-        delivered = true;
         this.#reject(source, error);
       },
       unavailable: (error) => {
@@ -165,10 +166,15 @@ export class Mesh {
         this.#controlStatus = { ...this.#controlStatus, status: 'ok', lastError: null };
       },
     });
-    if (!delivered && this.#cache !== undefined) {
+    // The first answer is validated before the cache is considered: the copy stands in when the
+    // store is unreachable AND when what it holds is refused (a bad push must not cost every
+    // instance started after it the services its bootstrap lacks).
+    await this.#applying;
+    if (!this.#controlApplied && this.#cache !== undefined) {
+      const seen = snapshots;
       const cached = await this.#cache.read(source);
       // NOTE: checked again after the read: a fresh answer that arrived meanwhile wins.
-      if (cached !== undefined && !delivered) this.#enqueue(() => this.#applyDocument(cached.document, `cache:${source}`, undefined, cached));
+      if (cached !== undefined && snapshots === seen) this.#enqueue(() => this.#applyDocument(cached.document, `cache:${source}`, undefined, cached));
     }
     await this.#applying;
   }
@@ -338,6 +344,7 @@ export class Mesh {
       this.#controlStatus = { ...this.#controlStatus, cache: cached };
       return;
     }
+    this.#controlApplied = true;
     // NOTE: the store says 'ok' only if it reported nothing since delivering this document: a
     // mesh joining a shared watch mid-outage hears the last snapshot, then the failure.
     const reachable = report === this.#controlReports;
