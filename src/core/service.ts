@@ -26,6 +26,13 @@ export interface MeshRequest {
   readonly hashKey: string | undefined;
 }
 
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** RFC 9110's idempotent methods (upper-case): safe to resend whatever the caller says. */
+export function isIdempotentMethod(method: string): boolean {
+  return IDEMPOTENT_METHODS.has(method);
+}
+
 /** The headers of a call that set none: one frozen object, so layers can tell at a glance. */
 export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 

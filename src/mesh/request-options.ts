@@ -6,7 +6,7 @@
  * `timeoutMs` — a call that silently runs without what its author asked for.
  */
 import { Readable } from 'node:stream';
-import type { MeshRequest, RequestBody } from '../core/service.ts';
+import { isIdempotentMethod, type MeshRequest, type RequestBody } from '../core/service.ts';
 import { parseDuration } from '../config/duration.ts';
 import { badRequest, describe, unknownKeyMessage } from './call-argument-error.ts';
 import { type HeadersInput, parseHeaders } from './request-headers.ts';
@@ -37,7 +37,6 @@ const OPTION_HINTS: Readonly<Record<string, string>> = {
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const UNSAFE_PATH = /[\s\0]/;
-const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const MAX_PATH_LENGTH = 16_384;
 
 /** Any other method token is accepted; checking these is one lookup instead of a regex. */
@@ -101,7 +100,7 @@ export function parseRequestOptions(service: string, options: unknown): ParsedCa
     timeout = parsed.ms;
   }
   const idempotent =
-    o.idempotent ?? (IDEMPOTENT_METHODS.has(method) || headers['idempotency-key'] !== undefined);
+    o.idempotent ?? (isIdempotentMethod(method) || headers['idempotency-key'] !== undefined);
   const request: MeshRequest = {
     method,
     path,

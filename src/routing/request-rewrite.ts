@@ -11,7 +11,7 @@
  * changes apply remove, then set (replace), then add (append), the route's first and then the
  * split's; header names are case-insensitive (meshlet's request headers are lower-cased).
  */
-import type { MeshRequest, MeshResponse } from '../core/service.ts';
+import { isIdempotentMethod, type MeshRequest, type MeshResponse } from '../core/service.ts';
 import type { HeaderModifiers, RouteDefinition, RouteTarget } from './route-types.ts';
 
 export type RequestRewrite = (request: MeshRequest) => MeshRequest;
@@ -31,7 +31,12 @@ export function requestRewriteFor(route: RouteDefinition, target: RouteTarget): 
       for (const m of modifiers) applyModifiers(headers, m);
     }
     const path = rewritesPath && request.path.startsWith(matched) ? replacement + request.path.slice(matched.length) : request.path;
-    return { ...request, path, headers };
+    // NOTE: a POST may be idempotent only by its Idempotency-Key; once the route removes the
+    // key, the server can no longer tell a resend from a new request, so it is not resent
+    // (an explicit `idempotent: true` is lost with it: the safe side of DESIGN §5).
+    const keyRemoved = request.headers['idempotency-key'] !== undefined && headers['idempotency-key'] === undefined;
+    const idempotent = request.idempotent && (!keyRemoved || isIdempotentMethod(request.method));
+    return { ...request, path, headers, idempotent };
   };
 }
 

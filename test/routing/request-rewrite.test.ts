@@ -28,3 +28,18 @@ test("an added header named like a property of Object's prototype (constructor) 
   assert.equal(headers.constructor, 'v');
   assert.deepEqual(headers['x-a'], ['1', '2'], 'an existing header is appended to as before');
 });
+
+function routeRemoving(remove: string[]): RouteDefinition {
+  return { ...routeAdding({}), requestHeaders: { add: {}, set: {}, remove } };
+}
+
+test('a POST idempotent only by its Idempotency-Key is not resent once the route removes the key (the server could not tell a resend from a new charge)', () => {
+  const rewrite = requestRewriteFor(routeRemoving(['Idempotency-Key']), target)!;
+  const post: MeshRequest = { ...request, method: 'POST', headers: { 'idempotency-key': 'k1' }, idempotent: true };
+  const sent = rewrite(post);
+  assert.equal(sent.headers['idempotency-key'], undefined);
+  assert.equal(sent.idempotent, false);
+  // A method idempotent by RFC 9110 stays so; a POST whose key is kept stays so.
+  assert.equal(rewrite({ ...post, method: 'PUT' }).idempotent, true);
+  assert.equal(requestRewriteFor(routeRemoving(['x-other']), target)!(post).idempotent, true);
+});
