@@ -323,7 +323,13 @@ export class Mesh {
   }
 
   #enqueue(task: () => Promise<void>): void {
-    this.#applying = this.#applying.then(task, task);
+    // NOTE: an apply that throws (a build step that failed, a bug) must neither end the chain
+    // nor crash the process with an unhandled rejection: the config in force stays, and the
+    // failure is reported like any other control-plane error.
+    this.#applying = this.#applying.then(task).catch((error: unknown) => {
+      const reported = redactError(error instanceof Error ? error : new Error(String(error)));
+      this.#events.emitLazy('control-error', () => ({ source: 'config apply', error: reported }));
+    });
   }
 
   /**
