@@ -92,18 +92,21 @@ export class ConsulClient {
     return queryResult(reply, jsonObject(reply) as Record<string, string[]>);
   }
 
-  /** Registers a service (with its checks) in the local agent; re-registering the same ID replaces it. */
-  async registerService(definition: ServiceRegistration): Promise<void> {
-    await this.#http.send({ method: 'PUT', path: '/v1/agent/service/register', body: JSON.stringify(definition), json: true });
+  /**
+   * Registers a service (with its checks) in the local agent; re-registering the same ID
+   * replaces it. `background`: nobody awaits it (a heartbeat's), so its timeout never keeps the process alive.
+   */
+  async registerService(definition: ServiceRegistration, o: { background?: boolean } = {}): Promise<void> {
+    await this.#http.send({ method: 'PUT', path: '/v1/agent/service/register', body: JSON.stringify(definition), json: true, background: o.background === true });
   }
 
   async deregisterService(id: string): Promise<void> {
     await this.#http.send({ method: 'PUT', path: `/v1/agent/service/deregister/${segment(id)}` });
   }
 
-  /** Sets a TTL check's status; `note` becomes the check's Output. */
-  async updateTtlCheck(checkId: string, status: 'pass' | 'warn' | 'fail', note?: string): Promise<void> {
-    await this.#http.send({ method: 'PUT', path: `/v1/agent/check/${status}/${segment(checkId)}`, query: parameters({ note }) });
+  /** Sets a TTL check's status; `note` becomes the check's Output. `background` as for registerService. */
+  async updateTtlCheck(checkId: string, status: 'pass' | 'warn' | 'fail', note?: string, o: { background?: boolean } = {}): Promise<void> {
+    await this.#http.send({ method: 'PUT', path: `/v1/agent/check/${status}/${segment(checkId)}`, query: parameters({ note }), background: o.background === true });
   }
 
   /** A config entry (service-router, service-resolver, …); a missing one (Consul's 404) is `undefined`. */

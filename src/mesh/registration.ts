@@ -11,8 +11,10 @@
  * trying on the same period and `state()` says so. With an HTTP check Consul calls the
  * process itself; meshlet only registers (retrying until the agent takes it) and deregisters.
  *
- * NOTE: heartbeats run on background timers (unref'd): a registered process still exits
- * when its work is done. Only close()'s deregistration is awaited, and the mesh bounds it.
+ * NOTE: heartbeats run on background timers (unref'd), and their requests are background
+ * requests (a hung agent's timeout does not hold the process either): a registered process
+ * still exits when its work is done. Only the first registration and close()'s
+ * deregistration are awaited, and the mesh bounds the latter.
  */
 import type { ConsulClient } from '../consul/client.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
@@ -46,6 +48,9 @@ export interface RegistrationState {
   readonly status: RegistrationStatus;
   readonly lastError: string | null;
 }
+
+/** A heartbeat's requests: nobody awaits them. */
+const BACKGROUND = { background: true } as const;
 
 /** Retry period for an HTTP-check registration the agent has not taken yet. */
 const HTTP_CHECK_RETRY_MS = 5000;
@@ -174,18 +179,18 @@ class Registration {
     if (this.#stopped) return;
     try {
       if (!this.#registered || this.#plan.heartbeatMs === undefined) {
-        await this.#register();
+        await this.#register(undefined, BACKGROUND);
         return;
       }
       const verdict = await this.#verdict();
       if (this.#stopped) return;
       try {
-        await this.#client.updateTtlCheck(this.#plan.checkId, verdict.healthy ? 'pass' : 'fail', verdict.note);
+        await this.#client.updateTtlCheck(this.#plan.checkId, verdict.healthy ? 'pass' : 'fail', verdict.note, BACKGROUND);
       } catch (error) {
         if (!(isMeshError(error) && error.status === 404)) throw error;
         // The agent forgot the instance (restarted without its state): register it again.
         this.#registered = false;
-        await this.#register(verdict.healthy);
+        await this.#register(verdict.healthy, BACKGROUND);
         return;
       }
       this.#status = verdict.healthy ? 'passing' : 'failing';
@@ -195,10 +200,10 @@ class Registration {
     }
   }
 
-  async #register(known?: boolean): Promise<void> {
+  async #register(known?: boolean, request: { background?: boolean } = {}): Promise<void> {
     const healthy = known ?? (this.#plan.healthy === undefined ? true : (await this.#verdict()).healthy);
     if (this.#stopped) return;
-    await this.#client.registerService(this.#plan.definition(healthy ? 'passing' : 'critical'));
+    await this.#client.registerService(this.#plan.definition(healthy ? 'passing' : 'critical'), request);
     this.#registered = true;
     this.#status = this.#plan.heartbeatMs === undefined ? 'registered' : healthy ? 'passing' : 'failing';
     this.#lastError = null;
