@@ -47,8 +47,14 @@ export abstract class Expiring {
     this.expiryList = undefined;
     // NOTE: the list's timer stays armed even when the list empties: an entry is likely to
     // follow at once, and re-arming per entry is the cost this queue exists to avoid. Armed
-    // for nobody, it must not keep the process alive.
-    if (list.head === undefined) list.timer?.keepAlive(false);
+    // for nobody, it must not keep the process alive. A retired queue expects no entry.
+    if (list.head !== undefined) return;
+    if (list.retired) {
+      list.timer?.cancel();
+      list.timer = undefined;
+    } else {
+      list.timer?.keepAlive(false);
+    }
   }
 }
 
@@ -56,6 +62,8 @@ class ExpiryList {
   head: Expiring | undefined = undefined;
   tail: Expiring | undefined = undefined;
   timer: TimerHandle | undefined = undefined;
+  /** Its queue was retired: the timer goes as soon as the list is empty. */
+  retired = false;
   readonly key: number;
 
   constructor(key: number) {
@@ -99,6 +107,21 @@ export class ExpiryQueue {
     let size = 0;
     for (const list of this.#lists.values()) for (let e = list.head; e !== undefined; e = e.expiryNext) size++;
     return size;
+  }
+
+  /**
+   * Its owner takes no new entries (a closed layer whose last calls may still be reading their
+   * response bodies): the entries queued keep their limits and expire as usual, and each list's
+   * timer is cancelled once the list is empty, rather than left armed for entries to come.
+   */
+  retire(): void {
+    for (const list of this.#lists.values()) {
+      list.retired = true;
+      if (list.head === undefined) {
+        list.timer?.cancel();
+        list.timer = undefined;
+      }
+    }
   }
 
   /** Cancels every timer; queued entries never expire. */

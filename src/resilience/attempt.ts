@@ -33,8 +33,11 @@ export function attemptLayer(perTryTimeoutPolicy: number | false, env: LayerEnv)
   return {
     name: 'attempt',
     wrap: (inner) => new AttemptService(inner, clock, perTryTimeout, limits),
+    // NOTE: the layer closes once its last call has its response head (service-runtime.ts),
+    // while bodies may still be read: their limits stay (a stalled body must still time out),
+    // and the queue's timers go as the last of them ends.
     close(): Promise<void> {
-      limits.close();
+      limits.retire();
       return Promise.resolve();
     },
   };

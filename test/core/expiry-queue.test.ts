@@ -27,10 +27,18 @@ class Entry extends Expiring {
 /** A manual clock that counts the timers armed on it (the queue's are call timers). */
 class CountingClock extends ManualClock {
   armed = 0;
+  readonly #timers: TimerHandle[] = [];
 
   override setCallTimer(fn: () => void, ms: number): TimerHandle {
     this.armed++;
-    return super.setCallTimer(fn, ms);
+    const timer = super.setCallTimer(fn, ms);
+    this.#timers.push(timer);
+    return timer;
+  }
+
+  /** Timers armed and neither fired nor cancelled (the manual clock marks a fired timer cancelled). */
+  get pending(): number {
+    return this.#timers.filter((t) => !(t as TimerHandle & { cancelled: boolean }).cancelled).length;
   }
 }
 
@@ -114,6 +122,28 @@ describe('expiry queue', () => {
     assert.equal(queue.size, 0);
     clock.advance(100);
     assert.equal(entry.expiredAt, undefined);
+  });
+
+  it('regression: retire keeps the limits of entries still queued and drops each timer as its list empties', () => {
+    const clock = new CountingClock();
+    const queue = new ExpiryQueue(clock);
+    const reading = new Entry(clock);
+    const ending = new Entry(clock);
+    const idle = new Entry(clock);
+    queue.add(reading, clock.now(), 100);
+    queue.add(ending, clock.now(), 200);
+    queue.add(idle, clock.now(), 300);
+    idle.cancelExpiry();
+    queue.retire();
+    assert.equal(queue.size, 2, 'the entries still running keep their limits');
+    assert.equal(clock.keepingAlive, 2, "the empty list's timer is gone, not left armed for nobody");
+    ending.cancelExpiry();
+    assert.equal(clock.keepingAlive, 1);
+    clock.advance(100);
+    assert.equal(reading.expiredAt, 100, 'an entry queued before retire still expires at its time');
+    assert.equal(ending.expiredAt, undefined);
+    assert.equal(clock.keepingAlive, 0);
+    assert.equal(clock.pending, 0, 'no timer left armed');
   });
 
   it('keeps the process alive while entries wait, and lets it go as the last one ends', () => {
