@@ -30,6 +30,15 @@ export function deadlineExceeded(service: string, deadlineMs: number, attempts: 
   );
 }
 
+/** The inbound request the call serves was already past its deadline when the call began: nothing was sent. */
+export function inboundDeadlinePassed(service: string): MeshError {
+  return new MeshError(
+    'MESH_TIMEOUT',
+    `${callTo(service)} was not sent: the inbound request it serves had already reached its deadline; nothing to do unless that inbound timeout is too short`,
+    { service, attempts: 0 },
+  );
+}
+
 /**
  * One attempt overran its per-try timeout before its response head: a TransportError, since
  * the retry layer judges it (a timeout it may retry) and toCallerError words it for the caller.

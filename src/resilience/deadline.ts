@@ -10,7 +10,7 @@
 import { Attempt } from '../core/attempt.ts';
 import { type Call, currentInbound, newCall } from '../core/call-context.ts';
 import { callerAborted, type MeshError } from '../core/errors.ts';
-import { deadlineExceeded } from '../core/mesh-errors.ts';
+import { deadlineExceeded, inboundDeadlinePassed } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 import type { Clock } from '../core/clock.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
@@ -54,7 +54,9 @@ export class DeadlineService implements Service {
       return call.deadline <= call.startedAt ? timeoutError(call, 0) : attempt;
     }
     const deadline = Math.min(call.deadline, inbound.deadline);
-    if (deadline <= this.#clock.now()) return deadlineExceeded(call.service, deadline - call.startedAt, 0);
+    // NOTE: a passed inbound deadline may lie before the call began: its time from the call's
+    // start would be negative ("exceeded its -40 ms deadline"), so that case has its own words.
+    if (deadline <= this.#clock.now()) return deadline <= call.startedAt && inbound.deadline <= call.deadline ? inboundDeadlinePassed(call.service) : deadlineExceeded(call.service, deadline - call.startedAt, 0);
     // NOTE: the inbound request's cancellation is linked too: when the client that
     // called us goes away, the work done on its behalf stops.
     const inboundSignal = inbound.signal;

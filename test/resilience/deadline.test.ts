@@ -45,6 +45,24 @@ describe('deadline layer', () => {
     assert.equal(inner.contexts.length, 0);
   });
 
+  it('regression: a call made after its inbound deadline passed says so, not "exceeded its -N ms deadline"', async () => {
+    const inner = recorder();
+    const service = layerNamed('deadline').wrap(inner);
+    await assert.rejects(
+      runWithInbound({ timeout: 20 }, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        return service.call(request(), ctxWithin(5_000));
+      }),
+      (error: unknown) => {
+        assert.ok(isMeshError(error) && error.code === 'MESH_TIMEOUT', String(error));
+        assert.doesNotMatch(error.message, /-\d/, 'no negative duration');
+        assert.match(error.message, /inbound request/);
+        return true;
+      },
+    );
+    assert.equal(inner.contexts.length, 0);
+  });
+
   it('refuses a call whose own deadline is already reached with MESH_TIMEOUT, without calling inner', async () => {
     const inner = recorder();
     const service = layerNamed('deadline').wrap(inner);
