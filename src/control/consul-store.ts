@@ -10,7 +10,10 @@
  * meanwhile applies when Consul answers again.
  */
 import type { ConsulClientOptions } from '../consul/client.ts';
+import { systemClock } from '../core/clock.ts';
+import { MeshError } from '../core/errors.ts';
 import { storeAlreadyWatched } from '../core/mesh-errors.ts';
+import { STARTUP_WAIT_MS } from '../discovery/consul-resolver.ts';
 import { normalizePrefix } from './consul-layout.ts';
 import type { ControlListener, ControlStore } from './control-store.ts';
 import { type KvSubscription, watchKvPrefix } from './consul-kv-watch.ts';
@@ -46,7 +49,22 @@ export class ConsulControlStore implements ControlStore {
         if (!this.#closed) listener.available?.();
       },
     });
-    await this.#subscription.ready;
+    // A hung agent (accepting connections, answering nothing) must not hold createMesh for the
+    // read's whole timeout: after the bound Consul discovery also uses, the mesh starts on its
+    // cached or bootstrap config, and the watch's answer applies whenever it comes.
+    const agent = this.#agent();
+    const clock = agent.clock ?? systemClock;
+    let timer: { cancel(): void } | undefined;
+    const bounded = new Promise<boolean>((resolve) => {
+      timer = clock.setCallTimer(() => resolve(false), STARTUP_WAIT_MS);
+    });
+    const answered = await Promise.race([this.#subscription.ready.then(() => true), bounded]);
+    timer?.cancel();
+    if (!answered && !this.#closed) {
+      listener.unavailable(
+        new MeshError('MESH_CONSUL_FAILED', `Consul at ${new URL(agent.url).origin} did not answer the first read of ${this.source} within ${STARTUP_WAIT_MS} ms; the mesh starts on its last good (cached) or bootstrap config and applies Consul's answer when it comes; check the agent`),
+      );
+    }
   }
 
   async close(): Promise<void> {
