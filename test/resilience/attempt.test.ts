@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isMeshError, TransportError } from '../../src/core/errors.ts';
-import { ATTEMPT_HEADER, TIMEOUT_HEADER } from '../../src/resilience/attempt.ts';
+import { NO_HEADERS } from '../../src/core/service.ts';
+import { ATTEMPT_HEADER, TIMEOUT_HEADER, withMeshHeaders } from '../../src/resilience/attempt.ts';
 import { request } from '../balance/harness.ts';
 import { policyWith } from '../support/policy.ts';
 import { ctxWithin, layerNamed, recorder } from '../stack/layers.ts';
@@ -25,6 +26,26 @@ describe('attempt layer', () => {
     assert.equal(sent.headers[ATTEMPT_HEADER], undefined);
     assert.equal(sent.headers['x-caller'], 'a');
     assert.deepEqual(original.headers, { 'x-caller': 'a' }, "the caller's headers are copied, never mutated");
+  });
+
+  it("shares one frozen headers object between first attempts with no headers and the same ms left, and never another call's", () => {
+    const bare = request({ headers: NO_HEADERS });
+    const a = withMeshHeaders(bare, 1, 1_500.2);
+    const b = withMeshHeaders(bare, 1, 1_500.9);
+    assert.equal(a.headers, b.headers, 'the same whole ms: one object');
+    assert.ok(Object.isFrozen(a.headers), 'shared, so no one may change it');
+    assert.throws(() => {
+      (a.headers as Record<string, string>)['x-leak'] = 'one call';
+    }, TypeError);
+    const sooner = withMeshHeaders(bare, 1, 700);
+    assert.deepEqual(sooner.headers, { [TIMEOUT_HEADER]: '700' });
+    assert.deepEqual(a.headers, { [TIMEOUT_HEADER]: '1500' }, 'a later value does not change an earlier call\'s headers');
+    const own = withMeshHeaders(request({ headers: { 'x-caller': 'a' } }), 1, 1_500);
+    assert.notEqual(own.headers, a.headers);
+    assert.deepEqual(own.headers, { 'x-caller': 'a', [TIMEOUT_HEADER]: '1500' });
+    const retry = withMeshHeaders(bare, 2, 1_500);
+    assert.deepEqual(retry.headers, { [TIMEOUT_HEADER]: '1500', [ATTEMPT_HEADER]: '2' });
+    assert.deepEqual(a.headers, { [TIMEOUT_HEADER]: '1500' });
   });
 
   it('adds x-meshlet-attempt on attempts after the first', async () => {
