@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createMesh, type Mesh } from '../../src/index.ts';
+import { createMesh, type Mesh, type MeshConfig } from '../../src/index.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 
 interface Fleet {
@@ -48,6 +48,15 @@ function endpointsOf(fleet: Fleet) {
 
 const SUBSETS = { v1: { tags: ['v1'] }, v2: { meta: { version: '2' } }, v3: { tags: ['v3'] } };
 
+type PaymentsPolicy = Omit<NonNullable<MeshConfig['services']>[string], 'endpoints' | 'subsets'>;
+
+/** The fleet, and a mesh whose `payments` service balances over it with SUBSETS and `policy`. */
+async function startRouted(policy: PaymentsPolicy, v2Failing: { on: boolean } = { on: false }): Promise<{ fleet: Fleet; mesh: Mesh }> {
+  const fleet = await startFleet(v2Failing);
+  const mesh = await createMesh({ service: 'web', config: { services: { payments: { endpoints: endpointsOf(fleet), subsets: SUBSETS, ...policy } } } });
+  return { fleet, mesh };
+}
+
 /** `count` calls, `parallel` at a time; the status of each. */
 async function callMany(mesh: Mesh, count: number, options: { path?: string; method?: string; headers?: Record<string, string> } = {}, parallel = 50): Promise<number[]> {
   const statuses: number[] = [];
@@ -72,27 +81,19 @@ describe('routing: splits and matches', () => {
   let mesh: Mesh;
 
   before(async () => {
-    fleet = await startFleet();
-    mesh = await createMesh({
-      service: 'web',
-      config: {
-        services: {
-          payments: {
-            endpoints: endpointsOf(fleet),
-            subsets: SUBSETS,
-            routes: [
-              { name: 'canary-header', match: { headers: { 'x-canary': '1' } }, to: [{ subset: 'v2' }] },
-              { name: 'admin-prefix', match: { pathPrefix: '/admin' }, to: [{ subset: 'v2' }] },
-              { name: 'exact-path', match: { path: '/exact' }, to: [{ subset: 'v2' }] },
-              { name: 'post-only', match: { methods: ['POST'], pathPrefix: '/orders' }, to: [{ subset: 'v2' }] },
-              { name: 'beta-query', match: { query: { beta: '1' } }, to: [{ subset: 'v2' }] },
-              { name: 'regex-path', match: { pathRegex: '/items/[0-9]+' }, to: [{ subset: 'v2' }] },
-              { name: 'split', to: [{ subset: 'v1', weight: 90 }, { subset: 'v2', weight: 10 }] },
-            ],
-          },
-        },
+    ({ fleet, mesh } = await startRouted(
+      {
+        routes: [
+          { name: 'canary-header', match: { headers: { 'x-canary': '1' } }, to: [{ subset: 'v2' }] },
+          { name: 'admin-prefix', match: { pathPrefix: '/admin' }, to: [{ subset: 'v2' }] },
+          { name: 'exact-path', match: { path: '/exact' }, to: [{ subset: 'v2' }] },
+          { name: 'post-only', match: { methods: ['POST'], pathPrefix: '/orders' }, to: [{ subset: 'v2' }] },
+          { name: 'beta-query', match: { query: { beta: '1' } }, to: [{ subset: 'v2' }] },
+          { name: 'regex-path', match: { pathRegex: '/items/[0-9]+' }, to: [{ subset: 'v2' }] },
+          { name: 'split', to: [{ subset: 'v1', weight: 90 }, { subset: 'v2', weight: 10 }] },
+        ],
       },
-    });
+    ));
   });
 
   after(async () => {
@@ -169,25 +170,17 @@ describe("routing: a route's own timeout and retries", () => {
   let mesh: Mesh;
 
   before(async () => {
-    fleet = await startFleet();
-    mesh = await createMesh({
-      service: 'web',
-      config: {
-        services: {
-          payments: {
-            endpoints: endpointsOf(fleet),
-            subsets: SUBSETS,
-            timeout: '2s',
-            retry: { attempts: 1, budget: false },
-            routes: [
-              { name: 'slow-strict', match: { pathPrefix: '/slow/strict' }, to: [{ subset: 'v1' }], timeout: '100ms' },
-              { name: 'flaky-retried', match: { pathPrefix: '/flaky/retried' }, to: [{ subset: 'v1' }], retry: { attempts: 3, on: ['503'] } },
-              { name: 'rest', to: [{ subset: 'v1' }] },
-            ],
-          },
-        },
+    ({ fleet, mesh } = await startRouted(
+      {
+        timeout: '2s',
+        retry: { attempts: 1, budget: false },
+        routes: [
+          { name: 'slow-strict', match: { pathPrefix: '/slow/strict' }, to: [{ subset: 'v1' }], timeout: '100ms' },
+          { name: 'flaky-retried', match: { pathPrefix: '/flaky/retried' }, to: [{ subset: 'v1' }], retry: { attempts: 3, on: ['503'] } },
+          { name: 'rest', to: [{ subset: 'v1' }] },
+        ],
       },
-    });
+    ));
   });
 
   after(async () => {
@@ -222,24 +215,17 @@ describe('routing: failover', () => {
   const v2Failing = { on: false };
 
   before(async () => {
-    fleet = await startFleet(v2Failing);
-    mesh = await createMesh({
-      service: 'web',
-      config: {
-        services: {
-          payments: {
-            endpoints: endpointsOf(fleet),
-            subsets: SUBSETS,
-            retry: false,
-            outlier: { consecutiveFailures: 2, ejectFor: '300ms', maxEjectFor: '300ms', probeInterval: false },
-            routes: [
-              { name: 'empty', match: { pathPrefix: '/empty' }, to: [{ subset: 'v3' }], failover: [{ subset: 'v2' }, { subset: 'v1' }] },
-              { name: 'canary', to: [{ subset: 'v2' }], failover: [{ subset: 'v1' }] },
-            ],
-          },
-        },
+    ({ fleet, mesh } = await startRouted(
+      {
+        retry: false,
+        outlier: { consecutiveFailures: 2, ejectFor: '300ms', maxEjectFor: '300ms', probeInterval: false },
+        routes: [
+          { name: 'empty', match: { pathPrefix: '/empty' }, to: [{ subset: 'v3' }], failover: [{ subset: 'v2' }, { subset: 'v1' }] },
+          { name: 'canary', to: [{ subset: 'v2' }], failover: [{ subset: 'v1' }] },
+        ],
       },
-    });
+      v2Failing,
+    ));
   });
 
   after(async () => {
@@ -298,22 +284,15 @@ describe('routing: failover recovery by trial calls', () => {
   const v2Failing = { on: false };
 
   before(async () => {
-    fleet = await startFleet(v2Failing);
-    mesh = await createMesh({
-      service: 'web',
-      config: {
-        services: {
-          payments: {
-            endpoints: endpointsOf(fleet),
-            subsets: SUBSETS,
-            retry: false,
-            // Ejected for 30 s unless a trial call re-admits it sooner.
-            outlier: { consecutiveFailures: 2, ejectFor: '30s', maxEjectFor: '30s', probeInterval: '100ms' },
-            routes: [{ name: 'canary', to: [{ subset: 'v2' }], failover: [{ subset: 'v1' }] }],
-          },
-        },
+    ({ fleet, mesh } = await startRouted(
+      {
+        retry: false,
+        // Ejected for 30 s unless a trial call re-admits it sooner.
+        outlier: { consecutiveFailures: 2, ejectFor: '30s', maxEjectFor: '30s', probeInterval: '100ms' },
+        routes: [{ name: 'canary', to: [{ subset: 'v2' }], failover: [{ subset: 'v1' }] }],
       },
-    });
+      v2Failing,
+    ));
   });
 
   after(async () => {
