@@ -1,30 +1,18 @@
 /** End to end through createMesh: the breaker opens on 5xx, fails fast, shows in state. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createMesh, isMeshError, type Mesh } from '../../src/index.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import { isMeshError, type Mesh } from '../../src/index.ts';
+import type { Backend } from '../support/http-backend.ts';
+import { startOneBackendMesh } from '../support/one-backend-mesh.ts';
 
 describe('breaker through the mesh', () => {
   let backend: Backend;
   let mesh: Mesh;
   before(async () => {
-    backend = await startBackend((_req, res) => {
+    ({ backend, mesh } = await startOneBackendMesh({ retry: false, outlier: false, breaker: { errorRate: 0.5, minRequests: 3, window: '2s', openFor: '5s' } }, (_req, res) => {
       res.statusCode = 500;
       res.end('down');
-    });
-    mesh = await createMesh({
-      service: 'checkout',
-      config: {
-        services: {
-          payments: {
-            endpoints: [backend.address],
-            retry: false,
-            outlier: false,
-            breaker: { errorRate: 0.5, minRequests: 3, window: '2s', openFor: '5s' },
-          },
-        },
-      },
-    });
+    }));
   });
   after(async () => {
     await mesh.close();

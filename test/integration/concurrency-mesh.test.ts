@@ -2,22 +2,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createMesh, type Mesh } from '../../src/index.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import type { Mesh } from '../../src/index.ts';
+import type { Backend } from '../support/http-backend.ts';
+import { startOneBackendMesh } from '../support/one-backend-mesh.ts';
 import { statusOrCode } from '../support/outcome.ts';
 
 describe('concurrency limit through the mesh', () => {
   let backend: Backend;
   let mesh: Mesh;
   before(async () => {
-    backend = await startBackend(async (_req, res) => {
+    ({ backend, mesh } = await startOneBackendMesh({ concurrency: { max: 2 } }, async (_req, res) => {
       await sleep(60);
       res.end('ok');
-    });
-    mesh = await createMesh({
-      service: 'checkout',
-      config: { services: { payments: { endpoints: [backend.address], concurrency: { max: 2 } } } },
-    });
+    }));
   });
   after(async () => {
     await mesh.close();

@@ -1,20 +1,15 @@
 /** End to end through createMesh: an injected abort answers without reaching the server. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createMesh, type Mesh } from '../../src/index.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import type { Mesh } from '../../src/index.ts';
+import type { Backend } from '../support/http-backend.ts';
+import { startOneBackendMesh } from '../support/one-backend-mesh.ts';
 
 describe('fault injection through the mesh', () => {
   let backend: Backend;
   let mesh: Mesh;
   before(async () => {
-    backend = await startBackend();
-    mesh = await createMesh({
-      service: 'checkout',
-      config: {
-        services: { payments: { endpoints: [backend.address], retry: false, fault: { abort: { percent: 100, status: 418 } } } },
-      },
-    });
+    ({ backend, mesh } = await startOneBackendMesh({ retry: false, fault: { abort: { percent: 100, status: 418 } } }));
   });
   after(async () => {
     await mesh.close();

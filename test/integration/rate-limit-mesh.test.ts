@@ -1,19 +1,16 @@
 /** End to end through createMesh: a local rate limit sheds without sending, visible in state. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createMesh, type Mesh } from '../../src/index.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import type { Mesh } from '../../src/index.ts';
+import type { Backend } from '../support/http-backend.ts';
+import { startOneBackendMesh } from '../support/one-backend-mesh.ts';
 import { statusOrCode } from '../support/outcome.ts';
 
 describe('rate limit through the mesh', () => {
   let backend: Backend;
   let mesh: Mesh;
   before(async () => {
-    backend = await startBackend();
-    mesh = await createMesh({
-      service: 'checkout',
-      config: { services: { payments: { endpoints: [backend.address], rateLimit: { rps: 1, burst: 2 } } } },
-    });
+    ({ backend, mesh } = await startOneBackendMesh({ rateLimit: { rps: 1, burst: 2 } }));
   });
   after(async () => {
     await mesh.close();

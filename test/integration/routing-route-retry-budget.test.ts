@@ -8,31 +8,23 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createMesh, type Mesh } from '../../src/index.ts';
-import { type Backend, startBackend } from '../support/http-backend.ts';
+import type { Mesh } from '../../src/index.ts';
+import type { Backend } from '../support/http-backend.ts';
+import { startOneBackendMesh } from '../support/one-backend-mesh.ts';
 
 describe('routing: a route retrying on a service with retries off', () => {
   let backend: Backend;
   let mesh: Mesh;
 
   before(async () => {
-    backend = await startBackend((_req, res) => {
-      res.statusCode = 503;
-      res.end('{}');
-    });
-    mesh = await createMesh({
-      service: 'web',
-      config: {
-        services: {
-          payments: {
-            endpoints: [backend.address],
-            retry: false,
-            outlier: false,
-            routes: [{ name: 'retried', to: [{ service: 'payments' }], retry: { attempts: 3, on: ['503'] } }],
-          },
-        },
+    ({ backend, mesh } = await startOneBackendMesh(
+      { retry: false, outlier: false, routes: [{ name: 'retried', to: [{ service: 'payments' }], retry: { attempts: 3, on: ['503'] } }] },
+      (_req, res) => {
+        res.statusCode = 503;
+        res.end('{}');
       },
-    });
+      'web',
+    ));
   });
 
   after(async () => {
