@@ -222,7 +222,7 @@ export class Mesh {
    * deregisters it first. See registration.ts.
    */
   register(options: RegisterOptions): Promise<RegisteredService> {
-    if (this.#closed) {
+    if (this.#closing !== undefined) {
       return Promise.reject(new MeshError('MESH_CLOSED', 'mesh.register() was refused because the mesh is closed; register from a mesh that is running'));
     }
     return this.#registrations.register(options);
@@ -248,11 +248,12 @@ export class Mesh {
   }
 
   async #close(bound: number): Promise<void> {
-    this.#closed = true;
     const endsAt = this.#clock.now() + bound;
-    // First, out of Consul: callers stop choosing this instance while it still answers. A
-    // failed or slow agent costs close() at most the bound (state() keeps the error).
+    // First, out of Consul: callers stop choosing this instance while it still answers and
+    // admits (DESIGN §1: deregister, then stop admitting, drain, close). A failed or slow
+    // agent costs close() at most the bound (state() keeps the error).
     await this.#within(this.#registrations.close(), Math.min(DEREGISTER_BOUND_MS, bound));
+    this.#closed = true;
     await this.#store?.close();
     await this.#applying;
     await this.#consulRouting.close();
