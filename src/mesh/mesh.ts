@@ -37,6 +37,8 @@ import { EndpointWatch, endpointWatchKey, type RoutingContext, ServiceRuntime } 
 import { EndpointCache } from './endpoint-cache.ts';
 import { ServiceEndpoints } from '../balance/endpoint-source.ts';
 import { durationOrThrow } from '../config/duration.ts';
+import { installTelemetry } from '../telemetry/telemetry-stack.ts';
+import { type AdminHandler, type AdminOptions, createAdminHandler } from '../admin/admin-handler.ts';
 
 /** How long close() lets calls in flight finish before it cuts them off with MESH_CLOSED. */
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
@@ -189,6 +191,19 @@ export class Mesh {
       this.#clients.set(name, client);
     }
     return client;
+  }
+
+  /**
+   * Internal, for meshlet/grpc (src/transport/grpc/): what `name`'s calls run on now — its
+   * runtime (policy, budget, breaker, limits), its endpoint source, the mesh's clock and events.
+   * Read per call, so a config push reaches live gRPC clients without recreating them.
+   */
+  serviceView(name: string): ServiceView {
+    if (this.#closed) throw meshClosed(name);
+    const runtime = this.#runtimes.get(name);
+    const endpoints = this.#sources.get(name);
+    if (runtime === undefined || endpoints === undefined) throw unknownService(name, this.#runtimes.keys());
+    return { runtime, endpoints, clock: this.#clock, events: this.#events };
   }
 
   /** WHATWG fetch; the URL's host is the logical service name: `http://payments/charge`. */

@@ -1,0 +1,54 @@
+/**
+ * Who may see the admin page. Without a token: loopback clients only, judged by the socket's
+ * own peer address — never by `X-Forwarded-For` or any header a client writes. With a token:
+ * every client, loopback included, must present it (`Authorization: Bearer <token>` or
+ * `?token=`), because a reverse proxy on the same host makes every remote client look local.
+ * The comparison is constant-time over SHA-256 digests, so neither the token's content nor its
+ * length leaks through timing.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+export type Verdict = { readonly allowed: true } | { readonly allowed: false; readonly status: 401 | 403; readonly message: string };
+
+const ALLOWED: Verdict = { allowed: true };
+
+/** 127.0.0.0/8, ::1, and the IPv4-mapped form of 127.0.0.0/8 a dual-stack socket reports. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  if (address === '::1' || address === '0:0:0:0:0:0:0:1') return true;
+  const v4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+export class AdminAuth {
+  readonly #digest: Buffer | undefined;
+
+  constructor(token: string | undefined) {
+    this.#digest = token === undefined ? undefined : digest(token);
+  }
+
+  get tokenRequired(): boolean {
+    return this.#digest !== undefined;
+  }
+
+  check(req: IncomingMessage, query: URLSearchParams): Verdict {
+    if (this.#digest === undefined) {
+      if (isLoopback(req.socket?.remoteAddress)) return ALLOWED;
+      return { allowed: false, status: 403, message: 'The meshlet admin page answers loopback clients only; configure adminHandler({ token }) to allow others.' };
+    }
+    const presented = bearerOf(req.headers.authorization) ?? query.get('token') ?? undefined;
+    if (presented !== undefined && timingSafeEqual(digest(presented), this.#digest)) return ALLOWED;
+    return { allowed: false, status: 401, message: 'The meshlet admin page needs its token: send "Authorization: Bearer <token>" or add ?token=<token>.' };
+  }
+}
+
+function bearerOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return match?.[1];
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}

@@ -1,0 +1,172 @@
+/**
+ * The admin page's call statistics, from meshlet's diagnostics channels (telemetry/channels.ts):
+ * per service the logical calls (what callers saw) beside the attempts (what went on the wire),
+ * so the page shows what retries and hedges did — Hystrix's and Finagle's two views of one
+ * service. Built only when an admin handler exists: until someone subscribes, the publishers
+ * build nothing (they check `hasSubscribers`), and `close()` unsubscribes.
+ *
+ * Memory is bounded: per service a 60-slot ring of per-second counters, a ring of latency
+ * samples, and a 10-second ring per endpoint; at most MAX_SERVICES services and
+ * MAX_ENDPOINTS endpoints per service are tracked (the rest are counted as `untracked`).
+ *
+ * NOTE: the channels are process-wide. Two meshes in one process that call a service of the
+ * same name share its statistics; state.json shows only the services of the handler's mesh.
+ */
+import type { AttemptEndMessage, CallEndMessage, EndpointMessage } from '../telemetry/channels.ts';
+import { attemptEndChannel, callEndChannel, endpointChannel } from '../telemetry/channels.ts';
+import { type Percentiles, LatencyWindow } from './latency-window.ts';
+import { SecondRing } from './second-ring.ts';
+
+const HISTORY_SECONDS = 60;
+/** Rates, success rates and percentiles are over the last this many whole seconds. */
+export const WINDOW_SECONDS = 10;
+const LATENCY_SAMPLES = 2048;
+const MAX_SERVICES = 256;
+const MAX_ENDPOINTS = 256;
+
+const SERVICE_FIELDS = ['calls', 'callsOk', 'callsRefused', 'attempts', 'attemptsOk', 'attemptsFailed', 'hedges'] as const;
+type ServiceField = (typeof SERVICE_FIELDS)[number];
+const ENDPOINT_FIELDS = ['attempts', 'ok', 'failed'] as const;
+
+/** Errors by which the mesh itself refused a call (breaker, limits): the caller saw a failure the dependency never did. */
+const REFUSALS = new Set(['MESH_CIRCUIT_OPEN', 'MESH_RATE_LIMITED', 'MESH_CONCURRENCY_LIMIT']);
+
+export interface ServiceStats {
+  /** Logical calls per second, and the share of them that succeeded (null: none in the window). */
+  readonly callsPerSecond: number;
+  readonly successRate: number | null;
+  /** Calls the mesh refused (open breaker, rate or concurrency limit) per second. */
+  readonly refusedPerSecond: number;
+  /** Attempts per second (retries and hedges included), and the share of decided ones that succeeded. */
+  readonly attemptsPerSecond: number;
+  readonly attemptSuccessRate: number | null;
+  readonly hedgesPerSecond: number;
+  readonly latencyMs: Percentiles;
+  /** Per second over the last minute, oldest first: logical calls and failed ones (sparklines). */
+  readonly history: { readonly calls: number[]; readonly failures: number[] };
+  /** Per endpoint over the window: attempts and the share of decided ones that succeeded. */
+  readonly endpoints: Record<string, { attempts: number; successRate: number | null }>;
+}
+
+interface ServiceCounters {
+  readonly ring: SecondRing<ServiceField>;
+  readonly latency: LatencyWindow;
+  readonly endpoints: Map<string, SecondRing<(typeof ENDPOINT_FIELDS)[number]>>;
+}
+
+export class CallStats {
+  readonly #now: () => number;
+  readonly #services = new Map<string, ServiceCounters>();
+  /** Messages for services or endpoints past the bounds. */
+  untracked = 0;
+  readonly #onCallEnd = (message: unknown): void => this.#callEnded(message as CallEndMessage);
+  readonly #onAttemptEnd = (message: unknown): void => this.#attemptEnded(message as AttemptEndMessage);
+  readonly #onEndpoint = (message: unknown): void => this.#endpointChanged(message as EndpointMessage);
+  #open = true;
+
+  /** `now`: milliseconds of any monotonic clock (tests pass their own). */
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+    callEndChannel.subscribe(this.#onCallEnd);
+    attemptEndChannel.subscribe(this.#onAttemptEnd);
+    endpointChannel.subscribe(this.#onEndpoint);
+  }
+
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    callEndChannel.unsubscribe(this.#onCallEnd);
+    attemptEndChannel.unsubscribe(this.#onAttemptEnd);
+    endpointChannel.unsubscribe(this.#onEndpoint);
+  }
+
+  /** The statistics of `service`, or undefined when no call of it has been seen. */
+  service(service: string): ServiceStats | undefined {
+    const counters = this.#services.get(service);
+    if (counters === undefined) return undefined;
+    const now = this.#second();
+    const { ring } = counters;
+    const perSecond = (field: ServiceField): number => round(ring.sum(now, field, WINDOW_SECONDS) / WINDOW_SECONDS);
+    const calls = ring.sum(now, 'calls', WINDOW_SECONDS);
+    const attemptsOk = ring.sum(now, 'attemptsOk', WINDOW_SECONDS);
+    const attemptsDecided = attemptsOk + ring.sum(now, 'attemptsFailed', WINDOW_SECONDS);
+    const endpoints: Record<string, { attempts: number; successRate: number | null }> = {};
+    for (const [id, endpoint] of counters.endpoints) {
+      const ok = endpoint.sum(now, 'ok', WINDOW_SECONDS);
+      endpoints[id] = { attempts: endpoint.sum(now, 'attempts', WINDOW_SECONDS), successRate: share(ok, ok + endpoint.sum(now, 'failed', WINDOW_SECONDS)) };
+    }
+    const callSeries = ring.series(now, 'calls', HISTORY_SECONDS);
+    const okSeries = ring.series(now, 'callsOk', HISTORY_SECONDS);
+    return {
+      callsPerSecond: perSecond('calls'),
+      successRate: share(ring.sum(now, 'callsOk', WINDOW_SECONDS), calls),
+      refusedPerSecond: perSecond('callsRefused'),
+      attemptsPerSecond: perSecond('attempts'),
+      attemptSuccessRate: share(attemptsOk, attemptsDecided),
+      hedgesPerSecond: perSecond('hedges'),
+      // The second in progress counts for latency: a call that ended is complete.
+      latencyMs: counters.latency.percentiles(now, WINDOW_SECONDS + 1),
+      history: { calls: callSeries, failures: callSeries.map((n, i) => n - okSeries[i]!) },
+      endpoints,
+    };
+  }
+
+  #second(): number {
+    return Math.floor(this.#now() / 1000);
+  }
+
+  #counters(service: string): ServiceCounters | undefined {
+    let counters = this.#services.get(service);
+    if (counters === undefined) {
+      if (this.#services.size >= MAX_SERVICES) return undefined;
+      counters = { ring: new SecondRing(SERVICE_FIELDS, HISTORY_SECONDS), latency: new LatencyWindow(LATENCY_SAMPLES), endpoints: new Map() };
+      this.#services.set(service, counters);
+    }
+    return counters;
+  }
+
+  #callEnded(message: CallEndMessage): void {
+    const counters = this.#counters(message.service);
+    if (counters === undefined) return void this.untracked++;
+    // A call its own caller cancelled says nothing about the service: not counted.
+    if (message.errorCode === 'MESH_ABORTED') return;
+    const second = this.#second();
+    counters.ring.add(second, 'calls');
+    if (message.outcome === 'success') counters.ring.add(second, 'callsOk');
+    if (message.errorCode !== undefined && REFUSALS.has(message.errorCode)) counters.ring.add(second, 'callsRefused');
+    counters.latency.record(second, message.durationMs);
+  }
+
+  #attemptEnded(message: AttemptEndMessage): void {
+    const counters = this.#counters(message.service);
+    if (counters === undefined) return void this.untracked++;
+    const second = this.#second();
+    counters.ring.add(second, 'attempts');
+    if (message.hedge) counters.ring.add(second, 'hedges');
+    // A hedge that lost, an abort: neither a success nor a failure of the dependency.
+    if (message.outcome === 'success') counters.ring.add(second, 'attemptsOk');
+    else if (message.outcome === 'failure') counters.ring.add(second, 'attemptsFailed');
+    let endpoint = counters.endpoints.get(message.endpoint);
+    if (endpoint === undefined) {
+      if (counters.endpoints.size >= MAX_ENDPOINTS) return void this.untracked++;
+      endpoint = new SecondRing(ENDPOINT_FIELDS, WINDOW_SECONDS + 1);
+      counters.endpoints.set(message.endpoint, endpoint);
+    }
+    endpoint.add(second, 'attempts');
+    if (message.outcome === 'success') endpoint.add(second, 'ok');
+    else if (message.outcome === 'failure') endpoint.add(second, 'failed');
+  }
+
+  #endpointChanged(message: EndpointMessage): void {
+    // Discovery took it out: its counters go with it (an autoscaled fleet must not grow this map).
+    if (message.event === 'removed') this.#services.get(message.service)?.endpoints.delete(message.endpoint);
+  }
+}
+
+function share(part: number, whole: number): number | null {
+  return whole === 0 ? null : round(part / whole);
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
