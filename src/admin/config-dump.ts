@@ -8,7 +8,7 @@
  * (`token`, `password`, a TLS `key`) or a credential in a quoted error never leaves here.
  */
 import { redactValue } from '../core/redact.ts';
-import type { EventLog } from './event-log.ts';
+import type { EventLog, Rejection } from './event-log.ts';
 import type { AdminSource } from './state-view.ts';
 
 export function configDump(source: AdminSource, log: EventLog): Record<string, unknown> {
@@ -19,7 +19,13 @@ export function configDump(source: AdminSource, log: EventLog): Record<string, u
     service: state.service,
     config: state.config,
     services,
-    rejections: log.rejections,
+    rejections: withLastRejected(log.rejections, (state.config as { lastRejected?: Rejection | null } | undefined)?.lastRejected),
     generatedAt: new Date().toISOString(),
   });
+}
+
+/** The log starts with the first handler; the mesh's own last rejection may be older: it leads then. */
+function withLastRejected(logged: readonly Rejection[], last: Rejection | null | undefined): readonly Rejection[] {
+  if (last === null || last === undefined || logged.some((r) => r.source === last.source && JSON.stringify(r.issues) === JSON.stringify(last.issues))) return logged;
+  return [last, ...logged];
 }
