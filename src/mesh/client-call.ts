@@ -41,14 +41,30 @@ export function runClientCall(stack: Service, request: MeshRequest, first: Attem
   const service = first.call.service;
   return pending.then(
     (response) => {
-      runtime.leave();
+      leave(runtime);
       return response;
     },
     (error: unknown) => {
-      runtime.leave();
+      leave(runtime);
       throw toCallerError(error, service, 1);
     },
   );
+}
+
+/**
+ * The call leaves the runtime. A throw from it is a bug (the runtime's drain or close), not the
+ * call's failure: the call's result stands and the bug surfaces off the call's stack. NOTE:
+ * thrown through `reply.resolve`, it would reach undici's callback and leave the caller's
+ * promise unsettled (the reply had already counted itself settled).
+ */
+function leave(runtime: CallsInFlight): void {
+  try {
+    runtime.leave();
+  } catch (bug) {
+    queueMicrotask(() => {
+      throw bug;
+    });
+  }
 }
 
 /** The call's reply in the callback form: the runtime hears the end, the caller's promise settles. */
@@ -78,7 +94,7 @@ class ClientReply implements Reply {
   #end(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    this.#runtime.leave();
+    leave(this.#runtime);
     return true;
   }
 }
