@@ -36,7 +36,8 @@ function sparkline(calls, failures) {
   svg.setAttribute('viewBox', '0 0 120 30');
   svg.setAttribute('class', 'spark');
   const max = Math.max(1, ...calls);
-  for (const [series, cls] of [[calls, 'calls'], [failures, 'fails']]) {
+  // Failures first, so the calls line stays visible where they are equal.
+  for (const [series, cls] of [[failures, 'fails'], [calls, 'calls']]) {
     const line = document.createElementNS(ns, 'polyline');
     line.setAttribute('points', series.map((v, i) => (i * 2).toFixed(0) + ',' + (29 - (v / max) * 28).toFixed(1)).join(' '));
     line.setAttribute('class', cls);
@@ -53,7 +54,7 @@ function serviceCard(name, s) {
   const t = s.thresholds || {};
   const st = s.stats || {};
   const lat = st.latencyMs || {};
-  const breaker = s.breaker ? s.breaker.state : 'none';
+  const breaker = s.breaker ? s.breaker.state : 'off';
   const b = t.breaker;
   const conc = s.concurrency;
   const rate = s['rate-limit'];
@@ -111,7 +112,7 @@ function configSection(c) {
 
 function render(state) {
   document.getElementById('mesh').textContent = state.service + (state.closed ? ' (closed)' : '');
-  const services = Object.entries(state.services || {});
+  const services = Object.entries(state.services || {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const main = el('main', { id: 'services' }, ...services.map(([name, s]) => serviceCard(name, s)), configSection(state.config || {}),
     el('section', { class: 'card wide', id: 'events' }, el('h2', {}, 'recent events'),
       el('ul', {}, ...(state.events || []).slice(-30).reverse().map((e) => el('li', { class: 'event-' + e.kind }, e.at.slice(11, 19) + ' ' + e.kind + (e.service ? ' ' + e.service : '') + ': ' + e.detail)))));

@@ -91,8 +91,8 @@ function finalizeDiscovery(name: string, discovery: MergedPolicy['discovery']): 
   }
   if (discovery.type === 'consul') {
     const { service, tags, passingOnly, datacenter, configEntries } = discovery as Partial<Extract<DiscoveryPolicy, { type: 'consul' }>>;
-    // configEntries only when on: a service that does not use them has the policy it had before they existed.
-    return { type: 'consul', service: service ?? name, tags: tags ?? [], passingOnly: passingOnly ?? true, datacenter, ...(configEntries === true ? { configEntries } : {}) };
+    // configEntries only when off (they are read by default): a service that keeps the default has the policy it had before the switch existed.
+    return { type: 'consul', service: service ?? name, tags: tags ?? [], passingOnly: passingOnly ?? true, datacenter, ...(configEntries === false ? { configEntries } : {}) };
   }
   const endpoints = discovery.endpoints.map((endpoint) => ({
     address: endpoint.address,

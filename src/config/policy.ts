@@ -44,7 +44,8 @@ export type DiscoveryPolicy =
       readonly datacenter: string | undefined;
       /**
        * Route by Consul's service-router, service-splitter and service-resolver entries for this
-       * service when it has no `routes` (default false: three more blocking queries per service).
+       * service when it has no `routes` (default true; false opts out. The entries cost three
+       * blocking queries per agent per process, not per service: routing/consul-entry-lists.ts).
        */
       readonly configEntries?: boolean;
     };

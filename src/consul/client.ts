@@ -115,6 +115,13 @@ export class ConsulClient {
     return queryResult(reply, reply.status === 404 ? undefined : jsonBody(reply));
   }
 
+  /** Every config entry of a kind (Consul's `null` for none is `[]`); the index is the config table's. */
+  async configEntries(kind: string, q: QueryOptions = {}): Promise<QueryResult<unknown[]>> {
+    const reply = await this.#read(`/v1/config/${segment(kind)}`, {}, q);
+    const body = jsonBody(reply);
+    return queryResult(reply, Array.isArray(body) ? body : []);
+  }
+
   /** Ends requests in flight (blocking ones included: they reject with MESH_CLOSED) and the sockets. */
   close(): Promise<void> {
     return this.#http.close();

@@ -34,8 +34,9 @@ export function newCall(
   deadline: number,
   signal: AbortSignal | undefined,
   inbound: InboundContext | undefined = undefined,
+  attributes: Readonly<Record<string, unknown>> = NO_ATTRIBUTES,
 ): Call {
-  return { service, startedAt, deadline, signal, inbound, attributes: NO_ATTRIBUTES };
+  return { service, startedAt, deadline, signal, inbound, attributes };
 }
 
 /**

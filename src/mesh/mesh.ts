@@ -140,6 +140,8 @@ export class Mesh {
     this.#consulRouting = new ConsulRouting(consul, this.#clock, this.#events, (name) => this.#enqueue(() => this.#reroute(name)));
     this.#registrations = new Registrations(() => consul.client(), this.#clock);
     this.#controlStatus = { status: store === undefined ? 'static' : 'ok', lastError: null };
+    // Its config and endpoint events feed meshlet:config / meshlet:endpoint, its state the OpenTelemetry gauges.
+    installTelemetry(this, this.#events);
   }
 
   /** Applies the bootstrap config, then the control store's first answer (or the cached one). */
@@ -428,6 +430,8 @@ export class Mesh {
         source = new ServiceEndpoints(watch.endpoints);
         newSources.set(name, source);
       }
+      // Consul's entries after discovery's first read, waited for only if discovery answered (consul-routing.ts).
+      await this.#consulRouting.begin(name, watch.lastError === undefined);
       next.set(name, new ServiceRuntime(policy, watch, source, { clock: this.#clock, events: this.#events }, current, this.#routingFor(name, policies)));
     }
     for (const name of this.#runtimes.keys()) if (!policies.has(name)) changed.push(name);

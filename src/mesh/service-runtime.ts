@@ -145,7 +145,7 @@ export class ServiceRuntime {
     this.routingSource = model === undefined ? null : own !== undefined ? 'meshlet' : 'consul';
     if (model === undefined) {
       this.layers = clientLayers({ policy, clock: shared.clock, events: shared.events, endpoints, budget: this.budget });
-      this.stack = buildClientStack(this.layers);
+      this.stack = buildClientStack(this.layers, { policy, clock: shared.clock, events: shared.events });
       this.routes = undefined;
       this.#stateLayers = this.layers;
       return;

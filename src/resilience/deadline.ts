@@ -68,7 +68,8 @@ export class DeadlineService implements Service {
     if (inboundSignal !== undefined) signal = signal === undefined ? inboundSignal : AbortSignal.any([signal, inboundSignal]);
     // The call below is the one it is now: clipped, linked and knowing what it serves. Made
     // here, once, so no layer ever changes a call in place.
-    return Attempt.first(newCall(call.service, call.startedAt, deadline, signal, inbound));
+    // Its attributes too (telemetry's record of the call: telemetry/call-record.ts).
+    return Attempt.first(newCall(call.service, call.startedAt, deadline, signal, inbound, call.attributes));
   }
 }
 

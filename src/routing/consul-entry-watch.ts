@@ -1,52 +1,50 @@
 /**
  * Consul's service-router, service-splitter and service-resolver entries for one service,
- * watched and translated into the route model (consul-entries.ts). The translation reads
- * entries through a lookup; this watch serves that lookup from what its blocking watches
- * (consul/blocking-watch.ts, one per entry) last read, and watches every entry the translation
- * asked for: the service's three, and the splitters and resolvers of every service a route
- * names. An entry it had not read yet is watched, and the translation runs again once it is.
- * A change to any watched entry translates again, and a model whose content changed goes to
- * `onModel` (the mesh swaps the service's routing).
- *
- * Entries meshlet reads from `/v1/config/<kind>/<name>`, not the compiled
- * `/v1/discovery-chain/<name>`: the entries carry Consul's field paths for every error and
- * every unsupported field, and a compiled chain bakes in targets in other datacenters that
- * meshlet does not reach (consul-entries.ts).
+ * translated into the route model (consul-entries.ts). The entries come from the process-wide
+ * lists (consul-entry-lists.ts: three blocking queries per agent, whatever the number of
+ * services); this watch translates every view of them, following whatever entries the
+ * translation asks for (the service's three, and the splitters and resolvers of every service a
+ * route names), and a model whose content changed goes to `onModel` (the mesh swaps the
+ * service's routing). A service none of whose entries exist translates to Consul's implicit
+ * chain, which routes nothing: it stays unrouted and its calls pay nothing for routing.
  *
  * Entries Consul would refuse go to `onRejected` and the model in force stays. Fields meshlet
  * cannot honour exactly are in the model's `unsupported` (shown in state(), and reported
  * through `onRejected` once per change), including what the translation keeps but the runtime
- * does not apply (a resolver's ConnectTimeout).
+ * does not apply (a resolver's ConnectTimeout, OnlyPassing over a discovery that keeps warning
+ * instances).
  */
-import { BlockingWatch } from '../consul/blocking-watch.ts';
-import type { ConsulClient } from '../consul/client.ts';
-import type { Clock } from '../core/clock.ts';
+import type { ConsulClientOptions } from '../consul/client.ts';
 import { isMeshError, MeshError } from '../core/errors.ts';
 import type { ConfigIssue } from '../core/errors.ts';
-import { type ConsulEntryKind, translateConsulEntries } from './consul-entries.ts';
+import { translateConsulEntries } from './consul-entries.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './consul-resolver.ts';
+import { type ConsulEntries, type EntriesSubscription, watchConsulEntries } from './consul-entry-lists.ts';
 import type { RoutingModel, UnsupportedItem } from './route-types.ts';
 
 export interface ConsulEntryWatchOptions {
+  /** The service's name in Consul. */
   readonly service: string;
-  readonly client: () => ConsulClient;
-  readonly clock: Clock;
+  readonly agent: ConsulClientOptions;
+  /** The discovery's datacenter (undefined: the agent's). */
+  readonly datacenter: string | undefined;
+  /** Whether discovery keeps only passing instances (a resolver subset's OnlyPassing is then honoured). */
+  readonly passingOnly: boolean;
+  /** The service's pool.connectTimeout (ms), which a resolver's ConnectTimeout would have to equal. */
+  readonly poolConnectTimeout: number;
   /** A new model (undefined: no entry routes anything, the service is not routed). */
   readonly onModel: (model: RoutingModel | undefined) => void;
   /** Entries refused (Consul's own validation), or read but not honoured exactly. */
   readonly onRejected: (error: MeshError) => void;
-  /** A watch's round failed (Consul unreachable, …): the model in force stays. */
+  /** A round of the lists failed (Consul unreachable, …): the model in force stays. */
   readonly onError: (error: MeshError) => void;
 }
 
-const KINDS: readonly ConsulEntryKind[] = ['service-router', 'service-splitter', 'service-resolver'];
-
 export class ConsulEntryWatch {
   readonly #options: ConsulEntryWatchOptions;
-  /** Entries read so far, by `kind/name`; undefined: Consul has none (404). */
-  readonly #entries = new Map<string, unknown>();
-  readonly #watches = new Map<string, BlockingWatch<unknown>>();
-  /** Entries whose first read someone awaits (start, or a translation that needs it), which translates next. */
-  readonly #awaited = new Set<string>();
+  readonly #subscription: EntriesSubscription;
+  /** The entries the model in force was translated from (names only), for state(). */
+  #used: string[] = [];
   #modelKey: string | undefined = undefined;
   #model: RoutingModel | undefined = undefined;
   #stopped = false;
@@ -54,6 +52,16 @@ export class ConsulEntryWatch {
 
   constructor(options: ConsulEntryWatchOptions) {
     this.#options = options;
+    this.#subscription = watchConsulEntries(options.agent, options.datacenter, {
+      change: (entries) => {
+        this.lastError = undefined;
+        this.#translate(entries);
+      },
+      error: (error) => {
+        this.lastError = error.message;
+        options.onError(error);
+      },
+    });
   }
 
   /** The model in force (undefined: not routed by Consul's entries). */
@@ -61,79 +69,43 @@ export class ConsulEntryWatch {
     return this.#model;
   }
 
-  /** Starts the service's three watches; resolves once each has reported once and the first translation ran. */
-  async start(): Promise<void> {
-    await Promise.all(KINDS.map((kind) => this.#watch(kind, this.#options.service)));
-    await this.#translate();
+  /** Resolves once the lists have answered (or failed) once: the first model, if any, is in force. */
+  get ready(): Promise<void> {
+    return this.#subscription.ready;
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    await Promise.all([...this.#watches.values()].map((w) => w.stop()));
-    this.#watches.clear();
+    await this.#subscription.close();
   }
 
   state(): Record<string, unknown> {
-    return {
-      entries: [...this.#entries.entries()].filter(([, entry]) => entry !== undefined).map(([key]) => key).sort(),
-      unsupported: this.#model?.unsupported ?? [],
-      lastError: this.lastError ?? null,
-    };
+    return { entries: this.#used, unsupported: this.#model?.unsupported ?? [], lastError: this.lastError ?? null };
   }
 
-  #watch(kind: ConsulEntryKind, name: string): Promise<void> {
-    const key = `${kind}/${name}`;
-    if (this.#watches.has(key) || this.#stopped) return Promise.resolve();
-    const watch = new BlockingWatch<unknown>({
-      what: `config ${key}`,
-      clock: this.#options.clock,
-      query: (index, wait, signal) => this.#options.client().configEntry(kind, name, { index, wait, signal, background: true }),
-      onChange: (entry) => {
-        this.#entries.set(key, entry);
-        this.lastError = undefined;
-        if (!this.#awaited.has(key)) void this.#translate();
-      },
-      onError: (error) => {
-        this.lastError = error.message;
-        this.#options.onError(error);
-      },
-    });
-    this.#watches.set(key, watch);
-    this.#awaited.add(key);
-    return watch.start().finally(() => this.#awaited.delete(key));
-  }
-
-  async #translate(): Promise<void> {
+  #translate(entries: ConsulEntries): void {
     if (this.#stopped) return;
-    const missing: [ConsulEntryKind, string][] = [];
+    const used = new Set<string>();
     let model: RoutingModel;
     try {
       model = translateConsulEntries(this.#options.service, (kind, name) => {
         const key = `${kind}/${name}`;
-        if (!this.#entries.has(key)) missing.push([kind, name]);
-        return this.#entries.get(key);
+        if (entries.has(key)) used.add(key);
+        return entries.get(key);
       });
     } catch (error) {
-      if (missing.length > 0) return this.#readThenTranslate(missing);
       this.#options.onRejected(isMeshError(error) ? error : new MeshError('MESH_CONFIG_INVALID', String(error), { cause: error }));
       return;
     }
-    if (missing.length > 0) return this.#readThenTranslate(missing);
-    const routed = isRouted(model) ? withRuntimeGaps(model) : undefined;
+    const full = withRuntimeGaps(model, this.#options.passingOnly, this.#options.poolConnectTimeout);
+    const routed = isRouted(full) ? full : undefined;
     const key = routed === undefined ? 'none' : JSON.stringify(routed);
+    this.#used = [...used].sort();
     if (key === this.#modelKey) return;
     this.#modelKey = key;
     this.#model = routed;
     if (routed !== undefined && routed.unsupported.length > 0) this.#options.onRejected(notHonoured(this.#options.service, routed.unsupported));
     this.#options.onModel(routed);
-  }
-
-  /** Watches what the translation asked for and had not read, then translates again; an entry whose read failed translates when its watch reads it. */
-  async #readThenTranslate(missing: readonly [ConsulEntryKind, string][]): Promise<void> {
-    const unwatched = missing.filter(([kind, name]) => !this.#watches.has(`${kind}/${name}`));
-    if (unwatched.length === 0) return;
-    await Promise.all(unwatched.map(([kind, name]) => this.#watch(kind, name)));
-    await this.#translate();
   }
 }
 
@@ -146,11 +118,23 @@ function isRouted(model: RoutingModel): boolean {
   return resolution !== undefined && (Object.keys(resolution.subsets).length > 0 || resolution.defaultSubset !== undefined || Object.keys(resolution.failover).length > 0 || resolution.requestTimeout !== undefined || resolution.balancer !== undefined);
 }
 
-/** What the translation keeps but the route runtime does not apply yet, reported rather than silently dropped. */
-function withRuntimeGaps(model: RoutingModel): RoutingModel {
+/**
+ * What the translation keeps but the route runtime does not apply, reported rather than
+ * silently approximated: a ConnectTimeout other than the pool's (connections are the service's
+ * endpoint pools, shared by every target), and OnlyPassing over a discovery that keeps
+ * warning instances (`passingOnly: false`; with the default `true` every endpoint is passing).
+ */
+function withRuntimeGaps(model: RoutingModel, passingOnly: boolean, poolConnectTimeout: number): RoutingModel {
   const gaps: UnsupportedItem[] = [];
   for (const [service, resolution] of Object.entries(model.resolutions)) {
-    if (resolution.connectTimeout !== 5000) gaps.push({ path: `service-resolver/${service}.ConnectTimeout`, reason: "read, but connections use the service's pool.connectTimeout" });
+    const timeout = resolution.connectTimeout;
+    if (timeout !== DEFAULT_CONNECT_TIMEOUT_MS && timeout !== poolConnectTimeout) {
+      gaps.push({ path: `service-resolver/${service}.ConnectTimeout`, reason: `${timeout} ms is not applied: connections use the service's pool.connectTimeout (${poolConnectTimeout} ms); set pool.connectTimeout in meshlet's config instead` });
+    }
+    if (passingOnly) continue;
+    for (const [name, subset] of Object.entries(resolution.subsets)) {
+      if (subset.onlyPassing === true) gaps.push({ path: `service-resolver/${service}.Subsets.${name}.OnlyPassing`, reason: 'not applied: discovery keeps warning instances (passingOnly: false) and endpoints carry no check status; set passingOnly: true to keep only passing ones' });
+    }
   }
   return gaps.length === 0 ? model : { ...model, unsupported: [...model.unsupported, ...gaps] };
 }

@@ -45,6 +45,7 @@ import { balancerLayer } from '../balance/balancer-layer.ts';
 import { attemptLayer } from '../resilience/attempt.ts';
 import { httpTransport } from '../transport/http/transport.ts';
 import { httpClassifier } from '../transport/http/classifier.ts';
+import { observableStack } from '../telemetry/telemetry-stack.ts';
 
 export type { ServiceWideLayers, StackDeps };
 
@@ -105,8 +106,16 @@ export function serviceWideLayers(deps: Pick<StackDeps, 'policy' | 'clock' | 'ev
   };
 }
 
-/** Builds the service a client calls: every layer wrapped around the HTTP transport. */
-export function buildClientStack(layers: readonly Layer[]): Service {
+/**
+ * Builds the service a client calls: every layer wrapped around the HTTP transport. With the
+ * stack's environment (`deps`: what the mesh builds from), telemetry joins it as the
+ * outermost layer, logical span and call metrics above the deadline so they time the whole
+ * call, and as the last one before the transport, the attempt span below the balancer, where
+ * the endpoint is known (telemetry/telemetry-stack.ts: both pass calls through untouched while
+ * nobody observes). Without it (layer tests), the bare chain.
+ */
+export function buildClientStack(layers: readonly Layer[], deps?: Pick<StackDeps, 'policy' | 'clock' | 'events'>): Service {
+  if (deps !== undefined) return observableStack(layers, layerEnv(deps), httpTransport);
   let service: Service = httpTransport;
   for (let i = layers.length - 1; i >= 0; i--) service = layers[i]!.wrap(service);
   return service;

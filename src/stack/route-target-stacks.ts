@@ -26,6 +26,7 @@ import { compileSubsets, type Subset } from '../routing/subset.ts';
 import { type ChainEntry, SubsetEndpoints } from '../routing/subset-endpoints.ts';
 import { buildClientStack, clientLayers, serviceWideLayers } from './client-stack.ts';
 import { shareAcrossTargets } from './shared-layer.ts';
+import { stackForRoute } from '../telemetry/telemetry-stack.ts';
 
 /** What a call on one target runs on: the stack, the merged policy its deadline comes from, and what the route changes about it. */
 export interface TargetStack {
@@ -100,13 +101,15 @@ export class RouteTargetStacks {
         const view = new SubsetEndpoints(policy.name, [target, ...failover].map(entryOf), resolution?.balancer ?? policy.balancer, deps.clock, deps.events);
         const targetLayers = clientLayers({ policy: targetPolicy, clock: deps.clock, events: deps.events, endpoints: { current: view }, budget: deps.budget, serviceWide });
         for (const layer of targetLayers) if (!shared.has(layer)) layers.push(layer);
-        built = { stack: { policy: targetPolicy, stack: buildClientStack(targetLayers) }, view };
+        built = { stack: { policy: targetPolicy, stack: buildClientStack(targetLayers, { policy: targetPolicy, clock: deps.clock, events: deps.events }) }, view };
         byKey.set(key, built);
       }
       const { stack, view } = built;
       const rewrite = requestRewriteFor(route, target);
       const respond = responseRewriteFor(route, target);
-      const served: TargetStack = rewrite === undefined && respond === undefined ? stack : { ...stack, rewrite, respond };
+      // Telemetry names the route a call took (target stacks are shared by routes).
+      const named = stackForRoute(stack.stack, route.name);
+      const served: TargetStack = rewrite === undefined && respond === undefined && named === stack.stack ? stack : { ...stack, stack: named, rewrite, respond };
       return { served, servedBy: () => view.servedBy, failoverPicks: () => view.failoverPicks };
     };
     const table = new RouteTable(new Router(model), (target, index) => serve(target, model.routes[index]!));

@@ -2,7 +2,9 @@
  * One blocking query per watched service per process (DESIGN §4): several clients, several
  * services of one config naming the same Consul service, and two meshes in one process all
  * share one health watch; the query count does not grow with them, and the last mesh to
- * close ends it. Counted both in the process (openBlockingQueries) and at the agent.
+ * close ends it. Counted both in the process (openBlockingQueries) and at the agent, beside
+ * the three queries of Consul's routing entry lists (one per kind, per agent per process,
+ * whatever the number of services: routing/consul-entry-lists.ts), which end with the last mesh too.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -12,6 +14,9 @@ import { startConsulEmulator } from '../support/consul-emulator/index.ts';
 import { consulSuite } from '../support/consul-suite.ts';
 import { sleep } from '../support/waits.ts';
 import { endpointIds, eventually, portOf, registrationOf, type Services } from './consul-discovery-harness.ts';
+
+/** The routing entry lists' queries (service-router, service-splitter, service-resolver). */
+const ENTRY_LISTS = 3;
 
 describe('Consul discovery shares one blocking query per service per process', () => {
   // The agent's count of parked queries is the emulator's; a real agent does not report it.
@@ -33,8 +38,8 @@ describe('Consul discovery shares one blocking query per service per process', (
     try {
       const clients = meshes.flatMap((mesh) => [mesh.client('api'), mesh.client('api'), mesh.client('api-retrying')]);
       for (const client of clients) assert.equal(await portOf(client.request({ path: '/' })), a.port);
-      assert.equal(openBlockingQueries() - baseline, 1, 'one blocking query in the process');
-      await eventually(() => suite.consul.openBlockingQueries === 1, 'one query parked at the agent');
+      assert.equal(openBlockingQueries() - baseline, 1 + ENTRY_LISTS, 'one health query in the process');
+      await eventually(() => suite.consul.openBlockingQueries === 1 + ENTRY_LISTS, 'one health query parked at the agent');
 
       // A change wakes the one query; every mesh and service sees it, and it parks again alone.
       await suite.consul.catalog.register(registrationOf(b, 'shared-api', 'shared-b'));
@@ -42,13 +47,13 @@ describe('Consul discovery shares one blocking query per service per process', (
         for (const name of ['api', 'api-retrying']) await eventually(() => endpointIds(mesh, name).length === 2, `${name} to see b`);
       }
       await sleep(100);
-      assert.equal(suite.consul.openBlockingQueries, 1, 'still one query parked at the agent');
-      assert.equal(openBlockingQueries() - baseline, 1);
+      assert.equal(suite.consul.openBlockingQueries, 1 + ENTRY_LISTS, 'still one health query parked at the agent');
+      assert.equal(openBlockingQueries() - baseline, 1 + ENTRY_LISTS);
       const reads = suite.consul.requests.filter((r) => r.path === '/v1/health/service/shared-api');
       assert.ok(reads.length <= 4, `the agent saw ${reads.length} health reads, not one per client or mesh`);
 
       await meshes[0]!.close();
-      assert.equal(openBlockingQueries() - baseline, 1, 'the other mesh still watches');
+      assert.equal(openBlockingQueries() - baseline, 1 + ENTRY_LISTS, 'the other mesh still watches');
       await suite.consul.catalog.deregister('shared-a');
       await eventually(() => endpointIds(meshes[1]!, 'api').length === 1, 'the remaining mesh to hear of it');
     } finally {
@@ -76,7 +81,7 @@ describe('Consul discovery shares one blocking query per service per process', (
     });
     try {
       // Consul matches tags case-insensitively: ['PROD'] asks what ['prod'] asks.
-      assert.equal(openBlockingQueries() - baseline, 3);
+      assert.equal(openBlockingQueries() - baseline, 3 + ENTRY_LISTS);
       for (const name of ['all', 'prod', 'prod-again', 'warning']) assert.deepEqual(endpointIds(mesh, name), [c.address]);
     } finally {
       await mesh.close();

@@ -44,7 +44,7 @@ describe("routing by Consul's entries: a subset Filter on a field endpoints do n
     Subsets: { v1: { Filter: 'Service.Meta.version == 1' }, rack: { Filter: 'Node.Meta.rack == a' } },
   });
   const meshFor = async (name: string): Promise<Mesh> =>
-    suite.mesh(await createMesh({ service: 'caller', consul: { url: suite.consul.url }, config: { services: { [name]: { discovery: { type: 'consul', configEntries: true } } } } }));
+    suite.mesh(await createMesh({ service: 'caller', consul: { url: suite.consul.url }, config: { services: { [name]: { discovery: { type: 'consul' } } } } }));
   async function callsTo(mesh: Mesh, name: string, count: number): Promise<void> {
     for (let i = 0; i < count; i++) {
       const res = await mesh.client(name).request({ path: '/' });

@@ -5,8 +5,8 @@
  * shape of SPLITTERDOC's and RESOLVERDOC's examples), a service-router's header and path
  * matches with a RequestTimeout, an entry change applied while calls flow, an entry Consul
  * would refuse reported at its path with the routing in force kept, and the precedence rule:
- * a service's own `routes` win over its entries. Services opt in with discovery
- * `configEntries: true`; without it the entries are not read.
+ * a service's own `routes` win over its entries. Entries are read by default for a
+ * Consul-discovered service; discovery `configEntries: false` opts out.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -80,7 +80,7 @@ describe("routing by Consul's config entries", () => {
     const { v1, v2 } = await versions('web');
     await putEntry(resolverOf('web'));
     await putEntry(splitterOf('web', 10));
-    const mesh = await meshFor({ web: { discovery: { type: 'consul', configEntries: true } } });
+    const mesh = await meshFor({ web: { discovery: { type: 'consul' } } });
     assert.equal(stateOf(mesh, 'web').routing, 'consul');
     assert.deepEqual(stateOf(mesh, 'web').consulEntries!.entries, ['service-resolver/web', 'service-splitter/web']);
     const statuses = await calls(mesh, 'web', 2000);
@@ -101,7 +101,7 @@ describe("routing by Consul's config entries", () => {
         { Match: { HTTP: { PathPrefix: '/slow/strict' } }, Destination: { ServiceSubset: 'v1', RequestTimeout: '100ms' } },
       ],
     });
-    const mesh = await meshFor({ api: { discovery: { type: 'consul', configEntries: true }, timeout: '2s' } });
+    const mesh = await meshFor({ api: { discovery: { type: 'consul' }, timeout: '2s' } });
     await calls(mesh, 'api', 50, { headers: { 'x-debug': '1' } });
     assert.deepEqual([v1.received.length, v2.received.length], [0, 50]);
     await calls(mesh, 'api', 50);
@@ -117,7 +117,7 @@ describe("routing by Consul's config entries", () => {
     const { v1, v2 } = await versions('shop');
     await putEntry(resolverOf('shop'));
     await putEntry(splitterOf('shop', 0));
-    const mesh = await meshFor({ shop: { discovery: { type: 'consul', configEntries: true } } });
+    const mesh = await meshFor({ shop: { discovery: { type: 'consul' } } });
     await calls(mesh, 'shop', 100);
     assert.deepEqual([v1.received.length, v2.received.length], [100, 0]);
     let flowing = true;
@@ -158,7 +158,7 @@ describe("routing by Consul's config entries", () => {
     const { v1, v2 } = await versions('cart');
     await putEntry(resolverOf('cart'));
     await putEntry(splitterOf('cart', 0));
-    const mesh = await meshFor({ cart: { discovery: { type: 'consul', configEntries: true } } });
+    const mesh = await meshFor({ cart: { discovery: { type: 'consul' } } });
     const rejected = new Promise<{ source: string; paths: string[]; messages: string }>((resolve) => {
       const dispose = mesh.on('config-rejected', (event) => {
         dispose();
@@ -179,7 +179,7 @@ describe("routing by Consul's config entries", () => {
     await putEntry(resolverOf('orders'));
     await putEntry(splitterOf('orders', 100));
     const mesh = await meshFor({
-      orders: { discovery: { type: 'consul', configEntries: true }, subsets: { one: { meta: { version: '1' } } }, routes: [{ name: 'mine', to: [{ subset: 'one' }] }] },
+      orders: { discovery: { type: 'consul' }, subsets: { one: { meta: { version: '1' } } }, routes: [{ name: 'mine', to: [{ subset: 'one' }] }] },
     });
     assert.equal(stateOf(mesh, 'orders').routing, 'meshlet');
     assert.equal(stateOf(mesh, 'orders').consulEntries, undefined);
@@ -191,7 +191,7 @@ describe("routing by Consul's config entries", () => {
   it("a router destination's PrefixRewrite and request/response header changes apply to its calls only (ROUTERDOC Destination)", async () => {
     const { v1, v2 } = await versions('docs');
     await putEntry(resolverOf('docs'));
-    const mesh = await meshFor({ docs: { discovery: { type: 'consul', configEntries: true } } });
+    const mesh = await meshFor({ docs: { discovery: { type: 'consul' } } });
     const applied = new Promise<void>((resolve) => {
       const dispose = mesh.on('config', () => {
         dispose();
@@ -231,16 +231,16 @@ describe("routing by Consul's config entries", () => {
     assert.deepEqual(stateOf(mesh, 'docs').consulEntries!.unsupported, []);
   });
 
-  it("a field meshlet cannot honour (a resolver's ConnectTimeout) is reported in an event and in state(), and the rest applies", async () => {
+  it("a field meshlet cannot honour (a resolver's ConnectTimeout other than the pool's) is reported in an event and in state(), and the rest applies", async () => {
     const { v1, v2 } = await versions('lib');
-    const mesh = await meshFor({ lib: { discovery: { type: 'consul', configEntries: true } } });
+    const mesh = await meshFor({ lib: { discovery: { type: 'consul' } } });
     const reported = new Promise<{ source: string; paths: string[] }>((resolve) => {
       const dispose = mesh.on('config-rejected', (event) => {
         dispose();
         resolve({ source: event.source, paths: event.issues.map((i) => i.path) });
       });
     });
-    await putEntry({ ...resolverOf('lib'), ConnectTimeout: '2s' });
+    await putEntry({ ...resolverOf('lib'), ConnectTimeout: '7s' });
     assert.deepEqual(await reported, { source: 'consul-entries:lib', paths: ['service-resolver/lib.ConnectTimeout'] });
     await eventually(() => stateOf(mesh, 'lib').routing === 'consul', 'the resolver to apply');
     assert.deepEqual(stateOf(mesh, 'lib').consulEntries!.unsupported.map((u) => u.path), ['service-resolver/lib.ConnectTimeout']);
@@ -248,11 +248,11 @@ describe("routing by Consul's config entries", () => {
     assert.deepEqual([v1.received.length, v2.received.length], [20, 0], 'the DefaultSubset applies');
   });
 
-  it('without configEntries, a Consul service does not read its entries', async () => {
+  it('with configEntries: false, a Consul service does not read its entries', async () => {
     const { v1, v2 } = await versions('optout');
     await putEntry(resolverOf('optout'));
     await putEntry(splitterOf('optout', 100));
-    const mesh = await meshFor({ optout: { discovery: { type: 'consul' } } });
+    const mesh = await meshFor({ optout: { discovery: { type: 'consul', configEntries: false } } });
     assert.equal(stateOf(mesh, 'optout').routing, null);
     await calls(mesh, 'optout', 40);
     assert.ok(v1.received.length > 0 && v2.received.length > 0, 'both instances serve: no split applied');
@@ -260,7 +260,7 @@ describe("routing by Consul's config entries", () => {
 
   it('a service whose entries route nothing stays unrouted', async () => {
     await versions('plain');
-    const mesh = await meshFor({ plain: { discovery: { type: 'consul', configEntries: true } } });
+    const mesh = await meshFor({ plain: { discovery: { type: 'consul' } } });
     assert.equal(stateOf(mesh, 'plain').routing, null);
     assert.equal(stateOf(mesh, 'plain').routes, undefined);
   });

@@ -1,0 +1,166 @@
+/**
+ * The per-attempt telemetry layer, directly above the transport, below the balancer: the
+ * endpoint is known here, so the attempt's CLIENT span has `server.address`/`server.port`
+ * from its start (the HTTP semconv asks for them at start, for samplers), and what it
+ * measures is one request on the wire, retries and hedges each their own.
+ *
+ * An attempt of a call nobody observes (its call carries no CallRecord: one property read on
+ * the shared empty attributes) goes straight to the transport's callback form. An observed
+ * one publishes `meshlet:attempt:start`/`end`, gets its span (child of the call's span), the
+ * W3C headers of that span on a copy of its headers (the caller's are never touched), is
+ * dispatched under the suppress-tracing context (otel-tracing.ts: no second CLIENT span or
+ * traceparent from instrumentation-undici), and records `http.client.request.duration`.
+ * The attempt ends when its response head arrives or it fails, as undici's own callback
+ * does; the body the caller reads afterwards is the caller's time.
+ */
+import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attempt } from '../core/attempt.ts';
+import { outcomeOfError } from '../core/outcome.ts';
+import type { MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
+import { type AttemptEndMessage, type AttemptStartMessage, attemptEndChannel, attemptStartChannel } from './channels.ts';
+import { type CallRecord, errorCodeOf, recordOf } from './call-record.ts';
+import { forward, promised } from './forward.ts';
+import { otel } from './otel-state.ts';
+import { dispatchContext, propagationHeaders, SpanKind, semconvMethod, startSpan } from './otel-tracing.ts';
+import { redactedUrl } from './redact-url.ts';
+
+export class AttemptTelemetryService implements Service {
+  readonly #transport: Service;
+  readonly send: Service['send'];
+
+  constructor(transport: Service) {
+    this.#transport = transport;
+    // NOTE: always offered (the balancer above keeps its callback form only if this has one).
+    this.send = this.#send;
+  }
+
+  call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
+    const record = recordOf(attempt.call);
+    if (record === undefined) return this.#transport.call(request, attempt);
+    return promised((reply) => this.#observe(record, request, attempt, reply));
+  }
+
+  #send(request: MeshRequest, attempt: Attempt, reply: Reply): void {
+    const record = recordOf(attempt.call);
+    if (record === undefined) forward(this.#transport, request, attempt, reply);
+    else this.#observe(record, request, attempt, reply);
+  }
+
+  #observe(record: CallRecord, request: MeshRequest, attempt: Attempt, reply: Reply): void {
+    const resends = record.attempts;
+    record.attempts++;
+    const ended = new AttemptEnd(record, attempt, reply);
+    if (attemptStartChannel.hasSubscribers) attemptStartChannel.publish(ended.startMessage());
+    if (!otel.tracing || record.context === undefined) {
+      forward(this.#transport, request, attempt, ended);
+      return;
+    }
+    const span = startAttemptSpan(record, request, attempt, resends);
+    ended.span = span;
+    const spanContext = trace.setSpan(record.context, span);
+    const outgoing = withHeaders(request, propagationHeaders(spanContext));
+    context.with(dispatchContext(spanContext), forward, undefined, this.#transport, outgoing, attempt, ended);
+  }
+}
+
+function startAttemptSpan(record: CallRecord, request: MeshRequest, attempt: Attempt, resends: number): Span {
+  const endpoint = attempt.endpoint;
+  const method = semconvMethod(request.method);
+  const attributes: Record<string, string | number | boolean> = {
+    'http.request.method': method,
+    'meshlet.service': record.service,
+    'meshlet.hedge': attempt.hedge,
+  };
+  if (method === '_OTHER') attributes['http.request.method_original'] = request.method;
+  if (endpoint !== undefined) {
+    attributes['server.address'] = endpoint.address.host;
+    attributes['server.port'] = endpoint.address.port;
+    attributes['url.full'] = redactedUrl(endpoint.origin, request.path);
+    attributes['meshlet.endpoint'] = endpoint.address.id;
+  }
+  if (resends > 0) attributes['http.request.resend_count'] = resends;
+  if (record.route !== undefined) attributes['meshlet.route'] = record.route;
+  const breaker = record.breakerState();
+  if (breaker !== undefined) attributes['meshlet.breaker.state'] = breaker;
+  return startSpan(method === '_OTHER' ? 'HTTP' : method, SpanKind.CLIENT, attributes, record.context!);
+}
+
+/** The request with the attempt's propagation headers on a copy of its headers. */
+function withHeaders(request: MeshRequest, added: Record<string, string>): MeshRequest {
+  for (const _ in added) return { ...request, headers: { ...request.headers, ...added } };
+  return request;
+}
+
+/** Ends the attempt's telemetry, then hands its result on to the balancer's reply. */
+class AttemptEnd implements Reply {
+  readonly #record: CallRecord;
+  readonly #attempt: Attempt;
+  readonly #reply: Reply;
+  readonly #startedAt: number;
+  span: Span | undefined = undefined;
+
+  constructor(record: CallRecord, attempt: Attempt, reply: Reply) {
+    this.#record = record;
+    this.#attempt = attempt;
+    this.#reply = reply;
+    this.#startedAt = attempt.attemptAt;
+  }
+
+  startMessage(): AttemptStartMessage {
+    const attempt = this.#attempt;
+    return { service: this.#record.service, attempt: attempt.number, hedge: attempt.hedge, endpoint: attempt.endpoint?.address.id ?? '', method: this.#record.method, startedAt: this.#startedAt };
+  }
+
+  resolve(response: MeshResponse): void {
+    this.#end(response, undefined);
+    this.#reply.resolve(response);
+  }
+
+  reject(error: unknown): void {
+    this.#end(undefined, error);
+    this.#reply.reject(error);
+  }
+
+  #end(response: MeshResponse | undefined, error: unknown): void {
+    try {
+      this.#report(response, error);
+    } catch (bug) {
+      // NOTE: telemetry must never change an attempt's result.
+      queueMicrotask(() => {
+        throw bug;
+      });
+    }
+  }
+
+  #report(response: MeshResponse | undefined, error: unknown): void {
+    const attempt = this.#attempt;
+    const durationMs = this.#record.clock.now() - this.#startedAt;
+    const statusCode = response?.statusCode;
+    const outcome = attempt.outcome ?? outcomeOfError(error);
+    const failed = outcome.kind === 'failure';
+    const errorType = error !== undefined ? errorCodeOf(error) : failed ? String(statusCode) : undefined;
+    if (attemptEndChannel.hasSubscribers) {
+      const message: AttemptEndMessage = { ...this.startMessage(), durationMs, statusCode, outcome: outcome.kind, condition: outcome.condition, errorType };
+      attemptEndChannel.publish(message);
+    }
+    // The semconv's error.type: the status code for any 4xx/5xx, else the failure's type.
+    const semconvError = statusCode !== undefined && statusCode >= 400 ? String(statusCode) : errorType;
+    const span = this.span;
+    if (span !== undefined) {
+      if (statusCode !== undefined) span.setAttribute('http.response.status_code', statusCode);
+      if (semconvError !== undefined) {
+        span.setAttribute('error.type', semconvError);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: semconvError });
+      }
+      span.end();
+    }
+    const instruments = otel.instruments;
+    if (instruments !== undefined) {
+      const attributes: Record<string, string | number> = { 'http.request.method': semconvMethod(this.#record.method), 'server.address': this.#record.service };
+      if (statusCode !== undefined) attributes['http.response.status_code'] = statusCode;
+      if (semconvError !== undefined) attributes['error.type'] = semconvError;
+      if (this.#record.route !== undefined) attributes['meshlet.route'] = this.#record.route;
+      instruments.attemptDuration.record(durationMs / 1000, attributes);
+    }
+  }
+}

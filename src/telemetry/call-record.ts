@@ -1,0 +1,110 @@
+/**
+ * What telemetry keeps about one observed logical call: made by the call layer
+ * (call-telemetry.ts) when someone observes, carried to every attempt in the call's
+ * `attributes` (core/call-context.ts), so the attempt layer (attempt-telemetry.ts) finds it
+ * with one property read and an unobserved call, whose attributes are the shared empty
+ * object, finds nothing. It publishes the call's channel messages, holds its span, and
+ * records its metrics when the call ends.
+ */
+import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Call } from '../core/call-context.ts';
+import type { Clock } from '../core/clock.ts';
+import { isMeshError } from '../core/errors.ts';
+import { outcomeOfError } from '../core/outcome.ts';
+import type { Layer, MeshRequest, MeshResponse } from '../core/service.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
+import { type CallEndMessage, type CallStartMessage, callEndChannel, callStartChannel } from './channels.ts';
+import { otel } from './otel-state.ts';
+import { semconvMethod, startSpan } from './otel-tracing.ts';
+import { statusClass } from './otel-metrics.ts';
+
+export const CALL_RECORD = Symbol.for('meshlet.telemetry.call');
+
+export function recordOf(call: Call): CallRecord | undefined {
+  return (call.attributes as Readonly<Record<symbol, unknown>>)[CALL_RECORD] as CallRecord | undefined;
+}
+
+export class CallRecord {
+  readonly service: string;
+  readonly route: string | undefined;
+  readonly method: string;
+  readonly startedAt: number;
+  readonly clock: Clock;
+  /** Attempts that reached the transport so far (attempt-telemetry.ts counts them). */
+  attempts = 0;
+  /** The logical (INTERNAL) span; undefined without a tracer provider. */
+  readonly span: Span | undefined;
+  /** The context the call runs in: its span's, so attempts and span events hang below it. */
+  readonly context: Context | undefined;
+
+  readonly #breaker: Layer | undefined;
+
+  constructor(request: MeshRequest, call: Call, route: string | undefined, env: LayerEnv, breaker: Layer | undefined) {
+    this.service = call.service;
+    this.#breaker = breaker;
+    this.route = route;
+    this.method = request.method;
+    this.startedAt = call.startedAt;
+    this.clock = env.clock;
+    if (callStartChannel.hasSubscribers) callStartChannel.publish(this.#startMessage());
+    if (otel.tracing) {
+      const attributes: Record<string, string> = { 'meshlet.service': this.service, 'http.request.method': semconvMethod(this.method) };
+      if (route !== undefined) attributes['meshlet.route'] = route;
+      const parent = context.active();
+      this.span = startSpan(`${this.method} ${this.service}`, SpanKind.INTERNAL, attributes, parent);
+      this.context = trace.setSpan(parent, this.span);
+    } else {
+      this.span = undefined;
+      this.context = undefined;
+    }
+  }
+
+  /** The service's breaker state now (`closed`, `open`, `half-open`); undefined without a breaker. */
+  breakerState(): string | undefined {
+    const state = this.#breaker?.state?.() as { state?: string } | undefined;
+    return state?.state;
+  }
+
+  #startMessage(): CallStartMessage {
+    return { service: this.service, route: this.route, method: this.method, startedAt: this.startedAt };
+  }
+
+  /** The call is over: its response head arrived (`response`) or it failed (`error`). */
+  end(response: MeshResponse | undefined, error: unknown, env: LayerEnv): void {
+    const durationMs = this.clock.now() - this.startedAt;
+    const statusCode = response?.statusCode;
+    const outcome = response !== undefined ? env.classifier.classify(response, undefined).kind : outcomeOfError(error).kind;
+    const errorCode = response === undefined ? errorCodeOf(error) : undefined;
+    if (callEndChannel.hasSubscribers) {
+      const message: CallEndMessage = { ...this.#startMessage(), durationMs, statusCode, outcome, errorCode, attempts: this.attempts };
+      callEndChannel.publish(message);
+    }
+    const span = this.span;
+    if (span !== undefined) {
+      span.setAttribute('meshlet.attempts', this.attempts);
+      if (statusCode !== undefined) span.setAttribute('http.response.status_code', statusCode);
+      if (outcome === 'failure') {
+        const errorType = errorCode ?? String(statusCode);
+        span.setAttribute('error.type', errorType);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+      }
+      span.end();
+    }
+    const instruments = otel.instruments;
+    if (instruments !== undefined) {
+      const attributes: Record<string, string> = { 'meshlet.service': this.service, 'meshlet.status_class': statusClass(statusCode), 'meshlet.outcome': outcome };
+      if (this.route !== undefined) attributes['meshlet.route'] = this.route;
+      instruments.calls.add(1, attributes);
+      instruments.callDuration.record(durationMs / 1000, attributes);
+    }
+  }
+}
+
+/** A low-cardinality name for a failure: the MeshError code, a transport failure kind, else the error's name. */
+export function errorCodeOf(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  if (isMeshError(error)) return error.code;
+  const kind = (error as { kind?: unknown }).kind;
+  if (typeof kind === 'string') return kind;
+  return error instanceof Error ? error.name : typeof error;
+}

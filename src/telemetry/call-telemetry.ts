@@ -1,0 +1,105 @@
+/**
+ * The logical-call telemetry layer, outermost in the stack (DESIGN §2 step 1: the logical
+ * span and the call metrics; everything below runs inside it). It asks `observing()` on every
+ * call (observed.ts: field reads) and, when nobody observes, hands the call on in the form it
+ * came in: the callback form stays the callback form, so a default stack keeps its one
+ * promise per call and allocates nothing here. When someone observes, the call gets a
+ * CallRecord in its attributes (call-record.ts), runs inside its span's context (so the mesh
+ * events fired during the call, retries and hedges, become events on that span:
+ * event-bridge.ts), and its end publishes `meshlet:call:end`, ends the span and records the
+ * call metrics.
+ */
+import { context } from '@opentelemetry/api';
+import { Attempt } from '../core/attempt.ts';
+import type { Call } from '../core/call-context.ts';
+import type { LayerEnv } from '../core/layer-env.ts';
+import { toCallerError } from '../core/mesh-errors.ts';
+import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
+import { CALL_RECORD, CallRecord } from './call-record.ts';
+import { forward, promised } from './forward.ts';
+import { observing } from './observed.ts';
+
+export class CallTelemetryService implements Service {
+  readonly #inner: Service;
+  readonly #env: LayerEnv;
+  readonly #route: string | undefined;
+  /** The service's breaker layer, whose state the attempt spans carry; undefined: none configured. */
+  readonly #breaker: Layer | undefined;
+  readonly send: Service['send'];
+
+  constructor(inner: Service, env: LayerEnv, breaker: Layer | undefined, route: string | undefined = undefined) {
+    this.#inner = inner;
+    this.#env = env;
+    this.#breaker = breaker;
+    this.#route = route;
+    if (inner.send !== undefined) this.send = this.#send;
+  }
+
+  /** The same stack, naming its calls' route (a routed service's target stacks are shared by routes). */
+  forRoute(route: string | undefined): CallTelemetryService {
+    return route === this.#route ? this : new CallTelemetryService(this.#inner, this.#env, this.#breaker, route);
+  }
+
+  call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
+    if (!observing()) return this.#inner.call(request, attempt);
+    return promised((reply) => this.#observe(request, attempt, reply));
+  }
+
+  #send(request: MeshRequest, attempt: Attempt, reply: Reply): void {
+    if (!observing()) this.#inner.send!(request, attempt, reply);
+    else this.#observe(request, attempt, reply);
+  }
+
+  #observe(request: MeshRequest, attempt: Attempt, reply: Reply): void {
+    const record = new CallRecord(request, attempt.call, this.#route, this.#env, this.#breaker);
+    const first = Attempt.first(withRecord(attempt.call, record));
+    const ended = new CallEnd(record, reply, this.#env);
+    if (record.context === undefined) forward(this.#inner, request, first, ended);
+    else context.with(record.context, forward, undefined, this.#inner, request, first, ended);
+  }
+}
+
+/** The call as the layers below see it: the same, with its record in its attributes. */
+function withRecord(call: Call, record: CallRecord): Call {
+  return { ...call, attributes: Object.freeze({ ...call.attributes, [CALL_RECORD]: record }) };
+}
+
+/** Ends the record, then settles the caller's reply; a failure leaves as the MeshError the caller gets. */
+class CallEnd implements Reply {
+  readonly #record: CallRecord;
+  readonly #reply: Reply;
+  readonly #env: LayerEnv;
+  #settled = false;
+
+  constructor(record: CallRecord, reply: Reply, env: LayerEnv) {
+    this.#record = record;
+    this.#reply = reply;
+    this.#env = env;
+  }
+
+  resolve(response: MeshResponse): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#end(response, undefined);
+    this.#reply.resolve(response);
+  }
+
+  reject(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const failure = toCallerError(error, this.#record.service, Math.max(1, this.#record.attempts));
+    this.#end(undefined, failure);
+    this.#reply.reject(failure);
+  }
+
+  #end(response: MeshResponse | undefined, error: unknown): void {
+    try {
+      this.#record.end(response, error, this.#env);
+    } catch (bug) {
+      // NOTE: telemetry must never change a call's result (a throwing exporter, a subscriber's bug).
+      queueMicrotask(() => {
+        throw bug;
+      });
+    }
+  }
+}

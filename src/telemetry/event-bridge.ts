@@ -1,0 +1,97 @@
+/**
+ * The mesh's typed events (core/events.ts) turned into telemetry, in one place, so no layer
+ * or control-plane module knows telemetry exists:
+ * - `meshlet:config` and `meshlet:endpoint` channel messages (config applied or rejected;
+ *   endpoints added, removed, ejected, readmitted), built only when the channel has a
+ *   subscriber. These events are rare (a config push, a discovery change, an ejection), so
+ *   their listeners are installed when the mesh is made (`bridgeMeshEvents`): the endpoint
+ *   diffs need every list from the first.
+ * - span events and metric counters for retries, hedges, budget refusals, shed calls,
+ *   ejections and breaker transitions. A typed event fires synchronously inside the call's
+ *   async context, so `trace.getActiveSpan()` is the call's span (or, for an ejection decided
+ *   as an attempt ends, that attempt's). These listeners cost a payload per retry, so they are
+ *   installed only once an OpenTelemetry SDK is seen (`bridgeOtelEvents`, from
+ *   telemetry-stack.ts when a stack is built).
+ */
+import { trace } from '@opentelemetry/api';
+import type { MeshEventEmitter } from '../core/events.ts';
+import { type ConfigMessage, configChannel, type EndpointMessage, endpointChannel } from './channels.ts';
+import { otel } from './otel-state.ts';
+
+const bridged = new WeakSet<MeshEventEmitter>();
+const otelBridged = new WeakSet<MeshEventEmitter>();
+
+export function bridgeMeshEvents(events: MeshEventEmitter): void {
+  if (bridged.has(events)) return;
+  bridged.add(events);
+  let version = 0;
+  events.on('config', (event) => {
+    version = event.version;
+    if (configChannel.hasSubscribers) publishConfig({ kind: 'applied', source: event.source, version, changedServices: event.changedServices, issues: [] });
+  });
+  events.on('config-rejected', (event) => {
+    otel.instruments?.configRejections.add(1, { 'meshlet.source': sourceKind(event.source) });
+    if (configChannel.hasSubscribers) publishConfig({ kind: 'rejected', source: event.source, version, changedServices: [], issues: event.issues.map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`)) });
+  });
+  const known = new Map<string, ReadonlySet<string>>();
+  events.on('endpoints', (event) => {
+    const before = known.get(event.service) ?? new Set<string>();
+    const now = new Set(event.endpoints);
+    known.set(event.service, now);
+    if (!endpointChannel.hasSubscribers) return;
+    for (const endpoint of now) if (!before.has(endpoint)) publishEndpoint({ service: event.service, endpoint, event: 'added', reason: undefined });
+    for (const endpoint of before) if (!now.has(endpoint)) publishEndpoint({ service: event.service, endpoint, event: 'removed', reason: undefined });
+  });
+  events.on('eject', (event) => {
+    if (endpointChannel.hasSubscribers) publishEndpoint({ service: event.service, endpoint: event.endpoint, event: 'ejected', reason: event.reason });
+  });
+  events.on('readmit', (event) => {
+    if (endpointChannel.hasSubscribers) publishEndpoint({ service: event.service, endpoint: event.endpoint, event: 'readmitted', reason: undefined });
+  });
+}
+
+export function bridgeOtelEvents(events: MeshEventEmitter): void {
+  if (otelBridged.has(events)) return;
+  otelBridged.add(events);
+  events.on('retry', (event) => {
+    otel.instruments?.retries.add(1, { 'meshlet.service': event.service });
+    spanEvent('meshlet.retry', { 'meshlet.service': event.service, 'meshlet.attempt': event.attempt, 'meshlet.retry.reason': event.reason, 'meshlet.retry.delay_ms': event.delayMs });
+  });
+  events.on('hedge', (event) => {
+    otel.instruments?.hedges.add(1, { 'meshlet.service': event.service });
+    spanEvent('meshlet.hedge', { 'meshlet.service': event.service, 'meshlet.attempt': event.attempt });
+  });
+  events.on('budget-exhausted', (event) => {
+    otel.instruments?.budgetExhausted.add(1, { 'meshlet.service': event.service });
+    spanEvent('meshlet.retry_budget.exhausted', { 'meshlet.service': event.service });
+  });
+  events.on('shed', (event) => {
+    otel.instruments?.shed.add(1, { 'meshlet.service': event.service, 'meshlet.shed.reason': event.reason });
+    spanEvent('meshlet.shed', { 'meshlet.service': event.service, 'meshlet.shed.reason': event.reason });
+  });
+  events.on('eject', (event) => {
+    otel.instruments?.ejections.add(1, { 'meshlet.service': event.service });
+    spanEvent('meshlet.eject', { 'meshlet.service': event.service, 'meshlet.endpoint': event.endpoint, 'meshlet.eject.reason': event.reason });
+  });
+  events.on('breaker', (event) => {
+    spanEvent('meshlet.breaker', { 'meshlet.service': event.service, 'meshlet.breaker.state': event.state });
+  });
+}
+
+function spanEvent(name: string, attributes: Record<string, string | number>): void {
+  trace.getActiveSpan()?.addEvent(name, attributes);
+}
+
+function publishConfig(message: ConfigMessage): void {
+  configChannel.publish(message);
+}
+
+function publishEndpoint(message: EndpointMessage): void {
+  endpointChannel.publish(message);
+}
+
+/** A bounded label for where a rejected config came from: the store kind, not its address or key. */
+function sourceKind(source: string): string {
+  const colon = source.indexOf(':');
+  return colon === -1 ? source : source.slice(0, colon);
+}

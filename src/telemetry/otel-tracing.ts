@@ -1,0 +1,52 @@
+/**
+ * The span side of telemetry, on `@opentelemetry/api` alone: the attribute names meshlet
+ * uses (the stable HTTP client semantic conventions plus its own `meshlet.*`), W3C context
+ * injection per attempt, and the context an attempt is dispatched under.
+ *
+ * NOTE: living beside `@opentelemetry/instrumentation-undici`. meshlet owns the attempt
+ * (CLIENT) spans and dispatches each attempt under the SDK's suppress-tracing flag, so
+ * undici's instrumentation, which starts its span in the context active when undici creates
+ * the request, gets a non-recording span from the SDK's tracer and its propagator injects no
+ * second `traceparent`. The flag is the SDK's own context key, recreated here with the api
+ * (`createContextKey` is `Symbol.for(description)`, so the keys are the same symbol; the
+ * description is @opentelemetry/core's `suppressTracing`). undici's instrumentation still
+ * records its own `http.client.request.duration` for a suppressed request; give it
+ * `ignoreRequestHook: isMeshletAttempt` and it leaves meshlet's attempts alone entirely.
+ */
+import { type Context, context, createContextKey, propagation, type Span, SpanKind } from '@opentelemetry/api';
+import { otel } from './otel-state.ts';
+
+/** @opentelemetry/core's SUPPRESS_TRACING_KEY (suppress-tracing.ts), the same symbol. */
+const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+/** Set while meshlet dispatches an attempt, for isMeshletAttempt. */
+const MESHLET_ATTEMPT_KEY = createContextKey('meshlet attempt');
+
+/** True inside meshlet's dispatch of an attempt: pass it as instrumentation-undici's `ignoreRequestHook`. */
+export function isMeshletAttempt(): boolean {
+  return context.active().getValue(MESHLET_ATTEMPT_KEY) === true;
+}
+
+/** The context an attempt is sent under: its span's, with tracing suppressed below it. */
+export function dispatchContext(attemptContext: Context): Context {
+  return attemptContext.setValue(SUPPRESS_TRACING_KEY, true).setValue(MESHLET_ATTEMPT_KEY, true);
+}
+
+/** The W3C headers (traceparent, tracestate, baggage: whatever the global propagator writes) for a span's context. */
+export function propagationHeaders(spanContext: Context): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(spanContext, carrier);
+  return carrier;
+}
+
+const KNOWN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE', 'QUERY']);
+
+/** The semconv's `http.request.method`: a known method, or `_OTHER` (bounded span names). */
+export function semconvMethod(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : '_OTHER';
+}
+
+export function startSpan(name: string, kind: SpanKind, attributes: Record<string, string | number | boolean>, parent: Context): Span {
+  return otel.tracer.startSpan(name, { kind, attributes }, parent);
+}
+
+export { SpanKind };
