@@ -78,6 +78,9 @@ export class AttemptService implements Service {
     const remaining = call.deadline - now;
     // NOTE: no attempt starts after the deadline, whatever the layers above decided.
     if (remaining <= 0) return timeoutError(call, attempt.number - 1);
+    // NOTE: nor an attempt already aborted through itself (a hedge loser that waited above,
+    // in an injected delay): it must never reach the balancer or the transport.
+    if (attempt.aborted) return abortedBeforeSent(call.service, attempt.reason);
     const parent = attempt.signal;
     if (parent?.aborted) return callerAborted(call.service, 'before it was sent', parent.reason);
     const perTry = this.#perTryTimeout < remaining;
@@ -88,6 +91,11 @@ export class AttemptService implements Service {
     if (limit !== Number.POSITIVE_INFINITY) this.#limits.add(attempt, now, limit);
     return outgoing;
   }
+}
+
+/** An attempt's own abort reason is a MeshError the stack built; anything else is treated as the caller's. */
+function abortedBeforeSent(service: string, reason: unknown): Error {
+  return reason instanceof Error ? reason : callerAborted(service, 'before it was sent', reason);
 }
 
 /** The request as this attempt sends it: the caller's headers plus the attempt's own. */

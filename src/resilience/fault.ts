@@ -35,6 +35,9 @@ export function faultLayer(policy: FaultPolicy | false, env: LayerEnv, random: R
     if (untilDeadline <= duration) {
       throw deadlineDuringInjectedDelay(service);
     }
+    // A hedge race aborts its loser through the attempt itself, which the sleep does not
+    // follow: the loser ends here, before an injected abort or the layers below see it.
+    if (attempt.aborted) throw attempt.reason;
   };
 
   const abort = (status: number): MeshResponse => {
