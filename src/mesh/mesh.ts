@@ -526,6 +526,24 @@ export class Mesh {
   }
 }
 
+/** One service as a transport outside core sees it now (Mesh.serviceView). */
+export interface ServiceView {
+  readonly runtime: ServiceRuntime;
+  readonly endpoints: ServiceEndpoints;
+  readonly clock: Clock;
+  readonly events: MeshEventEmitter;
+}
+
+// NOTE: mesh.grpc() is installed by 'meshlet/grpc' (src/transport/grpc/index.ts), so that
+// importing 'meshlet' alone never loads @grpc/grpc-js; until then it says what to import.
+Object.defineProperty(Mesh.prototype, 'grpc', {
+  configurable: true,
+  writable: true,
+  value: function grpc(): never {
+    throw new MeshError('MESH_BAD_REQUEST', "mesh.grpc() needs meshlet's gRPC transport: add `import 'meshlet/grpc'` once (it needs @grpc/grpc-js ~1.14 installed)");
+  },
+});
+
 /** A call's first attempt, on the deadline its per-call `timeout` or else `policy` gives it. */
 function firstAttempt(name: string, policy: ServicePolicy, parsed: ParsedCall, now: number): Attempt {
   const budget = parsed.timeout ?? (policy.timeout === false ? Number.POSITIVE_INFINITY : policy.timeout);
