@@ -1,0 +1,140 @@
+/**
+ * The bottom of the gRPC stack: one attempt is one real grpc-js call, started with the
+ * interceptor's `nextCall` after meshlet's balancer chose the endpoint. The balancer type
+ * (balancer.ts) finds the attempt on the call's metadata options (grpc-js hands the picker
+ * the call's metadata, options kept through its clones) and routes it to that endpoint's
+ * subchannel. The attempt's time limit — the call's deadline, or the per-try timeout when
+ * sooner — becomes the grpc-js deadline, which grpc-js enforces and sends as `grpc-timeout`.
+ *
+ * The attempt is accounted for at its status, once, here rather than in the picker's
+ * `onCallEnded`: a call cancelled or timed out while queued for a connection never reaches a
+ * pick, and its endpoint must still be told (in-flight count, latency, outlier verdict).
+ */
+import grpc from '@grpc/grpc-js';
+import type { Metadata, StatusObject } from '@grpc/grpc-js';
+import type { InterceptingCallInterface } from './grpc-types.ts';
+import type { Attempt } from '../../core/attempt.ts';
+import type { Clock } from '../../core/clock.ts';
+import { callerAborted } from '../../core/errors.ts';
+import { deadlineExceeded } from '../../core/mesh-errors.ts';
+import type { MeshRequest, MeshResponse, Service } from '../../core/service.ts';
+import { type GrpcRequest, GrpcResponse } from './grpc-request.ts';
+import { classifyGrpc, GrpcStatusError } from './status.ts';
+
+const { status: Status } = grpc;
+
+/** Where the balancer type finds an attempt on its call's metadata options. */
+export const ATTEMPT_OPTION: unique symbol = Symbol.for('meshlet.grpc.attempt');
+export const ATTEMPT_METADATA = 'x-meshlet-attempt';
+
+export class GrpcAttemptService implements Service {
+  readonly #clock: Clock;
+  /** Milliseconds; Infinity when off. */
+  readonly #perTry: number;
+
+  constructor(clock: Clock, perTryTimeout: number | false) {
+    this.#clock = clock;
+    this.#perTry = perTryTimeout === false ? Number.POSITIVE_INFINITY : perTryTimeout;
+  }
+
+  call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
+    return new Promise((resolve, reject) => {
+      new GrpcAttempt(request as GrpcRequest, attempt, resolve, reject).start(this.#clock, this.#perTry);
+    });
+  }
+}
+
+class GrpcAttempt {
+  readonly #request: GrpcRequest;
+  readonly #attempt: Attempt;
+  readonly #resolve: (response: MeshResponse) => void;
+  readonly #reject: (error: unknown) => void;
+  #call: InterceptingCallInterface | undefined = undefined;
+  #headers: Metadata | undefined = undefined;
+  #message: unknown = undefined;
+  #atDeadline = false;
+  #done = false;
+
+  constructor(request: GrpcRequest, attempt: Attempt, resolve: (response: MeshResponse) => void, reject: (error: unknown) => void) {
+    this.#request = request;
+    this.#attempt = attempt;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  start(clock: Clock, perTry: number): void {
+    const request = this.#request;
+    const attempt = this.#attempt;
+    const call = attempt.call;
+    const now = clock.now();
+    attempt.attemptAt = now;
+    if (request.owner.cancelled || attempt.signal?.aborted) {
+      this.#end(undefined, callerAborted(call.service, 'before it was sent', attempt.signal?.reason));
+      return;
+    }
+    const limit = Math.min(call.deadline, now + perTry);
+    this.#atDeadline = limit === call.deadline;
+    const metadata = request.metadata.clone();
+    if (attempt.number > 1) metadata.set(ATTEMPT_METADATA, String(attempt.number));
+    metadata.setOptions({ ...metadata.getOptions(), [ATTEMPT_OPTION]: attempt } as ReturnType<Metadata['getOptions']>);
+    // NOTE: grpc-js reads deadlines on the wall clock; the policy clock is monotonic.
+    const options = limit === Number.POSITIVE_INFINITY ? request.options : { ...request.options, deadline: Date.now() + (limit - now) };
+    const grpcCall = request.nextCall(options);
+    this.#call = grpcCall;
+    attempt.signal?.addEventListener('abort', this, { once: true });
+    const stream = request.owner.stream;
+    grpcCall.start(metadata, {
+      onReceiveMetadata: (headers: Metadata) => {
+        this.#headers = headers;
+        stream?.onReceiveMetadata?.(headers);
+      },
+      onReceiveMessage: (message: unknown) => {
+        if (stream === undefined) this.#message = message;
+        else stream.onReceiveMessage?.(message);
+      },
+      onReceiveStatus: (status: StatusObject) => this.#status(status),
+    });
+    // After start: a stream's writes and reads queued by its caller go to a started call.
+    request.owner.attach(grpcCall);
+    // A unary call's one message is sent by each attempt; a stream's writes come from its caller (streaming-call.ts).
+    if (stream === undefined) {
+      grpcCall.sendMessage(request.message);
+      grpcCall.halfClose();
+    }
+  }
+
+  /** The signal the attempt follows aborted (the inbound request went away). */
+  handleEvent(): void {
+    this.#call?.cancelWithStatus(Status.CANCELLED, 'cancelled by meshlet: the inbound request this call serves was cancelled');
+  }
+
+  #status(status: StatusObject): void {
+    const attempt = this.#attempt;
+    const outcome = classifyGrpc(status.code, this.#headers !== undefined);
+    attempt.outcome = outcome;
+    if (outcome.kind === 'success') {
+      this.#end(new GrpcResponse(status, this.#message, this.#headers), undefined);
+      return;
+    }
+    const failed = new GrpcStatusError(status);
+    if (status.code === Status.CANCELLED && (this.#request.owner.cancelled || attempt.signal?.aborted)) {
+      this.#end(undefined, callerAborted(attempt.call.service, 'in flight', attempt.signal?.reason ?? failed));
+    } else if (status.code === Status.DEADLINE_EXCEEDED && this.#atDeadline && status.details.startsWith('Deadline exceeded')) {
+      // grpc-js's own deadline, which was the call's: meshlet's timeout, not the server's answer.
+      const timeout = deadlineExceeded(attempt.call.service, attempt.call.deadline - attempt.call.startedAt, attempt.number);
+      this.#end(undefined, Object.assign(timeout, { cause: failed }));
+    } else {
+      this.#end(undefined, failed);
+    }
+  }
+
+  #end(response: MeshResponse | undefined, error: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    const attempt = this.#attempt;
+    attempt.signal?.removeEventListener('abort', this);
+    attempt.observer?.attemptEnded(attempt, error);
+    if (response !== undefined) this.#resolve(response);
+    else this.#reject(error);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The `meshlet` load-balancer type for grpc-js. It keeps one subchannel (one HTTP/2
+ * connection) per endpoint the resolver reports, and its picker sends each attempt to the
+ * endpoint meshlet's balancer layer already chose for it (p2c-ewma by default, outlier
+ * ejection, ring-hash…: the service's own picker over the same endpoint set as its HTTP calls,
+ * so load statistics and ejections are shared). The attempt rides on the call's metadata
+ * options (attempt-transport.ts); the picker reads it, never the wire.
+ *
+ * An endpoint whose subchannel cannot connect fails its pick with UNAVAILABLE at once (not
+ * sent, so any method may be retried on another endpoint, and outlier ejection counts it);
+ * one still connecting queues until the subchannel's state changes.
+ */
+import grpc from '@grpc/grpc-js';
+import type { experimental, StatusObject } from '@grpc/grpc-js';
+import type { Attempt } from '../../core/attempt.ts';
+import { ATTEMPT_OPTION } from './attempt-transport.ts';
+
+type Subchannel = experimental.SubchannelInterface;
+type PickResult = experimental.PickResult;
+type ConnectivityState = grpc.connectivityState;
+
+const { connectivityState: State, status: Status, Metadata } = grpc;
+const { PickResultType } = grpc.experimental;
+
+export const MESHLET_BALANCER = 'meshlet';
+
+function keyOf(host: string, port: number): string {
+  return `${host}|${port}`;
+}
+
+/** grpc-js's service-config entry naming this balancer (its config has no fields). */
+export class MeshletBalancerConfig implements experimental.TypedLoadBalancingConfig {
+  getLoadBalancerName(): string {
+    return MESHLET_BALANCER;
+  }
+  toJsonObject(): object {
+    return { [MESHLET_BALANCER]: {} };
+  }
+  static createFromJson(): MeshletBalancerConfig {
+    return new MeshletBalancerConfig();
+  }
+}
+
+const QUEUE: PickResult = { pickResultType: PickResultType.QUEUE, subchannel: null, status: null, onCallStarted: null, onCallEnded: null };
+
+/** An immutable snapshot of the subchannels and their states (grpc-js's Picker contract). */
+class MeshletPicker implements experimental.Picker {
+  readonly #ready: ReadonlyMap<string, PickResult>;
+  readonly #failed: ReadonlyMap<string, PickResult>;
+  /** For a call made without meshlet's interceptor: the first ready subchannel. */
+  readonly #any: PickResult;
+
+  constructor(subchannels: ReadonlyMap<string, Subchannel>) {
+    const ready = new Map<string, PickResult>();
+    const failed = new Map<string, PickResult>();
+    for (const [key, subchannel] of subchannels) {
+      const state = subchannel.getConnectivityState();
+      if (state === State.READY) ready.set(key, { pickResultType: PickResultType.COMPLETE, subchannel, status: null, onCallStarted: null, onCallEnded: null });
+      else if (state === State.TRANSIENT_FAILURE) failed.set(key, unreachable(subchannel));
+    }
+    this.#ready = ready;
+    this.#failed = failed;
+    this.#any = ready.values().next().value ?? QUEUE;
+  }
+
+  pick(args: experimental.PickArgs): PickResult {
+    const attempt = (args.metadata.getOptions() as Record<symbol, unknown>)[ATTEMPT_OPTION] as Attempt | undefined;
+    const address = attempt?.endpoint?.address;
+    if (address === undefined) return this.#any;
+    const key = keyOf(address.host, address.port);
+    return this.#ready.get(key) ?? this.#failed.get(key) ?? QUEUE;
+  }
+}
+
+function unreachable(subchannel: Subchannel): PickResult {
+  const status: StatusObject = {
+    code: Status.UNAVAILABLE,
+    details: `meshlet: endpoint ${subchannel.getAddress()} is unreachable (its connection failed); the call goes to another endpoint when a retry is allowed`,
+    metadata: new Metadata(),
+  };
+  return { pickResultType: PickResultType.TRANSIENT_FAILURE, subchannel: null, status, onCallStarted: null, onCallEnded: null };
+}
+
+export class MeshletBalancer implements experimental.LoadBalancer {
+  readonly #helper: experimental.ChannelControlHelper;
+  readonly #subchannels = new Map<string, Subchannel>();
+  readonly #listener = (subchannel: Subchannel, _previous: ConnectivityState, next: ConnectivityState): void => {
+    // Connections are kept warm: an endpoint that went idle (its connection closed) reconnects.
+    if (next === State.IDLE) subchannel.startConnecting();
+    this.#publish();
+  };
+
+  constructor(helper: experimental.ChannelControlHelper) {
+    this.#helper = helper;
+  }
+
+  updateAddressList(endpoints: experimental.StatusOr<experimental.Endpoint[]>, _config: experimental.TypedLoadBalancingConfig, options: Record<string, unknown>): boolean {
+    if (!endpoints.ok) {
+      if (this.#subchannels.size === 0) this.#helper.updateState(State.TRANSIENT_FAILURE, new grpc.experimental.UnavailablePicker(endpoints.error), endpoints.error.details);
+      return true;
+    }
+    const seen = new Set<string>();
+    for (const endpoint of endpoints.value) {
+      const address = endpoint.addresses[0];
+      if (address === undefined || !('host' in address)) continue;
+      const key = keyOf(address.host, address.port);
+      seen.add(key);
+      if (this.#subchannels.has(key)) continue;
+      const subchannel = this.#helper.createSubchannel(address, options);
+      subchannel.ref();
+      subchannel.addConnectivityStateListener(this.#listener);
+      this.#subchannels.set(key, subchannel);
+      subchannel.startConnecting();
+    }
+    for (const [key, subchannel] of this.#subchannels) {
+      if (seen.has(key)) continue;
+      this.#release(subchannel);
+      this.#subchannels.delete(key);
+    }
+    this.#publish();
+    return true;
+  }
+
+  #publish(): void {
+    let ready = false;
+    let connecting = false;
+    for (const subchannel of this.#subchannels.values()) {
+      const state = subchannel.getConnectivityState();
+      if (state === State.READY) ready = true;
+      else if (state === State.CONNECTING || state === State.IDLE) connecting = true;
+    }
+    // NOTE: never IDLE: picks always reach this picker, which knows each endpoint's state.
+    const state = ready ? State.READY : connecting ? State.CONNECTING : State.TRANSIENT_FAILURE;
+    this.#helper.updateState(state, new MeshletPicker(this.#subchannels), null);
+  }
+
+  #release(subchannel: Subchannel): void {
+    subchannel.removeConnectivityStateListener(this.#listener);
+    subchannel.unref();
+  }
+
+  exitIdle(): void {
+    for (const subchannel of this.#subchannels.values()) if (subchannel.getConnectivityState() === State.IDLE) subchannel.startConnecting();
+  }
+
+  resetBackoff(): void {}
+
+  destroy(): void {
+    for (const subchannel of this.#subchannels.values()) this.#release(subchannel);
+    this.#subchannels.clear();
+  }
+
+  getTypeName(): string {
+    return MESHLET_BALANCER;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * A gRPC call as it travels down meshlet's stack. The layers (deadline, limits, breaker, retry,
+ * balancer) read only the MeshRequest fields; the gRPC attempt at the bottom reads the rest:
+ * the request message (kept, so a unary call can be sent again), the caller's metadata, the
+ * grpc-js call options and `nextCall`, which starts one real call on the channel per attempt
+ * (grpc-js interceptors may call it more than once: that is how a retry is made).
+ *
+ * What comes back up is a GrpcResponse: a MeshResponse in shape (status 200: the dependency
+ * answered, whatever its gRPC status, see status.ts) so the shared layers treat it as an
+ * answer, with the gRPC status, message and response metadata beside.
+ */
+import type { InterceptingListener, InterceptorOptions, Metadata, NextCall, StatusObject } from '@grpc/grpc-js';
+import type { InterceptingCallInterface } from './grpc-types.ts';
+import { type MeshRequest, type MeshResponse, NO_HEADERS, type ResponseBody } from '../../core/service.ts';
+
+/** Where a streaming call's response metadata and messages go as they arrive (no replay: nothing is kept). */
+export type StreamListener = Pick<InterceptingListener, 'onReceiveMetadata' | 'onReceiveMessage'>;
+
+/** The caller's side of the call (unary-call.ts, streaming-call.ts), as the attempts see it. */
+export interface CallOwner {
+  /** The caller cancelled: no attempt starts after this. */
+  readonly cancelled: boolean;
+  /** An attempt's real call started: the caller's cancel (and a stream's writes and reads) go to it now. */
+  attach(call: InterceptingCallInterface): void;
+  /** Streams only: the caller's listener for what arrives before the status. */
+  readonly stream: StreamListener | undefined;
+}
+
+export class GrpcRequest implements MeshRequest {
+  readonly method = 'POST';
+  readonly path: string;
+  readonly headers = NO_HEADERS;
+  readonly body = null;
+  readonly idempotent: boolean;
+  /** False for streams: a stream is never replayed. */
+  readonly replayable: boolean;
+  readonly hashKey: string | undefined;
+  /** The one request message (unary and server-streaming); undefined for client streams. */
+  readonly message: unknown;
+  readonly metadata: Metadata;
+  readonly options: InterceptorOptions;
+  readonly nextCall: NextCall;
+  readonly owner: CallOwner;
+
+  constructor(options: InterceptorOptions, nextCall: NextCall, metadata: Metadata, message: unknown, idempotent: boolean, owner: CallOwner, hashKey: string | undefined) {
+    this.path = options.method_definition.path;
+    this.options = options;
+    this.nextCall = nextCall;
+    this.metadata = metadata;
+    this.message = message;
+    this.idempotent = idempotent;
+    this.replayable = owner.stream === undefined;
+    this.owner = owner;
+    this.hashKey = hashKey;
+  }
+}
+
+/** No response body: a gRPC answer is its message, never read as a stream. */
+const NO_BODY = null as unknown as ResponseBody;
+
+export class GrpcResponse implements MeshResponse {
+  readonly statusCode = 200;
+  readonly statusText = 'OK';
+  readonly headers = {};
+  readonly body = NO_BODY;
+  readonly trailers = {};
+  readonly status: StatusObject;
+  readonly message: unknown;
+  /** The server's response metadata; undefined when it sent none before its status. */
+  readonly metadata: Metadata | undefined;
+
+  constructor(status: StatusObject, message: unknown, metadata: Metadata | undefined) {
+    this.status = status;
+    this.message = message;
+    this.metadata = metadata;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * One logical gRPC call through meshlet: what the unary and the streaming entries share. It
+ * reads the service as the mesh has it now (a config push reaches the next call), makes the
+ * call's deadline (the service's `timeout`, clipped to the caller's grpc-js `deadline`; the
+ * deadline layer then clips it to the inbound request), counts the call on the service's
+ * runtime (so mesh.close() drains it) and runs it down the unary or the stream stack.
+ */
+import type { Deadline, InterceptorOptions, Metadata, NextCall } from '@grpc/grpc-js';
+import { Attempt } from '../../core/attempt.ts';
+import { newCall } from '../../core/call-context.ts';
+import type { MeshResponse } from '../../core/service.ts';
+import type { Binding } from './binding.ts';
+import { buildGrpcStacks, type GrpcStacks, retireGrpcStacks } from './grpc-stack.ts';
+import { type CallOwner, GrpcRequest } from './grpc-request.ts';
+
+/** A client's stacks, rebuilt when the service's runtime changes (grpc-stack.ts). */
+export class ClientStacks {
+  readonly binding: Binding;
+  #stacks: GrpcStacks | undefined = undefined;
+
+  constructor(binding: Binding) {
+    this.binding = binding;
+  }
+
+  /** Starts the call; throws (MESH_CLOSED, MESH_UNKNOWN_SERVICE) when there is nothing to run it on. */
+  run(options: InterceptorOptions, nextCall: NextCall, metadata: Metadata, message: unknown, owner: CallOwner): Promise<MeshResponse> {
+    const { mesh, service, idempotent } = this.binding;
+    const view = mesh.serviceView(service);
+    let stacks = this.#stacks;
+    if (stacks === undefined || stacks.runtime !== view.runtime) {
+      if (stacks !== undefined) retireGrpcStacks(stacks);
+      stacks = buildGrpcStacks(view);
+      this.#stacks = stacks;
+    }
+    const path = options.method_definition.path;
+    const isIdempotent = metadata.getOptions().idempotentRequest === true || idempotent.has(path) || idempotent.has(path.slice(path.lastIndexOf('/') + 1));
+    const request = new GrpcRequest(options, nextCall, metadata, message, isIdempotent, owner, undefined);
+    const runtime = view.runtime;
+    const now = view.clock.now();
+    const timeout = runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout;
+    const first = Attempt.first(newCall(service, now, Math.min(now + timeout, now + remainingOf(options.deadline)), undefined));
+    runtime.enter();
+    const pending = (owner.stream === undefined ? stacks.unary : stacks.stream).call(request, first);
+    pending.then(
+      () => runtime.leave(),
+      () => runtime.leave(),
+    );
+    return pending;
+  }
+
+  close(): void {
+    if (this.#stacks !== undefined) retireGrpcStacks(this.#stacks);
+    this.#stacks = undefined;
+  }
+}
+
+/** Milliseconds left until a grpc-js deadline (a Date or epoch ms; Infinity or absent: none). */
+function remainingOf(deadline: Deadline | undefined): number {
+  if (deadline === undefined) return Number.POSITIVE_INFINITY;
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return at === Number.POSITIVE_INFINITY ? at : at - Date.now();
+}

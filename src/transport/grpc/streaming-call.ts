@@ -1,0 +1,112 @@
+/**
+ * A streaming call (server, client or bidi) as meshlet's interceptor returns it to grpc-js.
+ * It runs through the stream stack (deadline, breaker, balancer: grpc-stack.ts) and makes one
+ * attempt, never a retry: what the caller wrote and read cannot be replayed. The caller's
+ * writes, half-close and reads made before the attempt's real call exists (the breaker decides
+ * asynchronously) are queued and handed to it in order once it has started.
+ */
+import grpc from '@grpc/grpc-js';
+import type { InterceptingListener, InterceptorOptions, Metadata, NextCall, StatusObject } from '@grpc/grpc-js';
+import type { InterceptingCallInterface, MessageContext } from './grpc-types.ts';
+import type { CallOwner, GrpcResponse, StreamListener } from './grpc-request.ts';
+import type { ClientStacks } from './logical-call.ts';
+import type { MeshResponse } from '../../core/service.ts';
+import { statusOfError } from './status.ts';
+
+type Queued = { context: MessageContext; message: unknown } | 'half-close' | 'read';
+
+export class StreamingCall implements InterceptingCallInterface, CallOwner {
+  cancelled = false;
+  stream: StreamListener | undefined = undefined;
+  readonly #stacks: ClientStacks;
+  readonly #options: InterceptorOptions;
+  readonly #nextCall: NextCall;
+  #listener: Partial<InterceptingListener> | undefined = undefined;
+  #current: InterceptingCallInterface | undefined = undefined;
+  #queued: Queued[] = [];
+  #ended = false;
+
+  constructor(stacks: ClientStacks, options: InterceptorOptions, nextCall: NextCall) {
+    this.#stacks = stacks;
+    this.#options = options;
+    this.#nextCall = nextCall;
+  }
+
+  start(metadata: Metadata, listener?: Partial<InterceptingListener>): void {
+    this.#listener = listener;
+    this.stream = {
+      onReceiveMetadata: (headers: Metadata) => listener?.onReceiveMetadata?.(headers),
+      onReceiveMessage: (message: unknown) => listener?.onReceiveMessage?.(message),
+    };
+    let pending: Promise<MeshResponse>;
+    try {
+      pending = this.#stacks.run(this.#options, this.#nextCall, metadata, undefined, this);
+    } catch (error) {
+      // NOTE: after this turn: grpc-js's caller finishes setting up its stream before it hears the end.
+      queueMicrotask(() => this.#end(statusOfError(error)));
+      return;
+    }
+    pending.then(
+      (response) => this.#end((response as GrpcResponse).status),
+      (error: unknown) => this.#end(statusOfError(error)),
+    );
+  }
+
+  attach(call: InterceptingCallInterface): void {
+    this.#current = call;
+    for (const op of this.#queued) this.#forward(call, op);
+    this.#queued = [];
+  }
+
+  sendMessageWithContext(context: MessageContext, message: unknown): void {
+    this.#push({ context, message });
+  }
+
+  sendMessage(message: unknown): void {
+    this.#push({ context: {}, message });
+  }
+
+  halfClose(): void {
+    this.#push('half-close');
+  }
+
+  startRead(): void {
+    this.#push('read');
+  }
+
+  cancelWithStatus(code: grpc.status, details: string): void {
+    if (this.#ended) return;
+    this.cancelled = true;
+    if (this.#current !== undefined) this.#current.cancelWithStatus(code, details);
+    else this.#end({ code, details, metadata: new grpc.Metadata() });
+  }
+
+  getPeer(): string {
+    return this.#current?.getPeer() ?? '';
+  }
+
+  getAuthContext(): ReturnType<InterceptingCallInterface['getAuthContext']> {
+    return this.#current?.getAuthContext() ?? null;
+  }
+
+  #push(op: Queued): void {
+    if (this.#ended) return;
+    if (this.#current === undefined) this.#queued.push(op);
+    else this.#forward(this.#current, op);
+  }
+
+  #forward(call: InterceptingCallInterface, op: Queued): void {
+    if (op === 'half-close') call.halfClose();
+    else if (op === 'read') call.startRead();
+    else call.sendMessageWithContext(op.context, op.message);
+  }
+
+  #end(status: StatusObject): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    // A write still queued was never sent: its callback hears that the call ended.
+    for (const op of this.#queued) if (typeof op === 'object') op.context.callback?.(new Error(`call ended before the message was sent: ${status.details}`));
+    this.#queued = [];
+    this.#listener?.onReceiveStatus?.(status);
+  }
+}
