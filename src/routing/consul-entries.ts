@@ -47,6 +47,10 @@ const RETRY_ON: Readonly<Record<string, readonly RetryCondition[] | undefined>> 
   unavailable: undefined,
 };
 const MAX_REDIRECTS = 8;
+/** RFC 9110 `token`: what a header name may be. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Request headers that frame the message (undici refuses to send most of them as given). */
+const FRAMING = ['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer'];
 
 class Translation {
   readonly errors: ConfigIssue[] = [];
@@ -116,7 +120,7 @@ class Translation {
       if (keys.has(key)) this.error(at, `split destination occurs more than once: ${key}`);
       keys.add(key);
       for (const field of ['Namespace', 'Partition'] as const) if (str(split[field]) !== undefined) this.notHonoured(`${at}.Splits[${i}].${field}`, `splits to another ${field.toLowerCase()}, which meshlet does not reach`);
-      const headers = { request: modifiers(split.RequestHeaders), response: modifiers(split.ResponseHeaders) };
+      const headers = { request: modifiers(this, split.RequestHeaders, `${at}.Splits[${i}].RequestHeaders`, true), response: modifiers(this, split.ResponseHeaders, `${at}.Splits[${i}].ResponseHeaders`, false) };
       const child: RouteTarget = { service, subset, requestHeaders: merge(target.requestHeaders, headers.request), responseHeaders: merge(target.responseHeaders, headers.response) };
       return { target: child, scaled: scaleWeight(typeof split.Weight === 'number' ? split.Weight : 0) };
     });
@@ -201,6 +205,8 @@ function translateRoute(t: Translation, service: string, raw: Json, i: number): 
   const destination = asJson(raw.Destination) ?? {};
   const prefixRewrite = str(destination.PrefixRewrite);
   if (prefixRewrite !== undefined && exact === undefined && prefix === undefined) return fail('cannot make use of PrefixRewrite without configuring either PathExact or PathPrefix');
+  // Consul accepts it, but the rewritten path would not start with '/': a request no server reads.
+  if (prefixRewrite !== undefined && !prefixRewrite.startsWith('/')) t.error(`${field}.Destination.PrefixRewrite`, `${JSON.stringify(prefixRewrite)} must start with '/' (the rewritten path replaces the matched prefix)`);
   const retryOn = Array.isArray(destination.RetryOn) ? destination.RetryOn.map(String) : [];
   for (const condition of retryOn) if (!Object.hasOwn(RETRY_ON, condition)) return fail(`contains an invalid retry condition: ${JSON.stringify(condition)}`);
 
@@ -223,6 +229,8 @@ function translateRoute(t: Translation, service: string, raw: Json, i: number): 
   const retry = translateRetry(t, destination, retryOn, `${field}.Destination`);
   const target: RouteTarget = { service: str(destination.Service) ?? service, subset: str(destination.ServiceSubset), requestHeaders: undefined, responseHeaders: undefined };
   const targets = t.split(target, `${field}.Destination`);
+  const requestHeaders = modifiers(t, destination.RequestHeaders, `${field}.Destination.RequestHeaders`, true);
+  const responseHeaders = modifiers(t, destination.ResponseHeaders, `${field}.Destination.ResponseHeaders`, false);
   if (!evaluable) return undefined;
   return {
     name: `route-${i}`,
@@ -232,8 +240,8 @@ function translateRoute(t: Translation, service: string, raw: Json, i: number): 
     perTryTimeout: undefined,
     retry,
     prefixRewrite,
-    requestHeaders: modifiers(destination.RequestHeaders),
-    responseHeaders: modifiers(destination.ResponseHeaders),
+    requestHeaders,
+    responseHeaders,
   };
 }
 
@@ -243,7 +251,10 @@ function translateRetry(t: Translation, destination: Json, retryOn: readonly str
   const codes = Array.isArray(destination.RetryOnStatusCodes) ? destination.RetryOnStatusCodes : [];
   const on = new Set<RetryCondition>();
   if (destination.RetryOnConnectFailure === true) on.add('connect-error');
-  for (const code of codes) on.add(`${Number(code)}` as RetryCondition);
+  codes.forEach((code, j) => {
+    if (Number.isInteger(code) && (code as number) >= 100 && (code as number) <= 599) on.add(`${code as number}` as RetryCondition);
+    else t.error(`${field}.RetryOnStatusCodes[${j}]`, `${JSON.stringify(code)} is not an HTTP status code (an integer from 100 to 599)`);
+  });
   for (const condition of retryOn) {
     const mapped = RETRY_ON[condition];
     if (mapped === undefined) t.notHonoured(`${field}.RetryOn`, `retry condition ${JSON.stringify(condition)} has no HTTP/1.1 equivalent in meshlet; it is not applied`);
@@ -258,12 +269,33 @@ function translateRetry(t: Translation, destination: Json, retryOn: readonly str
   return { attempts, on: [...on] };
 }
 
-function modifiers(value: unknown): HeaderModifiers | undefined {
+/**
+ * A header change, refused at `path` when it would make a request undici (or the server)
+ * refuses, instead of failing every call: names must be RFC 9110 tokens, values free of CR, LF
+ * and NUL, and a request change may not touch the headers that frame the message (Envoy
+ * refuses `host` and pseudo-headers too).
+ */
+function modifiers(t: Translation, value: unknown, path: string, request: boolean): HeaderModifiers | undefined {
   const raw = asJson(value);
   if (raw === undefined) return undefined;
-  const map = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(asJson(v) ?? {}).map(([k, x]) => [k.toLowerCase(), String(x)]));
-  const remove = Array.isArray(raw.Remove) ? raw.Remove.map((r) => String(r).toLowerCase()) : [];
-  const result = { add: map(raw.Add), set: map(raw.Set), remove };
+  const checkName = (name: string, at: string): void => {
+    if (!TOKEN.test(name)) t.error(at, `${JSON.stringify(name)} is not a valid header name (an RFC 9110 token: letters, digits and !#$%&'*+-.^_\`|~)`);
+    else if (request && FRAMING.includes(name.toLowerCase())) t.error(at, `${JSON.stringify(name)} frames the request and cannot be changed by a route`);
+  };
+  const map = (v: unknown, field: string): Record<string, string> => {
+    const entries = Object.entries(asJson(v) ?? {}).map(([k, x]) => {
+      const text = String(x);
+      checkName(k, `${path}.${field}`);
+      if (/[\r\n\0]/.test(text)) t.error(`${path}.${field}.${k}`, 'a header value may not contain CR, LF or NUL');
+      return [k.toLowerCase(), text] as const;
+    });
+    return Object.fromEntries(entries);
+  };
+  const add = map(raw.Add, 'Add');
+  const set = map(raw.Set, 'Set');
+  const remove = Array.isArray(raw.Remove) ? raw.Remove.map((r) => String(r)) : [];
+  remove.forEach((name, i) => checkName(name, `${path}.Remove[${i}]`));
+  const result = { add, set, remove: remove.map((r) => r.toLowerCase()) };
   return Object.keys(result.add).length + Object.keys(result.set).length + remove.length === 0 ? undefined : result;
 }
 

@@ -7,25 +7,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { type ConsulEntryKind, translateConsulEntries } from '../../src/routing/consul-entries.ts';
 import { RouteMatcher, type RouteMatchSpec } from '../../src/routing/route-match.ts';
 import type { RouteDefinition, RoutingModel } from '../../src/routing/route-types.ts';
 import { compileSubsets, selectEndpoints } from '../../src/routing/subset.ts';
-import { configIssuesOf } from '../support/mesh-error.ts';
-
-type Json = Record<string, unknown>;
+import { invalid, type Json, translate } from './consul-entry-helpers.ts';
 
 function fixture(name: string): Json {
   return JSON.parse(readFileSync(new URL(`../fixtures/consul-entries/${name}`, import.meta.url), 'utf8')) as Json;
 }
-
-/** Entries as a Consul would serve them: `${kind}/${name}` → body; anything else is a 404. */
-function translate(service: string, ...entries: Json[]): RoutingModel {
-  const byKey = new Map(entries.map((e) => [`${String(e.Kind)}/${String(e.Name)}`, e]));
-  return translateConsulEntries(service, (kind: ConsulEntryKind, name: string) => byKey.get(`${kind}/${name}`));
-}
-
-const invalid = (service: string, ...entries: Json[]): { path: string; message: string }[] => configIssuesOf(() => translate(service, ...entries));
 
 const unsupportedPaths = (model: RoutingModel): string[] => model.unsupported.map((u) => u.path);
 const targetsOf = (route: RouteDefinition): [string, string | undefined, number][] => route.targets.map((t) => [t.target.service, t.target.subset, t.scaled]);
