@@ -294,7 +294,7 @@ function modifiers(t: Translation, value: unknown, path: string, request: boolea
   const add = map(raw.Add, 'Add');
   const set = map(raw.Set, 'Set');
   const remove = Array.isArray(raw.Remove) ? raw.Remove.map((r) => String(r)) : [];
-  remove.forEach((name, i) => checkName(name, `${path}.Remove[${i}]`));
+  for (const [i, name] of remove.entries()) checkName(name, `${path}.Remove[${i}]`);
   const result = { add, set, remove: remove.map((r) => r.toLowerCase()) };
   return Object.keys(result.add).length + Object.keys(result.set).length + remove.length === 0 ? undefined : result;
 }
