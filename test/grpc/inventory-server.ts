@@ -11,7 +11,7 @@ import protoLoader from '@grpc/proto-loader';
 const PROTO = fileURLToPath(new URL('../fixtures/grpc/inventory.proto', import.meta.url));
 
 // biome-ignore lint/suspicious/noExplicitAny: proto-loader definitions are untyped
-type Any = any;
+export type Any = any;
 
 const definition = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, defaults: true });
 const shop = (grpc.loadPackageDefinition(definition) as Any).shop;

@@ -1,0 +1,164 @@
+/**
+ * gRPC through the mesh: retries, the budget, the breaker, limits and the errors callers see.
+ * Real grpc-js servers on loopback answering with the statuses under test.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import grpc from '@grpc/grpc-js';
+import '../../src/transport/grpc/index.ts';
+import { createMesh, isMeshError, type Mesh } from '../../src/index.ts';
+import type { MeshConfigInput } from '../../src/config/schema.ts';
+import { type Any, type Handlers, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
+
+const servers: InventoryServer[] = [];
+after(() => {
+  for (const server of servers) server.kill();
+});
+
+type Policy = NonNullable<MeshConfigInput['services']>[string];
+
+async function meshOver(handlers: Handlers, policy: Policy, count = 2): Promise<{ mesh: Mesh; client: Any; instances: InventoryServer[] }> {
+  const instances = await Promise.all(Array.from({ length: count }, (_, i) => startInventoryServer(`s${i}`, handlers)));
+  servers.push(...instances);
+  const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: instances.map((s) => s.address), ...policy } } } });
+  const client = mesh.grpc('inventory', InventoryClient, { idempotent: ['GetItem'] });
+  return { mesh, client, instances };
+}
+
+const fail = (code: grpc.status, details = 'failing on purpose') => (_call: unknown, callback: (error: unknown) => void) => callback({ code, details });
+const callsOf = (instances: InventoryServer[], method: string) => instances.reduce((sum, s) => sum + s.calls[method]!, 0);
+
+async function failure(pending: Promise<unknown>): Promise<grpc.ServiceError & { cause?: unknown }> {
+  const settled = await settle(pending);
+  assert.equal(settled.ok, false, 'the call was expected to fail');
+  return (settled as { error: grpc.ServiceError }).error;
+}
+
+describe('grpc resilience', () => {
+  it('holds the retry budget under 100% UNAVAILABLE, drawing on the budget HTTP calls share', async () => {
+    const { mesh, client, instances } = await meshOver(
+      { GetItem: fail(grpc.status.UNAVAILABLE) },
+      { retry: { attempts: 3, backoff: { base: '1ms', max: '2ms' }, budget: { ratio: 0.2, minPerSecond: 1, window: '10s' } } },
+    );
+    try {
+      for (let i = 0; i < 100; i++) {
+        const error = await failure(unary(client, 'GetItem', { id: `${i}` }));
+        assert.equal(error.code, grpc.status.UNAVAILABLE);
+      }
+      const sent = callsOf(instances, 'GetItem');
+      // 100 calls, 20% of them in retries, plus the reserve of 1/s over the 10 s window.
+      assert.ok(sent >= 120 && sent <= 130, `the servers saw ${sent} attempts for 100 calls`);
+      // The service's one budget (the object its HTTP calls draw on) counted every retry.
+      const budget = (mesh.state() as Any).services.inventory.budget;
+      assert.equal(budget.retries, sent - 100);
+      assert.equal(budget.available, 0);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('retries an UNAVAILABLE the server sent before any response for any method; INTERNAL is not retried', async () => {
+    let reserves = 0;
+    const { mesh, client, instances } = await meshOver(
+      {
+        // The first Reserve anywhere is refused unprocessed; every GetItem fails internally.
+        Reserve: (call: Any, callback: Any) => (reserves++ === 0 ? callback({ code: grpc.status.UNAVAILABLE, details: 'draining' }) : callback(null, { id: call.request.id, server: 'ok' })),
+        GetItem: fail(grpc.status.INTERNAL),
+      },
+      { retry: { attempts: 3, backoff: { base: '1ms', max: '2ms' } } },
+    );
+    try {
+      const reserved = await unary<Item>(client, 'Reserve', { id: 'r' });
+      assert.equal(reserved.server, 'ok');
+      assert.equal(callsOf(instances, 'Reserve'), 2, 'UNAVAILABLE before any response: sent again');
+      // INTERNAL is not a retry condition at all; the server's status reaches the caller.
+      const error = await failure(unary(client, 'GetItem', { id: 'g' }));
+      assert.equal(error.code, grpc.status.INTERNAL);
+      assert.equal(callsOf(instances, 'GetItem'), 1);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('retries DEADLINE_EXCEEDED from the server only for a method marked idempotent', async () => {
+    const { mesh, client, instances } = await meshOver(
+      { GetItem: fail(grpc.status.DEADLINE_EXCEEDED), Reserve: fail(grpc.status.DEADLINE_EXCEEDED) },
+      { retry: { attempts: 2, backoff: { base: '1ms', max: '2ms' } } },
+    );
+    try {
+      assert.equal((await failure(unary(client, 'GetItem', { id: 'g' }))).code, grpc.status.DEADLINE_EXCEEDED);
+      assert.equal(callsOf(instances, 'GetItem'), 2, 'the idempotent method was tried twice');
+      assert.equal((await failure(unary(client, 'Reserve', { id: 'r' }))).code, grpc.status.DEADLINE_EXCEEDED);
+      assert.equal(callsOf(instances, 'Reserve'), 1, 'the method not marked idempotent was sent once');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('opens the breaker: calls fail fast with UNAVAILABLE and MESH_CIRCUIT_OPEN as cause, the servers see no more calls', async () => {
+    const { mesh, client, instances } = await meshOver({ GetItem: fail(grpc.status.INTERNAL) }, { retry: false, breaker: { errorRate: 0.5, minRequests: 5, window: '10s', openFor: '5s' } });
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await failure(unary(client, 'GetItem', { id: `${i}` }))).code, grpc.status.INTERNAL);
+      const before = callsOf(instances, 'GetItem');
+      for (let i = 0; i < 5; i++) {
+        const error = await failure(unary(client, 'GetItem', { id: `open-${i}` }));
+        assert.equal(error.code, grpc.status.UNAVAILABLE);
+        assert.ok(isMeshError(error.cause) && error.cause.code === 'MESH_CIRCUIT_OPEN', String(error.cause));
+      }
+      assert.equal(callsOf(instances, 'GetItem'), before, 'no call reached a server while open');
+      // A streaming call meets the same breaker.
+      const stream = client.ListItems({ id: 's' });
+      const streamError = await new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
+      assert.equal(streamError.code, grpc.status.UNAVAILABLE);
+      assert.equal(callsOf(instances, 'ListItems'), 0);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('reports meshlet decisions as ServiceErrors with the right status and the MeshError as cause', async () => {
+    const stall = (_call: unknown, callback: (error: unknown, item?: unknown) => void) => setTimeout(() => callback(null, { id: 'late' }), 400);
+    const { mesh, client } = await meshOver({ GetItem: stall, Reserve: fail(grpc.status.NOT_FOUND, 'no such item') }, { timeout: '100ms', rateLimit: { rps: 1, burst: 2 } }, 1);
+    const empty = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [] } } } });
+    const nowhere = empty.grpc('inventory', InventoryClient);
+    try {
+      const timedOut = await failure(unary(client, 'GetItem', { id: 't' }));
+      assert.equal(timedOut.code, grpc.status.DEADLINE_EXCEEDED);
+      assert.ok(isMeshError(timedOut.cause) && timedOut.cause.code === 'MESH_TIMEOUT', String(timedOut.cause));
+      // The server's own answer passes through as it is: not meshlet's decision, no cause.
+      const notFound = await failure(unary(client, 'Reserve', { id: 'n' }));
+      assert.equal(notFound.code, grpc.status.NOT_FOUND);
+      assert.equal(notFound.details, 'no such item');
+      assert.equal(notFound.cause, undefined);
+      const limited = await failure(unary(client, 'Reserve', { id: 'l' }));
+      assert.equal(limited.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.ok(isMeshError(limited.cause) && limited.cause.code === 'MESH_RATE_LIMITED');
+      const none = await failure(unary(nowhere, 'GetItem', { id: 'x' }));
+      assert.equal(none.code, grpc.status.UNAVAILABLE);
+      assert.ok(isMeshError(none.cause) && none.cause.code === 'MESH_NO_ENDPOINTS');
+      assert.match(none.details, /found no endpoints/);
+    } finally {
+      client.close();
+      nowhere.close();
+      await mesh.close();
+      await empty.close();
+    }
+  });
+
+  it('fails calls on a closed mesh with UNAVAILABLE and MESH_CLOSED; mesh.grpc of an unknown service fails its calls with MESH_UNKNOWN_SERVICE', async () => {
+    const { mesh, client } = await meshOver({}, {}, 1);
+    const unknown = mesh.grpc('nope', InventoryClient);
+    const error = await failure(unary(unknown, 'GetItem', { id: 'x' }));
+    assert.equal(error.code, grpc.status.UNAVAILABLE);
+    assert.ok(isMeshError(error.cause) && error.cause.code === 'MESH_UNKNOWN_SERVICE');
+    await mesh.close();
+    const closed = await failure(unary(client, 'GetItem', { id: 'x' }));
+    assert.ok(isMeshError(closed.cause) && closed.cause.code === 'MESH_CLOSED');
+    client.close();
+    unknown.close();
+  });
+});
