@@ -15,3 +15,6 @@ export type { ControlStore, ControlListener } from './control/control-store.ts';
 export type { MeshConfigInput as MeshConfig } from './config/schema.ts';
 export { runWithInbound, type InboundOptions } from './mesh/inbound.ts';
 export { TIMEOUT_HEADER, ATTEMPT_HEADER } from './resilience/attempt.ts';
+/** Observability (README "Observability"): re-read the OpenTelemetry registry; instrumentation-undici's `ignoreRequestHook`. */
+export { refreshTelemetry } from './telemetry/telemetry-stack.ts';
+export { isMeshletAttempt } from './telemetry/otel-tracing.ts';
