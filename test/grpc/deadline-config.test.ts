@@ -1,0 +1,127 @@
+/**
+ * gRPC through the mesh: deadlines and config. The server reads the deadline grpc-js parsed
+ * from the `grpc-timeout` header the client sent, so each test sees what went on the wire: the
+ * service's timeout, the inbound request's deadline (runWithInbound, as the HTTP adapters set
+ * it), the caller's own grpc-js deadline, and a config push changing a live client's timeout.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import grpc from '@grpc/grpc-js';
+import '../../src/transport/grpc/index.ts';
+import { type ControlListener, type ControlStore, createMesh, isMeshError, runWithInbound } from '../../src/index.ts';
+import { eventually } from '../support/waits.ts';
+import { type Any, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
+
+const servers: InventoryServer[] = [];
+after(() => {
+  for (const server of servers) server.kill();
+});
+
+async function server(handlers = {}): Promise<InventoryServer> {
+  const started = await startInventoryServer('s', handlers);
+  servers.push(started);
+  return started;
+}
+
+/** A control store the test pushes documents into. */
+function pushableStore(first: unknown): ControlStore & { push(document: unknown): void } {
+  let listener: ControlListener | undefined;
+  return {
+    source: 'test:pushable',
+    async watch(l) {
+      listener = l;
+      l.snapshot(first);
+    },
+    async close() {},
+    push(document) {
+      listener?.snapshot(document);
+    },
+  };
+}
+
+describe('grpc deadlines and config', () => {
+  it('sends the service timeout, clipped to the inbound deadline and to the caller\'s own deadline, as grpc-timeout', async () => {
+    const backend = await server();
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address], timeout: '2s' } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      const plain = await unary<Item>(client, 'GetItem', { id: 'a' });
+      assert.ok(plain.deadline_ms > 1500 && plain.deadline_ms <= 2000, `service timeout: ${plain.deadline_ms}`);
+      const inbound = await runWithInbound({ timeout: '300ms' }, () => unary<Item>(client, 'GetItem', { id: 'b' }));
+      assert.ok(inbound.deadline_ms > 150 && inbound.deadline_ms <= 300, `inbound deadline: ${inbound.deadline_ms}`);
+      const own = await unary<Item>(client, 'GetItem', { id: 'c' }, { deadline: Date.now() + 500 });
+      assert.ok(own.deadline_ms > 300 && own.deadline_ms <= 500, `caller's deadline: ${own.deadline_ms}`);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('does not start a call whose inbound request is past its deadline, and cancels one whose inbound request goes away', async () => {
+    let cancelled = 0;
+    const backend = await server({
+      GetItem: (call: Any) => call.on('cancelled', () => cancelled++),
+    });
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address] } } } });
+    const client = mesh.grpc('inventory', InventoryClient, { idempotent: ['GetItem'] });
+    try {
+      const late = await settle(runWithInbound({ timeout: 0 }, () => unary<Item>(client, 'GetItem', { id: 'late' })));
+      assert.ok(!late.ok && late.error.code === grpc.status.DEADLINE_EXCEEDED && isMeshError(late.error.cause) && late.error.cause.code === 'MESH_TIMEOUT');
+      assert.equal(backend.calls.GetItem, 0);
+      const inbound = new AbortController();
+      const pending = settle(runWithInbound({ signal: inbound.signal }, () => unary<Item>(client, 'GetItem', { id: 'gone' })));
+      await eventually(() => backend.calls.GetItem === 1, 'the call reaching the server');
+      inbound.abort(new Error('client went away'));
+      const gone = await pending;
+      assert.ok(!gone.ok);
+      assert.equal(gone.error.code, grpc.status.CANCELLED);
+      assert.ok(isMeshError(gone.error.cause) && gone.error.cause.code === 'MESH_ABORTED', String(gone.error.cause));
+      await eventually(() => cancelled === 1, 'the server seeing the cancellation');
+      assert.equal(backend.calls.GetItem, 1, 'a cancelled call is not retried');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('a call the caller cancels ends CANCELLED and is not retried', async () => {
+    const backend = await server({ GetItem: () => {} });
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address] } } } });
+    const client = mesh.grpc('inventory', InventoryClient, { idempotent: ['GetItem'] });
+    try {
+      let call: Any;
+      const pending = settle(
+        new Promise((resolve, reject) => {
+          call = client.GetItem({ id: 'x' }, (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer)));
+        }),
+      );
+      await eventually(() => backend.calls.GetItem === 1, 'the call reaching the server');
+      call.cancel();
+      const settled = await pending;
+      assert.ok(!settled.ok && settled.error.code === grpc.status.CANCELLED);
+      assert.equal(backend.calls.GetItem, 1);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('a config push changes the timeout of a live client without recreating it', async () => {
+    const backend = await server();
+    const store = pushableStore({ services: { inventory: { timeout: '5s' } } });
+    const mesh = await createMesh({ service: 't', control: store, config: { services: { inventory: { endpoints: [backend.address] } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      const before = await unary<Item>(client, 'GetItem', { id: 'a' });
+      assert.ok(before.deadline_ms > 4000 && before.deadline_ms <= 5000, `before the push: ${before.deadline_ms}`);
+      const applied = new Promise<void>((resolve) => mesh.on('config', () => resolve()));
+      store.push({ services: { inventory: { timeout: '800ms' } } });
+      await applied;
+      const afterPush = await unary<Item>(client, 'GetItem', { id: 'b' });
+      assert.ok(afterPush.deadline_ms > 500 && afterPush.deadline_ms <= 800, `after the push: ${afterPush.deadline_ms}`);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+});
