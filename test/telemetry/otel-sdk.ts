@@ -20,8 +20,8 @@ export interface TestSdk {
   readonly spans: InMemorySpanExporter;
   /** The spans ended so far, once their (asynchronous) export is done. */
   finished(): Promise<ReadableSpan[]>;
-  /** Every metric collected now, by name. */
-  collect(): Promise<Map<string, MetricData>>;
+  /** The metrics one instrumentation scope (meshlet's by default) has now, by name. */
+  collect(scope?: string): Promise<Map<string, MetricData>>;
   shutdown(): Promise<void>;
 }
 
@@ -41,10 +41,13 @@ export function installSdk(options: { metrics?: boolean } = {}): TestSdk {
       await tracerProvider.forceFlush();
       return spans.getFinishedSpans();
     },
-    async collect() {
+    async collect(scope = 'meshlet') {
       const { resourceMetrics } = await reader.collect();
       const byName = new Map<string, MetricData>();
-      for (const scope of resourceMetrics.scopeMetrics) for (const metric of scope.metrics) byName.set(metric.descriptor.name, metric);
+      for (const scoped of resourceMetrics.scopeMetrics) {
+        if (scoped.scope.name !== scope) continue;
+        for (const metric of scoped.metrics) byName.set(metric.descriptor.name, metric);
+      }
       return byName;
     },
     async shutdown() {
