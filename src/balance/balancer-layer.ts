@@ -59,7 +59,7 @@ class BalancingService implements Service, AttemptObserver {
       // The attempt ends here: release what the attempt layer armed for it.
       attempt.dispose();
       const { service, size } = endpoints;
-      return endpoints.closed ? endpointsClosed(service) : size === 0 ? noEndpoints(service, endpoints.discoveryError) : allEndpointsEjected(service, size);
+      return endpoints.noPickReason?.() ?? (endpoints.closed ? endpointsClosed(service) : size === 0 ? noEndpoints(service, endpoints.discoveryError) : allEndpointsEjected(service, size));
     }
     attempt.endpoint = endpoint;
     attempt.observer = this;

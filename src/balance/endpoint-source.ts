@@ -9,6 +9,7 @@
  * An EndpointSet is its own source, for stacks whose set never changes (tests, benchmarks).
  */
 import type { Attempt } from '../core/attempt.ts';
+import type { MeshError } from '../core/errors.ts';
 import type { MeshRequest } from '../core/service.ts';
 import type { EndpointSet } from './endpoint-set.ts';
 import type { LiveEndpoint } from './live-endpoint.ts';
@@ -25,6 +26,8 @@ export interface BalancingSet {
   readonly panic: boolean;
   /** What discovery reports failing now, if anything (for the error of a call that finds no endpoint). */
   readonly discoveryError?: Error | undefined;
+  /** Why a pick found nothing, when the set knows better than closed/size say (a route target naming no configured service). Asked only after a failed pick. */
+  noPickReason?(): MeshError | undefined;
   pick(request: MeshRequest, attempt: Attempt): LiveEndpoint | undefined;
   started(endpoint: LiveEndpoint): void;
   state(): unknown[];

@@ -20,6 +20,7 @@ import type { Attempt } from '../core/attempt.ts';
 import type { MeshRequest } from '../core/service.ts';
 import type { BalancerPolicy } from '../config/policy.ts';
 import type { Clock } from '../core/clock.ts';
+import { MeshError } from '../core/errors.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
 import { createPicker } from '../balance/create-picker.ts';
 import type { BalancingSet } from '../balance/endpoint-source.ts';
@@ -85,6 +86,21 @@ export class SubsetEndpoints implements BalancingSet {
   get discoveryError(): Error | undefined {
     const set: BalancingSet | undefined = this.#chain[0]!.set();
     return set?.discoveryError;
+  }
+
+  /**
+   * A target naming a service meshlet's config does not have (a Consul router, splitter or
+   * failover may name any service in Consul's catalog), when no failover serves instead:
+   * MESH_UNKNOWN_SERVICE saying what to add, rather than "endpoints closed" or "none registered".
+   */
+  noPickReason(): MeshError | undefined {
+    const target = this.#chain[0]!;
+    if (target.set() !== undefined || this.#servingIndex !== -1) return undefined;
+    return new MeshError(
+      'MESH_UNKNOWN_SERVICE',
+      `call to '${this.service}' was routed to '${target.label}', which names no service in meshlet's config (Consul's entries may name any service in its catalog; meshlet calls only the services it is configured for); add services.${target.label.split('/')[0]} with discovery { type: 'consul' }, or change the route`,
+      { service: this.service },
+    );
   }
 
   /** Which chain entry serves now (its label), or null when none has an endpoint. */
