@@ -151,6 +151,11 @@ describe('grpc resilience', () => {
 
   it('fails calls on a closed mesh with UNAVAILABLE and MESH_CLOSED; mesh.grpc of an unknown service fails its calls with MESH_UNKNOWN_SERVICE', async () => {
     const { mesh, client } = await meshOver({}, {}, 1);
+    // Hostile arguments are refused at once, saying what to pass.
+    for (const notAClient of [class {}, {}, undefined]) {
+      assert.throws(() => mesh.grpc('inventory', notAClient as never), (error: unknown) => isMeshError(error) && error.code === 'MESH_BAD_REQUEST' && /grpc-js client constructor/.test(error.message));
+    }
+    assert.throws(() => mesh.grpc('bad name!', InventoryClient), (error: unknown) => isMeshError(error) && error.code === 'MESH_BAD_REQUEST');
     const unknown = mesh.grpc('nope', InventoryClient);
     const error = await failure(unary(unknown, 'GetItem', { id: 'x' }));
     assert.equal(error.code, grpc.status.UNAVAILABLE);

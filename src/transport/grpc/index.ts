@@ -59,7 +59,7 @@ export function grpcClient<C extends Client>(mesh: Mesh, name: string, Client: G
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
     throw invalidArgument('mesh.grpc(name, Client)', `name must be a service name from the config, got ${String(name)}`);
   }
-  if (typeof Client !== 'function') {
+  if (typeof Client !== 'function' || !(Client.prototype instanceof grpc.Client)) {
     throw invalidArgument('mesh.grpc(name, Client)', 'Client must be a grpc-js client constructor (generated code, or loadPackageDefinition(...).pkg.Service)');
   }
   const binding = bind(mesh, name, new Set(options.idempotent ?? []));

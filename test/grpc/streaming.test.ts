@@ -1,0 +1,108 @@
+/**
+ * gRPC streams through the mesh: discovery and balancing apply, one attempt and no replay
+ * (a stream that breaks off reaches the caller as its error, after the messages it had), and
+ * client streams write through the queue the entry keeps until the real call exists. Also
+ * the seam: importing 'meshlet' alone never loads grpc-js, and mesh.grpc() says what to import.
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import grpc from '@grpc/grpc-js';
+import '../../src/transport/grpc/index.ts';
+import { createMesh } from '../../src/index.ts';
+import { runScript } from '../support/child-script.ts';
+import { type Any, type InventoryServer, type Item, InventoryClient, startInventoryServer } from './inventory-server.ts';
+
+const servers: InventoryServer[] = [];
+after(() => {
+  for (const server of servers) server.kill();
+});
+
+async function readAll(stream: Any): Promise<{ items: Item[]; error: grpc.ServiceError | undefined }> {
+  const items: Item[] = [];
+  return new Promise((resolve) => {
+    stream.on('data', (item: Item) => items.push(item));
+    stream.on('error', (error: grpc.ServiceError) => resolve({ items, error }));
+    stream.on('end', () => resolve({ items, error: undefined }));
+  });
+}
+
+describe('grpc streams', () => {
+  it('runs server streams through discovery and balancing, over every instance', async () => {
+    const instances = await Promise.all(['a', 'b'].map((name) => startInventoryServer(name)));
+    servers.push(...instances);
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: instances.map((s) => s.address), balancer: 'round-robin' } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => readAll(client.ListItems({ id: `l${i}`, count: 4 }))));
+      for (const run of runs) {
+        assert.equal(run.error, undefined);
+        assert.deepEqual(run.items.map((item) => item.id.split('-')[1]), ['0', '1', '2', '3']);
+        assert.equal(new Set(run.items.map((item) => item.server)).size, 1, 'one stream, one instance');
+      }
+      assert.deepEqual(new Set(runs.map((run) => run.items[0]!.server)), new Set(['a', 'b']));
+      // The stream had a deadline too (the default 10 s timeout), sent as grpc-timeout.
+      assert.ok(runs[0]!.items[0]!.deadline_ms > 9000 && runs[0]!.items[0]!.deadline_ms <= 10_000);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('never replays a stream that breaks off, even for a method marked idempotent', async () => {
+    const broken = await startInventoryServer('broken', {
+      ListItems: (call: Any) => {
+        call.write({ id: 'first', server: 'broken' });
+        call.write({ id: 'second', server: 'broken' });
+        call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'instance going away' });
+      },
+    });
+    servers.push(broken);
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [broken.address], retry: { attempts: 3 } } } } });
+    const client = mesh.grpc('inventory', InventoryClient, { idempotent: ['ListItems'] });
+    try {
+      const run = await readAll(client.ListItems({ id: 'x' }));
+      assert.deepEqual(run.items.map((item) => item.id), ['first', 'second']);
+      assert.equal(run.error?.code, grpc.status.UNAVAILABLE);
+      assert.equal(broken.calls.ListItems, 1, 'one attempt: the stream was not sent again');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('sends a client stream written before the real call exists, in order, and answers with its summary', async () => {
+    const seen: string[] = [];
+    const server = await startInventoryServer('upload', {
+      Upload: (call: Any, callback: Any) => {
+        call.on('data', (item: Item) => seen.push(item.id));
+        call.on('end', () => callback(null, { count: seen.length, server: 'upload' }));
+      },
+    });
+    servers.push(server);
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [server.address] } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      const summary = await new Promise<{ count: number; server: string }>((resolve, reject) => {
+        const call = client.Upload((error: unknown, answer: { count: number; server: string }) => (error ? reject(error) : resolve(answer)));
+        // Written synchronously: before the stream stack has made the attempt.
+        for (let i = 0; i < 5; i++) call.write({ id: `u${i}` });
+        call.end();
+      });
+      assert.deepEqual(summary, { count: 5, server: 'upload' });
+      assert.deepEqual(seen, ['u0', 'u1', 'u2', 'u3', 'u4']);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it("importing 'meshlet' alone does not load grpc-js, and mesh.grpc() then says to import 'meshlet/grpc'", async () => {
+    const script = fileURLToPath(new URL('../fixtures/grpc/core-only.ts', import.meta.url));
+    const run = await runScript(script, [], { killAfterMs: 8000 });
+    assert.equal(run.code, 0, run.stderr);
+    const printed = JSON.parse(run.stdout.trim().split('\n').pop()!) as { code: string; grpcLoaded: boolean };
+    assert.equal(printed.grpcLoaded, false);
+    assert.match(printed.code, /^MESH_BAD_REQUEST: .*import 'meshlet\/grpc'/);
+  });
+});
