@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { createMesh } from '../../src/index.ts';
 import { startDemoBackend } from './backends.ts';
 import { catalogPolicy } from './policy.ts';
+import type { DemoObservability } from './observability.ts';
 import { printTable, type Sample } from './report.ts';
 import { runTraffic } from './traffic.ts';
 
 /** The canary's share of traffic before and after the mid-run push, in percent. */
 export const CANARY_STEPS = [10, 50] as const;
 
-export async function runCanaryDemo(total: number, concurrency: number): Promise<void> {
+export async function runCanaryDemo(total: number, concurrency: number, observability: DemoObservability): Promise<void> {
   const backends = [await startDemoBackend('v1-a', 'healthy'), await startDemoBackend('v1-b', 'healthy'), await startDemoBackend('v2', 'healthy')];
   const subsetOf = new Map(backends.map((b) => [b.name, b.name.startsWith('v2') ? 'v2' : 'v1']));
   const endpoints = backends.map((b) => ({ address: b.address, tags: [subsetOf.get(b.name)!] }));
@@ -40,6 +41,7 @@ export async function runCanaryDemo(total: number, concurrency: number): Promise
   const configFile = join(dir, 'mesh.json');
   await writeFile(configFile, config(CANARY_STEPS[0]));
   const mesh = await createMesh({ service: 'storefront', control: `file:${configFile}` });
+  observability.attach(mesh);
   mesh.on('config-rejected', (e) => console.log(`config rejected: ${e.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`));
 
   console.log(`meshlet demo (canary): ${total} calls to 'catalog' (v1-a, v1-b in subset v1; v2 in subset v2) at concurrency ${concurrency}`);
@@ -87,6 +89,7 @@ export async function runCanaryDemo(total: number, concurrency: number): Promise
   const state = mesh.state() as { services: { catalog: { routes: unknown } } };
   console.log(`\nstate().services.catalog.routes: ${JSON.stringify(state.services.catalog.routes)}`);
 
+  await observability.holdIfAsked();
   await mesh.close();
   await Promise.all(backends.map((b) => b.close()));
   await rm(dir, { recursive: true, force: true });

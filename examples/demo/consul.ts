@@ -16,6 +16,7 @@ import { serviceKey } from '../../src/control/consul-layout.ts';
 import { createMesh, type Mesh, type MeshEventName, type MeshEvents } from '../../src/index.ts';
 import { type BehaviourName, type DemoBackend, startDemoBackend } from './backends.ts';
 import { type DemoConsul, openDemoConsul } from './consul-agent.ts';
+import type { DemoObservability } from './observability.ts';
 import { catalogPolicy, HEDGING_ON } from './policy.ts';
 import { note, printTable } from './report.ts';
 import { countMeshEvents, printMeshSummary } from './summary.ts';
@@ -32,7 +33,7 @@ interface Instance {
   readonly mesh: Mesh;
 }
 
-export async function runConsulDemo(total: number, concurrency: number): Promise<void> {
+export async function runConsulDemo(total: number, concurrency: number, observability: DemoObservability): Promise<void> {
   const consul = await openDemoConsul();
   const dir = await mkdtemp(join(tmpdir(), 'meshlet-demo-'));
   const instances: Instance[] = [];
@@ -51,6 +52,7 @@ export async function runConsulDemo(total: number, concurrency: number): Promise
     storefront = await createMesh({ service: 'storefront', control: consul.controlUrl, consul: { url: consul.url } });
     const mesh = storefront;
     const counts = countMeshEvents(mesh);
+    observability.attach(mesh);
     const effects: Promise<void>[] = [];
     let firstCallOfNew: ((at: number) => void) | undefined;
 
@@ -97,6 +99,7 @@ export async function runConsulDemo(total: number, concurrency: number): Promise
     printTable(samples, new Map(backends.map((b) => [b.name, b.received])));
     printMeshSummary(mesh, counts, backends, (source) => source);
     printConsulState(mesh);
+    await observability.holdIfAsked();
   } finally {
     // The caller first, then each instance's mesh (close() deregisters it), then Consul.
     await storefront?.close();

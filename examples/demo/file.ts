@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { createMesh } from '../../src/index.ts';
 import { startDemoBackends } from './backends.ts';
 import { catalogPolicy, HEDGING_ON } from './policy.ts';
+import type { DemoObservability } from './observability.ts';
 import { printTable } from './report.ts';
 import { countMeshEvents, printMeshSummary } from './summary.ts';
 import { runTraffic } from './traffic.ts';
 
-export async function runFileDemo(total: number, concurrency: number): Promise<void> {
+export async function runFileDemo(total: number, concurrency: number, observability: DemoObservability): Promise<void> {
   const backends = await startDemoBackends();
   const dir = await mkdtemp(join(tmpdir(), 'meshlet-demo-'));
   const configFile = join(dir, 'mesh.json');
@@ -25,6 +26,7 @@ export async function runFileDemo(total: number, concurrency: number): Promise<v
 
   const mesh = await createMesh({ service: 'storefront', control: `file:${configFile}` });
   const counts = countMeshEvents(mesh);
+  observability.attach(mesh);
 
   console.log(`meshlet demo: ${total} calls to 'catalog' (healthy, slow, flaky) at concurrency ${concurrency}`);
   console.log(`config: ${configFile} (edited halfway to turn hedging on)\n`);
@@ -39,6 +41,7 @@ export async function runFileDemo(total: number, concurrency: number): Promise<v
   printTable(samples, new Map(backends.map((b) => [b.name, b.received])));
   printMeshSummary(mesh, counts, backends, (source) => source.replace(dir, '…'));
 
+  await observability.holdIfAsked();
   await mesh.close();
   await Promise.all(backends.map((b) => b.close()));
   await rm(dir, { recursive: true, force: true });
