@@ -152,7 +152,8 @@ export class ServiceRuntime {
     }
     const routed = new RouteTargetStacks({ policy, model, clock: shared.clock, events: shared.events, endpoints, sourceOf: (name) => routing!.sourceOf(name), budget: this.budget });
     this.layers = routed.layers;
-    this.stack = routed.entry;
+    // A routed service's calls go through `routes` (the mesh asks it for the target's stack first).
+    this.stack = NOT_A_ROUTED_ENTRY;
     this.routes = routed.table;
     this.#stateLayers = routed.serviceWide;
   }
@@ -229,6 +230,11 @@ export class ServiceRuntime {
     };
   }
 }
+
+/** A routed runtime's `stack`: never called (the mesh routes first); a caller that did has a bug, said so rather than routing around the route's timeout. */
+const NOT_A_ROUTED_ENTRY: Service = {
+  call: () => Promise.reject(new Error("a bug in meshlet: a routed service's calls go through its route table (ServiceRuntime.routes), never its stack")),
+};
 
 /**
  * The policy the service's retry budget is made from. A service with retries off has no budget,

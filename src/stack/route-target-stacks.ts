@@ -56,12 +56,6 @@ export class RouteTargetStacks {
   readonly layers: readonly Layer[];
   /** The shared layers, whose state is the service's. */
   readonly serviceWide: readonly Layer[];
-  /**
-   * The routing step as a Service, for a caller that has only a stack to call: it routes each
-   * call to its target's stack, but on the deadline the call already has. The mesh routes
-   * before it computes the deadline instead (`table`), so a route's timeout applies.
-   */
-  readonly entry: Service;
 
   /** Throws MESH_CONFIG_INVALID when a subset cannot be compiled (validation has checked them already). */
   constructor(deps: RouteStackDeps) {
@@ -115,13 +109,6 @@ export class RouteTargetStacks {
     const table = new RouteTable(new Router(model), (target, index) => serve(target, model.routes[index]!));
     this.table = table;
     this.layers = layers;
-    this.entry = {
-      call: (request, attempt) => {
-        const target = table.route(request);
-        const pending = target.stack.call(target.rewrite?.(request) ?? request, attempt);
-        return target.respond === undefined ? pending : pending.then(target.respond);
-      },
-    };
   }
 }
 
