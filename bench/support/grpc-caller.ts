@@ -1,0 +1,50 @@
+/**
+ * One variant of the grpc-overhead benchmark in a process of its own (so neither variant's
+ * garbage, JIT state or event-loop backlog lands on the other's rounds): `bare` is a plain
+ * grpc-js client on `127.0.0.1:port`; `mesh` is `mesh.grpc('inventory', …)` over a static
+ * endpoint with the default policy (deadline, retry + budget, outlier ejection, p2c-ewma).
+ * Driven over IPC: each command runs one round and answers with its figures.
+ */
+import grpc from '@grpc/grpc-js';
+import '../../src/transport/grpc/index.ts';
+import { createMesh } from '../../src/index.ts';
+import { latencies, throughput } from './driver.ts';
+import { type Any, InventoryClient } from './grpc-inventory.ts';
+import { median } from './stats.ts';
+
+export type GrpcCallerCommand = { kind: 'throughput'; concurrency: number; ms: number } | { kind: 'latency'; calls: number } | { kind: 'stop' };
+export type GrpcCallerReply = { kind: 'ready' } | { kind: 'throughput'; perSecond: number; cpuPerCallUs: number } | { kind: 'latency'; p50Us: number };
+
+const [variant, port] = process.argv.slice(2);
+const address = `127.0.0.1:${port}`;
+let client: Any;
+let close = async (): Promise<void> => {};
+if (variant === 'mesh') {
+  const mesh = await createMesh({ service: 'bench', config: { services: { inventory: { endpoints: [address] } } } });
+  client = mesh.grpc('inventory', InventoryClient);
+  close = () => mesh.close();
+} else {
+  client = new InventoryClient(address, grpc.credentials.createInsecure());
+}
+const request = { id: 'item' };
+const call = (): Promise<unknown> =>
+  new Promise((resolve, reject) => client.GetItem(request, (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer))));
+
+const reply = (message: GrpcCallerReply): void => {
+  process.send?.(message);
+};
+
+process.on('message', async (command: GrpcCallerCommand) => {
+  if (command.kind === 'throughput') {
+    const result = await throughput(call, command.concurrency, command.ms);
+    reply({ kind: 'throughput', perSecond: result.perSecond, cpuPerCallUs: result.cpuPerCallUs });
+  } else if (command.kind === 'latency') {
+    reply({ kind: 'latency', p50Us: median(await latencies(call, command.calls, 10_000)) });
+  } else {
+    client.close();
+    await close();
+    process.exit(0);
+  }
+});
+await throughput(call, 4, 300); // connection and JIT warm-up
+reply({ kind: 'ready' });
