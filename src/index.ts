@@ -14,6 +14,7 @@ export type { ControlStore, ControlListener } from './control/control-store.ts';
 /** The config a user writes (code, JSON or YAML): durations as strings or milliseconds. */
 export type { MeshConfigInput as MeshConfig } from './config/schema.ts';
 export { runWithInbound, type InboundOptions } from './mesh/inbound.ts';
+export type { AdminHandler, AdminOptions } from './admin/admin-handler.ts';
 export { TIMEOUT_HEADER, ATTEMPT_HEADER } from './resilience/attempt.ts';
 /** Observability (README "Observability"): re-read the OpenTelemetry registry; instrumentation-undici's `ignoreRequestHook`. */
 export { refreshTelemetry } from './telemetry/telemetry-stack.ts';
