@@ -8,25 +8,11 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createMesh, type Mesh } from '../../src/index.ts';
-import type { ControlListener, ControlStore } from '../../src/control/control-store.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 import { eventually } from '../support/waits.ts';
-import { type AdminServer, startAdminServer } from './admin-server.ts';
+import { type AdminServer, manualStore, startAdminServer } from './admin-server.ts';
 
 const SECRET = 'hunter2-admin-secret';
-
-/** A control store the test pushes documents through. */
-function manualStore(): ControlStore & { push(document: unknown): void } {
-  let listener: ControlListener | undefined;
-  return {
-    source: 'test-store',
-    watch: async (l) => {
-      listener = l;
-    },
-    close: async () => {},
-    push: (document) => listener?.snapshot(document),
-  };
-}
 
 /** A raw GET (any path bytes, any method), as fetch() would normalise what a hostile client sends. */
 function raw(url: string, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {

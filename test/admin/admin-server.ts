@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ControlListener, ControlStore } from '../../src/control/control-store.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -32,5 +33,18 @@ export async function startAdminServer(handler: Handler, options: { prefix?: str
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A control store the test pushes documents through (a push the mesh refuses shows on the page). */
+export function manualStore(): ControlStore & { push(document: unknown): void } {
+  let listener: ControlListener | undefined;
+  return {
+    source: 'test-store',
+    watch: async (l) => {
+      listener = l;
+    },
+    close: async () => {},
+    push: (document) => listener?.snapshot(document),
   };
 }

@@ -19,9 +19,10 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import { createMesh, type Mesh } from '../../src/index.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
-import { type AdminServer, startAdminServer } from './admin-server.ts';
+import { type AdminServer, manualStore, startAdminServer } from './admin-server.ts';
 
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
+const XSS = '<img src=x onerror="globalThis.xss=1">';
 
 describe('admin dashboard in Chromium', { timeout: 60_000 }, () => {
   let failing = false;
@@ -32,6 +33,7 @@ describe('admin dashboard in Chromium', { timeout: 60_000 }, () => {
   let admin: AdminServer;
   let remote: AdminServer;
   let browser: Browser;
+  const store = manualStore();
 
   before(async () => {
     const fails = (_req: unknown, res: import('node:http').ServerResponse): void => {
@@ -43,6 +45,7 @@ describe('admin dashboard in Chromium', { timeout: 60_000 }, () => {
     ledger = await startBackend(fails);
     mesh = await createMesh({
       service: 'browser-test',
+      control: store,
       config: {
         services: {
           'browse-pay': { endpoints: [good.address, flaky.address], balancer: 'round-robin', outlier: { consecutiveFailures: 2, ejectFor: '30s' }, retry: { attempts: 3 } },
@@ -109,6 +112,12 @@ describe('admin dashboard in Chromium', { timeout: 60_000 }, () => {
     const card = await page.locator('[data-service="browse-pay"]').innerText();
     assert.match(card, /ejected: 2 consecutive failures/);
     assert.match(await page.locator('[data-service="browse-ledger"]').innerText(), /breaker trips at\s+50\.0% errors of ≥4 in 10\.0 s, open 30\.0 s/);
+
+    // A refused push whose reasons quote markup: the page shows it as text and runs none of it.
+    store.push({ services: { [XSS]: { endpoints: ['127.0.0.1:1'] } } });
+    await page.locator('#config .rejected', { hasText: XSS }).waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('main img').count(), 0);
+    assert.equal(await page.evaluate(() => (globalThis as { xss?: unknown }).xss), undefined);
 
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: new URL('admin-dashboard.png', ARTIFACTS).pathname, fullPage: true });

@@ -1,0 +1,112 @@
+/**
+ * The admin handler's life and failure paths, on a stand-in mesh: nothing subscribes to the
+ * diagnostics channels before the first handler; a mesh's handlers share one collector, which
+ * goes with the last close() or once state.json sees the mesh closed; a state() that throws is
+ * a plain 500 that quotes nothing; and the peer check reads the socket, not the headers.
+ */
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, it } from 'node:test';
+import { createAdminHandler, type AdminMeshSource } from '../../src/admin/admin-handler.ts';
+import { isLoopback } from '../../src/admin/admin-auth.ts';
+import { attemptEndChannel, callEndChannel, endpointChannel } from '../../src/telemetry/channels.ts';
+
+function fakeMesh(state: () => Record<string, unknown>): AdminMeshSource & { listeners: number } {
+  const source = {
+    listeners: 0,
+    state,
+    policies: () => [],
+    on: () => {
+      source.listeners++;
+      return () => {
+        source.listeners--;
+      };
+    },
+  };
+  return source;
+}
+
+/** A request as the handler reads it, and a response that records what it was sent. */
+function exchange(url: string, remoteAddress: string, headers: Record<string, string> = {}): { req: IncomingMessage; res: ServerResponse; sent: { status: number; body: string; headers: Map<string, unknown> } } {
+  const sent = { status: 0, body: '', headers: new Map<string, unknown>() };
+  const req = { url, method: 'GET', headers, socket: { remoteAddress } } as unknown as IncomingMessage;
+  const res = {
+    headersSent: false,
+    set statusCode(status: number) {
+      sent.status = status;
+    },
+    setHeader: (name: string, value: unknown) => sent.headers.set(name, value),
+    hasHeader: (name: string) => sent.headers.has(name),
+    end: (body?: string) => {
+      sent.body = body ?? '';
+    },
+  } as unknown as ServerResponse;
+  return { req, res, sent };
+}
+
+const OPEN_STATE = () => ({ service: 'x', closed: false, config: {}, services: {} });
+const subscribed = (): boolean[] => [callEndChannel.hasSubscribers, attemptEndChannel.hasSubscribers, endpointChannel.hasSubscribers];
+
+describe('admin handler lifecycle', () => {
+  it('subscribes with the first handler, shares one collector, and lets go with the last close()', () => {
+    assert.deepEqual(subscribed(), [false, false, false], 'nothing listens before a handler exists');
+    const mesh = fakeMesh(OPEN_STATE);
+    const first = createAdminHandler(mesh, mesh);
+    const second = createAdminHandler(mesh, mesh, { token: 'a-long-enough-token' });
+    assert.deepEqual(subscribed(), [true, true, true]);
+    const listeners = mesh.listeners;
+    assert.ok(listeners > 0);
+    first.close();
+    first.close();
+    assert.deepEqual(subscribed(), [true, true, true], 'the other handler still needs them');
+    assert.equal(mesh.listeners, listeners);
+    second.close();
+    assert.deepEqual(subscribed(), [false, false, false]);
+    assert.equal(mesh.listeners, 0);
+  });
+
+  it('lets go once state.json shows the mesh closed', () => {
+    let closed = false;
+    const mesh = fakeMesh(() => ({ ...OPEN_STATE(), closed }));
+    const handler = createAdminHandler(mesh, mesh);
+    closed = true;
+    const { req, res, sent } = exchange('/state.json', '127.0.0.1');
+    handler(req, res);
+    assert.equal(sent.status, 200);
+    assert.deepEqual(subscribed(), [false, false, false]);
+    assert.equal(mesh.listeners, 0);
+  });
+
+  it('answers a state() that throws with a plain 500 quoting nothing', () => {
+    const mesh = fakeMesh(() => {
+      throw new Error('redis://:hunter2@10.0.0.5:6379 exploded');
+    });
+    const handler = createAdminHandler(mesh, mesh);
+    try {
+      const { req, res, sent } = exchange('/state.json', '::1');
+      handler(req, res);
+      assert.equal(sent.status, 500);
+      assert.match(sent.body, /failed to build its answer/);
+      assert.ok(!sent.body.includes('hunter2') && !sent.body.includes('10.0.0.5'));
+      assert.equal(sent.headers.get('x-content-type-options'), 'nosniff');
+    } finally {
+      handler.close();
+    }
+  });
+
+  it('judges the peer by the socket only: forwarding headers do not make a remote client local', () => {
+    const mesh = fakeMesh(OPEN_STATE);
+    const handler = createAdminHandler(mesh, mesh);
+    try {
+      for (const remote of ['10.0.0.7', '::ffff:10.0.0.7', '2001:db8::1', '128.0.0.1', '::ffff:128.0.0.1', undefined]) {
+        const { req, res, sent } = exchange('/state.json', remote as string, { 'x-forwarded-for': '127.0.0.1', 'x-real-ip': '127.0.0.1', forwarded: 'for=127.0.0.1' });
+        handler(req, res);
+        assert.equal(sent.status, 403, String(remote));
+      }
+      for (const local of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1', '::FFFF:127.0.0.2']) assert.equal(isLoopback(local), true, local);
+      for (const other of ['127.0.0.1.evil', '127.0.0', '::ffff:10.0.0.1', '::2', '', 'localhost']) assert.equal(isLoopback(other), false, other);
+    } finally {
+      handler.close();
+    }
+  });
+});
