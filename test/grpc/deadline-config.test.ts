@@ -45,12 +45,14 @@ describe('grpc deadlines and config', () => {
     const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address], timeout: '2s' } } } });
     const client = mesh.grpc('inventory', InventoryClient);
     try {
+      await unary<Item>(client, 'GetItem', { id: 'warm-up' }); // the connection, before anything is timed
       const plain = await unary<Item>(client, 'GetItem', { id: 'a' });
-      assert.ok(plain.deadline_ms > 1500 && plain.deadline_ms <= 2000, `service timeout: ${plain.deadline_ms}`);
+      // Upper bounds are the point; lower bounds leave room for a loaded machine.
+      assert.ok(plain.deadline_ms > 1000 && plain.deadline_ms <= 2000, `service timeout: ${plain.deadline_ms}`);
       const inbound = await runWithInbound({ timeout: '300ms' }, () => unary<Item>(client, 'GetItem', { id: 'b' }));
-      assert.ok(inbound.deadline_ms > 150 && inbound.deadline_ms <= 300, `inbound deadline: ${inbound.deadline_ms}`);
+      assert.ok(inbound.deadline_ms > 100 && inbound.deadline_ms <= 300, `inbound deadline: ${inbound.deadline_ms}`);
       const own = await unary<Item>(client, 'GetItem', { id: 'c' }, { deadline: Date.now() + 500 });
-      assert.ok(own.deadline_ms > 300 && own.deadline_ms <= 500, `caller's deadline: ${own.deadline_ms}`);
+      assert.ok(own.deadline_ms > 200 && own.deadline_ms <= 500, `caller's deadline: ${own.deadline_ms}`);
     } finally {
       client.close();
       await mesh.close();
@@ -112,13 +114,14 @@ describe('grpc deadlines and config', () => {
     const mesh = await createMesh({ service: 't', control: store, config: { services: { inventory: { endpoints: [backend.address] } } } });
     const client = mesh.grpc('inventory', InventoryClient);
     try {
+      await unary<Item>(client, 'GetItem', { id: 'warm-up' });
       const before = await unary<Item>(client, 'GetItem', { id: 'a' });
-      assert.ok(before.deadline_ms > 4000 && before.deadline_ms <= 5000, `before the push: ${before.deadline_ms}`);
+      assert.ok(before.deadline_ms > 2500 && before.deadline_ms <= 5000, `before the push: ${before.deadline_ms}`);
       const applied = new Promise<void>((resolve) => mesh.on('config', () => resolve()));
       store.push({ services: { inventory: { timeout: '800ms' } } });
       await applied;
       const afterPush = await unary<Item>(client, 'GetItem', { id: 'b' });
-      assert.ok(afterPush.deadline_ms > 500 && afterPush.deadline_ms <= 800, `after the push: ${afterPush.deadline_ms}`);
+      assert.ok(afterPush.deadline_ms > 300 && afterPush.deadline_ms <= 800, `after the push: ${afterPush.deadline_ms}`);
     } finally {
       client.close();
       await mesh.close();

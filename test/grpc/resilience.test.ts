@@ -98,6 +98,36 @@ describe('grpc resilience', () => {
     }
   });
 
+  it("honours grpc-retry-pushback-ms: a retry waits as long as the server asked; a negative one means no retry", async () => {
+    const seenAt: number[] = [];
+    const pushback = (value: string) => {
+      const metadata = new grpc.Metadata();
+      metadata.set('grpc-retry-pushback-ms', value);
+      return metadata;
+    };
+    const { mesh, client, instances } = await meshOver(
+      {
+        GetItem: (call: Any, callback: Any) => {
+          seenAt.push(performance.now());
+          if (seenAt.length === 1) callback({ code: grpc.status.UNAVAILABLE, details: 'overloaded', metadata: pushback('150') });
+          else callback(null, { id: call.request.id, server: 'ok' });
+        },
+        Reserve: (_call: Any, callback: Any) => callback({ code: grpc.status.UNAVAILABLE, details: 'go away', metadata: pushback('-1') }),
+      },
+      { retry: { attempts: 3, backoff: { base: '1ms', max: '2ms' } } },
+    );
+    try {
+      assert.equal((await unary<Item>(client, 'GetItem', { id: 'p' })).server, 'ok');
+      assert.equal(seenAt.length, 2);
+      assert.ok(seenAt[1]! - seenAt[0]! >= 145, `the retry came ${Math.round(seenAt[1]! - seenAt[0]!)} ms after the pushback of 150 ms`);
+      assert.equal((await failure(unary(client, 'Reserve', { id: 'r' }))).code, grpc.status.UNAVAILABLE);
+      assert.equal(callsOf(instances, 'Reserve'), 1, 'a negative pushback: not retried');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
   it('opens the breaker: calls fail fast with UNAVAILABLE and MESH_CIRCUIT_OPEN as cause, the servers see no more calls', async () => {
     const { mesh, client, instances } = await meshOver({ GetItem: fail(grpc.status.INTERNAL) }, { retry: false, breaker: { errorRate: 0.5, minRequests: 5, window: '10s', openFor: '5s' } });
     try {

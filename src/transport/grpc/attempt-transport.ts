@@ -6,6 +6,11 @@
  * subchannel. The attempt's time limit — the call's deadline, or the per-try timeout when
  * sooner — becomes the grpc-js deadline, which grpc-js enforces and sends as `grpc-timeout`.
  *
+ * `grpc-retry-pushback-ms` (gRFC A6) is honoured: a server that sends it on a failed attempt
+ * holds the next attempt back at least that long (meshlet's backoff runs first and counts
+ * toward it); a pushback that is not a whole number, or longer than `retry.maxRetryAfter` or
+ * the time left, means "do not retry", and the failure goes back to the caller.
+ *
  * The attempt is accounted for at its status, once, here rather than in the picker's
  * `onCallEnded`: a call cancelled or timed out while queued for a connection never reaches a
  * pick, and its endpoint must still be told (in-flight count, latency, outlier verdict).
@@ -19,7 +24,7 @@ import { callerAborted } from '../../core/errors.ts';
 import { deadlineExceeded } from '../../core/mesh-errors.ts';
 import type { MeshRequest, MeshResponse, Service } from '../../core/service.ts';
 import { type GrpcRequest, GrpcResponse } from './grpc-request.ts';
-import { classifyGrpc, GrpcStatusError } from './status.ts';
+import { classifyGrpc, GrpcStatusError, withoutRetry } from './status.ts';
 
 const { status: Status } = grpc;
 
@@ -27,21 +32,37 @@ const { status: Status } = grpc;
 export const ATTEMPT_OPTION: unique symbol = Symbol.for('meshlet.grpc.attempt');
 export const ATTEMPT_METADATA = 'x-meshlet-attempt';
 
-export class GrpcAttemptService implements Service {
-  readonly #clock: Clock;
-  /** Milliseconds; Infinity when off. */
-  readonly #perTry: number;
+const PUSHBACK = 'grpc-retry-pushback-ms';
 
-  constructor(clock: Clock, perTryTimeout: number | false) {
-    this.#clock = clock;
-    this.#perTry = perTryTimeout === false ? Number.POSITIVE_INFINITY : perTryTimeout;
+/** What a GrpcAttempt reads from its service's policy. */
+interface AttemptSettings {
+  readonly clock: Clock;
+  /** Milliseconds; Infinity when off. */
+  readonly perTry: number;
+  /** The longest server pushback a retry waits for (`retry.maxRetryAfter`). */
+  readonly maxPushback: number;
+}
+
+export class GrpcAttemptService implements Service {
+  readonly #settings: AttemptSettings;
+
+  constructor(clock: Clock, perTryTimeout: number | false, maxPushback: number) {
+    this.#settings = { clock, perTry: perTryTimeout === false ? Number.POSITIVE_INFINITY : perTryTimeout, maxPushback };
   }
 
   call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     return new Promise((resolve, reject) => {
-      new GrpcAttempt(request as GrpcRequest, attempt, resolve, reject).start(this.#clock, this.#perTry);
+      new GrpcAttempt(request as GrpcRequest, attempt, this.#settings, resolve, reject).start();
     });
   }
+}
+
+/** The server's pushback in ms; undefined when it sent none; -1 when it said not to retry (or sent something unreadable). */
+function pushbackOf(metadata: Metadata): number | undefined {
+  const values = metadata.get(PUSHBACK);
+  if (values.length === 0) return undefined;
+  const value = String(values[0]);
+  return /^\d{1,9}$/.test(value) ? Number(value) : -1;
 }
 
 class GrpcAttempt {
@@ -49,30 +70,46 @@ class GrpcAttempt {
   readonly #attempt: Attempt;
   readonly #resolve: (response: MeshResponse) => void;
   readonly #reject: (error: unknown) => void;
+  readonly #settings: AttemptSettings;
   #call: InterceptingCallInterface | undefined = undefined;
   #headers: Metadata | undefined = undefined;
   #message: unknown = undefined;
   #atDeadline = false;
   #done = false;
 
-  constructor(request: GrpcRequest, attempt: Attempt, resolve: (response: MeshResponse) => void, reject: (error: unknown) => void) {
+  constructor(request: GrpcRequest, attempt: Attempt, settings: AttemptSettings, resolve: (response: MeshResponse) => void, reject: (error: unknown) => void) {
+    this.#settings = settings;
     this.#request = request;
     this.#attempt = attempt;
     this.#resolve = resolve;
     this.#reject = reject;
   }
 
-  start(clock: Clock, perTry: number): void {
+  start(): void {
+    const { clock } = this.#settings;
+    const wait = this.#request.notBefore - clock.now();
+    if (wait <= 0) {
+      this.#send();
+      return;
+    }
+    // The server asked for a pause before this retry (pushback).
+    clock.sleep(wait, this.#attempt.signal).then(
+      () => this.#send(),
+      (reason: unknown) => this.#end(undefined, callerAborted(this.#attempt.call.service, 'while waiting to retry', reason)),
+    );
+  }
+
+  #send(): void {
     const request = this.#request;
     const attempt = this.#attempt;
     const call = attempt.call;
-    const now = clock.now();
+    const now = this.#settings.clock.now();
     attempt.attemptAt = now;
     if (request.owner.cancelled || attempt.signal?.aborted) {
       this.#end(undefined, callerAborted(call.service, 'before it was sent', attempt.signal?.reason));
       return;
     }
-    const limit = Math.min(call.deadline, now + perTry);
+    const limit = Math.min(call.deadline, now + this.#settings.perTry);
     this.#atDeadline = limit === call.deadline;
     const metadata = request.metadata.clone();
     if (attempt.number > 1) metadata.set(ATTEMPT_METADATA, String(attempt.number));
@@ -110,7 +147,15 @@ class GrpcAttempt {
 
   #status(status: StatusObject): void {
     const attempt = this.#attempt;
-    const outcome = classifyGrpc(status.code, this.#headers !== undefined);
+    let outcome = classifyGrpc(status.code, this.#headers !== undefined);
+    if (outcome.condition !== undefined) {
+      const pushback = pushbackOf(status.metadata);
+      if (pushback !== undefined) {
+        const notBefore = this.#settings.clock.now() + pushback;
+        if (pushback < 0 || pushback > this.#settings.maxPushback || notBefore >= attempt.call.deadline) outcome = withoutRetry(outcome);
+        else this.#request.notBefore = notBefore;
+      }
+    }
     attempt.outcome = outcome;
     if (outcome.kind === 'success') {
       this.#end(new GrpcResponse(status, this.#message, this.#headers), undefined);

@@ -68,9 +68,21 @@ class MeshletPicker implements experimental.Picker {
     const address = attempt?.endpoint?.address;
     if (address === undefined) return this.#any;
     const key = keyOf(address.host, address.port);
-    return this.#ready.get(key) ?? this.#failed.get(key) ?? QUEUE;
+    const picked = this.#ready.get(key) ?? this.#failed.get(key);
+    if (picked !== undefined) return picked;
+    // NOTE: no subchannel yet is a resolver update on its way (queue); none any more, for an
+    // endpoint discovery removed, would queue until the deadline: it fails unsent instead.
+    return (attempt!.endpoint as { draining?: boolean }).draining === true ? LEFT_DISCOVERY : QUEUE;
   }
 }
+
+const LEFT_DISCOVERY: PickResult = {
+  pickResultType: PickResultType.TRANSIENT_FAILURE,
+  subchannel: null,
+  status: { code: Status.UNAVAILABLE, details: 'meshlet: the endpoint chosen for this attempt left discovery; the call goes to another endpoint when a retry is allowed', metadata: new Metadata() },
+  onCallStarted: null,
+  onCallEnded: null,
+};
 
 function unreachable(subchannel: Subchannel): PickResult {
   const status: StatusObject = {

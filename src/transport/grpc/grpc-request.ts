@@ -41,6 +41,8 @@ export class GrpcRequest implements MeshRequest {
   readonly options: InterceptorOptions;
   readonly nextCall: NextCall;
   readonly owner: CallOwner;
+  /** The transport's: clock time before which no further attempt starts (the server's `grpc-retry-pushback-ms`). */
+  notBefore = 0;
 
   constructor(options: InterceptorOptions, nextCall: NextCall, metadata: Metadata, message: unknown, idempotent: boolean, owner: CallOwner, hashKey: string | undefined) {
     this.path = options.method_definition.path;

@@ -56,7 +56,7 @@ export function buildGrpcStacks(view: ServiceView): GrpcStacks {
   const env: LayerEnv = { service: policy.name, clock, events, classifier: grpcClassifier };
   // The one breaker judges unary calls and streams alike: a layer keeps its state per wrap.
   const breaker = shareAcrossTargets(breakerLayer(policy.breaker, env));
-  const balanced = balancerLayer(view.endpoints).wrap(new GrpcAttemptService(clock, policy.perTryTimeout));
+  const balanced = balancerLayer(view.endpoints).wrap(new GrpcAttemptService(clock, policy.perTryTimeout, policy.retry === false ? 0 : policy.retry.maxRetryAfter));
   const unaryLayers = [
     deadlineLayer(env),
     rateLimitLayer(policy.rateLimit, env),

@@ -55,6 +55,11 @@ export function classifyGrpc(code: number, headersSeen: boolean): Outcome {
   return BY_CODE.get(code) ?? ANSWERED;
 }
 
+/** The same verdict with no retry condition: the server said not to retry (pushback). */
+export function withoutRetry(verdict: Outcome): Outcome {
+  return verdict.kind === 'failure' ? FAILED : ANSWERED;
+}
+
 /** A status with the error meshlet decided on as its `cause` (kept by grpc-js on the ServiceError). */
 export interface MeshStatus extends StatusObject {
   cause?: unknown;
