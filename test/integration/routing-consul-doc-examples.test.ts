@@ -175,7 +175,10 @@ describe("Consul's documented config-entry examples, routed in-process", () => {
     await put({ Kind: 'service-resolver', Name: 'fo', ConnectTimeout: '15s', Failover: { v2: { Datacenters: ['dc2'] }, '*': { Datacenters: ['dc3', 'dc4'] } } });
     // Consul refuses a failover for a subset the resolver does not define (DCSTRUCT): meshlet too.
     const mesh = await meshFor('fo');
-    assert.equal((mesh.state().services as Record<string, { routing: string | null }>).fo!.routing, null, 'refused as Consul refuses it: v2 is not a subset');
+    const refused = new Promise<string[]>((resolve) => mesh.on('config-rejected', (event) => event.source === 'consul-entries:fo' && resolve(event.issues.map((i) => `${i.path}: ${i.message}`))));
+    await put({ Kind: 'service-resolver', Name: 'fo', ConnectTimeout: '16s', Failover: { v2: { Datacenters: ['dc2'] }, '*': { Datacenters: ['dc3', 'dc4'] } } });
+    assert.deepEqual(await refused, ['service-resolver/fo: Bad Failover["v2"]: not a valid subset']);
+    assert.equal((mesh.state().services as Record<string, { routing: string | null }>).fo!.routing, null, 'the routing in force (none) stays');
     await put({ Kind: 'service-resolver', Name: 'fo2', ConnectTimeout: '15s', Failover: { '*': { Targets: [{ Datacenter: 'dc3' }, { Peer: 'peer-01' }] } } });
     await instance('fo2', 'fo2-1');
     const peered = await meshFor('fo2');
