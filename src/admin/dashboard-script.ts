@@ -115,7 +115,7 @@ function render(state) {
   const services = Object.entries(state.services || {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const main = el('main', { id: 'services' }, ...services.map(([name, s]) => serviceCard(name, s)), configSection(state.config || {}),
     el('section', { class: 'card wide', id: 'events' }, el('h2', {}, 'recent events'),
-      el('ul', {}, ...(state.events || []).slice(-30).reverse().map((e) => el('li', { class: 'event-' + e.kind }, e.at.slice(11, 19) + ' ' + e.kind + (e.service ? ' ' + e.service : '') + ': ' + e.detail)))));
+      el('ul', {}, ...(state.events || []).slice(-30).reverse().map((e) => el('li', { class: 'event-' + e.kind }, e.at.slice(11, 19) + ' ' + e.kind + (e.service ? ' ' + e.service : '') + ': ' + e.detail + (e.count > 1 ? ' (×' + e.count + ')' : ''))))));
   document.getElementById('services').replaceWith(main);
   document.getElementById('status').textContent = 'live · window ' + state.statsWindowSeconds + ' s · ' + new Date().toLocaleTimeString();
 }

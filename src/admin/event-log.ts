@@ -18,6 +18,8 @@ export interface LoggedEvent {
   readonly kind: string;
   readonly service: string | null;
   readonly detail: string;
+  /** How many times in a row it happened (the last time is `at`). */
+  readonly count: number;
 }
 
 export interface Rejection {
@@ -53,7 +55,15 @@ export class EventLog {
   }
 
   #push(kind: string, service: string | null, detail: string): void {
-    bounded(this.events, { at: new Date().toISOString(), kind, service, detail }, MAX_EVENTS);
+    const at = new Date().toISOString();
+    const last = this.events.at(-1);
+    // The same event again (a discovery error every retry, a flapping endpoint): one entry with
+    // a count, so a storm of one kind does not push every other event out of the ring.
+    if (last !== undefined && last.kind === kind && last.service === service && last.detail === detail) {
+      this.events[this.events.length - 1] = { ...last, at, count: last.count + 1 };
+      return;
+    }
+    bounded(this.events, { at, kind, service, detail, count: 1 }, MAX_EVENTS);
   }
 }
 
