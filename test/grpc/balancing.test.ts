@@ -5,9 +5,10 @@
  * a live client.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import '../../src/transport/grpc/index.ts';
-import { createMesh } from '../../src/index.ts';
+import { type ControlListener, createMesh } from '../../src/index.ts';
 import { consulForTests } from '../support/consul.ts';
 import { eventually, sleep } from '../support/waits.ts';
 import { type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
@@ -79,6 +80,36 @@ describe('grpc balancing', () => {
       const after = outcomes.slice(killedAt + 12).map((o) => (o.ok ? o.value.server : 'failed'));
       assert.ok(after.length > 100);
       assert.ok(!after.includes(victim.name), 'no call answered by the killed instance');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('moves a call queued on an endpoint that never finishes connecting to the endpoints a push brings (regression: it waited out its deadline)', async (t) => {
+    // Accepts TCP and never speaks HTTP/2: grpc-js's subchannel stays CONNECTING, the call queued on it.
+    const sockets: net.Socket[] = [];
+    const hung = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      hung.close();
+    });
+    const [good] = await fleet(1);
+    let listener: ControlListener | undefined;
+    const store = { source: 'test:push', watch: async (l: ControlListener) => ((listener = l), l.snapshot({})), close: async () => {} };
+    const hungAddress = `127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+    const mesh = await createMesh({ service: 't', control: store, config: { services: { inventory: { endpoints: [hungAddress], timeout: '3s' } } } });
+    const client = mesh.grpc('inventory', InventoryClient, { idempotent: ['GetItem'] });
+    try {
+      const started = performance.now();
+      const pending = unary<Item>(client, 'GetItem', { id: 'q' });
+      await eventually(() => sockets.length > 0, 'the client connecting to the hung endpoint');
+      listener!.snapshot({ services: { inventory: { endpoints: [good!.address] } } });
+      const item = await pending;
+      assert.equal(item.server, good!.name);
+      // Before: the attempt stayed queued on the removed endpoint until the 3 s deadline.
+      assert.ok(performance.now() - started < 1500, `answered after ${Math.round(performance.now() - started)} ms`);
     } finally {
       client.close();
       await mesh.close();
