@@ -5,7 +5,10 @@
  * its own (support/overhead-caller.ts says why):
  *   - bare undici `Pool.request` (the baseline every ratio is against),
  *   - `mesh.client('api').request` with the default stack and no tracing SDK,
- *   - bare undici through a local HAProxy hop (the sidecar the in-process design avoids).
+ *   - bare undici through a local HAProxy hop (the sidecar the in-process design avoids),
+ *   - meshlet with the OpenTelemetry SDK installed, every span sampled (batch processor, an
+ *     exporter that drops): `+ SDK traces`, and `+ SDK traces+metrics` (issue 12's rows; goal
+ *     >= 0.75x bare undici throughput with everything sampled).
  * Figures: throughput at 32 concurrent callers and p50 latency with 1 caller, and the caller
  * process's CPU and V8-heap bytes allocated per call in the throughput rounds
  * (support/allocation.ts says how bytes are measured).
@@ -34,6 +37,8 @@ const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
 const MEMORY_ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 24);
 const MEMORY_ROUND_MS = Number(process.env.BENCH_MEMORY_ROUND_MS ?? 400);
 const CONCURRENCY = 32;
+/** The telemetry rows (issue 12); BENCH_TELEMETRY=0 leaves them out. */
+const TELEMETRY_ROWS = process.env.BENCH_TELEMETRY !== '0';
 const LATENCY_CALLS = 2000;
 /** The in-memory goal of issue 8: meshlet's own JavaScript per call. */
 const CPU_GOAL_US = 1.5;
@@ -133,6 +138,10 @@ async function main(): Promise<void> {
   try {
     await add('bare undici', 'bare', backend.port);
     await add('meshlet', 'meshlet', backend.port);
+    if (TELEMETRY_ROWS) {
+      await add('meshlet + SDK traces', 'meshlet-traces', backend.port);
+      await add('meshlet + SDK all', 'meshlet-otel', backend.port);
+    }
     const haproxyBinary = ensureHaproxy();
     if (haproxyBinary === undefined) console.log('haproxy variant skipped: no haproxy binary');
     else {
@@ -177,10 +186,8 @@ interface MemoryVariant {
 async function inMemory(): Promise<void> {
   const variants: MemoryVariant[] = [];
   try {
-    for (const [name, variant] of [
-      ['bare undici', 'bare-memory'],
-      ['meshlet', 'meshlet-memory'],
-    ] as const) {
+    const telemetryRows = TELEMETRY_ROWS ? ([['meshlet + SDK traces', 'meshlet-traces-memory'], ['meshlet + SDK all', 'meshlet-otel-memory']] as const) : [];
+    for (const [name, variant] of [['bare undici', 'bare-memory'], ['meshlet', 'meshlet-memory'], ...telemetryRows] as const) {
       const caller = await Caller.start(variant, 9);
       if (typeof caller === 'string') throw new Error(`${name} in memory: ${caller}`);
       variants.push({ name, caller, cpuPerCall: [], bytesPerCall: [], promisesPerCall: Number.NaN });
@@ -245,6 +252,11 @@ function report(variants: readonly Variant[]): void {
     const added = median(mesh.p50s) - baseP50;
     console.log(`\ngoal: meshlet >= 0.90x bare throughput (${ratio >= 0.9 ? 'met' : 'NOT met'}: ${ratio.toFixed(3)}x), <= 10 us added p50 (${added <= 10 ? 'met' : 'NOT met'}: ${added.toFixed(1)} us)`);
     console.log(`goal (issue 8): meshlet >= 0.95x bare throughput at the median of runs (this run: ${ratio >= 0.95 ? 'met' : 'NOT met'}, ${ratio.toFixed(3)}x)`);
+  }
+  const sampled = variants.find((v) => v.name === 'meshlet + SDK all');
+  if (sampled !== undefined) {
+    const ratio = median(sampled.throughputs) / baseThroughput;
+    console.log(`goal (issue 12): meshlet with the SDK, every span sampled and metrics on, >= 0.75x bare throughput (${ratio >= 0.75 ? 'met' : 'NOT met'}: ${ratio.toFixed(3)}x)`);
   }
 }
 

@@ -8,12 +8,15 @@
  *
  * argv: variant (`bare` | `meshlet` | `haproxy`, or `bare-memory` | `meshlet-memory`, which
  * answer in memory instead of over the network: support/in-memory-dispatch.ts), target port.
+ * `meshlet-traces` and `meshlet-otel` (either with `-memory`) are meshlet with the OpenTelemetry
+ * SDK installed before the mesh (support/otel-sdk.ts): every span sampled; `-otel` adds metrics.
  */
 import { createHook } from 'node:async_hooks';
 import { Pool } from 'undici';
 import { measureAllocation } from './allocation.ts';
 import { type Call, latencies, throughput } from './driver.ts';
 import { installInMemoryDispatch } from './in-memory-dispatch.ts';
+import { installBenchSdk } from './otel-sdk.ts';
 
 export type CallerCommand = { readonly kind: 'throughput'; readonly concurrency: number; readonly ms: number } | { readonly kind: 'latency'; readonly count: number; readonly ms: number }
   | { readonly kind: 'promises'; readonly count: number };
@@ -37,6 +40,7 @@ async function setUp(variant: string, port: number): Promise<{ call: Call; close
   const inMemory = variant.endsWith('-memory');
   if (inMemory) installInMemoryDispatch();
   const read = inMemory ? text : dump;
+  if (variant.startsWith('meshlet-traces') || variant.startsWith('meshlet-otel')) installBenchSdk({ metrics: variant.startsWith('meshlet-otel') });
   if (variant.startsWith('meshlet')) {
     const { createMesh } = await import('../../src/index.ts');
     const mesh = await createMesh({ service: 'bench', config: { services: { api: { endpoints: [`127.0.0.1:${port}`] } } } });

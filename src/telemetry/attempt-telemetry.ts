@@ -13,6 +13,7 @@
  * The attempt ends when its response head arrives or it fails, as undici's own callback
  * does; the body the caller reads afterwards is the caller's time.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attempt } from '../core/attempt.ts';
 import { outcomeOfError } from '../core/outcome.ts';
@@ -23,6 +24,9 @@ import { forward, promised } from './forward.ts';
 import { otel } from './otel-state.ts';
 import { dispatchContext, propagationHeaders, SpanKind, semconvMethod, startSpan } from './otel-tracing.ts';
 import { redactedUrl } from './redact-url.ts';
+
+/** Where undici announces each request it creates: what instrumentation-undici listens to. */
+const undiciRequestChannel = diagnosticsChannel.channel('undici:request:create');
 
 export class AttemptTelemetryService implements Service {
   readonly #transport: Service;
@@ -59,7 +63,11 @@ export class AttemptTelemetryService implements Service {
     ended.span = span;
     const spanContext = trace.setSpan(record.context, span);
     const outgoing = withHeaders(request, propagationHeaders(spanContext));
-    context.with(dispatchContext(spanContext), forward, undefined, this.#transport, outgoing, attempt, ended);
+    // The suppress-tracing context only matters to someone hooked into undici's requests
+    // (instrumentation-undici subscribes to this channel): without one, the two context copies
+    // and the context switch per attempt are skipped.
+    if (undiciRequestChannel.hasSubscribers) context.with(dispatchContext(spanContext), forward, undefined, this.#transport, outgoing, attempt, ended);
+    else forward(this.#transport, outgoing, attempt, ended);
   }
 }
 
