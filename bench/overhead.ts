@@ -24,6 +24,9 @@
  * rounds, alternating, each variant in its own process; the 10th percentile and median of the
  * rounds, and the per-round paired deltas (round i of meshlet minus round i of bare) with their
  * spread. Goal (issue 8): <= +1.5 us caller CPU per call over bare undici.
+ * The in-memory table also has meshlet calling a routed service (support/routed-service.ts:
+ * 20 routes, the last matching, and a 3-way split), paired against unrouted meshlet; goal
+ * (issue 11): <= +1 us per call.
  * Run: node bench/overhead.ts   (about 75 s; BENCH_ROUNDS / BENCH_ROUND_MS change the network
  * rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
  */
@@ -42,6 +45,8 @@ const TELEMETRY_ROWS = process.env.BENCH_TELEMETRY !== '0';
 const LATENCY_CALLS = 2000;
 /** The in-memory goal of issue 8: meshlet's own JavaScript per call. */
 const CPU_GOAL_US = 1.5;
+/** Issue 11: what routing may add per call (20 routes, the last matching, and a 3-way split). */
+const ROUTING_GOAL_US = 1;
 
 interface Variant {
   readonly name: string;
@@ -187,7 +192,7 @@ async function inMemory(): Promise<void> {
   const variants: MemoryVariant[] = [];
   try {
     const telemetryRows = TELEMETRY_ROWS ? ([['meshlet + SDK traces', 'meshlet-traces-memory'], ['meshlet + SDK all', 'meshlet-otel-memory']] as const) : [];
-    for (const [name, variant] of [['bare undici', 'bare-memory'], ['meshlet', 'meshlet-memory'], ...telemetryRows] as const) {
+    for (const [name, variant] of [['bare undici', 'bare-memory'], ['meshlet', 'meshlet-memory'], ['meshlet + 20 routes', 'meshlet-routed-memory'], ...telemetryRows] as const) {
       const caller = await Caller.start(variant, 9);
       if (typeof caller === 'string') throw new Error(`${name} in memory: ${caller}`);
       variants.push({ name, caller, cpuPerCall: [], bytesPerCall: [], promisesPerCall: Number.NaN });
@@ -225,6 +230,15 @@ function reportInMemory(variants: readonly MemoryVariant[]): void {
   if (mesh === undefined) return;
   const added = median(mesh.cpuPerCall.map((cpu, i) => cpu - base.cpuPerCall[i]!));
   console.log(`\ngoal (in memory): meshlet <= +${CPU_GOAL_US} us caller CPU per call over bare undici (${added <= CPU_GOAL_US ? 'met' : 'NOT met'}: ${signed(added)} us, median of paired rounds)`);
+  // Issue 11: what 20 routes (the last matching) and a 3-way split add to the unrouted client, paired by round.
+  const routed = variants.find((v) => v.name === 'meshlet + 20 routes');
+  if (routed !== undefined) {
+    const deltas = routed.cpuPerCall.map((cpu, i) => cpu - mesh.cpuPerCall[i]!);
+    const routing = median(deltas);
+    console.log(
+      `goal (issue 11, in memory): 20 routes + 3-way split <= +${ROUTING_GOAL_US} us caller CPU per call over unrouted meshlet (${routing <= ROUTING_GOAL_US ? 'met' : 'NOT met'}: ${signed(routing)} us, p10 ${signed(percentile(deltas, 10))} .. p90 ${signed(percentile(deltas, 90))}; heap ${signed(median(routed.bytesPerCall) - median(mesh.bytesPerCall))} B/call)`,
+    );
+  }
 }
 
 function signed(value: number): string {

@@ -1,7 +1,9 @@
 /**
  * What routing adds to a call (issue 11): a service with 20 routes, the last one matching
- * (the 19 before it fail on path, method or header), and a 3-way weighted split, against the
- * same endpoints unrouted, in one run. Calls are answered in memory (support/in-memory-dispatch.ts:
+ * (the 19 before it fail on path, method or header), and a 3-way weighted split
+ * (support/routed-service.ts, the table bench/overhead.ts's routed row calls too), against
+ * the same endpoints unrouted, in one run and one process: a quick check (~25 s) of the
+ * routing step alone, where overhead.ts pairs separate processes over the whole call. Calls are answered in memory (support/in-memory-dispatch.ts:
  * undici's own request front and body, no socket or server), so the caller's CPU per call is
  * the JavaScript a call costs; both services live in one mesh in one process and run in
  * alternating rounds, so noise hits both alike. Prints the median and the paired per-round
@@ -11,6 +13,7 @@
  */
 import { createMesh } from '../src/index.ts';
 import { installInMemoryDispatch } from './support/in-memory-dispatch.ts';
+import { routedService } from './support/routed-service.ts';
 import { formatRatio, median, percentile } from './support/stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 24);
@@ -25,18 +28,10 @@ const endpoints = [
   { address: '127.0.0.1:7002', tags: ['v2'] },
   { address: '127.0.0.1:7003', tags: ['v3'] },
 ];
-const subsets = { v1: { tags: ['v1'] }, v2: { tags: ['v2'] }, v3: { tags: ['v3'] } };
-// 19 routes that fail in the ways tables usually do: another path, another method, a header.
-const failing = Array.from({ length: 19 }, (_, i) => {
-  const kind = i % 3;
-  const match = kind === 0 ? { pathPrefix: `/other-${i}` } : kind === 1 ? { methods: ['POST'], pathPrefix: '/api' } : { headers: { 'x-variant': `v${i}` } };
-  return { name: `r${i}`, match, to: [{ subset: 'v1' }] };
-});
-const routes = [...failing, { name: 'split', match: { pathPrefix: '/api' }, to: [{ subset: 'v1', weight: 50 }, { subset: 'v2', weight: 30 }, { subset: 'v3', weight: 20 }] }];
 
 const mesh = await createMesh({
   service: 'bench',
-  config: { services: { plain: { endpoints }, routed: { endpoints, subsets, routes } } },
+  config: { services: { plain: { endpoints }, routed: routedService(endpoints) } },
 });
 
 async function round(service: string, ms: number): Promise<number> {

@@ -8,6 +8,8 @@
  *
  * argv: variant (`bare` | `meshlet` | `haproxy`, or `bare-memory` | `meshlet-memory`, which
  * answer in memory instead of over the network: support/in-memory-dispatch.ts), target port.
+ * `meshlet-routed-memory` is meshlet calling a service with 20 routes, the last matching, and a
+ * 3-way split (support/routed-service.ts).
  * `meshlet-traces` and `meshlet-otel` (either with `-memory`) are meshlet with the OpenTelemetry
  * SDK installed before the mesh (support/otel-sdk.ts): every span sampled; `-otel` adds metrics.
  */
@@ -16,6 +18,7 @@ import { Pool } from 'undici';
 import { measureAllocation } from './allocation.ts';
 import { type Call, latencies, throughput } from './driver.ts';
 import { installInMemoryDispatch } from './in-memory-dispatch.ts';
+import { routedService } from './routed-service.ts';
 import { installBenchSdk } from './otel-sdk.ts';
 
 export type CallerCommand = { readonly kind: 'throughput'; readonly concurrency: number; readonly ms: number } | { readonly kind: 'latency'; readonly count: number; readonly ms: number }
@@ -43,7 +46,9 @@ async function setUp(variant: string, port: number): Promise<{ call: Call; close
   if (variant.startsWith('meshlet-traces') || variant.startsWith('meshlet-otel')) installBenchSdk({ metrics: variant.startsWith('meshlet-otel') });
   if (variant.startsWith('meshlet')) {
     const { createMesh } = await import('../../src/index.ts');
-    const mesh = await createMesh({ service: 'bench', config: { services: { api: { endpoints: [`127.0.0.1:${port}`] } } } });
+    // `meshlet-routed`: the same endpoint behind 20 routes and a 3-way split (support/routed-service.ts).
+    const api = variant.startsWith('meshlet-routed') ? routedService([{ address: `127.0.0.1:${port}`, tags: ['v1', 'v2', 'v3'] }]) : { endpoints: [`127.0.0.1:${port}`] };
+    const mesh = await createMesh({ service: 'bench', config: { services: { api } } });
     const client = mesh.client('api');
     return {
       call: async () => {
