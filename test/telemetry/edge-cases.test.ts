@@ -1,0 +1,120 @@
+/**
+ * Telemetry where calls go wrong or look odd, with the real SDK: a caller's abort mid-flight
+ * ends both spans and reports the abort as not the dependency's fault; a routed call names its
+ * route on spans, metrics and channel messages; a method outside the semconv list stays a
+ * bounded span name; a breaker's state rides on the attempt spans; the query redaction of
+ * url.full on hostile input.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { createMesh, type Mesh } from '../../src/index.ts';
+import { redactedPath } from '../../src/telemetry/redact-url.ts';
+import { startBackend, type Backend } from '../support/http-backend.ts';
+import { installSdk, type TestSdk } from './otel-sdk.ts';
+
+const sdk: TestSdk = installSdk();
+
+describe('telemetry edge cases', () => {
+  let backend: Backend;
+  let mesh: Mesh;
+
+  before(async () => {
+    backend = await startBackend((req, res) => {
+      if (req.url?.startsWith('/slow')) setTimeout(() => res.end('late'), 2000).unref();
+      else res.end('ok');
+    });
+    mesh = await createMesh({
+      service: 'checkout',
+      config: {
+        services: {
+          payments: { endpoints: [backend.address], breaker: { errorRate: 0.9, minRequests: 100 } },
+          catalog: {
+            endpoints: [{ address: backend.address, tags: ['v1'] }],
+            subsets: { v1: { tags: ['v1'] } },
+            routes: [{ name: 'books', match: { pathPrefix: '/books' }, to: [{ subset: 'v1' }] }, { name: 'rest', to: [{ subset: 'v1' }] }],
+          },
+        },
+      },
+    });
+  });
+
+  after(async () => {
+    await mesh.close();
+    await backend.close();
+  });
+
+  it('a caller abort mid-flight ends the attempt and call spans with MESH_ABORTED, outcome not-the-dependency', async () => {
+    sdk.spans.reset();
+    const ends: Array<Record<string, unknown>> = [];
+    const onEnd = (message: unknown) => ends.push(message as Record<string, unknown>);
+    diagnosticsChannel.subscribe('meshlet:call:end', onEnd);
+    const controller = new AbortController();
+    const pending = mesh.client('payments').request({ path: '/slow', signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(pending, { code: 'MESH_ABORTED' });
+    diagnosticsChannel.unsubscribe('meshlet:call:end', onEnd);
+    const spans = await sdk.finished();
+    const client = spans.filter((span) => span.kind === SpanKind.CLIENT);
+    const call = spans.filter((span) => span.kind === SpanKind.INTERNAL);
+    assert.equal(client.length, 1);
+    assert.equal(call.length, 1);
+    assert.equal(client[0]!.attributes['error.type'], 'MESH_ABORTED');
+    assert.equal(client[0]!.status.code, SpanStatusCode.ERROR);
+    assert.equal(call[0]!.attributes['error.type'], undefined, 'the caller cancelled: not a failed call');
+    assert.deepEqual({ outcome: ends[0]!.outcome, code: ends[0]!.errorCode }, { outcome: 'not-the-dependency', code: 'MESH_ABORTED' });
+  });
+
+  it('a routed call names its route on spans, metrics and channel messages', async () => {
+    sdk.spans.reset();
+    const starts: Array<Record<string, unknown>> = [];
+    const onStart = (message: unknown) => starts.push(message as Record<string, unknown>);
+    diagnosticsChannel.subscribe('meshlet:call:start', onStart);
+    await (await mesh.client('catalog').request({ path: '/books/1' })).body.text();
+    await (await mesh.client('catalog').request({ path: '/music/1' })).body.text();
+    diagnosticsChannel.unsubscribe('meshlet:call:start', onStart);
+    assert.deepEqual(starts.map((message) => message.route), ['books', 'rest']);
+    const spans = await sdk.finished();
+    const routes = spans.filter((span) => span.kind === SpanKind.CLIENT).map((span) => span.attributes['meshlet.route']);
+    assert.deepEqual(routes, ['books', 'rest']);
+    const calls = (await sdk.collect()).get('meshlet.client.calls')!;
+    const byRoute = (calls.dataPoints as Array<{ attributes: Record<string, unknown>; value: number }>).filter((point) => point.attributes['meshlet.service'] === 'catalog').map((point) => [point.attributes['meshlet.route'], point.value]);
+    assert.deepEqual(byRoute.sort(), [['books', 1], ['rest', 1]]);
+  });
+
+  it('a method outside the semconv list is named HTTP with http.request.method _OTHER', async () => {
+    sdk.spans.reset();
+    await (await mesh.client('payments').request({ method: 'PURGE', path: '/' })).body.text();
+    const client = (await sdk.finished()).find((span) => span.kind === SpanKind.CLIENT)!;
+    assert.equal(client.name, 'HTTP');
+    assert.equal(client.attributes['http.request.method'], '_OTHER');
+    assert.equal(client.attributes['http.request.method_original'], 'PURGE');
+  });
+
+  it('attempt spans carry the breaker state of a service that has one, and none for one that has not', async () => {
+    sdk.spans.reset();
+    await (await mesh.client('payments').request({ path: '/' })).body.text();
+    await (await mesh.client('catalog').request({ path: '/' })).body.text();
+    const client = (await sdk.finished()).filter((span) => span.kind === SpanKind.CLIENT);
+    assert.deepEqual(client.map((span) => [span.attributes['meshlet.service'], span.attributes['meshlet.breaker.state']]), [['payments', 'closed'], ['catalog', undefined]]);
+  });
+});
+
+describe('url.full query redaction', () => {
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ['/a', '/a'],
+    ['/a?', '/a?'],
+    ['/a?x=1&token=s3cret', '/a?x=REDACTED&token=REDACTED'],
+    ['/a?s3cret', '/a?REDACTED'],
+    ['/a?=s3cret&&b=', '/a?=REDACTED&REDACTED&b=REDACTED'],
+    ['/a?x=1#frag-s3cret', '/a?x=REDACTED'],
+    ['/a#?x=s3cret', '/a'],
+    ['/a?x=a=b=s3cret', '/a?x=REDACTED'],
+  ];
+  for (const [path, expected] of cases) {
+    it(`${JSON.stringify(path)} -> ${JSON.stringify(expected)}`, () => {
+      assert.equal(redactedPath(path), expected);
+    });
+  }
+});
