@@ -45,6 +45,8 @@ export class ConsulRouting {
   readonly #watches = new Map<string, Watched>();
   /** The services of the config in force (sync's), for meshNameOf. */
   #policies: ReadonlyMap<string, ServicePolicy> = new Map();
+  /** After close(), nothing subscribes again (an apply still running when the mesh closed). */
+  #closed = false;
 
   constructor(agent: ConsulAgent, clock: Clock, events: MeshEventEmitter, changed: (service: string) => void) {
     this.#agent = agent;
@@ -79,7 +81,7 @@ export class ConsulRouting {
    */
   begin(name: string, wait: boolean): Promise<void> {
     const watched = this.#watches.get(name);
-    if (watched === undefined) return Promise.resolve();
+    if (watched === undefined || this.#closed) return Promise.resolve();
     if (watched.begun !== undefined) return wait ? watched.begun : Promise.resolve();
     const discovery = watched.policy.discovery as Extract<ServicePolicy['discovery'], { type: 'consul' }>;
     let started = false;
@@ -97,12 +99,16 @@ export class ConsulRouting {
       onRejected: (error) => this.#events.emitLazy('config-rejected', () => ({ source: `consul-entries:${consulName}`, issues: error.issues ?? [], error })),
       onError: (error) => this.#events.emitLazy('control-error', () => ({ source: `consul-entries:${consulName}`, error })),
     });
+    if (!wait) {
+      // NOTE: no bound to wait out, so no call timer: a hung agent must not keep the process alive.
+      started = true;
+      watched.begun = Promise.resolve();
+      return watched.begun;
+    }
     watched.begun = this.#withinStartupBound(watched.watch.ready).then(() => {
       started = true;
     });
-    if (wait) return watched.begun;
-    started = true;
-    return Promise.resolve();
+    return watched.begun;
   }
 
   /** `first`, or the start-up bound, whichever comes first (the watch goes on either way). */
@@ -132,6 +138,7 @@ export class ConsulRouting {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     const watches = [...this.#watches.values()];
     this.#watches.clear();
     await Promise.all(watches.map(({ watch }) => watch?.stop()));
