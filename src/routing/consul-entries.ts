@@ -12,7 +12,8 @@
  * `<kind>/<name>`. What meshlet cannot honour exactly is returned in `unsupported`; a route whose
  * match meshlet cannot evaluate (an RE2-only regex, two conditions on one header) is left out
  * and says so there.
- * Input is what `/v1/config/<kind>/<name>` returns (meshlet reads entries, not compiled chains:
+ * Input is each entry as Consul stores it (`/v1/config/<kind>`'s items, consul-entry-lists.ts;
+ * meshlet reads entries, not compiled chains:
  * the entries are where Consul's validation and field paths live, and a chain compiled for a
  * datacenter bakes in targets meshlet does not reach).
  */
@@ -28,7 +29,7 @@ import { flattenSplits, type ScaledTarget, SPLIT_SCALE, scaleWeight, splitSumIss
 
 export type ConsulEntryKind = 'service-router' | 'service-splitter' | 'service-resolver';
 
-/** Reads an entry as `/v1/config/<kind>/<name>` returns it; undefined where Consul answers 404. */
+/** Reads an entry as Consul stores it (`/v1/config/<kind>/<name>` would return it); undefined where Consul has none. */
 export type ConsulEntryLookup = (kind: ConsulEntryKind, name: string) => unknown;
 
 /** Envoy retry conditions a router may name (DCSTRUCT), as meshlet retry conditions; undefined: not honoured. */
