@@ -52,6 +52,7 @@ interface ServiceCounters {
   readonly ring: SecondRing<ServiceField>;
   readonly latency: LatencyWindow;
   readonly endpoints: Map<string, SecondRing<(typeof ENDPOINT_FIELDS)[number]>>;
+  cached?: { readonly second: number; readonly stats: ServiceStats };
 }
 
 export class CallStats {
@@ -80,11 +81,20 @@ export class CallStats {
     endpointChannel.unsubscribe(this.#onEndpoint);
   }
 
-  /** The statistics of `service`, or undefined when no call of it has been seen. */
+  /**
+   * The statistics of `service`, or undefined when no call of it has been seen. Computed at
+   * most once a second per service (every viewer polls each second; a sort per poll per viewer
+   * would cost what one per second does): within a second the same answer is handed out.
+   */
   service(service: string): ServiceStats | undefined {
     const counters = this.#services.get(service);
     if (counters === undefined) return undefined;
     const now = this.#second();
+    if (counters.cached?.second !== now) counters.cached = { second: now, stats: this.#compute(counters, now) };
+    return counters.cached.stats;
+  }
+
+  #compute(counters: ServiceCounters, now: number): ServiceStats {
     const { ring } = counters;
     const perSecond = (field: ServiceField): number => round(ring.sum(now, field, WINDOW_SECONDS) / WINDOW_SECONDS);
     const calls = ring.sum(now, 'calls', WINDOW_SECONDS);

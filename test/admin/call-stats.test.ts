@@ -96,6 +96,23 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
     }
   });
 
+  it('computes the statistics of a service at most once a second, however many viewers ask', () => {
+    let now = 20_000;
+    const stats = new CallStats(() => now);
+    try {
+      callEndChannel.publish(call('pay-e', 'success', 1));
+      const first = stats.service('pay-e');
+      callEndChannel.publish(call('pay-e', 'success', 2));
+      assert.equal(stats.service('pay-e'), first, 'the same answer within the second');
+      now += 1000;
+      const next = stats.service('pay-e')!;
+      assert.notEqual(next, first);
+      assert.equal(next.latencyMs.samples, 2);
+    } finally {
+      stats.close();
+    }
+  });
+
   it('forgets an endpoint discovery removed (an autoscaled fleet does not grow the map)', () => {
     const stats = new CallStats(() => 9_000);
     try {
