@@ -127,6 +127,8 @@ export class Mesh {
   #applying: Promise<void> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Set once deregistration began (deregister() or close()); settles when it ended or its bound passed. */
+  #deregistered: Promise<void> | undefined;
 
   constructor(options: MeshOptions, bootstrap: MeshConfig, store: ControlStore | undefined, consul: ConsulAgent) {
     this.service = options.service;
@@ -239,10 +241,27 @@ export class Mesh {
    * deregisters it first. See registration.ts.
    */
   register(options: RegisterOptions): Promise<RegisteredService> {
-    if (this.#closing !== undefined) {
-      return Promise.reject(new MeshError('MESH_CLOSED', 'mesh.register() was refused because the mesh is closed; register from a mesh that is running'));
+    if (this.#deregistered !== undefined) {
+      const why = this.#closing === undefined ? 'deregister() was called' : 'the mesh is closed';
+      return Promise.reject(new MeshError('MESH_CLOSED', `mesh.register() was refused because ${why}; register from a mesh that is running`));
     }
     return this.#registrations.register(options);
+  }
+
+  /**
+   * Takes every instance this mesh registered out of Consul while the mesh keeps serving and
+   * calling, waiting at most 2 s for the agent; never rejects (state() keeps an error). A
+   * server shutting down calls it first, so callers stop choosing this instance while it still
+   * answers, then stops accepting, drains, and calls close() (which deregisters first itself
+   * when nobody did). Later register() calls are refused.
+   */
+  deregister(): Promise<void> {
+    return this.#deregisterWithin(DEREGISTER_BOUND_MS);
+  }
+
+  #deregisterWithin(ms: number): Promise<void> {
+    this.#deregistered ??= this.#within(this.#registrations.close(), ms).then(() => undefined);
+    return this.#deregistered;
   }
 
   /**
@@ -269,7 +288,7 @@ export class Mesh {
     // First, out of Consul: callers stop choosing this instance while it still answers and
     // admits (DESIGN §1: deregister, then stop admitting, drain, close). A failed or slow
     // agent costs close() at most the bound (state() keeps the error).
-    await this.#within(this.#registrations.close(), Math.min(DEREGISTER_BOUND_MS, bound));
+    await this.#deregisterWithin(Math.min(DEREGISTER_BOUND_MS, bound));
     this.#closed = true;
     await this.#store?.close();
     await this.#applying;

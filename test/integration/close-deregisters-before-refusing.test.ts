@@ -37,3 +37,25 @@ it('close(): calls are still admitted while the instance is being deregistered, 
   await expectMeshError(mesh.client('payments').request({ path: '/after-close' }), 'MESH_CLOSED');
   assert.deepEqual(backend.received.map((r) => r.url), ['/during-deregistration']);
 });
+
+it('deregister(): out of Consul while the mesh keeps calling; close() after it does not deregister again', async (t) => {
+  const consul = await consulForTests();
+  const backend = await startBackend();
+  t.after(async () => {
+    await backend.close();
+    await consul.close();
+  });
+  const emulator = emulatorOnly(t, consul);
+  if (emulator === undefined) return;
+  const mesh = await createMesh({ service: 'checkout', consul: { url: consul.url }, config: { services: { payments: { endpoints: [backend.address] } } } });
+  await mesh.register({ name: 'checkout', port: 8080, address: '127.0.0.1', check: { ttl: '30s' } });
+  const deregistrations = () => emulator.requests.filter((r) => r.path.includes('/deregister/')).length;
+  await mesh.deregister();
+  assert.equal(deregistrations(), 1);
+  const res = await mesh.client('payments').request({ path: '/still-calling' });
+  assert.equal(res.statusCode, 200);
+  await res.body.text();
+  await assert.rejects(mesh.register({ name: 'again', port: 8081 }), /refused because deregister\(\) was called/);
+  await mesh.close();
+  assert.equal(deregistrations(), 1, 'close() reuses the deregistration already done');
+});
