@@ -1,0 +1,105 @@
+/**
+ * meshlet/fastify: a Fastify 5 plugin (fastify-plugin, name 'meshlet', fastify 5.x), so its
+ * hooks and decorators reach the whole app. `app.register(meshlet, { mesh, ...options })`:
+ * every `mesh.client()` call a handler makes inherits what is left of the inbound request's
+ * deadline, its cancellation and its trace; `request.mesh` is the mesh; an uncaught MeshError
+ * answers 504/503/502 instead of 500. `app.meshlet.shutdown()` is the shutdown order
+ * (deregister while answering, stop admitting, then `app.close()` drains and closes the mesh).
+ * All policy lives in src/inbound/; this file only translates it into Fastify hooks.
+ */
+import type { FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Mesh } from '../../src/mesh/mesh.ts';
+import { meshErrorStatus } from '../../src/inbound/error-response.ts';
+import { InboundHttp, type InboundOptions, type InboundRequest, isRefusal } from '../../src/inbound/inbound-http.ts';
+
+export interface MeshletFastifyOptions extends InboundOptions {
+  mesh: Mesh;
+}
+
+export interface MeshletFastify {
+  /** Deregisters (still answering and admitting), stops admitting, then closes the app: Fastify drains, the mesh closes. */
+  shutdown(): Promise<void>;
+  /** The shared inbound gate (requests being served, the shutdown steps one by one). */
+  readonly inbound: InboundHttp;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The mesh: `request.mesh.client('payments')`. */
+    mesh: Mesh;
+  }
+  interface FastifyInstance {
+    meshlet: MeshletFastify;
+  }
+}
+
+/** Where the plugin keeps each request's InboundRequest (a decorator, initialised to null). */
+const INBOUND = 'meshletInbound';
+type WithInbound = FastifyRequest & { [INBOUND]: InboundRequest | null };
+
+const plugin: FastifyPluginCallback<MeshletFastifyOptions> = (app: FastifyInstance, options, done) => {
+  const { mesh } = options;
+  const gate = new InboundHttp(mesh, options);
+  app.decorate('meshlet', {
+    inbound: gate,
+    shutdown: async () => {
+      await gate.deregister();
+      gate.stopAdmitting();
+      await app.close();
+    },
+  });
+  app.decorateRequest('mesh', null as unknown as Mesh);
+  app.decorateRequest(INBOUND, null);
+
+  app.addHook('onRequest', (request, reply, next) => {
+    request.mesh = mesh;
+    if (gate.isAdmin(request.url)) {
+      reply.hijack();
+      gate.serveAdmin(request.raw, reply.raw, request.url);
+      return;
+    }
+    const inbound = gate.begin(request.headers);
+    if (isRefusal(inbound)) {
+      reply.code(inbound.status).headers(inbound.headers).send(inbound.body);
+      return;
+    }
+    (request as WithInbound)[INBOUND] = inbound;
+    inbound.run(next);
+  });
+  // NOTE: entered again right before the handler: a body read in between runs on the
+  // socket's events, outside the context onRequest entered.
+  app.addHook('preHandler', (request, _reply, next) => {
+    const inbound = (request as WithInbound)[INBOUND];
+    if (inbound === null) next();
+    else inbound.run(next);
+  });
+  app.addHook('onResponse', (request, _reply, next) => {
+    (request as WithInbound)[INBOUND]?.end();
+    next();
+  });
+  app.addHook('onRequestAbort', (request, next) => {
+    (request as WithInbound)[INBOUND]?.abort();
+    next();
+  });
+  // onError runs before the error handler, whose default answers reply.statusCode: a
+  // MeshError's is its HTTP meaning, unless the handler chose a status of its own.
+  app.addHook('onError', (_request, reply, error, next) => {
+    const status = meshErrorStatus(error);
+    if (status !== undefined && (reply.statusCode === 200 || reply.statusCode === 500)) reply.code(status);
+    next();
+  });
+  // app.close() without shutdown(): out of Consul before the server stops (Fastify already
+  // answers 503 then), then the mesh closes once Fastify has drained.
+  app.addHook('preClose', (next) => {
+    gate.stopAdmitting();
+    gate.deregister().then(() => next());
+  });
+  app.addHook('onClose', (_instance, next) => {
+    gate.drained().then(() => gate.closeMesh()).then(() => next(), next);
+  });
+  done();
+};
+
+export const meshlet = fp(plugin, { name: 'meshlet', fastify: '5.x' });
+export default meshlet;

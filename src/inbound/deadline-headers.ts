@@ -1,0 +1,28 @@
+/**
+ * The time an inbound request has left, as its caller sent it: `x-meshlet-timeout-ms`
+ * (meshlet's own, relative milliseconds, immune to clock skew) or `grpc-timeout` (gRPC's
+ * wire form, `<1-8 digits><H|M|S|m|u|n>`). Relative values are read, never wall-clock ones.
+ *
+ * NOTE: hostile or broken input is not a deadline: a value that is not exactly one of those
+ * forms (a repeated header joined with ', ', a negative number, 20 digits) reads as absent,
+ * so the service's default applies; it never throws and never gives the request more time
+ * than the ceiling the service set.
+ */
+import { TIMEOUT_HEADER } from '../resilience/attempt.ts';
+
+const MESHLET_TIMEOUT = /^\d{1,10}$/;
+const GRPC_TIMEOUT = /^(\d{1,8})([HMSmun])$/;
+const GRPC_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000_001 };
+
+/** Node's `IncomingMessage['headers']` shape, or any record of lower-cased names. */
+export type InboundHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** Milliseconds the caller gave the request, or undefined when it sent no readable deadline. */
+export function timeLeftFromHeaders(headers: InboundHeaders): number | undefined {
+  const meshlet = headers[TIMEOUT_HEADER];
+  if (typeof meshlet === 'string' && MESHLET_TIMEOUT.test(meshlet)) return Number(meshlet);
+  const grpc = headers['grpc-timeout'];
+  if (typeof grpc !== 'string') return undefined;
+  const match = GRPC_TIMEOUT.exec(grpc);
+  return match === null ? undefined : Number(match[1]) * GRPC_UNIT_MS[match[2]!]!;
+}

@@ -1,0 +1,5 @@
+/** The adapter matrix (matrix.ts) against Nest on Fastify with real servers. */
+import { nestFramework } from './frameworks.ts';
+import { adapterMatrix } from './matrix.ts';
+
+adapterMatrix(nestFramework('fastify'));
