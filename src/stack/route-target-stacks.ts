@@ -101,8 +101,8 @@ export class RouteTargetStacks {
       const { stack, view } = built;
       const rewrite = requestRewriteFor(route, target);
       const respond = responseRewriteFor(route, target);
-      // Telemetry names the route a call took (target stacks are shared by routes).
-      const named = stackForRoute(stack.stack, route.name);
+      // Telemetry names the route a call took and its target's subset (target stacks are shared by routes).
+      const named = stackForRoute(stack.stack, route.name, subsetOf(target));
       const served: TargetStack = rewrite === undefined && respond === undefined && named === stack.stack ? stack : { ...stack, stack: named, rewrite, respond };
       return { served, servedBy: () => view.servedBy, failoverPicks: () => view.failoverPicks };
     };

@@ -88,6 +88,7 @@ function startAttemptSpan(record: CallRecord, request: MeshRequest, attempt: Att
   }
   if (resends > 0) attributes['http.request.resend_count'] = resends;
   if (record.route !== undefined) attributes['meshlet.route'] = record.route;
+  if (record.subset !== undefined) attributes['meshlet.subset'] = record.subset;
   const breaker = record.breakerState();
   if (breaker !== undefined) attributes['meshlet.breaker.state'] = breaker;
   return startSpan(method === '_OTHER' ? 'HTTP' : method, SpanKind.CLIENT, attributes, record.context!);

@@ -27,6 +27,8 @@ export function recordOf(call: Call): CallRecord | undefined {
 export class CallRecord {
   readonly service: string;
   readonly route: string | undefined;
+  /** The route target's subset (the one intended: a failover may serve the call from another). */
+  readonly subset: string | undefined;
   readonly method: string;
   readonly startedAt: number;
   readonly clock: Clock;
@@ -39,8 +41,9 @@ export class CallRecord {
 
   readonly #breaker: Layer | undefined;
 
-  constructor(request: MeshRequest, call: Call, route: string | undefined, env: LayerEnv, breaker: Layer | undefined) {
+  constructor(request: MeshRequest, call: Call, route: string | undefined, subset: string | undefined, env: LayerEnv, breaker: Layer | undefined) {
     this.service = call.service;
+    this.subset = subset;
     this.#breaker = breaker;
     this.route = route;
     this.method = request.method;

@@ -23,21 +23,23 @@ export class CallTelemetryService implements Service {
   readonly #inner: Service;
   readonly #env: LayerEnv;
   readonly #route: string | undefined;
+  readonly #subset: string | undefined;
   /** The service's breaker layer, whose state the attempt spans carry; undefined: none configured. */
   readonly #breaker: Layer | undefined;
   readonly send: Service['send'];
 
-  constructor(inner: Service, env: LayerEnv, breaker: Layer | undefined, route: string | undefined = undefined) {
+  constructor(inner: Service, env: LayerEnv, breaker: Layer | undefined, route: string | undefined = undefined, subset: string | undefined = undefined) {
     this.#inner = inner;
     this.#env = env;
     this.#breaker = breaker;
     this.#route = route;
+    this.#subset = subset;
     if (inner.send !== undefined) this.send = this.#send;
   }
 
-  /** The same stack, naming its calls' route (a routed service's target stacks are shared by routes). */
-  forRoute(route: string | undefined): CallTelemetryService {
-    return route === this.#route ? this : new CallTelemetryService(this.#inner, this.#env, this.#breaker, route);
+  /** The same stack, naming its calls' route and target subset (a routed service's target stacks are shared by routes). */
+  forRoute(route: string | undefined, subset: string | undefined): CallTelemetryService {
+    return route === this.#route && subset === this.#subset ? this : new CallTelemetryService(this.#inner, this.#env, this.#breaker, route, subset);
   }
 
   call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
@@ -51,7 +53,7 @@ export class CallTelemetryService implements Service {
   }
 
   #observe(request: MeshRequest, attempt: Attempt, reply: Reply): void {
-    const record = new CallRecord(request, attempt.call, this.#route, this.#env, this.#breaker);
+    const record = new CallRecord(request, attempt.call, this.#route, this.#subset, this.#env, this.#breaker);
     const first = Attempt.first(withRecord(attempt.call, record));
     const ended = new CallEnd(record, reply, this.#env);
     if (record.context === undefined) forward(this.#inner, request, first, ended);

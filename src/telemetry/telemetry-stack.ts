@@ -54,7 +54,7 @@ export function refreshTelemetry(): void {
   }
 }
 
-/** A target stack as one route's calls take it: its telemetry names the route (route-target-stacks.ts). */
-export function stackForRoute(stack: Service, route: string | undefined): Service {
-  return stack instanceof CallTelemetryService ? stack.forRoute(route) : stack;
+/** A target stack as one route's calls take it: its telemetry names the route and the target's subset (route-target-stacks.ts). */
+export function stackForRoute(stack: Service, route: string | undefined, subset: string | undefined): Service {
+  return stack instanceof CallTelemetryService ? stack.forRoute(route, subset) : stack;
 }

@@ -66,7 +66,7 @@ describe('telemetry edge cases', () => {
     assert.deepEqual({ outcome: ends[0]!.outcome, code: ends[0]!.errorCode }, { outcome: 'not-the-dependency', code: 'MESH_ABORTED' });
   });
 
-  it('a routed call names its route on spans, metrics and channel messages', async () => {
+  it('a routed call names its route (and its target subset, on spans) on spans, metrics and channel messages', async () => {
     sdk.spans.reset();
     const starts: Array<Record<string, unknown>> = [];
     const onStart = (message: unknown) => starts.push(message as Record<string, unknown>);
@@ -76,8 +76,8 @@ describe('telemetry edge cases', () => {
     diagnosticsChannel.unsubscribe('meshlet:call:start', onStart);
     assert.deepEqual(starts.map((message) => message.route), ['books', 'rest']);
     const spans = await sdk.finished();
-    const routes = spans.filter((span) => span.kind === SpanKind.CLIENT).map((span) => span.attributes['meshlet.route']);
-    assert.deepEqual(routes, ['books', 'rest']);
+    const routes = spans.filter((span) => span.kind === SpanKind.CLIENT).map((span) => [span.attributes['meshlet.route'], span.attributes['meshlet.subset']]);
+    assert.deepEqual(routes, [['books', 'v1'], ['rest', 'v1']]);
     const calls = (await sdk.collect()).get('meshlet.client.calls')!;
     const byRoute = (calls.dataPoints as Array<{ attributes: Record<string, unknown>; value: number }>).filter((point) => point.attributes['meshlet.service'] === 'catalog').map((point) => [point.attributes['meshlet.route'], point.value]);
     assert.deepEqual(byRoute.sort(), [['books', 1], ['rest', 1]]);
