@@ -1,12 +1,14 @@
 /**
  * Mounting the admin dashboard (README "Admin dashboard"): on a bare `http` server, in
- * Express under a prefix with a token, and in Fastify through the raw request and response.
+ * Express under a prefix with a token, in Fastify through the raw request and response, and in
+ * Nest on its Express platform.
  * Type-checked, exercised by test/admin/mounting.test.ts against a real mesh, and the README
  * quotes the part between the markers verbatim (the same test checks it).
  */
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import type { FastifyInstance } from 'fastify';
+import type { INestApplication } from '@nestjs/common';
 import type { Mesh } from '../src/index.ts';
 
 // --- admin dashboard ---
@@ -32,5 +34,10 @@ export function mountInFastify(mesh: Mesh, app: FastifyInstance): void {
     reply.hijack();
     admin(request.raw, reply.raw);
   });
+}
+
+// Nest on its Express platform: as Express.
+export function mountInNest(mesh: Mesh, app: INestApplication): void {
+  app.use('/admin', mesh.adminHandler());
 }
 // --- end admin dashboard ---

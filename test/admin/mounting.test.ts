@@ -1,6 +1,6 @@
 /**
  * The admin handler mounted as examples/admin.ts shows (the README quotes it): a bare server,
- * Express under a prefix with a token, Fastify through raw req/res — each serving the page,
+ * Express under a prefix with a token, Fastify through raw req/res, Nest on Express — each serving the page,
  * state.json and config.json of one real mesh. And the README's snippet is the example's,
  * verbatim, so the docs cannot drift from code that runs.
  */
@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import fastify from 'fastify';
-import { mountInExpress, mountInFastify, serveAdmin } from '../../examples/admin.ts';
+import { mountInExpress, mountInFastify, mountInNest, serveAdmin } from '../../examples/admin.ts';
 import { createMesh, type Mesh } from '../../src/index.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 
@@ -71,6 +71,23 @@ describe('mounting the admin handler (examples/admin.ts)', () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       await expectPages(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/admin/`);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('in Nest on its Express platform', async () => {
+    await import('reflect-metadata');
+    const { Module } = await import('@nestjs/common');
+    const { NestFactory } = await import('@nestjs/core');
+    const { ExpressAdapter } = await import('@nestjs/platform-express');
+    class AdminAppModule {}
+    Module({})(AdminAppModule);
+    const app = await NestFactory.create(AdminAppModule, new ExpressAdapter(), { logger: false });
+    mountInNest(mesh, app);
+    await app.listen(0, '127.0.0.1');
+    try {
+      await expectPages(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/admin/`);
     } finally {
       await app.close();
     }
