@@ -115,7 +115,7 @@ describe('diagnostics channels', () => {
       async close() {},
     };
     const watched = await createMesh({ service: 'c', control: store });
-    listener!.snapshot({ services: { a: { endpoints: [backend.address], timeout: 'soon' } } });
+    listener!.snapshot({ services: { a: { endpoints: [backend.address], timeout: 'soon' }, b: { endpoints: ['http://user:hunter2@127.0.0.1:1/?token=s3cret'] } } });
     await eventually(() => seen.some((entry) => entry.name === 'meshlet:config' && entry.message.kind === 'rejected'), 'the rejection');
     await watched.close();
     stop();
@@ -129,6 +129,9 @@ describe('diagnostics channels', () => {
     const issues = rejected.issues as string[];
     assert.ok(issues.length > 0 && issues.every((issue) => typeof issue === 'string'));
     assert.match(issues[0]!, /^services\.a\.timeout: /);
+    assert.ok(issues.some((issue) => issue.startsWith('services.b.')), `an issue names the endpoint with credentials: ${issues.join('; ')}`);
+    const text = JSON.stringify(seen);
+    for (const secret of ['hunter2', 's3cret']) assert.ok(!text.includes(secret), `${secret} in a config message`);
   });
 
   it('publishes nothing, and builds no message, while nobody subscribes', async () => {
