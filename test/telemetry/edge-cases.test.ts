@@ -101,6 +101,39 @@ describe('telemetry edge cases', () => {
   });
 });
 
+describe('span events for budget refusals, ejections and breaker transitions', () => {
+  it('puts each on the span of the call (or attempt) it happened in', async () => {
+    const sick = await startBackend((_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    const mesh = await createMesh({
+      service: 'checkout',
+      config: {
+        services: {
+          sick: {
+            endpoints: [sick.address],
+            retry: { attempts: 2, backoff: { base: '1ms', max: '2ms' }, budget: { ratio: 0, minPerSecond: 0 } },
+            outlier: { consecutiveFailures: 2, maxEjectedPercent: 100, ejectFor: '30s' },
+            breaker: { errorRate: 0.5, minRequests: 2, window: '10s', openFor: '10s' },
+          },
+        },
+      },
+    });
+    try {
+      sdk.spans.reset();
+      for (let i = 0; i < 2; i++) await (await mesh.client('sick').request({ path: '/' })).body.dump();
+      const events = (await sdk.finished()).flatMap((span) => span.events.map((event) => `${span.kind === SpanKind.CLIENT ? 'attempt' : 'call'}:${event.name}`));
+      assert.ok(events.includes('call:meshlet.retry_budget.exhausted'), events.join(', '));
+      assert.ok(events.some((event) => event.endsWith(':meshlet.eject')), events.join(', '));
+      assert.ok(events.includes('call:meshlet.breaker'), events.join(', '));
+    } finally {
+      await mesh.close();
+      await sick.close();
+    }
+  });
+});
+
 describe('url.full query redaction', () => {
   const cases: ReadonlyArray<readonly [string, string]> = [
     ['/a', '/a'],
