@@ -11,6 +11,7 @@
  */
 import type { InterceptingListener, InterceptorOptions, Metadata, NextCall, StatusObject } from '@grpc/grpc-js';
 import type { InterceptingCallInterface } from './grpc-types.ts';
+import type { CallSpan } from './grpc-tracing.ts';
 import { type MeshRequest, type MeshResponse, NO_HEADERS, type ResponseBody } from '../../core/service.ts';
 
 /** Where a streaming call's response metadata and messages go as they arrive (no replay: nothing is kept). */
@@ -24,6 +25,8 @@ export interface CallOwner {
   attach(call: InterceptingCallInterface): void;
   /** Streams only: the caller's listener for what arrives before the status. */
   readonly stream: StreamListener | undefined;
+  /** The call's span while an OpenTelemetry SDK traces (grpc-tracing.ts); the owner ends it with the final status. */
+  span: CallSpan | undefined;
 }
 
 export class GrpcRequest implements MeshRequest {

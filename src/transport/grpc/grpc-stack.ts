@@ -29,6 +29,7 @@ import { deadlineLayer } from '../../resilience/deadline.ts';
 import { rateLimitLayer } from '../../resilience/rate-limit.ts';
 import { retryLayer } from '../../resilience/retry.ts';
 import { shareAcrossTargets } from '../../stack/shared-layer.ts';
+import { readOtelRegistry } from '../../telemetry/otel-state.ts';
 import { GrpcAttemptService } from './attempt-transport.ts';
 import { GrpcResponse } from './grpc-request.ts';
 import { classifyGrpc, outcomeOfGrpcError } from './status.ts';
@@ -52,6 +53,8 @@ function wrapAll(layers: readonly Layer[], bottom: Service): Service {
 
 export function buildGrpcStacks(view: ServiceView): GrpcStacks {
   const { runtime, clock, events } = view;
+  // As the HTTP stacks do when built: notice an OpenTelemetry SDK registered since.
+  readOtelRegistry();
   const policy = runtime.policy;
   const env: LayerEnv = { service: policy.name, clock, events, classifier: grpcClassifier };
   // The one breaker judges unary calls and streams alike: a layer keeps its state per wrap.

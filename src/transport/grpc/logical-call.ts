@@ -12,6 +12,7 @@ import type { MeshResponse } from '../../core/service.ts';
 import type { Binding } from './binding.ts';
 import { buildGrpcStacks, type GrpcStacks, retireGrpcStacks } from './grpc-stack.ts';
 import { type CallOwner, GrpcRequest } from './grpc-request.ts';
+import { traceCall } from './grpc-tracing.ts';
 
 /** A client's stacks, rebuilt when the service's runtime changes (grpc-stack.ts). */
 export class ClientStacks {
@@ -34,7 +35,9 @@ export class ClientStacks {
     }
     const path = options.method_definition.path;
     const isIdempotent = metadata.getOptions().idempotentRequest === true || idempotent.has(path) || idempotent.has(path.slice(path.lastIndexOf('/') + 1));
-    const request = new GrpcRequest(options, nextCall, metadata, message, isIdempotent, owner, undefined);
+    const traced = traceCall(service, path, metadata);
+    if (traced !== undefined) owner.span = traced.span;
+    const request = new GrpcRequest(options, nextCall, traced?.metadata ?? metadata, message, isIdempotent, owner, undefined);
     const runtime = view.runtime;
     const now = view.clock.now();
     const timeout = runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout;

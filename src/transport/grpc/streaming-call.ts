@@ -9,6 +9,7 @@ import grpc from '@grpc/grpc-js';
 import type { InterceptingListener, InterceptorOptions, Metadata, NextCall, StatusObject } from '@grpc/grpc-js';
 import type { InterceptingCallInterface, MessageContext } from './grpc-types.ts';
 import type { CallOwner, GrpcResponse, StreamListener } from './grpc-request.ts';
+import type { CallSpan } from './grpc-tracing.ts';
 import type { ClientStacks } from './logical-call.ts';
 import type { MeshResponse } from '../../core/service.ts';
 import { statusOfError } from './status.ts';
@@ -17,6 +18,7 @@ type Queued = { context: MessageContext; message: unknown } | 'half-close' | 're
 
 export class StreamingCall implements InterceptingCallInterface, CallOwner {
   cancelled = false;
+  span: CallSpan | undefined = undefined;
   stream: StreamListener | undefined = undefined;
   readonly #stacks: ClientStacks;
   readonly #options: InterceptorOptions;
@@ -104,6 +106,7 @@ export class StreamingCall implements InterceptingCallInterface, CallOwner {
   #end(status: StatusObject): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.span?.end(status.code, status.details);
     // A write still queued was never sent: its callback hears that the call ended.
     for (const op of this.#queued) if (typeof op === 'object') op.context.callback?.(new Error(`call ended before the message was sent: ${status.details}`));
     this.#queued = [];

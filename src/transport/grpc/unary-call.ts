@@ -12,12 +12,14 @@ import type { InterceptingCallInterface, MessageContext } from './grpc-types.ts'
 import type { MeshResponse } from '../../core/service.ts';
 import type { CallOwner } from './grpc-request.ts';
 import type { GrpcResponse } from './grpc-request.ts';
+import type { CallSpan } from './grpc-tracing.ts';
 import type { ClientStacks } from './logical-call.ts';
 import { statusOfError } from './status.ts';
 
 export class UnaryCall implements InterceptingCallInterface, CallOwner {
   readonly stream = undefined;
   cancelled = false;
+  span: CallSpan | undefined = undefined;
   readonly #stacks: ClientStacks;
   readonly #options: InterceptorOptions;
   readonly #nextCall: NextCall;
@@ -95,6 +97,7 @@ export class UnaryCall implements InterceptingCallInterface, CallOwner {
   #end(status: StatusObject): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.span?.end(status.code, status.details);
     this.#listener?.onReceiveStatus?.(status);
   }
 }
