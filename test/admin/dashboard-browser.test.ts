@@ -22,6 +22,7 @@ import { type Backend, startBackend } from '../support/http-backend.ts';
 import { type AdminServer, manualStore, startAdminServer } from './admin-server.ts';
 
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
+const TOKEN = 'browser-test-token';
 const XSS = '<img src=x onerror="globalThis.xss=1">';
 
 describe('admin dashboard in Chromium', { timeout: 60_000 }, () => {
@@ -32,6 +33,7 @@ describe('admin dashboard in Chromium', { timeout: 60_000 }, () => {
   let mesh: Mesh;
   let admin: AdminServer;
   let remote: AdminServer;
+  let tokened: AdminServer;
   let browser: Browser;
   const store = manualStore();
 
@@ -55,6 +57,7 @@ describe('admin dashboard in Chromium', { timeout: 60_000 }, () => {
     });
     admin = await startAdminServer(mesh.adminHandler(), { prefix: '/admin' });
     remote = await startAdminServer(mesh.adminHandler(), { peer: '203.0.113.7' });
+    tokened = await startAdminServer(mesh.adminHandler({ token: TOKEN }), { peer: '203.0.113.8' });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
   });
 
@@ -62,6 +65,7 @@ describe('admin dashboard in Chromium', { timeout: 60_000 }, () => {
     await browser?.close();
     await admin?.close();
     await remote?.close();
+    await tokened?.close();
     await mesh?.close();
     for (const backend of [good, flaky, ledger]) await backend?.close();
   });
@@ -141,6 +145,19 @@ describe('admin dashboard in Chromium', { timeout: 60_000 }, () => {
       await page.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('lets a non-loopback client in with ?token=, which the page moves out of the address bar into its requests', async () => {
+    const page = await browser.newPage();
+    try {
+      const response = await page.goto(`${tokened.url}?token=${TOKEN}`);
+      assert.equal(response?.status(), 200);
+      // The services appear only if the page's own state.json requests carry the token.
+      await page.locator('[data-service="browse-pay"]').waitFor({ timeout: 5000 });
+      assert.equal(page.url(), tokened.url);
+    } finally {
+      await page.close();
     }
   });
 
