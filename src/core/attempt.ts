@@ -1,6 +1,6 @@
 /**
- * One attempt of a call: one try at one endpoint. It is also the cancellation handle the
- * transport gives undici, so an attempt costs one object, not a context and a signal.
+ * One attempt of a call: one try at one endpoint. It is also the cancellation handle of the
+ * request the transport sends, so an attempt costs one object, not a context and a signal.
  *
  * What it carries: the immutable logical `Call` it belongs to; its number, hedge flag, the
  * endpoint to avoid and the signal it follows (fixed by whoever starts it: the client for the
@@ -11,15 +11,15 @@
  *
  * As a signal: the attempt layer arms it (`arm`) with the attempt's time limit (the call's
  * deadline or the per-try timeout, whichever is first) and links it to the signal it
- * follows (caller, inbound request, a hedge race). It lives as long as undici listens to it:
- * until the response body is read or destroyed, or the request fails; then it disposes itself
+ * follows (caller, inbound request, a hedge race). It lives as long as its request: until the
+ * response body is read or destroyed, or the request fails; then the transport releases it
  * (no timer, no link to the parent left behind).
  *
  * Why not an AbortController: creating an AbortSignal and registering on it (EventTarget)
- * cost about 4 µs per call on the hot path, more than the rest of the stack together. undici
- * accepts any EventEmitter-shaped signal (`once`/`removeListener`, `aborted`, `reason`), and
- * one listener is all it ever registers, so this is a plain object with one slot. Its time
- * limit is an entry in an `ExpiryQueue`, not a timer of its own (expiry-queue.ts says why).
+ * cost about 4 µs per call on the hot path, more than the rest of the stack together. The
+ * transport's handler for the request on the wire is all that ever listens, so this is a
+ * plain object with one slot (`hook`), told synchronously: no listener closure either. Its
+ * time limit is an entry in an `ExpiryQueue`, not a timer of its own (expiry-queue.ts says why).
  */
 import type { Call } from './call-context.ts';
 import type { Endpoint } from './endpoint.ts';
@@ -28,7 +28,10 @@ import { Expiring } from './expiry-queue.ts';
 import { deadlineExceeded, perTryTimedOut, perTryTimedOutInBody } from './mesh-errors.ts';
 import type { Outcome } from './outcome.ts';
 
-type Listener = () => void;
+/** What aborts the attempt's request on the wire (the transport's handler): told once, synchronously, when the attempt aborts. */
+export interface AbortHook {
+  attemptAborted(): void;
+}
 
 /**
  * Hears, once and synchronously, how an attempt ended (its outcome is on it): its response
@@ -58,10 +61,8 @@ export class Attempt extends Expiring {
   observer: AttemptObserver | undefined = undefined;
   /** How the attempt ended, by the protocol's classifier (set by the transport). */
   outcome: Outcome | undefined = undefined;
-  /** The transport's own slot while the attempt is on the wire (the HTTP transport keeps its reply here rather than in a closure per attempt). */
-  transportState: unknown = undefined;
 
-  /** The attempt layer gave it a time limit or a signal to follow: the transport hands it to undici as the signal. */
+  /** The attempt layer gave it a time limit or a signal to follow: the transport's request follows it. */
   armed = false;
   /** The response head arrived (set by the transport): what is left is the caller's body read. */
   responded = false;
@@ -71,7 +72,7 @@ export class Attempt extends Expiring {
   #limit = Number.POSITIVE_INFINITY;
   /** True when the limit is the per-try timeout rather than the call's deadline. */
   #perTry = false;
-  #listener: Listener | undefined = undefined;
+  #hook: AbortHook | undefined = undefined;
   #following = false;
 
   constructor(call: Call, number: number, hedge: boolean, avoid: Endpoint | undefined, signal: AbortSignal | undefined) {
@@ -90,7 +91,7 @@ export class Attempt extends Expiring {
   }
 
   /**
-   * Makes this attempt the signal undici gets: it aborts when its signal does, and (the
+   * Makes this attempt the request's signal: it aborts when its signal does, and (the
    * queue's part) when `limit` ms pass; `perTry` says which limit that is, for the error.
    */
   arm(limit: number, perTry: boolean): void {
@@ -130,9 +131,9 @@ export class Attempt extends Expiring {
     this.aborted = true;
     this.reason = reason;
     this.dispose();
-    const listener = this.#listener;
-    this.#listener = undefined;
-    listener?.();
+    const hook = this.#hook;
+    this.#hook = undefined;
+    hook?.attemptAborted();
   }
 
   /** Stops the time limit and unlinks from the parent: the attempt is over. */
@@ -144,23 +145,14 @@ export class Attempt extends Expiring {
     }
   }
 
-  // The EventEmitter surface undici uses. NOTE: undici registers exactly one listener per
-  // request; a second registration would replace the first, so it is refused loudly.
-  once(_event: 'abort', listener: Listener): this {
-    if (this.#listener !== undefined && this.#listener !== listener) throw new Error('Attempt takes one abort listener');
-    this.#listener = listener;
-    return this;
+  /** The transport's handler for the request on the wire: told if the attempt aborts while it is out. */
+  hook(target: AbortHook): void {
+    this.#hook = target;
   }
 
-  on(event: 'abort', listener: Listener): this {
-    return this.once(event, listener);
-  }
-
-  /** undici unregisters when the request is over (body closed, or failed): so is the attempt. */
-  removeListener(_event: 'abort', listener: Listener): this {
-    if (this.#listener !== listener) return this;
-    this.#listener = undefined;
+  /** The request is over (its body destroyed, or it failed): so is the attempt. */
+  release(): void {
+    this.#hook = undefined;
     this.dispose();
-    return this;
   }
 }
