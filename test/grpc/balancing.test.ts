@@ -97,7 +97,14 @@ describe('grpc balancing', () => {
     });
     const [good] = await fleet(1);
     let listener: ControlListener | undefined;
-    const store = { source: 'test:push', watch: async (l: ControlListener) => ((listener = l), l.snapshot({})), close: async () => {} };
+    const store = {
+      source: 'test:push',
+      watch: async (l: ControlListener) => {
+        listener = l;
+        l.snapshot({});
+      },
+      close: async () => {},
+    };
     const hungAddress = `127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
     const mesh = await createMesh({ service: 't', control: store, config: { services: { inventory: { endpoints: [hungAddress], timeout: '3s' } } } });
     const client = mesh.grpc('inventory', InventoryClient, { idempotent: ['GetItem'] });

@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import grpc from '@grpc/grpc-js';
 import '../../src/transport/grpc/index.ts';
 import { type ControlListener, type ControlStore, createMesh, isMeshError, runWithInbound } from '../../src/index.ts';
-import { eventually } from '../support/waits.ts';
+import { eventually, sleep } from '../support/waits.ts';
 import { type Any, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
 
 const servers: InventoryServer[] = [];
@@ -101,6 +101,34 @@ describe('grpc deadlines and config', () => {
       call.cancel();
       const settled = await pending;
       assert.ok(!settled.ok && settled.error.code === grpc.status.CANCELLED);
+      assert.equal(backend.calls.GetItem, 1);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('a cancel while the call waits to retry ends it at once (regression: it waited out the pause first)', async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('grpc-retry-pushback-ms', '2000');
+    const backend = await server({ GetItem: (_call: Any, callback: Any) => callback({ code: grpc.status.UNAVAILABLE, details: 'later', metadata }) });
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address], retry: { attempts: 2, maxRetryAfter: '3s' } } } } });
+    const client = mesh.grpc('inventory', InventoryClient, { idempotent: ['GetItem'] });
+    try {
+      let call: Any;
+      const pending = settle(
+        new Promise((resolve, reject) => {
+          call = client.GetItem({ id: 'x' }, (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer)));
+        }),
+      );
+      await eventually(() => backend.calls.GetItem === 1, 'the first attempt');
+      await sleep(100); // its status is in: the call now waits out the server's 2 s pushback
+      const cancelledAt = performance.now();
+      call.cancel();
+      const settled = await pending;
+      assert.ok(!settled.ok && settled.error.code === grpc.status.CANCELLED);
+      assert.ok(performance.now() - cancelledAt < 500, `the caller heard ${Math.round(performance.now() - cancelledAt)} ms after cancelling`);
+      await sleep(50);
       assert.equal(backend.calls.GetItem, 1);
     } finally {
       client.close();

@@ -178,6 +178,7 @@ class GrpcAttempt {
     this.#done = true;
     const attempt = this.#attempt;
     attempt.signal?.removeEventListener('abort', this);
+    if (this.#call !== undefined) this.#request.owner.detach(this.#call);
     attempt.observer?.attemptEnded(attempt, error);
     if (response !== undefined) this.#resolve(response);
     else this.#reject(error);

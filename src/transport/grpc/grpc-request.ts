@@ -23,6 +23,8 @@ export interface CallOwner {
   readonly cancelled: boolean;
   /** An attempt's real call started: the caller's cancel (and a stream's writes and reads) go to it now. */
   attach(call: InterceptingCallInterface): void;
+  /** That attempt ended: until the next one starts (backoff, pushback), a cancel ends the call at once. */
+  detach(call: InterceptingCallInterface): void;
   /** Streams only: the caller's listener for what arrives before the status. */
   readonly stream: StreamListener | undefined;
   /** The call's span while an OpenTelemetry SDK traces (grpc-tracing.ts); the owner ends it with the final status. */

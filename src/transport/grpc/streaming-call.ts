@@ -76,6 +76,10 @@ export class StreamingCall implements InterceptingCallInterface, CallOwner {
     this.#push('read');
   }
 
+  detach(call: InterceptingCallInterface): void {
+    if (this.#current === call) this.#current = undefined;
+  }
+
   cancelWithStatus(code: grpc.status, details: string): void {
     if (this.#ended) return;
     this.cancelled = true;

@@ -70,11 +70,15 @@ export class UnaryCall implements InterceptingCallInterface, CallOwner {
     this.#current = call;
   }
 
+  detach(call: InterceptingCallInterface): void {
+    if (this.#current === call) this.#current = undefined;
+  }
+
   cancelWithStatus(code: grpc.status, details: string): void {
     if (this.#ended) return;
     this.cancelled = true;
     if (this.#current !== undefined) this.#current.cancelWithStatus(code, details);
-    // Not started yet (or between attempts): the caller hears the cancellation now.
+    // No attempt on the wire (not started yet, or between attempts): the caller hears it now.
     else this.#end({ code, details, metadata: new grpc.Metadata() });
   }
 
