@@ -14,13 +14,13 @@
  * does; the body the caller reads afterwards is the caller's time.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attempt } from '../core/attempt.ts';
 import { outcomeOfError } from '../core/outcome.ts';
 import type { MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 import { type AttemptEndMessage, type AttemptStartMessage, attemptEndChannel, attemptStartChannel } from './channels.ts';
 import { type CallRecord, errorCodeOf, recordOf } from './call-record.ts';
-import { forward, promised } from './forward.ts';
+import { forward, promised, reportLater } from './forward.ts';
 import { otel } from './otel-state.ts';
 import { dispatchContext, propagationHeaders, SpanKind, semconvMethod, startSpan } from './otel-tracing.ts';
 import { redactedUrl } from './redact-url.ts';
@@ -59,10 +59,19 @@ export class AttemptTelemetryService implements Service {
       forward(this.#transport, request, attempt, ended);
       return;
     }
-    const span = startAttemptSpan(record, request, attempt, resends);
-    ended.span = span;
-    const spanContext = trace.setSpan(record.context, span);
-    const outgoing = withHeaders(request, propagationHeaders(spanContext));
+    let outgoing: MeshRequest;
+    let spanContext: Context;
+    try {
+      const span = startAttemptSpan(record, request, attempt, resends);
+      ended.span = span;
+      spanContext = trace.setSpan(record.context, span);
+      outgoing = withHeaders(request, propagationHeaders(spanContext));
+    } catch (bug) {
+      // NOTE: a throwing tracer or propagator must not fail the attempt: it goes without them.
+      reportLater(bug);
+      forward(this.#transport, request, attempt, ended);
+      return;
+    }
     // The suppress-tracing context only matters to someone hooked into undici's requests
     // (instrumentation-undici subscribes to this channel): without one, the two context copies
     // and the context switch per attempt are skipped.
@@ -135,9 +144,7 @@ class AttemptEnd implements Reply {
       this.#report(response, error);
     } catch (bug) {
       // NOTE: telemetry must never change an attempt's result.
-      queueMicrotask(() => {
-        throw bug;
-      });
+      reportLater(bug);
     }
   }
 

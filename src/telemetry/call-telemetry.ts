@@ -16,7 +16,7 @@ import type { LayerEnv } from '../core/layer-env.ts';
 import { toCallerError } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 import { CALL_RECORD, CallRecord } from './call-record.ts';
-import { forward, promised } from './forward.ts';
+import { forward, promised, reportLater } from './forward.ts';
 import { observing } from './observed.ts';
 
 export class CallTelemetryService implements Service {
@@ -53,7 +53,15 @@ export class CallTelemetryService implements Service {
   }
 
   #observe(request: MeshRequest, attempt: Attempt, reply: Reply): void {
-    const record = new CallRecord(request, attempt.call, this.#route, this.#subset, this.#env, this.#breaker);
+    let record: CallRecord;
+    try {
+      record = new CallRecord(request, attempt.call, this.#route, this.#subset, this.#env, this.#breaker);
+    } catch (bug) {
+      // NOTE: telemetry never fails a call: a throwing tracer or propagator costs its record only.
+      reportLater(bug);
+      forward(this.#inner, request, attempt, reply);
+      return;
+    }
     const first = Attempt.first(withRecord(attempt.call, record));
     const ended = new CallEnd(record, reply, this.#env);
     if (record.context === undefined) forward(this.#inner, request, first, ended);
@@ -99,9 +107,7 @@ class CallEnd implements Reply {
       this.#record.end(response, error, this.#env);
     } catch (bug) {
       // NOTE: telemetry must never change a call's result (a throwing exporter, a subscriber's bug).
-      queueMicrotask(() => {
-        throw bug;
-      });
+      reportLater(bug);
     }
   }
 }

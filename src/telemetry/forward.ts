@@ -23,3 +23,10 @@ export function forward(inner: Service, request: MeshRequest, attempt: Attempt, 
 export function promised(start: (reply: Reply) => void): Promise<MeshResponse> {
   return new Promise((resolve, reject) => start({ resolve, reject }));
 }
+
+/** A bug in telemetry (or a tracer, exporter or subscriber it calls) surfaces on its own, never in the call's result. */
+export function reportLater(bug: unknown): void {
+  queueMicrotask(() => {
+    throw bug;
+  });
+}
