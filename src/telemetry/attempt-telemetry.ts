@@ -46,8 +46,9 @@ export class AttemptTelemetryService implements Service {
 
   #send(request: MeshRequest, attempt: Attempt, reply: Reply): void {
     const record = recordOf(attempt.call);
-    if (record === undefined) forward(this.#transport, request, attempt, reply);
-    else this.#observe(record, request, attempt, reply);
+    if (record !== undefined) this.#observe(record, request, attempt, reply);
+    else if (this.#transport.send !== undefined) this.#transport.send(request, attempt, reply);
+    else forward(this.#transport, request, attempt, reply);
   }
 
   #observe(record: CallRecord, request: MeshRequest, attempt: Attempt, reply: Reply): void {
