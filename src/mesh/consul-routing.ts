@@ -72,6 +72,8 @@ export class ConsulRouting {
       if (watched.watch !== undefined) stopping.push(watched.watch.stop());
     }
     for (const [name, watched] of wanted) if (!this.#watches.has(name)) this.#watches.set(name, watched);
+    // The services a model names may have joined or left the config.
+    for (const { watch } of this.#watches.values()) watch?.refresh();
     await Promise.all(stopping);
   }
 
@@ -92,6 +94,7 @@ export class ConsulRouting {
       datacenter: discovery.datacenter,
       passingOnly: discovery.passingOnly,
       poolConnectTimeout: watched.policy.pool.connectTimeout,
+      configured: (consulService) => this.meshNameOf(consulService) !== undefined,
       onModel: () => {
         // A model read within the start-up bound is in the runtime built next.
         if (started && this.#watches.get(name) === watched) this.#changed(name);

@@ -32,6 +32,8 @@ export interface ConsulEntryWatchOptions {
   readonly passingOnly: boolean;
   /** The service's pool.connectTimeout (ms), which a resolver's ConnectTimeout would have to equal. */
   readonly poolConnectTimeout: number;
+  /** Whether a Consul service is one meshlet's config calls (a target naming another fails its calls: reported here first). */
+  readonly configured: (consulService: string) => boolean;
   /** A new model (undefined: no entry routes anything, the service is not routed). */
   readonly onModel: (model: RoutingModel | undefined) => void;
   /** Entries refused (Consul's own validation), or read but not honoured exactly. */
@@ -48,6 +50,8 @@ export class ConsulEntryWatch {
   #modelKey: string | undefined = undefined;
   #model: RoutingModel | undefined = undefined;
   #stopped = false;
+  /** The last view of the entries, translated again when meshlet's own services change (refresh). */
+  #entries: ConsulEntries | undefined = undefined;
   lastError: string | undefined = undefined;
 
   constructor(options: ConsulEntryWatchOptions) {
@@ -55,6 +59,7 @@ export class ConsulEntryWatch {
     this.#subscription = watchConsulEntries(options.agent, options.datacenter, {
       change: (entries) => {
         this.lastError = undefined;
+        this.#entries = entries;
         this.#translate(entries);
       },
       error: (error) => {
@@ -79,6 +84,11 @@ export class ConsulEntryWatch {
     await this.#subscription.close();
   }
 
+  /** meshlet's services changed: what the model names may now be configured, or no longer. */
+  refresh(): void {
+    if (this.#entries !== undefined) this.#translate(this.#entries);
+  }
+
   state(): Record<string, unknown> {
     return { entries: this.#used, unsupported: this.#model?.unsupported ?? [], lastError: this.lastError ?? null };
   }
@@ -97,7 +107,7 @@ export class ConsulEntryWatch {
       this.#options.onRejected(isMeshError(error) ? error : new MeshError('MESH_CONFIG_INVALID', String(error), { cause: error }));
       return;
     }
-    const full = withRuntimeGaps(model, this.#options.passingOnly, this.#options.poolConnectTimeout);
+    const full = withRuntimeGaps(model, this.#options);
     const routed = isRouted(full) ? full : undefined;
     const key = routed === undefined ? 'none' : JSON.stringify(routed);
     this.#used = [...used].sort();
@@ -120,12 +130,19 @@ function isRouted(model: RoutingModel): boolean {
 
 /**
  * What the translation keeps but the route runtime does not apply, reported rather than
- * silently approximated: a ConnectTimeout other than the pool's (connections are the service's
+ * silently approximated: a target or failover naming a Consul service meshlet's config does
+ * not call (its calls fail, subset-endpoints.ts noPickReason), a ConnectTimeout other than the pool's (connections are the service's
  * endpoint pools, shared by every target), and OnlyPassing over a discovery that keeps
  * warning instances (`passingOnly: false`; with the default `true` every endpoint is passing).
  */
-function withRuntimeGaps(model: RoutingModel, passingOnly: boolean, poolConnectTimeout: number): RoutingModel {
+function withRuntimeGaps(model: RoutingModel, options: Pick<ConsulEntryWatchOptions, 'passingOnly' | 'poolConnectTimeout' | 'configured'>): RoutingModel {
+  const { passingOnly, poolConnectTimeout } = options;
   const gaps: UnsupportedItem[] = [];
+  const named = new Set([...model.routes.flatMap((route) => route.targets.map((t) => t.target.service)), ...Object.values(model.resolutions).flatMap((r) => Object.values(r.failover).flat().map((t) => t.service))]);
+  for (const service of named) {
+    if (service === model.service || options.configured(service)) continue;
+    gaps.push({ path: `targets/${service}`, reason: `routes name Consul service '${service}', which no service in meshlet's config discovers: those calls fail with MESH_UNKNOWN_SERVICE unless a failover serves them; add services.${service} with discovery { type: 'consul' }` });
+  }
   for (const [service, resolution] of Object.entries(model.resolutions)) {
     const timeout = resolution.connectTimeout;
     if (timeout !== DEFAULT_CONNECT_TIMEOUT_MS && timeout !== poolConnectTimeout) {

@@ -2,7 +2,8 @@
  * What Consul's entries ask for that meshlet cannot do as asked, against the emulator with
  * real loopback backends: a route target naming a service meshlet is not configured for fails
  * its calls with MESH_UNKNOWN_SERVICE saying what to add (Consul may name any catalog service;
- * it used to be MESH_CLOSED "endpoints closed"); a resolver's ConnectTimeout equal to the
+ * it used to be MESH_CLOSED "endpoints closed"), and is reported in state() and config-rejected
+ * when the entries are read; a resolver's ConnectTimeout equal to the
  * service's pool.connectTimeout is honoured (no report), another one reported; OnlyPassing is
  * honoured under discovery's default passingOnly and reported under `passingOnly: false`.
  */
@@ -41,6 +42,7 @@ describe("routing by Consul's entries: what meshlet cannot do as asked", () => {
     assert.equal(routing(mesh, 'front'), 'consul');
     const error = await expectMeshError(mesh.client('front').request({ path: '/' }), 'MESH_UNKNOWN_SERVICE');
     assert.match(error.message, /routed to 'ghost', which names no service in meshlet's config.*add services\.ghost with discovery \{ type: 'consul' \}/);
+    assert.deepEqual(unsupported(mesh, 'front'), ['targets/ghost'], 'reported before any call fails');
   });
 
   it("a resolver's ConnectTimeout equal to the pool's is honoured; another is reported", async () => {
