@@ -10,8 +10,8 @@
  * proxy passes it.
  *
  * The call statistics and the event log are made once per mesh, when its first handler is
- * made (nothing is collected before), and shared by its handlers; `handler.close()` (or the
- * mesh closing) lets them go.
+ * made (nothing is collected before), and shared by its handlers; they go with the last
+ * `handler.close()`, or with the first diagnostics message after the mesh closed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArgument } from '../core/mesh-errors.ts';
@@ -35,6 +35,8 @@ export interface AdminHandler {
 
 export interface AdminMeshSource extends AdminSource {
   readonly on: EventSource;
+  /** True once the mesh has closed: its statistics can go. */
+  closed(): boolean;
 }
 
 interface Collector {
@@ -61,21 +63,13 @@ export function createAdminHandler(mesh: object, source: AdminMeshSource, option
     throw invalidArgument('mesh.adminHandler({ token })', 'token must be a string of 8 to 4096 characters without spaces');
   }
   const auth = new AdminAuth(token);
-  let collector = collectors.get(mesh);
-  if (collector === undefined) {
-    collector = { stats: new CallStats(), log: new EventLog(source.on), handlers: 0 };
-    collectors.set(mesh, collector);
-  }
-  collector.handlers++;
-  const shared = collector;
+  const shared = collectorOf(mesh, source);
+  shared.handlers++;
   let open = true;
   const release = (): void => {
     if (!open) return;
     open = false;
-    if (--shared.handlers > 0) return;
-    shared.stats.close();
-    shared.log.close();
-    if (collectors.get(mesh) === shared) collectors.delete(mesh);
+    if (--shared.handlers === 0) closeCollector(mesh, shared);
   };
 
   /** What to answer `req`: status, type, body and the headers particular to it. */
@@ -99,10 +93,7 @@ export function createAdminHandler(mesh: object, source: AdminMeshSource, option
     }
     try {
       if (page === 'state.json') {
-        const state = stateView(source, shared.stats, shared.log);
-        // The mesh closed: nothing more to collect.
-        if (state.closed === true) release();
-        return json(state);
+        return json(stateView(source, shared.stats, shared.log));
       }
       if (page === 'config.json') return json(configDump(source, shared.log));
       return { status: 200, type: 'text/html; charset=utf-8', body: DASHBOARD_HTML, headers: { 'content-security-policy': DASHBOARD_CSP } };
@@ -113,6 +104,28 @@ export function createAdminHandler(mesh: object, source: AdminMeshSource, option
   };
   const handler = (req: IncomingMessage, res: ServerResponse): void => send(req, res, answer(req));
   return Object.assign(handler, { close: release });
+}
+
+/** The mesh's collector, made with its first handler (or again after the last one closed). */
+function collectorOf(mesh: object, source: AdminMeshSource): Collector {
+  let collector = collectors.get(mesh);
+  if (collector === undefined) {
+    const made: Collector = {
+      // A closed mesh's statistics go with the first message after it closed (call-stats.ts).
+      stats: new CallStats({ expired: () => source.closed(), onExpired: () => closeCollector(mesh, made) }),
+      log: new EventLog(source.on),
+      handlers: 0,
+    };
+    collector = made;
+    collectors.set(mesh, collector);
+  }
+  return collector;
+}
+
+function closeCollector(mesh: object, collector: Collector): void {
+  collector.stats.close();
+  collector.log.close();
+  if (collectors.get(mesh) === collector) collectors.delete(mesh);
 }
 
 interface Answer {

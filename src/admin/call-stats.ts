@@ -60,14 +60,28 @@ export class CallStats {
   readonly #services = new Map<string, ServiceCounters>();
   /** Messages for services or endpoints past the bounds. */
   untracked = 0;
-  readonly #onCallEnd = (message: unknown): void => this.#callEnded(message as CallEndMessage);
-  readonly #onAttemptEnd = (message: unknown): void => this.#attemptEnded(message as AttemptEndMessage);
-  readonly #onEndpoint = (message: unknown): void => this.#endpointChanged(message as EndpointMessage);
+  readonly #expired: () => boolean;
+  readonly #onExpired: () => void;
+  readonly #onCallEnd = (message: unknown): void => {
+    if (!this.#stale()) this.#callEnded(message as CallEndMessage);
+  };
+  readonly #onAttemptEnd = (message: unknown): void => {
+    if (!this.#stale()) this.#attemptEnded(message as AttemptEndMessage);
+  };
+  readonly #onEndpoint = (message: unknown): void => {
+    if (!this.#stale()) this.#endpointChanged(message as EndpointMessage);
+  };
   #open = true;
 
-  /** `now`: milliseconds of any monotonic clock (tests pass their own). */
-  constructor(now: () => number = () => performance.now()) {
-    this.#now = now;
+  /**
+   * `now`: milliseconds of any monotonic clock (tests pass their own). `expired`: true once
+   * nobody can want these statistics any more (the mesh closed); the next message then calls
+   * `onExpired` (whose owner closes this) instead of being counted.
+   */
+  constructor(options: { now?: () => number; expired?: () => boolean; onExpired?: () => void } = {}) {
+    this.#now = options.now ?? (() => performance.now());
+    this.#expired = options.expired ?? (() => false);
+    this.#onExpired = options.onExpired ?? (() => this.close());
     callEndChannel.subscribe(this.#onCallEnd);
     attemptEndChannel.subscribe(this.#onAttemptEnd);
     endpointChannel.subscribe(this.#onEndpoint);
@@ -119,6 +133,17 @@ export class CallStats {
       history: { calls: callSeries, failures: callSeries.map((n, i) => n - okSeries[i]!) },
       endpoints,
     };
+  }
+
+  /**
+   * NOTE: why the check rides on the messages: a closed mesh publishes nothing more, but the
+   * channels are process-wide, so its forgotten collector would go on counting every other
+   * mesh's calls. The first such message ends it; until one comes, it costs nothing.
+   */
+  #stale(): boolean {
+    if (!this.#expired()) return false;
+    this.#onExpired();
+    return true;
   }
 
   #second(): number {

@@ -236,6 +236,20 @@ export class Mesh {
   }
 
   /**
+   * The admin page (src/admin): the live dashboard, state.json and the redacted config dump, as
+   * one `(req, res)` handler to mount anywhere. Loopback clients only unless `token` is set.
+   * Call statistics are collected from the first handler on, never before.
+   */
+  adminHandler(options?: AdminOptions): AdminHandler {
+    return createAdminHandler(this, {
+      state: () => this.state(),
+      policies: () => Array.from(this.#runtimes.values(), (runtime) => runtime.policy),
+      on: (name, listener) => this.#events.on(name, listener),
+      closed: () => this.#closed,
+    }, options);
+  }
+
+  /**
    * Registers this process in the local Consul agent (the mesh's `consul` agent), with a TTL
    * check meshlet keeps passing (default ttl 10s) or an HTTP check Consul runs. close()
    * deregisters it first. See registration.ts.

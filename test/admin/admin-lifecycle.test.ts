@@ -10,11 +10,14 @@ import { describe, it } from 'node:test';
 import { createAdminHandler, type AdminMeshSource } from '../../src/admin/admin-handler.ts';
 import { isLoopback } from '../../src/admin/admin-auth.ts';
 import { attemptEndChannel, callEndChannel, endpointChannel } from '../../src/telemetry/channels.ts';
+import { createMesh } from '../../src/index.ts';
+import { startBackend } from '../support/http-backend.ts';
 
-function fakeMesh(state: () => Record<string, unknown>): AdminMeshSource & { listeners: number } {
+function fakeMesh(state: () => Record<string, unknown>, closed = () => false): AdminMeshSource & { listeners: number } {
   const source = {
     listeners: 0,
     state,
+    closed,
     policies: () => [],
     on: () => {
       source.listeners++;
@@ -65,16 +68,37 @@ describe('admin handler lifecycle', () => {
     assert.equal(mesh.listeners, 0);
   });
 
-  it('lets go once state.json shows the mesh closed', () => {
+  it('lets go at the first message after the mesh closed, not counting it (handlers never closed)', () => {
     let closed = false;
-    const mesh = fakeMesh(() => ({ ...OPEN_STATE(), closed }));
-    const handler = createAdminHandler(mesh, mesh);
+    const mesh = fakeMesh(OPEN_STATE, () => closed);
+    createAdminHandler(mesh, mesh);
+    createAdminHandler(mesh, mesh);
+    const message = { service: 'other-mesh-service', route: undefined, method: 'GET', startedAt: 0, durationMs: 1, statusCode: 200, outcome: 'success', errorCode: undefined, attempts: 1 };
+    callEndChannel.publish(message);
+    assert.deepEqual(subscribed(), [true, true, true]);
     closed = true;
-    const { req, res, sent } = exchange('/state.json', '127.0.0.1');
-    handler(req, res);
-    assert.equal(sent.status, 200);
+    // Another mesh's call: the closed mesh's collector must not go on counting every call of the process.
+    callEndChannel.publish(message);
     assert.deepEqual(subscribed(), [false, false, false]);
     assert.equal(mesh.listeners, 0);
+  });
+
+  it('a real mesh closed with its handler never closed stops being counted at the next call of another mesh', async () => {
+    const backend = await startBackend();
+    const config = { services: { 'life-pay': { endpoints: [backend.address] } } };
+    const first = await createMesh({ service: 'life-a', config });
+    const second = await createMesh({ service: 'life-b', config });
+    try {
+      first.adminHandler();
+      assert.deepEqual(subscribed(), [true, true, true]);
+      await first.close();
+      await (await second.client('life-pay').request({ path: '/' })).body.text();
+      assert.deepEqual(subscribed(), [false, false, false]);
+    } finally {
+      await first.close();
+      await second.close();
+      await backend.close();
+    }
   });
 
   it('answers a state() that throws with a plain 500 quoting nothing', () => {

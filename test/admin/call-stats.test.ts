@@ -22,7 +22,7 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
   it('subscribes only while a collector is open', () => {
     // Other test files in this process may hold collectors; this one's own subscription is what is checked.
     const before = callEndChannel.hasSubscribers;
-    const stats = new CallStats(() => 0);
+    const stats = new CallStats({ now: () => 0 });
     assert.equal(callEndChannel.hasSubscribers, true);
     assert.equal(attemptEndChannel.hasSubscribers, true);
     stats.close();
@@ -32,7 +32,7 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
 
   it('reports logical and per-attempt rates and success rates over the window', () => {
     let now = 100_000;
-    const stats = new CallStats(() => now);
+    const stats = new CallStats({ now: () => now });
     try {
       // 10 logical calls in one second: 9 succeed (one after a retry), 1 fails after two failed attempts.
       for (let i = 0; i < 9; i++) callEndChannel.publish(call('pay-a', 'success', 10 + i));
@@ -70,7 +70,7 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
   });
 
   it('computes p50/p95/p99 of the logical calls by nearest rank', () => {
-    const stats = new CallStats(() => 5_000);
+    const stats = new CallStats({ now: () => 5_000 });
     try {
       for (let ms = 1; ms <= 100; ms++) callEndChannel.publish(call('pay-b', 'success', ms));
       assert.deepEqual(stats.service('pay-b')!.latencyMs, { p50: 50, p95: 95, p99: 99, samples: 100 });
@@ -81,7 +81,7 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
 
   it('leaves caller-cancelled calls out and counts refusals (breaker, limits) as failed calls', () => {
     let now = 7_000;
-    const stats = new CallStats(() => now);
+    const stats = new CallStats({ now: () => now });
     try {
       callEndChannel.publish(call('pay-c', 'not-the-dependency', 1, 'MESH_ABORTED'));
       callEndChannel.publish(call('pay-c', 'not-the-dependency', 1, 'MESH_CIRCUIT_OPEN'));
@@ -98,7 +98,7 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
 
   it('computes the statistics of a service at most once a second, however many viewers ask', () => {
     let now = 20_000;
-    const stats = new CallStats(() => now);
+    const stats = new CallStats({ now: () => now });
     try {
       callEndChannel.publish(call('pay-e', 'success', 1));
       const first = stats.service('pay-e');
@@ -114,7 +114,7 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
   });
 
   it('forgets an endpoint discovery removed (an autoscaled fleet does not grow the map)', () => {
-    const stats = new CallStats(() => 9_000);
+    const stats = new CallStats({ now: () => 9_000 });
     try {
       attemptEndChannel.publish(attempt('pay-d', '10.0.0.1:80', 'success'));
       attemptEndChannel.publish(attempt('pay-d', '10.0.0.2:80', 'success'));
@@ -126,7 +126,7 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
   });
 
   it('is bounded: services past the cap are counted as untracked, not kept', () => {
-    const stats = new CallStats(() => 0);
+    const stats = new CallStats({ now: () => 0 });
     try {
       for (let i = 0; i < 300; i++) callEndChannel.publish(call(`bounded-${i}`, 'success', 1));
       assert.equal(stats.service('bounded-255') === undefined, false);
