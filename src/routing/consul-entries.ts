@@ -208,6 +208,7 @@ function translateRoute(t: Translation, service: string, raw: Json, i: number): 
   if (prefixRewrite !== undefined && exact === undefined && prefix === undefined) return fail('cannot make use of PrefixRewrite without configuring either PathExact or PathPrefix');
   // Consul accepts it, but the rewritten path would not start with '/': a request no server reads.
   if (prefixRewrite !== undefined && !prefixRewrite.startsWith('/')) t.error(`${field}.Destination.PrefixRewrite`, `${JSON.stringify(prefixRewrite)} must start with '/' (the rewritten path replaces the matched prefix)`);
+  else if (prefixRewrite !== undefined && !/^[\x21-\x7e]*$/.test(prefixRewrite)) t.error(`${field}.Destination.PrefixRewrite`, `${JSON.stringify(prefixRewrite)} holds a space, control or non-ASCII character, which a request path cannot carry (percent-encode it)`);
   const retryOn = Array.isArray(destination.RetryOn) ? destination.RetryOn.map(String) : [];
   for (const condition of retryOn) if (!Object.hasOwn(RETRY_ON, condition)) return fail(`contains an invalid retry condition: ${JSON.stringify(condition)}`);
 

@@ -1,7 +1,7 @@
 /**
  * Router destination and split changes that would make requests no server reads are refused
  * when the entries are read, at their field path, instead of failing every call on the route:
- * a PrefixRewrite without a leading '/', a header modifier whose name is not an RFC 9110 token,
+ * a PrefixRewrite without a leading '/' or with a space, control or non-ASCII character, a header modifier whose name is not an RFC 9110 token,
  * whose value holds CR/LF/NUL, or (on requests) that changes a header framing the message, and
  * a RetryOnStatusCodes entry outside 100–599. (The mesh keeps the routing in force on a refusal:
  * test/integration/routing-consul.test.ts.)
@@ -13,11 +13,17 @@ import { invalid, type Json, translate } from './consul-entry-helpers.ts';
 const router = (destination: Json): Json => ({ Kind: 'service-router', Name: 'web', Routes: [{ Match: { HTTP: { PathPrefix: '/api/' } }, Destination: destination }] });
 const at = 'service-router/web.Routes[0].Destination';
 
-test("a PrefixRewrite without a leading '/' is refused at its path", () => {
+test("a PrefixRewrite without a leading '/', or with characters a request path cannot carry, is refused at its path", () => {
   const issues = invalid('web', router({ PrefixRewrite: 'v2/' }));
   assert.deepEqual(issues.map((i) => i.path), [`${at}.PrefixRewrite`]);
   assert.match(issues[0]!.message, /"v2\/" must start with '\/'/);
   assert.equal(translate('web', router({ PrefixRewrite: '/v2/' })).routes[0]!.prefixRewrite, '/v2/', 'a leading / is accepted');
+  for (const bad of ['/v 2/', '/v2/\r\nX: y', '/café']) {
+    const refused = invalid('web', router({ PrefixRewrite: bad }));
+    assert.deepEqual(refused.map((i) => i.path), [`${at}.PrefixRewrite`], JSON.stringify(bad));
+    assert.match(refused[0]!.message, /space, control or non-ASCII character/);
+  }
+  assert.equal(translate('web', router({ PrefixRewrite: '/caf%C3%A9/' })).routes[0]!.prefixRewrite, '/caf%C3%A9/', 'percent-encoded is fine');
 });
 
 test('header modifier names must be tokens, values free of CR, LF and NUL', () => {
