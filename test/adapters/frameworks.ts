@@ -17,7 +17,7 @@ import Fastify from 'fastify';
 import { meshErrors, meshlet as expressMeshlet } from '../../adapters/express/index.ts';
 import { meshlet as fastifyMeshlet } from '../../adapters/fastify/index.ts';
 import { MeshModule } from '../../adapters/nestjs/index.ts';
-import type { Mesh } from '../../src/index.ts';
+import type { Mesh, MeshResponse } from '../../src/index.ts';
 import type { InboundOptions } from '../../src/inbound/inbound-http.ts';
 
 export interface RouteContext {
@@ -100,3 +100,10 @@ export function nestFramework(platform: 'express' | 'fastify'): Framework {
 }
 
 export const FRAMEWORKS: readonly Framework[] = [expressFramework, fastifyFramework, nestFramework('express'), nestFramework('fastify')];
+
+/** A call's status, its body read to the end (an unread body holds its connection and its time limit). */
+export async function statusOf(pending: Promise<MeshResponse>): Promise<number> {
+  const res = await pending;
+  await res.body.text();
+  return res.statusCode;
+}

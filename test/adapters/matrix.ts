@@ -2,8 +2,10 @@
  * One scenario matrix (issue 13), run against Express, Fastify, Nest on Express and Nest on
  * Fastify with real servers: deadline propagation A → B → C, trace id continuity, a client
  * disconnect aborting B's outgoing call, an expired deadline answered 504 before the handler,
- * the default and the ceiling, inbound limits with Retry-After, the admin mount. The shutdown
- * order is in shutdown.test.ts. Each framework's file (express.test.ts, …) runs it.
+ * the default and the ceiling, inbound limits with Retry-After, the admin mount, the shutdown
+ * order (deregistered while still answering; then nothing listens and the mesh is closed). That
+ * a shut-down service leaves no handle open is shown by shutdown-exits.test.ts in a child
+ * process. Each framework's file (express.test.ts, …) runs the matrix.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -12,10 +14,14 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { createMesh, isMeshError, type Mesh, TIMEOUT_HEADER } from '../../src/index.ts';
 import type { InboundOptions } from '../../src/inbound/inbound-http.ts';
+import { call } from '../support/consul-emulator/wire-client.ts';
+import { consulForTests } from '../support/consul.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
+import { expectMeshError } from '../support/mesh-error.ts';
 import { eventually, sleep } from '../support/waits.ts';
 import { get } from './client.ts';
-import type { App, Framework, Routes } from './frameworks.ts';
+import { startSlowAgent } from './slow-agent.ts';
+import { type App, type Framework, type Routes, statusOf } from './frameworks.ts';
 
 // The application's OpenTelemetry set-up, as a service would have it (no tracer: the API's
 // non-recording spans carry the ids).
@@ -55,8 +61,8 @@ export function adapterMatrix(framework: Framework): void {
         if (c.received.length > 1) await sleep(1500);
         res.end('late');
       });
-      const b = await serve(await meshOf({ c: c.address }), { '/b': async ({ mesh }) => (await mesh.client('c').request({ path: '/c' })).statusCode });
-      const a = await serve(await meshOf({ b: addressOf(b) }), { '/a': async ({ mesh }) => (await mesh.client('b').request({ path: '/b' })).statusCode });
+      const b = await serve(await meshOf({ c: c.address }), { '/b': async ({ mesh }) => statusOf(mesh.client('c').request({ path: '/c' })) });
+      const a = await serve(await meshOf({ b: addressOf(b) }), { '/a': async ({ mesh }) => statusOf(mesh.client('b').request({ path: '/b' })) });
       assert.equal((await get(`${a.url}/a`)).status, 200, 'warm-up');
       const answer = await get(`${a.url}/a`, { [TIMEOUT_HEADER]: '300' });
       assert.equal(answer.status, 504, answer.body);
@@ -76,7 +82,7 @@ export function adapterMatrix(framework: Framework): void {
         '/b': async ({ mesh }) => {
           const headers: Record<string, string> = {};
           propagation.inject(context.active(), headers);
-          return { active: trace.getSpanContext(context.active())?.traceId, status: (await mesh.client('c').request({ path: '/c', headers })).statusCode };
+          return { active: trace.getSpanContext(context.active())?.traceId, status: await statusOf(mesh.client('c').request({ path: '/c', headers })) };
         },
       });
       const a = await serve(await meshOf({ b: addressOf(b) }), {
@@ -100,7 +106,7 @@ export function adapterMatrix(framework: Framework): void {
       const b = await serve(await meshOf({ c: c.address }), {
         '/b': async ({ mesh }) => {
           try {
-            return (await mesh.client('c').request({ path: '/c' })).statusCode;
+            return await statusOf(mesh.client('c').request({ path: '/c' }));
           } catch (error) {
             outcomes.push(isMeshError(error) ? error.code : String(error));
             throw error;
@@ -122,7 +128,7 @@ export function adapterMatrix(framework: Framework): void {
       const routes: Routes = {
         '/b': async ({ mesh }) => {
           ran++;
-          return (await mesh.client('c').request({ path: '/c' })).statusCode;
+          return await statusOf(mesh.client('c').request({ path: '/c' }));
         },
       };
       const b = await serve(await meshOf({ c: c.address }), routes, { defaultTimeout: '250ms', maxTimeout: 400 });
@@ -177,6 +183,32 @@ export function adapterMatrix(framework: Framework): void {
       assert.equal(mount.headers.location, `/_meshlet/?token=${token}`, "the dashboard's ./state.json resolves under the mount");
       assert.equal((await get(`${app.url}/_meshlet/`, { authorization: `Bearer ${token}` })).status, 200);
       assert.equal((await get(`${app.url}/_meshletx`)).status, 404, 'only the path itself and below');
+    });
+
+    it('shutdown: deregistered from Consul while still answering (and calling), then it stops answering and closes its mesh', async () => {
+      const consul = await consulForTests();
+      closers.push(() => consul.close());
+      const agent = await startSlowAgent(consul.url, 300);
+      closers.push(() => agent.close());
+      const c = await backend();
+      const mesh = await createMesh({ service: 'b', consul: { url: agent.url }, config: { services: { c: { endpoints: [c.address] } } } });
+      closers.push(() => mesh.close());
+      const b = await serve(mesh, { '/b': async ({ mesh }) => statusOf(mesh.client('c').request({ path: '/c' })) });
+      const port = Number(new URL(b.url).port);
+      await mesh.register({ name: 'b', port, address: '127.0.0.1', check: { ttl: '30s' } });
+      const instances = async (): Promise<number> => (await call(consul.url, 'GET', '/v1/health/service/b')).json<unknown[]>().length;
+      assert.equal(await instances(), 1);
+      const stopping = b.shutdown();
+      await eventually(() => agent.deregistrations === 1, 'the deregistration reached the agent', 2000);
+      const during = await get(`${b.url}/b`);
+      assert.equal(during.status, 200, `answered while being deregistered: ${during.body}`);
+      assert.equal(agent.deregistered, 0, 'that answer came before the agent took the instance out');
+      await stopping;
+      assert.equal(agent.deregistered, 1);
+      assert.equal(await instances(), 0);
+      assert.equal(b.server.listening, false);
+      await assert.rejects(get(`${b.url}/b`), { code: 'ECONNREFUSED' });
+      await expectMeshError(mesh.client('c').request({ path: '/c' }), 'MESH_CLOSED');
     });
   });
 }
