@@ -86,6 +86,30 @@ describe('grpc deadlines and config', () => {
     }
   });
 
+  it('calls back after the client method returned, even for a call refused at once', async () => {
+    const backend = await server();
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address] } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      // A refusal comes back synchronously from the stack; the callback must still see its call.
+      const callSeen = await runWithInbound({ timeout: 0 }, () =>
+        new Promise<boolean>((resolve) => {
+          const call: unknown = client.GetItem({ id: 'x' }, () => {
+            try {
+              resolve(call !== undefined);
+            } catch {
+              resolve(false); // still in its temporal dead zone: called back from inside GetItem()
+            }
+          });
+        }),
+      );
+      assert.equal(callSeen, true);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
   it('a call the caller cancels ends CANCELLED and is not retried', async () => {
     const backend = await server({ GetItem: () => {} });
     const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address] } } } });

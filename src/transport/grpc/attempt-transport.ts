@@ -22,7 +22,7 @@ import type { Attempt } from '../../core/attempt.ts';
 import type { Clock } from '../../core/clock.ts';
 import { callerAborted } from '../../core/errors.ts';
 import { deadlineExceeded } from '../../core/mesh-errors.ts';
-import type { MeshRequest, MeshResponse, Service } from '../../core/service.ts';
+import type { MeshRequest, MeshResponse, Reply, Service } from '../../core/service.ts';
 import { type GrpcRequest, GrpcResponse } from './grpc-request.ts';
 import { classifyGrpc, GrpcStatusError, withoutRetry } from './status.ts';
 
@@ -52,8 +52,13 @@ export class GrpcAttemptService implements Service {
 
   call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     return new Promise((resolve, reject) => {
-      new GrpcAttempt(request as GrpcRequest, attempt, this.#settings, resolve, reject).start();
+      new GrpcAttempt(request as GrpcRequest, attempt, this.#settings, { resolve, reject }).start();
     });
+  }
+
+  /** The callback form: with the default layers (deadline, retry, balancer) a call runs on no promise at all (PERF.md). */
+  send(request: MeshRequest, attempt: Attempt, reply: Reply): void {
+    new GrpcAttempt(request as GrpcRequest, attempt, this.#settings, reply).start();
   }
 }
 
@@ -68,8 +73,7 @@ function pushbackOf(metadata: Metadata): number | undefined {
 class GrpcAttempt {
   readonly #request: GrpcRequest;
   readonly #attempt: Attempt;
-  readonly #resolve: (response: MeshResponse) => void;
-  readonly #reject: (error: unknown) => void;
+  readonly #reply: Reply;
   readonly #settings: AttemptSettings;
   #call: InterceptingCallInterface | undefined = undefined;
   #headers: Metadata | undefined = undefined;
@@ -77,12 +81,11 @@ class GrpcAttempt {
   #atDeadline = false;
   #done = false;
 
-  constructor(request: GrpcRequest, attempt: Attempt, settings: AttemptSettings, resolve: (response: MeshResponse) => void, reject: (error: unknown) => void) {
+  constructor(request: GrpcRequest, attempt: Attempt, settings: AttemptSettings, reply: Reply) {
     this.#settings = settings;
     this.#request = request;
     this.#attempt = attempt;
-    this.#resolve = resolve;
-    this.#reject = reject;
+    this.#reply = reply;
   }
 
   start(): void {
@@ -180,7 +183,7 @@ class GrpcAttempt {
     attempt.signal?.removeEventListener('abort', this);
     if (this.#call !== undefined) this.#request.owner.detach(this.#call);
     attempt.observer?.attemptEnded(attempt, error);
-    if (response !== undefined) this.#resolve(response);
-    else this.#reject(error);
+    if (response !== undefined) this.#reply.resolve(response);
+    else this.#reply.reject(error);
   }
 }

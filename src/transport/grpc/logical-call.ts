@@ -8,7 +8,8 @@
 import type { Deadline, InterceptorOptions, Metadata, NextCall } from '@grpc/grpc-js';
 import { Attempt } from '../../core/attempt.ts';
 import { newCall } from '../../core/call-context.ts';
-import type { MeshResponse } from '../../core/service.ts';
+import type { MeshResponse, Reply } from '../../core/service.ts';
+import type { ServiceRuntime } from '../../mesh/service-runtime.ts';
 import type { Binding } from './binding.ts';
 import { buildGrpcStacks, type GrpcStacks, retireGrpcStacks } from './grpc-stack.ts';
 import { type CallOwner, GrpcRequest } from './grpc-request.ts';
@@ -23,8 +24,11 @@ export class ClientStacks {
     this.binding = binding;
   }
 
-  /** Starts the call; throws (MESH_CLOSED, MESH_UNKNOWN_SERVICE) when there is nothing to run it on. */
-  run(options: InterceptorOptions, nextCall: NextCall, metadata: Metadata, message: unknown, owner: CallOwner): Promise<MeshResponse> {
+  /**
+   * Starts the call; its result goes to `owner` (once). Throws (MESH_CLOSED,
+   * MESH_UNKNOWN_SERVICE) when there is nothing to run it on.
+   */
+  run(options: InterceptorOptions, nextCall: NextCall, metadata: Metadata, message: unknown, owner: CallOwner & Reply): void {
     const { mesh, service, idempotent } = this.binding;
     const view = mesh.serviceView(service);
     let stacks = this.#stacks;
@@ -43,18 +47,37 @@ export class ClientStacks {
     const timeout = runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout;
     const first = Attempt.first(newCall(service, now, Math.min(now + timeout, now + remainingOf(options.deadline)), undefined));
     runtime.enter();
-    const pending = (owner.stream === undefined ? stacks.unary : stacks.stream).call(request, first);
-    pending.then(
-      () => runtime.leave(),
-      () => runtime.leave(),
-    );
-    return pending;
+    const reply = new CallEnd(runtime, owner);
+    const stack = owner.stream === undefined ? stacks.unary : stacks.stream;
+    if (stack.send !== undefined) stack.send(request, first, reply);
+    else stack.call(request, first).then(reply.resolve, reply.reject);
   }
 
   close(): void {
     if (this.#stacks !== undefined) retireGrpcStacks(this.#stacks);
     this.#stacks = undefined;
   }
+}
+
+/** Where a call's result goes: the runtime counts it out (mesh.close() drains it), then the caller's side hears it. */
+class CallEnd implements Reply {
+  readonly #runtime: ServiceRuntime;
+  readonly #owner: Reply;
+
+  constructor(runtime: ServiceRuntime, owner: Reply) {
+    this.#runtime = runtime;
+    this.#owner = owner;
+  }
+
+  readonly resolve = (response: MeshResponse): void => {
+    this.#runtime.leave();
+    this.#owner.resolve(response);
+  };
+
+  readonly reject = (error: unknown): void => {
+    this.#runtime.leave();
+    this.#owner.reject(error);
+  };
 }
 
 /** Milliseconds left until a grpc-js deadline (a Date or epoch ms; Infinity or absent: none). */

@@ -27,6 +27,8 @@ export class StreamingCall implements InterceptingCallInterface, CallOwner {
   #current: InterceptingCallInterface | undefined = undefined;
   #queued: Queued[] = [];
   #ended = false;
+  /** Inside start, where a refusal may come back synchronously. */
+  #starting = false;
 
   constructor(stacks: ClientStacks, options: InterceptorOptions, nextCall: NextCall) {
     this.#stacks = stacks;
@@ -40,18 +42,25 @@ export class StreamingCall implements InterceptingCallInterface, CallOwner {
       onReceiveMetadata: (headers: Metadata) => listener?.onReceiveMetadata?.(headers),
       onReceiveMessage: (message: unknown) => listener?.onReceiveMessage?.(message),
     };
-    let pending: Promise<MeshResponse>;
+    this.#starting = true;
     try {
-      pending = this.#stacks.run(this.#options, this.#nextCall, metadata, undefined, this);
+      this.#stacks.run(this.#options, this.#nextCall, metadata, undefined, this);
     } catch (error) {
-      // NOTE: after this turn: grpc-js's caller finishes setting up its stream before it hears the end.
-      queueMicrotask(() => this.#end(statusOfError(error)));
-      return;
+      this.reject(error);
     }
-    pending.then(
-      (response) => this.#end((response as GrpcResponse).status),
-      (error: unknown) => this.#end(statusOfError(error)),
-    );
+    this.#starting = false;
+  }
+
+  /** The stack's answer (Reply). NOTE: never inside start: grpc-js's caller finishes setting up its stream first. */
+  resolve(response: MeshResponse): void {
+    const status = (response as GrpcResponse).status;
+    if (this.#starting) queueMicrotask(() => this.#end(status));
+    else this.#end(status);
+  }
+
+  reject(error: unknown): void {
+    if (this.#starting) queueMicrotask(() => this.#end(statusOfError(error)));
+    else this.#end(statusOfError(error));
   }
 
   attach(call: InterceptingCallInterface): void {

@@ -28,6 +28,8 @@ export class UnaryCall implements InterceptingCallInterface, CallOwner {
   #message: unknown = undefined;
   #current: InterceptingCallInterface | undefined = undefined;
   #ended = false;
+  /** Inside halfClose, where a refusal may come back synchronously. */
+  #starting = false;
 
   constructor(stacks: ClientStacks, options: InterceptorOptions, nextCall: NextCall) {
     this.#stacks = stacks;
@@ -53,17 +55,24 @@ export class UnaryCall implements InterceptingCallInterface, CallOwner {
 
   halfClose(): void {
     if (this.cancelled) return;
-    let pending: Promise<MeshResponse>;
+    this.#starting = true;
     try {
-      pending = this.#stacks.run(this.#options, this.#nextCall, this.#metadata ?? new grpc.Metadata(), this.#message, this);
+      this.#stacks.run(this.#options, this.#nextCall, this.#metadata ?? new grpc.Metadata(), this.#message, this);
     } catch (error) {
-      this.#end(statusOfError(error));
-      return;
+      this.reject(error);
     }
-    pending.then(
-      (response) => this.#answer(response as GrpcResponse),
-      (error: unknown) => this.#end(statusOfError(error)),
-    );
+    this.#starting = false;
+  }
+
+  /** The stack's answer (Reply). NOTE: never inside halfClose: grpc-js's caller must get its call object before its callback runs. */
+  resolve(response: MeshResponse): void {
+    if (this.#starting) queueMicrotask(() => this.#answer(response as GrpcResponse));
+    else this.#answer(response as GrpcResponse);
+  }
+
+  reject(error: unknown): void {
+    if (this.#starting) queueMicrotask(() => this.#end(statusOfError(error)));
+    else this.#end(statusOfError(error));
   }
 
   attach(call: InterceptingCallInterface): void {
