@@ -128,4 +128,18 @@ describe('http transport dispatch handler', () => {
     returned = true;
     await assert.rejects(pending, (error: unknown) => returned && isMeshError(error) && error.code === 'MESH_BAD_REQUEST');
   });
+
+  it('shared frozen headers (sent as a flat list, kept) reach the server as the same headers in an object do', async () => {
+    const frozen = Object.freeze({ 'x-meshlet-timeout-ms': '999', 'x-many': ['a', 'b'] });
+    const other = Object.freeze({ 'x-meshlet-timeout-ms': '998' });
+    const seen: unknown[] = [];
+    for (const headers of [frozen, frozen, { ...frozen }, other, frozen]) {
+      const before = backend.received.length;
+      const res = await httpTransport.call(meshRequest('GET', '/', null, headers as Record<string, string | string[]>), armedAttempt(endpoint));
+      await res.body.text();
+      const { 'x-meshlet-timeout-ms': timeout, 'x-many': many } = backend.received[before]!.headers;
+      seen.push([timeout, many]);
+    }
+    assert.deepEqual(seen, [['999', 'a, b'], ['999', 'a, b'], ['999', 'a, b'], ['998', undefined], ['999', 'a, b']]);
+  });
 });
