@@ -5,8 +5,13 @@
  * it), the caller's own grpc-js deadline, and a config push changing a live client's timeout.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import grpc from '@grpc/grpc-js';
+import express from 'express';
+import { request } from 'undici';
+import { meshlet } from '../../adapters/express/index.ts';
 import '../../src/transport/grpc/index.ts';
 import { type ControlListener, type ControlStore, createMesh, isMeshError, runWithInbound } from '../../src/index.ts';
 import { eventually, sleep } from '../support/waits.ts';
@@ -175,6 +180,35 @@ describe('grpc deadlines and config', () => {
       const afterPush = await unary<Item>(client, 'GetItem', { id: 'b' });
       assert.ok(afterPush.deadline_ms > 300 && afterPush.deadline_ms <= 800, `after the push: ${afterPush.deadline_ms}`);
     } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+});
+
+describe('grpc deadline through an HTTP adapter', () => {
+  it('clips the gRPC call an Express handler makes to the deadline its inbound request carried (x-meshlet-timeout-ms, grpc-timeout)', async () => {
+    const backend = await server();
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address] } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    const app = express();
+    app.use(meshlet(mesh));
+    app.get('/item', async (_req, res) => {
+      res.json(await unary<Item>(client, 'GetItem', { id: 'via-http' }));
+    });
+    const http = app.listen(0, '127.0.0.1');
+    await once(http, 'listening');
+    try {
+      await unary<Item>(client, 'GetItem', { id: 'warm-up' });
+      const port = (http.address() as AddressInfo).port;
+      for (const header of [{ 'x-meshlet-timeout-ms': '300' }, { 'grpc-timeout': '300m' }]) {
+        const res = await request(`http://127.0.0.1:${port}/item`, { headers: header });
+        const item = (await res.body.json()) as Item;
+        assert.equal(res.statusCode, 200);
+        assert.ok(item.deadline_ms > 100 && item.deadline_ms <= 300, `${JSON.stringify(header)}: the gRPC server had ${item.deadline_ms} ms (default timeout 10 s)`);
+      }
+    } finally {
+      http.close();
       client.close();
       await mesh.close();
     }
