@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { type ControlListener, type ControlStore, createMesh, type Mesh } from '../../src/index.ts';
+import { type ControlListener, type ControlStore, createMesh, type Mesh, runWithInbound } from '../../src/index.ts';
 import { startBackend, type Backend } from '../support/http-backend.ts';
 import { eventually } from '../support/waits.ts';
 
@@ -83,6 +83,15 @@ describe('diagnostics channels', () => {
     assert.ok((end!.durationMs as number) >= (e2!.durationMs as number));
     const text = JSON.stringify(seen);
     for (const secret of ['s3cret', '4111111111111111', 'charge', 'authorization']) assert.ok(!text.includes(secret), `${secret} in a channel message`);
+  });
+
+  it('regression: a call serving an inbound request (the deadline layer makes it a new call) still publishes its attempts', async () => {
+    const { seen, stop } = subscribeAll();
+    await runWithInbound({ timeout: 5000 }, async () => {
+      await (await mesh.client('payments').request({ path: '/' })).body.text();
+    });
+    stop();
+    assert.deepEqual(seen.map((entry) => entry.name), ['meshlet:call:start', 'meshlet:attempt:start', 'meshlet:attempt:end', 'meshlet:call:end']);
   });
 
   it('a failed call ends with the MeshError code the caller gets', async () => {
