@@ -35,12 +35,14 @@ export class LatencyWindow {
 
   /** p50/p95/p99 (ms, nearest rank) of the samples from the `seconds` seconds up to and including `now`. */
   percentiles(now: number, seconds: number): Percentiles {
-    const recent: number[] = [];
-    for (let i = 0; i < this.#count; i++) if (this.#seconds[i]! > now - seconds) recent.push(this.#durations[i]!);
-    if (recent.length === 0) return { p50: null, p95: null, p99: null, samples: 0 };
-    recent.sort((a, b) => a - b);
-    const at = (p: number): number => round(recent[Math.min(recent.length - 1, Math.ceil((p / 100) * recent.length) - 1)]!);
-    return { p50: at(50), p95: at(95), p99: at(99), samples: recent.length };
+    // A typed array sorts numerically without a comparator call per comparison (several times faster).
+    const scratch = new Float64Array(this.#count);
+    let n = 0;
+    for (let i = 0; i < this.#count; i++) if (this.#seconds[i]! > now - seconds) scratch[n++] = this.#durations[i]!;
+    if (n === 0) return { p50: null, p95: null, p99: null, samples: 0 };
+    const recent = scratch.subarray(0, n).sort();
+    const at = (p: number): number => round(recent[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)]!);
+    return { p50: at(50), p95: at(95), p99: at(99), samples: n };
   }
 }
 
