@@ -13,3 +13,17 @@ it('README quick start is the example, verbatim', async () => {
   assert.ok(snippet, 'examples/quickstart.ts has the quick start markers');
   assert.ok(readme.includes(`\`\`\`ts\n${snippet}\`\`\``), 'README.md contains the quick start verbatim');
 });
+
+for (const [framework, file] of [
+  ['express', 'examples/express/main.ts'],
+  ['fastify', 'examples/fastify/main.ts'],
+  ['nestjs', 'examples/nestjs/main.ts'],
+] as const) {
+  it(`README ${framework} adapter snippet is the example, verbatim`, async () => {
+    const example = await readFile(new URL(`../../${file}`, import.meta.url), 'utf8');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const snippet = new RegExp(`// --- ${framework} ---\\n([\\s\\S]*?)// --- end ${framework} ---`).exec(example)?.[1];
+    assert.ok(snippet, `${file} has the ${framework} markers`);
+    assert.ok(readme.includes(`\`\`\`ts\n${snippet}\`\`\``), `README.md contains the ${framework} snippet verbatim`);
+  });
+}
