@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMesh, type Mesh, type MeshEvents } from '../../src/index.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
+import { eventually } from '../support/waits.ts';
 
 function nextEvent<K extends 'config' | 'config-rejected'>(mesh: Mesh, name: K, timeoutMs = 5000): Promise<MeshEvents[K]> {
   return new Promise((resolve, reject) => {
@@ -92,7 +93,8 @@ describe('routing: pushed route changes', () => {
     await push([{ name: 'main', to: [{ subset: 'v1', weight: 0 }, { subset: 'v2', weight: 100 }] }]);
     assert.deepEqual((await applied).changedServices, ['payments']);
     const v2Before = v2.received.length;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Traffic after the push: 50 more calls, not a fixed time (a loaded machine makes fewer in 100 ms).
+    await eventually(() => statuses.length > 50 && v2.received.length > v2Before + 20, 'calls to flow after the push', 10_000);
     flowing = false;
     await Promise.all(traffic);
     assert.equal(await inFlight, 200, 'the call in flight at the push finished on its route');
