@@ -114,7 +114,8 @@ export class CallStats {
     const calls = ring.sum(now, 'calls', WINDOW_SECONDS);
     const attemptsOk = ring.sum(now, 'attemptsOk', WINDOW_SECONDS);
     const attemptsDecided = attemptsOk + ring.sum(now, 'attemptsFailed', WINDOW_SECONDS);
-    const endpoints: Record<string, { attempts: number; successRate: number | null }> = {};
+    // NOTE: keyed by what the channel says; a null prototype takes any key as data.
+    const endpoints: Record<string, { attempts: number; successRate: number | null }> = Object.create(null);
     for (const [id, endpoint] of counters.endpoints) {
       const ok = endpoint.sum(now, 'ok', WINDOW_SECONDS);
       endpoints[id] = { attempts: endpoint.sum(now, 'attempts', WINDOW_SECONDS), successRate: share(ok, ok + endpoint.sum(now, 'failed', WINDOW_SECONDS)) };

@@ -113,6 +113,20 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
     }
   });
 
+  it('takes any endpoint id as data, __proto__ included', () => {
+    let now = 30_000;
+    const stats = new CallStats({ now: () => now });
+    try {
+      attemptEndChannel.publish(attempt('pay-f', '__proto__', 'success'));
+      now += 1000;
+      const endpoints = stats.service('pay-f')!.endpoints;
+      assert.deepEqual(Object.keys(endpoints), ['__proto__']);
+      assert.match(JSON.stringify(endpoints), /^\{"__proto__":\{"attempts":1,/);
+    } finally {
+      stats.close();
+    }
+  });
+
   it('forgets an endpoint discovery removed (an autoscaled fleet does not grow the map)', () => {
     const stats = new CallStats({ now: () => 9_000 });
     try {
