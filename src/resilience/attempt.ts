@@ -9,8 +9,8 @@
  * The time limit is the sooner of the call's deadline and the per-try timeout, and it covers
  * the whole response, body included, as Envoy's route and per-try timeouts do: a server that
  * sends its head and then stalls must not hang the caller. It is enforced here, once per
- * attempt, by arming the `Attempt` itself, which the transport hands undici as its signal and
- * undici releases when the body is read or destroyed. Layers that wait above (backoff, queues, injected delays)
+ * attempt, by arming the `Attempt` itself, which the transport's request follows until the
+ * body is read or destroyed. Layers that wait above (backoff, queues, injected delays)
  * check the deadline themselves, so no per-call timer or AbortController is needed above
  * this point, and the attempts' limits share the timers of one `ExpiryQueue` instead of
  * arming one each. A caller that streams a long body sets a `timeout` to match.

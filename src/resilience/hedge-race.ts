@@ -4,7 +4,7 @@
  * budget refuses is asked for again at doubling intervals), and the first acceptable result
  * wins. A failure does not end the race while another attempt is still running; when all
  * have failed, the last failure is the result (the retry layer above decides what to do with
- * it). Losers are aborted (through the signal each attempt hands undici), so the server sees
+ * it). Losers are aborted (through the attempt the transport's request follows), so the server sees
  * the connection go away and stops working for nobody; a loser's response body, if it got
  * one, is discarded.
  */
@@ -21,7 +21,7 @@ import { discardResponse } from './retry-discard.ts';
 const TIMER_TOLERANCE_MS = 0.5;
 
 interface RacingAttempt {
-  /** Only for a call without a deadline (see `#start`); other attempts are cancelled through themselves, the signal undici has. */
+  /** Only for a call without a deadline (see `#start`); other attempts are cancelled through themselves, which their request follows. */
   readonly controller: AbortController | undefined;
   readonly attempt: Attempt;
   readonly startedAt: number;
@@ -131,7 +131,7 @@ export class HedgeRace {
   }
 
   #start(hedge: boolean): void {
-    // NOTE: a loser is cancelled through itself: the attempt is the signal undici has once
+    // NOTE: a loser is cancelled through itself: the attempt is what its request follows once
     // the attempt layer armed it (which also links it to the caller's signal). An
     // AbortController per attempt, with the attempt layer listening on it, costs more than
     // the rest of the stack (core/attempt.ts) and more than doubled the GC time of a
