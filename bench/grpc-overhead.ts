@@ -2,7 +2,8 @@
  * What mesh.grpc() costs against a bare grpc-js client (issue 14). One tiny grpc-js server in
  * its own process; two callers, each in its own process: a bare grpc-js client and the
  * meshlet client (default policy: deadline, retry + budget, outlier ejection, p2c-ewma), both
- * calling unary GetItem. Rounds alternate between the variants (the order flips each round)
+ * calling unary GetItem; and the bare client with a 10 s deadline per call (`bare-deadline`), which
+ * separates what grpc-js itself pays for the deadline meshlet always sends. Rounds alternate between the variants (the order flips each round)
  * so machine noise hits both alike. Figures: throughput with 32 concurrent callers, caller CPU
  * per call in those rounds, and p50 latency with 1 caller; medians over the rounds.
  * Goal: mesh >= 0.90x bare throughput and <= 15 us added p50. Never fails on timing.
@@ -40,7 +41,7 @@ async function ask(caller: ChildProcess, command: GrpcCallerCommand): Promise<Gr
 
 const server = child('./support/grpc-inventory.ts', []);
 const { port } = await nextMessage<{ port: number }>(server);
-const variants = ['bare', 'mesh'].map((name) => ({ name, process: child('./support/grpc-caller.ts', [name, String(port)]), perSecond: [] as number[], cpu: [] as number[], p50: [] as number[] }));
+const variants = ['bare', 'mesh', 'bare-deadline'].map((name) => ({ name, process: child('./support/grpc-caller.ts', [name, String(port)]), perSecond: [] as number[], cpu: [] as number[], p50: [] as number[] }));
 for (const variant of variants) {
   const ready = await nextMessage<GrpcCallerReply>(variant.process);
   if (ready.kind !== 'ready') throw new Error(`${variant.name} caller answered ${ready.kind}`);

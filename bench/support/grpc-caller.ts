@@ -1,7 +1,7 @@
 /**
  * One variant of the grpc-overhead benchmark in a process of its own (so neither variant's
  * garbage, JIT state or event-loop backlog lands on the other's rounds): `bare` is a plain
- * grpc-js client on `127.0.0.1:port`; `mesh` is `mesh.grpc('inventory', …)` over a static
+ * grpc-js client on `127.0.0.1:port` (`bare-deadline`: with a 10 s deadline per call); `mesh` is `mesh.grpc('inventory', …)` over a static
  * endpoint with the default policy (deadline, retry + budget, outlier ejection, p2c-ewma).
  * Driven over IPC: each command runs one round and answers with its figures.
  */
@@ -27,8 +27,15 @@ if (variant === 'mesh') {
   client = new InventoryClient(address, grpc.credentials.createInsecure());
 }
 const request = { id: 'item' };
+// `bare-deadline`: the bare client with the 10 s deadline meshlet's default timeout sends, so the
+// cost grpc-js itself pays for a deadline (its timer, the grpc-timeout header) shows apart.
+const withDeadline = variant === 'bare-deadline';
 const call = (): Promise<unknown> =>
-  new Promise((resolve, reject) => client.GetItem(request, (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer))));
+  new Promise((resolve, reject) => {
+    const done = (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer));
+    if (withDeadline) client.GetItem(request, { deadline: Date.now() + 10_000 }, done);
+    else client.GetItem(request, done);
+  });
 
 const reply = (message: GrpcCallerReply): void => {
   process.send?.(message);
