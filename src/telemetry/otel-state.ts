@@ -14,8 +14,21 @@
  * starts delegates to it once it does; meters have no proxy, so the instruments are made
  * again when the meter provider changes (otel-metrics.ts).
  */
+import { createRequire } from 'node:module';
 import { createNoopMeter, metrics, ProxyTracerProvider, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
 import { createInstruments, type Instruments } from './otel-metrics.ts';
+
+/** meshlet's version, the instrumentation scope's (spans and metrics say which meshlet made them). */
+const VERSION = packageVersion();
+
+function packageVersion(): string | undefined {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version?: string }).version;
+  } catch {
+    // NOTE: a layout without the package file (a bundle) only loses the version.
+    return undefined;
+  }
+}
 
 /** What a ProxyTracerProvider delegates to while no SDK is registered (the api's no-op). */
 const NO_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
@@ -34,7 +47,7 @@ export interface OtelState {
 export const otel: OtelState = {
   tracing: false,
   metering: false,
-  tracer: trace.getTracer('meshlet'),
+  tracer: trace.getTracer('meshlet', VERSION),
   instruments: undefined,
 };
 
@@ -46,7 +59,7 @@ export function readOtelRegistry(): void {
   const provider = metrics.getMeterProvider();
   if (provider === meterProvider) return;
   meterProvider = provider;
-  const meter = provider.getMeter('meshlet');
+  const meter = provider.getMeter('meshlet', VERSION);
   otel.metering = meter !== NO_METER;
   otel.instruments = otel.metering ? createInstruments(meter) : undefined;
 }
