@@ -50,6 +50,8 @@ export class ConsulEntryWatch {
   #modelKey: string | undefined = undefined;
   #model: RoutingModel | undefined = undefined;
   #stopped = false;
+  /** The refusal last reported (its message and issues), while the entries stay refused. */
+  #refusedKey: string | undefined = undefined;
   /** The last view of the entries, translated again when meshlet's own services change (refresh). */
   #entries: ConsulEntries | undefined = undefined;
   lastError: string | undefined = undefined;
@@ -104,9 +106,14 @@ export class ConsulEntryWatch {
         return entries.get(key);
       });
     } catch (error) {
-      this.#options.onRejected(isMeshError(error) ? error : new MeshError('MESH_CONFIG_INVALID', String(error), { cause: error }));
+      const refused = isMeshError(error) ? error : new MeshError('MESH_CONFIG_INVALID', String(error), { cause: error });
+      // Once per refusal: a refresh (any config apply) translating the same entries again is not news.
+      const key = JSON.stringify([refused.message, refused.issues ?? []]);
+      if (key !== this.#refusedKey) this.#options.onRejected(refused);
+      this.#refusedKey = key;
       return;
     }
+    this.#refusedKey = undefined;
     const full = withRuntimeGaps(model, this.#options);
     const routed = isRouted(full) ? full : undefined;
     const key = routed === undefined ? 'none' : JSON.stringify(routed);

@@ -74,4 +74,26 @@ describe("Consul's routing entries: three queries per agent, shared, ended with 
     await push(undefined);
     await eventually(() => sharedEntryWatches() === 0 && routingOf(mesh, 'pushed') === undefined, 'the lists to end when the service leaves');
   });
+
+  it('regression: refused entries are reported once, not again on every config apply that translates them anew', async () => {
+    const backend = await suite.backend();
+    await suite.consul.catalog.register(registrationOf(backend, 'refused', 'refused-1'));
+    const put = (entry: unknown) => call(suite.consul.url, 'PUT', '/v1/config', { body: JSON.stringify(entry) });
+    await put({ Kind: 'service-splitter', Name: 'refused', Splits: [{ Weight: 60 }, { Weight: 50, Service: 'other' }] });
+    dir ??= await mkdtemp(join(tmpdir(), 'meshlet-entry-lists-'));
+    const file = join(dir, 'refused.json');
+    const write = (timeout: string) => writeFile(file, JSON.stringify({ services: { refused: { discovery: { type: 'consul' } }, other: { endpoints: [`127.0.0.1:${backend.port}`], timeout } } }));
+    await write('1s');
+    const mesh = suite.mesh(await createMesh({ service: 'refuser', consul: { url: suite.consul.url }, control: `file:${file}` }));
+    const reports: string[] = [];
+    mesh.on('config-rejected', (event) => {
+      if (event.source === 'consul-entries:refused') reports.push(event.issues.map((i) => i.message).join('; '));
+    });
+    const applied = new Promise<void>((resolve) => mesh.on('config', () => resolve()));
+    await write('2s');
+    await applied;
+    await put({ Kind: 'service-splitter', Name: 'refused', Splits: [{ Weight: 60 }, { Weight: 30, Service: 'other' }] });
+    await eventually(() => reports.length > 0, 'the new refusal');
+    assert.deepEqual(reports, ['the sum of all split weights must be 100, not 90.000000'], 'the push re-reported nothing; the changed entry is reported once');
+  });
 });
