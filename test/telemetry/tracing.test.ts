@@ -22,23 +22,26 @@ describe('tracing: a call with one retry and one hedge', () => {
 
   before(async () => {
     let n = 0;
-    // 1st request: 503 (retried); 2nd (the retry): slow, so a hedge races it; 3rd (the hedge): fast 200.
+    // 1st request: 503 (retried); 2nd (the retry): slow (3 s, far past the 200 ms hedge delay even on a
+    // loaded machine), so a hedge races it; 3rd (the hedge): fast 200.
+    // The hedge delay must exceed the 503's round trip, or the first try is hedged instead.
     backend = await startBackend((_req, res) => {
       n++;
       if (n === 1) {
         res.statusCode = 503;
         res.end();
-      } else if (n === 2) setTimeout(() => res.end('slow'), 300);
+      } else if (n === 2) setTimeout(() => res.end('slow'), 3000).unref();
       else res.end('fast');
     });
     mesh = await createMesh({
       service: 'checkout',
-      config: { services: { payments: { endpoints: [backend.address], retry: { attempts: 2, backoff: { base: '1ms', max: '2ms' }, budget: false }, hedge: { after: '30ms', maxExtraLoad: 1 } } } },
+      config: { services: { payments: { endpoints: [backend.address], retry: { attempts: 2, backoff: { base: '1ms', max: '2ms' }, budget: false }, hedge: { after: '200ms', maxExtraLoad: 1 } } } },
     });
     sdk.spans.reset();
     const response = await mesh.client('payments').request({ path: '/charge?card=4111111111111111&token=s3cret-token', headers: callerHeaders });
     assert.equal(await response.body.text(), 'fast');
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    // The losing retry's span ends as its abort comes back from undici.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     spans = await sdk.finished();
   });
 
