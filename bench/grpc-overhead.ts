@@ -7,9 +7,12 @@
  * so machine noise hits both alike. Figures: throughput with 32 concurrent callers, caller CPU
  * per call in those rounds, and p50 latency with 1 caller; medians over the rounds.
  * Goal: mesh >= 0.90x bare throughput and <= 15 us added p50. Never fails on timing.
- * Run: node bench/grpc-overhead.ts   (about 25 s; BENCH_ROUNDS, BENCH_ROUND_MS change it)
+ * Then meshlet's own JavaScript per call in memory, with no network (support/grpc-in-memory.ts).
+ * Run: node bench/grpc-overhead.ts   (about 45 s; BENCH_ROUNDS, BENCH_ROUND_MS change the network
+ * rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
 import type { GrpcCallerCommand, GrpcCallerReply } from './support/grpc-caller.ts';
 import { formatRatio, median } from './support/stats.ts';
 
@@ -77,3 +80,5 @@ console.log(`per-round added p50 (µs): ${mesh.p50.map((value, i) => (value - ba
 console.log(`goal: >= 0.90x throughput and <= 15 µs added p50`);
 for (const variant of variants) variant.process.send({ kind: 'stop' });
 server.disconnect();
+// meshlet's own JavaScript per call, steadier than any loopback figure (support/grpc-in-memory.ts).
+if (Number(process.env.BENCH_MEMORY_ROUNDS ?? 20) > 0) await once(child('./support/grpc-in-memory.ts', []), 'exit');
