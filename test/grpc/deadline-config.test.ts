@@ -45,7 +45,7 @@ function pushableStore(first: unknown): ControlStore & { push(document: unknown)
 }
 
 describe('grpc deadlines and config', () => {
-  it('sends the service timeout, clipped to the inbound deadline and to the caller\'s own deadline, as grpc-timeout', async () => {
+  it('sends the service timeout, clipped to the inbound deadline, or the caller\'s own deadline in its place, as grpc-timeout', async () => {
     const backend = await server();
     const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address], timeout: '2s' } } } });
     const client = mesh.grpc('inventory', InventoryClient);
@@ -58,6 +58,11 @@ describe('grpc deadlines and config', () => {
       assert.ok(inbound.deadline_ms > 100 && inbound.deadline_ms <= 300, `inbound deadline: ${inbound.deadline_ms}`);
       const own = await unary<Item>(client, 'GetItem', { id: 'c' }, { deadline: Date.now() + 500 });
       assert.ok(own.deadline_ms > 200 && own.deadline_ms <= 500, `caller's deadline: ${own.deadline_ms}`);
+      // A per-call option replaces the service's value, a longer deadline too (as `timeout` on HTTP calls).
+      const longer = await unary<Item>(client, 'GetItem', { id: 'd' }, { deadline: Date.now() + 5000 });
+      assert.ok(longer.deadline_ms > 3000 && longer.deadline_ms <= 5000, `caller's longer deadline: ${longer.deadline_ms}`);
+      const inboundWins = await runWithInbound({ timeout: '300ms' }, () => unary<Item>(client, 'GetItem', { id: 'e' }, { deadline: Date.now() + 5000 }));
+      assert.ok(inboundWins.deadline_ms <= 300, `the inbound deadline still clips it: ${inboundWins.deadline_ms}`);
     } finally {
       client.close();
       await mesh.close();

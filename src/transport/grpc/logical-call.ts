@@ -1,8 +1,8 @@
 /**
  * One logical gRPC call through meshlet: what the unary and the streaming entries share. It
  * reads the service as the mesh has it now (a config push reaches the next call), makes the
- * call's deadline (the service's `timeout`, clipped to the caller's grpc-js `deadline`; the
- * deadline layer then clips it to the inbound request), counts the call on the service's
+ * call's deadline (the caller's grpc-js `deadline` when given, else the service's `timeout`;
+ * the deadline layer then clips it to the inbound request), counts the call on the service's
  * runtime (so mesh.close() drains it) and runs it down the unary or the stream stack.
  */
 import type { Deadline, InterceptorOptions, Metadata, NextCall } from '@grpc/grpc-js';
@@ -44,8 +44,9 @@ export class ClientStacks {
     const request = new GrpcRequest(options, nextCall, traced?.metadata ?? metadata, message, isIdempotent, owner, undefined);
     const runtime = view.runtime;
     const now = view.clock.now();
-    const timeout = runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout;
-    const first = Attempt.first(newCall(service, now, Math.min(now + timeout, now + remainingOf(options.deadline)), undefined));
+    // The caller's own deadline is a per-call option: it replaces the service's timeout (DESIGN §3's precedence), as `timeout` does on HTTP calls.
+    const timeout = options.deadline !== undefined ? remainingOf(options.deadline) : runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout;
+    const first = Attempt.first(newCall(service, now, now + timeout, undefined));
     runtime.enter();
     const reply = new CallEnd(runtime, owner);
     const stack = owner.stream === undefined ? stacks.unary : stacks.stream;
@@ -80,9 +81,8 @@ class CallEnd implements Reply {
   };
 }
 
-/** Milliseconds left until a grpc-js deadline (a Date or epoch ms; Infinity or absent: none). */
-function remainingOf(deadline: Deadline | undefined): number {
-  if (deadline === undefined) return Number.POSITIVE_INFINITY;
+/** Milliseconds left until a grpc-js deadline (a Date or epoch ms; Infinity: none). */
+function remainingOf(deadline: Deadline): number {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   return at === Number.POSITIVE_INFINITY ? at : at - Date.now();
 }
