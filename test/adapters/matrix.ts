@@ -9,24 +9,22 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { context, trace } from '@opentelemetry/api';
 import { createMesh, isMeshError, type Mesh, TIMEOUT_HEADER } from '../../src/index.ts';
 import type { InboundOptions } from '../../src/inbound/inbound-http.ts';
 import { call } from '../support/consul-emulator/wire-client.ts';
 import { consulForTests } from '../support/consul.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 import { expectMeshError } from '../support/mesh-error.ts';
+import { installSdk } from '../telemetry/otel-sdk.ts';
 import { eventually, sleep } from '../support/waits.ts';
 import { get } from './client.ts';
 import { startSlowAgent } from './slow-agent.ts';
 import { type App, type Framework, type Routes, statusOf } from './frameworks.ts';
 
-// The application's OpenTelemetry set-up, as a service would have it (no tracer: the API's
-// non-recording spans carry the ids).
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+// The application's OpenTelemetry set-up, as a service would have it: the real SDK (tracer
+// provider with an in-memory exporter, async-hooks context manager, W3C propagator).
+const sdk = installSdk({ metrics: false });
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
@@ -73,30 +71,37 @@ export function adapterMatrix(framework: Framework): void {
       assert.ok(sentToC > 0 && sentToC < 300, `B's call to C carried ${sentToC} ms`);
     });
 
-    it('trace continuity: the trace id A was called with reaches C through B', async () => {
+    it('trace continuity with the OpenTelemetry SDK: the trace id A was called with reaches C through B, each hop the child of the last', async () => {
       const c = await backend();
-      // NOTE: engineer T's telemetry layer (meshlet injects traceparent on each attempt) is not
-      // in git log yet; until it is, B's handler injects the active context through the
-      // propagator itself, which shows the adapter made the caller's trace the active one.
+      const seen: Record<string, string | undefined> = {};
       const b = await serve(await meshOf({ c: c.address }), {
-        '/b': async ({ mesh }) => {
-          const headers: Record<string, string> = {};
-          propagation.inject(context.active(), headers);
-          return { active: trace.getSpanContext(context.active())?.traceId, status: await statusOf(mesh.client('c').request({ path: '/c', headers })) };
+        '/b': async ({ mesh, headers }) => {
+          seen.b = String(headers.traceparent);
+          seen.bActive = trace.getSpanContext(context.active())?.traceId;
+          return statusOf(mesh.client('c').request({ path: '/c' }));
         },
       });
       const a = await serve(await meshOf({ b: addressOf(b) }), {
         '/a': async ({ mesh }) => {
-          const headers: Record<string, string> = {};
-          propagation.inject(context.active(), headers);
-          const res = await mesh.client('b').request({ path: '/b', headers });
-          return { active: trace.getSpanContext(context.active())?.traceId, b: await res.body.json() };
+          seen.aActive = trace.getSpanContext(context.active())?.traceId;
+          return statusOf(mesh.client('b').request({ path: '/b' }));
         },
       });
+      sdk.spans.reset();
       const answer = await get(`${a.url}/a`, { traceparent: TRACEPARENT });
       assert.equal(answer.status, 200, answer.body);
-      assert.deepEqual(JSON.parse(answer.body), { active: TRACE_ID, b: { active: TRACE_ID, status: 200 } });
-      assert.equal(String(c.received[0]?.headers.traceparent).split('-')[1], TRACE_ID);
+      assert.equal(seen.aActive, TRACE_ID, "the caller's trace is active in A's handler");
+      assert.equal(seen.bActive, TRACE_ID, "and in B's");
+      const [, toB, fromA] = seen.b!.split('-');
+      const [, toC, fromB] = String(c.received[0]?.headers.traceparent).split('-');
+      assert.equal(toB, TRACE_ID);
+      assert.equal(toC, TRACE_ID);
+      const spans = await sdk.finished();
+      assert.ok(spans.length >= 4, `meshlet's spans for both calls (got ${spans.length})`);
+      for (const span of spans) assert.equal(span.spanContext().traceId, TRACE_ID, `span ${span.name} is in the caller's trace`);
+      const ids = new Set(spans.map((span) => span.spanContext().spanId));
+      assert.ok(ids.has(fromA!), "B was called from A's attempt span");
+      assert.ok(ids.has(fromB!), "C was called from B's attempt span");
     });
 
     it("a client disconnect aborts B's outgoing call", async () => {
