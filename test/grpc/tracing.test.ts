@@ -1,11 +1,13 @@
 /**
  * gRPC tracing with the real OpenTelemetry SDK (test/telemetry/otel-sdk.ts): one CLIENT span
  * per logical call, retries inside it, named and attributed as the RPC conventions and
- * instrumentation-grpc do; its traceparent reaches the server; and one trace runs from an HTTP
+ * instrumentation-grpc do; none of its own beside that instrumentation's; its traceparent
+ * reaches the server; and one trace runs from an HTTP
  * call through the mesh, into the HTTP server that serves it, on into its gRPC call.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
@@ -13,6 +15,7 @@ import grpc from '@grpc/grpc-js';
 import { installSdk, parentOf } from '../telemetry/otel-sdk.ts';
 import '../../src/transport/grpc/index.ts';
 import { createMesh } from '../../src/index.ts';
+import { runScript } from '../support/child-script.ts';
 import { type Any, type InventoryServer, type Item, InventoryClient, startInventoryServer, unary } from './inventory-server.ts';
 
 const sdk = installSdk({ metrics: false });
@@ -61,6 +64,15 @@ describe('grpc tracing', () => {
       client.close();
       await mesh.close();
     }
+  });
+
+  it('makes no second CLIENT span beside @opentelemetry/instrumentation-grpc: it enriches that span', async () => {
+    // Its own process: the instrumentation patches grpc-js as grpc-js loads.
+    const script = fileURLToPath(new URL('../fixtures/grpc/with-instrumentation.ts', import.meta.url));
+    const run = await runScript(script, [], { killAfterMs: 15_000 });
+    assert.equal(run.code, 0, run.stderr);
+    const spans = JSON.parse(run.stdout.trim().split('\n').pop()!) as { name: string; scope: string; meshletService: string | null }[];
+    assert.deepEqual(spans, [{ name: 'grpc.shop.Inventory/GetItem', scope: '@opentelemetry/instrumentation-grpc', meshletService: 'inventory' }]);
   });
 
   it('carries one trace from an HTTP call through the mesh into the gRPC call the HTTP server makes', async () => {
