@@ -28,24 +28,38 @@ export type { Refusal } from './admission.ts';
 const EXPIRED = refusal(504, 'MESH_TIMEOUT', 'the request reached its deadline before this service started on it (x-meshlet-timeout-ms or grpc-timeout)');
 const STOPPING = refusal(503, 'MESH_CLOSED', 'this instance is shutting down; retry on another one', 1, { connection: 'close' });
 
-/** One inbound request being served: run its handler in it, and end or abort it once. */
-export class InboundRequest {
+/**
+ * One inbound request being served: run its handler in it, and end or abort it once. It is
+ * itself the InboundContext the deadline layer reads.
+ *
+ * NOTE: the AbortSignal is made on first read (a call made for the request), not per request:
+ * an AbortController's signal costs about as much as the rest of the request's bookkeeping,
+ * and most handlers of a busy service make no call, or none before they answer.
+ */
+export class InboundRequest implements InboundContext {
+  readonly deadline: number;
   readonly #gate: InboundHttp;
-  readonly #inbound: InboundContext;
-  readonly #controller: AbortController;
   readonly #trace: Context;
+  #controller: AbortController | undefined;
+  /** Why the request was cancelled before anyone asked for its signal. */
+  #cancelled: MeshError | undefined;
   #open = true;
 
   constructor(gate: InboundHttp, deadline: number, trace: Context) {
     this.#gate = gate;
-    this.#controller = new AbortController();
-    this.#inbound = { deadline, signal: this.#controller.signal };
+    this.deadline = deadline;
     this.#trace = trace;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#cancelled !== undefined) return AbortSignal.abort(this.#cancelled);
+    this.#controller ??= new AbortController();
+    return this.#controller.signal;
   }
 
   /** Runs `fn` (the handler, or the framework's `next`) with the request's deadline, cancellation and trace context. */
   run<T>(fn: () => T): T {
-    return context.with(this.#trace, enterInbound<T>, undefined, this.#inbound, fn);
+    return context.with(this.#trace, enterInbound<T>, undefined, this, fn);
   }
 
   /** The response is done (sent, or the framework gave up on it): frees its place. Idempotent. */
@@ -58,7 +72,9 @@ export class InboundRequest {
   /** The client went away before the response was sent: the calls made for it are aborted. */
   abort(): void {
     if (!this.#open) return;
-    this.#controller.abort(new MeshError('MESH_ABORTED', 'the inbound request was cancelled: its client closed the connection before the response was sent'));
+    const reason = new MeshError('MESH_ABORTED', 'the inbound request was cancelled: its client closed the connection before the response was sent');
+    if (this.#controller === undefined) this.#cancelled = reason;
+    else this.#controller.abort(reason);
     this.end();
   }
 }

@@ -1,0 +1,72 @@
+/**
+ * The shared inbound gate (src/inbound/) on its own, without a framework: the deadline
+ * headers read strictly, a request cancelled before it made any call (its signal is made on
+ * first read) still cancels the calls it makes after, the drain, and the option checks.
+ */
+import assert from 'node:assert/strict';
+import { after, it } from 'node:test';
+import { createMesh } from '../../src/index.ts';
+import { timeLeftFromHeaders } from '../../src/inbound/deadline-headers.ts';
+import { InboundHttp, isRefusal } from '../../src/inbound/inbound-http.ts';
+import { startBackend } from '../support/http-backend.ts';
+import { expectMeshError } from '../support/mesh-error.ts';
+
+const backend = await startBackend();
+const mesh = await createMesh({ service: 'b', config: { services: { c: { endpoints: [backend.address] } } } });
+after(async () => {
+  await mesh.close();
+  await backend.close();
+});
+
+it('deadline headers: x-meshlet-timeout-ms, then grpc-timeout; anything not exactly one of those forms is absent', () => {
+  assert.equal(timeLeftFromHeaders({ 'x-meshlet-timeout-ms': '250' }), 250);
+  assert.equal(timeLeftFromHeaders({ 'x-meshlet-timeout-ms': '250', 'grpc-timeout': '1S' }), 250);
+  assert.equal(timeLeftFromHeaders({ 'grpc-timeout': '1S' }), 1000);
+  assert.equal(timeLeftFromHeaders({ 'grpc-timeout': '2M' }), 120_000);
+  assert.equal(timeLeftFromHeaders({ 'grpc-timeout': '5000u' }), 5);
+  for (const value of ['-5', '1e3', '250, 300', ' 250', '12345678901', '', '0x10']) {
+    assert.equal(timeLeftFromHeaders({ 'x-meshlet-timeout-ms': value }), undefined, JSON.stringify(value));
+  }
+  for (const value of ['123456789S', '1s', '1', 'S', '-1S']) assert.equal(timeLeftFromHeaders({ 'grpc-timeout': value }), undefined, JSON.stringify(value));
+  assert.equal(timeLeftFromHeaders({ 'x-meshlet-timeout-ms': ['1', '2'] }), undefined);
+});
+
+it('a request cancelled before it made any call cancels the calls it makes after, which are never sent', async () => {
+  const gate = new InboundHttp(mesh);
+  const inbound = gate.begin({});
+  assert.ok(!isRefusal(inbound));
+  inbound.abort();
+  assert.equal(gate.serving, 0, 'abort frees its place');
+  await expectMeshError(
+    inbound.run(() => mesh.client('c').request({ path: '/after-cancel' })),
+    'MESH_ABORTED',
+  );
+  assert.equal(backend.received.length, 0);
+});
+
+it('drain: waits for the requests being served, and new ones get 503 with Connection: close once admission stopped', async () => {
+  const gate = new InboundHttp(mesh, { drainTimeout: '2s' });
+  const first = gate.begin({});
+  assert.ok(!isRefusal(first));
+  gate.stopAdmitting();
+  const refused = gate.begin({});
+  assert.ok(isRefusal(refused));
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.connection, 'close');
+  let drained = false;
+  const draining = gate.drained().then(() => (drained = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(drained, false, 'still serving one');
+  first.end();
+  first.end();
+  await draining;
+  assert.equal(gate.serving, 0, 'end() is idempotent');
+});
+
+it('options are checked when the adapter is made', () => {
+  assert.throws(() => new InboundHttp(mesh, { defaultTimeout: 'soon' }), { code: 'MESH_BAD_REQUEST' });
+  assert.throws(() => new InboundHttp(mesh, { limits: { concurrency: 0 } }), /limits.concurrency/);
+  assert.throws(() => new InboundHttp(mesh, { limits: { rate: { perSecond: -1 } } }), /limits.rate/);
+  assert.throws(() => new InboundHttp(mesh, { admin: { path: '_meshlet' } }), /admin.path/);
+  assert.throws(() => new InboundHttp(mesh, { admin: { path: '/_meshlet/' } }), /admin.path/);
+});
