@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
+import grpc from '@grpc/grpc-js';
 import '../../src/transport/grpc/index.ts';
 import { type ControlListener, createMesh } from '../../src/index.ts';
 import { consulForTests } from '../support/consul.ts';
@@ -55,6 +56,31 @@ describe('grpc balancing', () => {
       }
     });
   }
+
+  it('keeps each key on one instance with ring-hash on a metadata entry (hashOn: header:x-user-id)', async () => {
+    const instances = await fleet(3);
+    const mesh = await createMesh({
+      service: 't',
+      config: { services: { inventory: { endpoints: instances.map((s) => s.address), balancer: { policy: 'ring-hash', hashOn: 'header:x-user-id' } } } },
+    });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      const homes = new Map<string, Set<string>>();
+      for (let user = 0; user < 12; user++) {
+        const metadata = new grpc.Metadata();
+        metadata.set('x-user-id', `user-${user}`);
+        for (let i = 0; i < 4; i++) {
+          const item = await unary<Item>(client, 'GetItem', { id: `${user}-${i}` }, {}, metadata);
+          homes.set(`user-${user}`, (homes.get(`user-${user}`) ?? new Set()).add(item.server));
+        }
+      }
+      for (const [user, servers] of homes) assert.equal(servers.size, 1, `${user} went to ${[...servers].join(', ')}`);
+      assert.ok(new Set([...homes.values()].map((servers) => [...servers][0])).size >= 2, 'keys spread over instances');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
 
   it('skips an instance killed mid-traffic with no failed idempotent call', async () => {
     const instances = await fleet(3);

@@ -9,6 +9,7 @@ import type { Deadline, InterceptorOptions, Metadata, NextCall } from '@grpc/grp
 import { Attempt } from '../../core/attempt.ts';
 import { newCall } from '../../core/call-context.ts';
 import type { MeshResponse, Reply } from '../../core/service.ts';
+import type { BalancerPolicy } from '../../config/policy.ts';
 import type { ServiceRuntime } from '../../mesh/service-runtime.ts';
 import type { Binding } from './binding.ts';
 import { buildGrpcStacks, type GrpcStacks, retireGrpcStacks } from './grpc-stack.ts';
@@ -41,8 +42,8 @@ export class ClientStacks {
     const isIdempotent = metadata.getOptions().idempotentRequest === true || idempotent.has(path) || idempotent.has(path.slice(path.lastIndexOf('/') + 1));
     const traced = traceCall(service, path, metadata);
     if (traced !== undefined) owner.span = traced.span;
-    const request = new GrpcRequest(options, nextCall, traced?.metadata ?? metadata, message, isIdempotent, owner, undefined);
     const runtime = view.runtime;
+    const request = new GrpcRequest(options, nextCall, traced?.metadata ?? metadata, message, isIdempotent, owner, hashKeyOf(runtime.policy.balancer, metadata));
     const now = view.clock.now();
     // The caller's own deadline is a per-call option: it replaces the service's timeout (DESIGN §3's precedence), as `timeout` does on HTTP calls.
     const timeout = options.deadline !== undefined ? remainingOf(options.deadline) : runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout;
@@ -58,6 +59,16 @@ export class ClientStacks {
     if (this.#stacks !== undefined) retireGrpcStacks(this.#stacks);
     this.#stacks = undefined;
   }
+}
+
+/**
+ * The ring-hash key of a call: the metadata entry `hashOn: 'header:<name>'` names (gRPC
+ * metadata is the call's headers). Undefined for other balancers, so they pay nothing.
+ */
+function hashKeyOf(balancer: BalancerPolicy, metadata: Metadata): string | undefined {
+  if (balancer.policy !== 'ring-hash' || balancer.hashOn === undefined || !balancer.hashOn.startsWith('header:')) return undefined;
+  const value = metadata.get(balancer.hashOn.slice('header:'.length).toLowerCase())[0];
+  return value === undefined ? undefined : String(value);
 }
 
 /** Where a call's result goes: the runtime counts it out (mesh.close() drains it), then the caller's side hears it. */
