@@ -50,7 +50,7 @@ export class ConsulEntryWatch {
   #modelKey: string | undefined = undefined;
   #model: RoutingModel | undefined = undefined;
   #stopped = false;
-  /** The refusal last reported (its message and issues), while the entries stay refused. */
+  /** The refusal last reported (its message and issues), which a refresh of the same entries does not repeat. */
   #refusedKey: string | undefined = undefined;
   /** The last view of the entries, translated again when meshlet's own services change (refresh). */
   #entries: ConsulEntries | undefined = undefined;
@@ -88,14 +88,14 @@ export class ConsulEntryWatch {
 
   /** meshlet's services changed: what the model names may now be configured, or no longer. */
   refresh(): void {
-    if (this.#entries !== undefined) this.#translate(this.#entries);
+    if (this.#entries !== undefined) this.#translate(this.#entries, true);
   }
 
   state(): Record<string, unknown> {
     return { entries: this.#used, unsupported: this.#model?.unsupported ?? [], lastError: this.lastError ?? null };
   }
 
-  #translate(entries: ConsulEntries): void {
+  #translate(entries: ConsulEntries, refreshing = false): void {
     if (this.#stopped) return;
     const used = new Set<string>();
     let model: RoutingModel;
@@ -107,9 +107,9 @@ export class ConsulEntryWatch {
       });
     } catch (error) {
       const refused = isMeshError(error) ? error : new MeshError('MESH_CONFIG_INVALID', String(error), { cause: error });
-      // Once per refusal: a refresh (any config apply) translating the same entries again is not news.
+      // A refresh (any config apply) translating the same entries to the same refusal is not news; new entries are.
       const key = JSON.stringify([refused.message, refused.issues ?? []]);
-      if (key !== this.#refusedKey) this.#options.onRejected(refused);
+      if (!refreshing || key !== this.#refusedKey) this.#options.onRejected(refused);
       this.#refusedKey = key;
       return;
     }

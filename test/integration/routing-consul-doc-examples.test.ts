@@ -171,7 +171,7 @@ describe("Consul's documented config-entry examples, routed in-process", () => {
     await reported(mesh, 'web-dc2', ['service-resolver/web-dc2.Redirect.Datacenter', 'targets/web']);
   });
 
-  it('RESOLVERDOC "Service failover" and "Failover targets for federation and cluster peering": other datacenters and peers are reported, with the ConnectTimeout', async () => {
+  it('RESOLVERDOC "Service failover" and "Failover targets for federation and cluster peering": other datacenters and peers are reported, with the ConnectTimeout', { timeout: 20_000 }, async () => {
     await instance('fo', 'fo-1');
     await put({ Kind: 'service-resolver', Name: 'fo', ConnectTimeout: '15s', Failover: { v2: { Datacenters: ['dc2'] }, '*': { Datacenters: ['dc3', 'dc4'] } } });
     // Consul refuses a failover for a subset the resolver does not define (DCSTRUCT): meshlet too.

@@ -75,7 +75,7 @@ describe("Consul's routing entries: three queries per agent, shared, ended with 
     await eventually(() => sharedEntryWatches() === 0 && routingOf(mesh, 'pushed') === undefined, 'the lists to end when the service leaves');
   });
 
-  it('regression: refused entries are reported once, not again on every config apply that translates them anew', async () => {
+  it('regression: refused entries are reported once per version, not again on every config apply that translates them anew', { timeout: 20_000 }, async () => {
     const backend = await suite.backend();
     await suite.consul.catalog.register(registrationOf(backend, 'refused', 'refused-1'));
     const put = (entry: unknown) => call(suite.consul.url, 'PUT', '/v1/config', { body: JSON.stringify(entry) });
@@ -95,5 +95,8 @@ describe("Consul's routing entries: three queries per agent, shared, ended with 
     await put({ Kind: 'service-splitter', Name: 'refused', Splits: [{ Weight: 60 }, { Weight: 30, Service: 'other' }] });
     await eventually(() => reports.length > 0, 'the new refusal');
     assert.deepEqual(reports, ['the sum of all split weights must be 100, not 90.000000'], 'the push re-reported nothing; the changed entry is reported once');
+    // A new version of the entry refused for the same reason is reported again: it is news.
+    await put({ Kind: 'service-splitter', Name: 'refused', Splits: [{ Weight: 60 }, { Weight: 30, Service: 'other' }], Meta: { rev: '2' } });
+    await eventually(() => reports.length === 2, 'the rewritten entry to be reported');
   });
 });
