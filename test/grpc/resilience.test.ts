@@ -179,6 +179,21 @@ describe('grpc resilience', () => {
     }
   });
 
+  it('fails a call on a closed client with UNAVAILABLE, leaving no attempt counted in flight (regression: INTERNAL, and the endpoint kept it in flight)', async () => {
+    const { mesh, client } = await meshOver({}, {}, 1);
+    try {
+      await unary<Item>(client, 'GetItem', { id: 'before' });
+      client.close();
+      const error = await failure(unary(client, 'GetItem', { id: 'after' }));
+      assert.equal(error.code, grpc.status.UNAVAILABLE);
+      assert.match(error.details, /channel could not start the call/);
+      const endpoints = (mesh.state() as Any).services.inventory.endpoints as { inFlight: number }[];
+      assert.equal(endpoints[0]!.inFlight, 0);
+    } finally {
+      await mesh.close();
+    }
+  });
+
   it('fails calls on a closed mesh with UNAVAILABLE and MESH_CLOSED; mesh.grpc of an unknown service fails its calls with MESH_UNKNOWN_SERVICE', async () => {
     const { mesh, client } = await meshOver({}, {}, 1);
     // Hostile arguments are refused at once, saying what to pass.

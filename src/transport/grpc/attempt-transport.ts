@@ -119,7 +119,14 @@ class GrpcAttempt {
     metadata.setOptions({ ...metadata.getOptions(), [ATTEMPT_OPTION]: attempt } as ReturnType<Metadata['getOptions']>);
     // NOTE: grpc-js reads deadlines on the wall clock; the policy clock is monotonic.
     const options = limit === Number.POSITIVE_INFINITY ? request.options : { ...request.options, deadline: Date.now() + (limit - now) };
-    const grpcCall = request.nextCall(options);
+    let grpcCall: InterceptingCallInterface;
+    try {
+      grpcCall = request.nextCall(options);
+    } catch (error) {
+      // The channel refused to make the call (closed by client.close()): never sent.
+      this.#end(undefined, new GrpcStatusError({ code: Status.UNAVAILABLE, details: `meshlet: the channel could not start the call: ${(error as Error).message}`, metadata: new grpc.Metadata() }));
+      return;
+    }
     this.#call = grpcCall;
     attempt.signal?.addEventListener('abort', this, { once: true });
     const stream = request.owner.stream;
