@@ -18,7 +18,8 @@ import { createResolver } from '../discovery/create-resolver.ts';
 import type { KnownEndpointsStore } from '../discovery/known-endpoints.ts';
 import type { Resolver } from '../discovery/resolver.ts';
 import { createRetryBudget, type RetryBudget, retryBudgetKey } from '../resilience/retry-budget.ts';
-import { buildClientStack, clientLayers } from '../stack/client-stack.ts';
+import { buildClientStack, clientLayers, type ServiceWideLayers, serviceWideLayers } from '../stack/client-stack.ts';
+import { shareServiceWide } from '../stack/shared-layer.ts';
 import { RouteTargetStacks, type TargetStack } from '../stack/route-target-stacks.ts';
 import type { RouteTable } from '../routing/route-table.ts';
 import { routingModelFromConfig } from '../routing/from-config.ts';
@@ -113,6 +114,11 @@ export class ServiceRuntime {
   readonly watch: EndpointWatch;
   readonly budget: RetryBudget;
   readonly layers: readonly Layer[];
+  /**
+   * The service's rate limit, concurrency limit and breaker, shared by every stack of it (route
+   * targets, gRPC clients: stack/shared-layer.ts), so HTTP and gRPC calls judge one state.
+   */
+  readonly serviceWide: ServiceWideLayers;
   readonly stack: Service;
   /** A routed service's routing step (the mesh asks it for each call's target first); undefined: not routed. */
   readonly routes: RouteTable<TargetStack> | undefined;
@@ -144,7 +150,9 @@ export class ServiceRuntime {
     this.budget = previous !== undefined && previous.#budgetKey === this.#budgetKey ? previous.budget : createRetryBudget(budgetPolicy, shared.clock);
     this.routingSource = model === undefined ? null : own !== undefined ? 'meshlet' : 'consul';
     if (model === undefined) {
-      this.layers = clientLayers({ policy, clock: shared.clock, events: shared.events, endpoints, budget: this.budget });
+      // Shared: its HTTP stack enters them as they are (no cost), a gRPC client's stack too (stack/shared-layer.ts).
+      this.serviceWide = shareServiceWide(serviceWideLayers({ policy, clock: shared.clock, events: shared.events }));
+      this.layers = clientLayers({ policy, clock: shared.clock, events: shared.events, endpoints, budget: this.budget, serviceWide: this.serviceWide });
       this.stack = buildClientStack(this.layers, { policy, clock: shared.clock, events: shared.events });
       this.routes = undefined;
       this.#stateLayers = this.layers;
@@ -152,6 +160,7 @@ export class ServiceRuntime {
     }
     const routed = new RouteTargetStacks({ policy, model, clock: shared.clock, events: shared.events, endpoints, sourceOf: (name) => routing!.sourceOf(name), budget: this.budget });
     this.layers = routed.layers;
+    this.serviceWide = routed.wide;
     // A routed service's calls go through `routes` (the mesh asks it for the target's stack first).
     this.stack = NOT_A_ROUTED_ENTRY;
     this.routes = routed.table;

@@ -24,8 +24,8 @@ import { RouteTable } from '../routing/route-table.ts';
 import { Router } from '../routing/router.ts';
 import { compileSubsets, type Subset } from '../routing/subset.ts';
 import { type ChainEntry, SubsetEndpoints } from '../routing/subset-endpoints.ts';
-import { buildClientStack, clientLayers, serviceWideLayers } from './client-stack.ts';
-import { shareAcrossTargets } from './shared-layer.ts';
+import { buildClientStack, clientLayers, type ServiceWideLayers, serviceWideLayers } from './client-stack.ts';
+import { shareServiceWide } from './shared-layer.ts';
 import { stackForRoute } from '../telemetry/telemetry-stack.ts';
 
 /** What a call on one target runs on: the stack, the merged policy its deadline comes from, and what the route changes about it. */
@@ -56,13 +56,15 @@ export class RouteTargetStacks {
   readonly layers: readonly Layer[];
   /** The shared layers, whose state is the service's. */
   readonly serviceWide: readonly Layer[];
+  /** The same, by role: what the service's other stacks (a gRPC client's) enter too. */
+  readonly wide: ServiceWideLayers;
 
   /** Throws MESH_CONFIG_INVALID when a subset cannot be compiled (validation has checked them already). */
   constructor(deps: RouteStackDeps) {
     const { policy, model } = deps;
-    const made = serviceWideLayers(deps);
-    const serviceWide = { rateLimit: shareAcrossTargets(made.rateLimit), concurrency: shareAcrossTargets(made.concurrency), breaker: shareAcrossTargets(made.breaker) };
+    const serviceWide = shareServiceWide(serviceWideLayers(deps));
     this.serviceWide = [serviceWide.rateLimit, serviceWide.concurrency, serviceWide.breaker];
+    this.wide = serviceWide;
     const shared = new Set<Layer>(this.serviceWide);
     const layers: Layer[] = [...this.serviceWide];
     const subsets = new Map<string, ReadonlyMap<string, Subset>>();

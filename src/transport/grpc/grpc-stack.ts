@@ -10,9 +10,13 @@
  * a stream is never replayed, and a concurrency slot or a rate token held for a stream's
  * whole life is not what those limits mean.
  *
- * Not here (yet): hedging, fault injection, routes and subsets (gRPC calls balance over the
- * whole service). The breaker and limits are this client's, made from the service's policy;
- * their state is not part of mesh.state() (ServiceRuntime's layers keep state per wrap).
+ * The rate limit, concurrency limit and breaker are the service's own (ServiceRuntime's
+ * serviceWide, stack/shared-layer.ts): one state for its HTTP and gRPC calls, shown once in
+ * mesh.state(), closed by the runtime. They judge a gRPC call with the HTTP classifier's eyes,
+ * which is the gRPC verdict too: an answer (OK, NOT_FOUND…) comes up as a GrpcResponse, status
+ * 200, and every failure as a rejection (status.ts).
+ *
+ * Not here (yet): fault injection, routes and subsets (gRPC calls balance over the whole service).
  *
  * Built per ServiceRuntime: a config push makes a new runtime, the next call builds a new
  * stack from it, and the old stack's layers close once its calls are done.
@@ -23,12 +27,8 @@ import type { Layer, MeshResponse, Service } from '../../core/service.ts';
 import { balancerLayer } from '../../balance/balancer-layer.ts';
 import type { ServiceView } from '../../mesh/mesh.ts';
 import type { ServiceRuntime } from '../../mesh/service-runtime.ts';
-import { breakerLayer } from '../../resilience/breaker.ts';
-import { concurrencyLayer } from '../../resilience/concurrency-limit.ts';
 import { deadlineLayer } from '../../resilience/deadline.ts';
-import { rateLimitLayer } from '../../resilience/rate-limit.ts';
 import { retryLayer } from '../../resilience/retry.ts';
-import { shareAcrossTargets } from '../../stack/shared-layer.ts';
 import { readOtelRegistry } from '../../telemetry/otel-state.ts';
 import { GrpcAttemptService } from './attempt-transport.ts';
 import { GrpcResponse } from './grpc-request.ts';
@@ -57,21 +57,16 @@ export function buildGrpcStacks(view: ServiceView): GrpcStacks {
   readOtelRegistry();
   const policy = runtime.policy;
   const env: LayerEnv = { service: policy.name, clock, events, classifier: grpcClassifier };
-  // The one breaker judges unary calls and streams alike: a layer keeps its state per wrap.
-  const breaker = shareAcrossTargets(breakerLayer(policy.breaker, env));
+  const { rateLimit, concurrency, breaker } = runtime.serviceWide;
   const balanced = balancerLayer(view.endpoints).wrap(new GrpcAttemptService(clock, policy.perTryTimeout, policy.retry === false ? 0 : policy.retry.maxRetryAfter));
-  const unaryLayers = [
-    deadlineLayer(env),
-    rateLimitLayer(policy.rateLimit, env),
-    concurrencyLayer(policy.concurrency, env),
-    breaker,
-    retryLayer(policy.retry, env, runtime.budget),
-  ];
+  const deadline = deadlineLayer(env);
+  const retry = retryLayer(policy.retry, env, runtime.budget);
   return {
     runtime,
-    unary: wrapAll(unaryLayers, balanced),
-    stream: wrapAll([deadlineLayer(env), breaker], balanced),
-    layers: unaryLayers,
+    unary: wrapAll([deadline, rateLimit, concurrency, breaker, retry], balanced),
+    stream: wrapAll([deadline, breaker], balanced),
+    // This stack's own layers; the shared ones are the runtime's to close.
+    layers: [deadline, retry],
   };
 }
 
