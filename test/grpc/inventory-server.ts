@@ -25,7 +25,7 @@ export interface Item {
   deadline_ms: number;
 }
 
-export type Handlers = Partial<Record<'GetItem' | 'Reserve' | 'ListItems' | 'Upload', (call: Any, callback: Any) => void>>;
+export type Handlers = Partial<Record<'GetItem' | 'Reserve' | 'ListItems' | 'Upload' | 'Chat', (call: Any, callback: Any) => void>>;
 
 export interface InventoryServer {
   readonly name: string;
@@ -48,7 +48,7 @@ export function deadlineLeft(call: Any): number {
 
 export async function startInventoryServer(name: string, handlers: Handlers = {}): Promise<InventoryServer> {
   const server = new grpc.Server();
-  const calls: Record<string, number> = { GetItem: 0, Reserve: 0, ListItems: 0, Upload: 0 };
+  const calls: Record<string, number> = { GetItem: 0, Reserve: 0, ListItems: 0, Upload: 0, Chat: 0 };
   const item = (call: Any): Item => ({ id: call.request.id, server: name, deadline_ms: deadlineLeft(call) });
   const counted =
     (method: keyof typeof calls, fallback: (call: Any, callback: Any) => void) =>
@@ -68,6 +68,10 @@ export async function startInventoryServer(name: string, handlers: Handlers = {}
       let count = 0;
       call.on('data', () => count++);
       call.on('end', () => callback(null, { count, server: name }));
+    }),
+    Chat: counted('Chat', (call) => {
+      call.on('data', (request: { id: string }) => call.write({ id: request.id, server: name, deadline_ms: deadlineLeft(call) }));
+      call.on('end', () => call.end());
     }),
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -1,7 +1,7 @@
 /**
  * gRPC streams through the mesh: discovery and balancing apply, one attempt and no replay
  * (a stream that breaks off reaches the caller as its error, after the messages it had), and
- * client streams write through the queue the entry keeps until the real call exists. Also
+ * client and bidi streams write through the queue the entry keeps until the real call exists. Also
  * the seam: importing 'meshlet' alone never loads grpc-js, and mesh.grpc() says what to import.
  */
 import assert from 'node:assert/strict';
@@ -91,6 +91,75 @@ describe('grpc streams', () => {
       });
       assert.deepEqual(summary, { count: 5, server: 'upload' });
       assert.deepEqual(seen, ['u0', 'u1', 'u2', 'u3', 'u4']);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('runs bidi streams through discovery and balancing: each answer comes back before the next request is written', async () => {
+    const instances = await Promise.all(['a', 'b'].map((name) => startInventoryServer(name)));
+    servers.push(...instances);
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: instances.map((s) => s.address), balancer: 'round-robin' } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      const chat = async (name: string): Promise<Item[]> => {
+        const call = client.Chat();
+        const answers: Item[] = [];
+        const ended = new Promise<void>((resolve, reject) => {
+          call.on('end', resolve);
+          call.on('error', reject);
+        });
+        const next = () => new Promise<Item>((resolve) => call.once('data', resolve));
+        // Ping-pong: a buffered (not really bidi) call would never answer before the end.
+        for (let i = 0; i < 3; i++) {
+          const answer = next();
+          call.write({ id: `${name}-${i}` });
+          answers.push(await answer);
+        }
+        call.end();
+        await ended;
+        return answers;
+      };
+      const runs = await Promise.all(Array.from({ length: 4 }, (_, i) => chat(`c${i}`)));
+      runs.forEach((answers, i) => {
+        assert.deepEqual(answers.map((item) => item.id), [0, 1, 2].map((n) => `c${i}-${n}`));
+        assert.equal(new Set(answers.map((item) => item.server)).size, 1, 'one bidi stream, one instance');
+      });
+      assert.deepEqual(new Set(runs.map((answers) => answers[0]!.server)), new Set(['a', 'b']));
+      assert.ok(runs[0]![0]!.deadline_ms > 5000, 'the bidi stream carried a deadline');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('never replays a bidi stream that breaks off, even for a method marked idempotent', async () => {
+    const broken = await startInventoryServer('broken', {
+      Chat: (call: Any) => {
+        call.once('data', (request: { id: string }) => {
+          call.write({ id: request.id, server: 'broken' });
+          call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'instance going away' });
+        });
+      },
+    });
+    servers.push(broken);
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [broken.address], retry: { attempts: 3 } } } } });
+    const client = mesh.grpc('inventory', InventoryClient, { idempotent: ['Chat'] });
+    try {
+      const call = client.Chat();
+      call.write({ id: 'only' });
+      const run = await readAll(call);
+      assert.deepEqual(run.items.map((item) => item.id), ['only']);
+      assert.equal(run.error?.code, grpc.status.UNAVAILABLE);
+      assert.equal(broken.calls.Chat, 1, 'one attempt: the stream was not sent again');
+      // A bidi stream cancelled by its caller mid-flight ends CANCELLED and leaves nothing in flight.
+      const cancelled = client.Chat();
+      const cancelledRun = readAll(cancelled);
+      cancelled.cancel();
+      assert.equal((await cancelledRun).error?.code, grpc.status.CANCELLED);
+      const endpoints = (mesh.state() as Any).services.inventory.endpoints as { inFlight: number }[];
+      assert.equal(endpoints[0]!.inFlight, 0);
     } finally {
       client.close();
       await mesh.close();
