@@ -12,6 +12,7 @@ import fp from 'fastify-plugin';
 import type { Mesh } from '../../src/mesh/mesh.ts';
 import { meshErrorStatus } from '../../src/inbound/error-response.ts';
 import { InboundHttp, type InboundOptions, type InboundRequest, isRefusal } from '../../src/inbound/inbound-http.ts';
+import { endOnClose } from '../../src/inbound/node-middleware.ts';
 
 export interface MeshletFastifyOptions extends InboundOptions {
   mesh: Mesh;
@@ -65,6 +66,10 @@ const plugin: FastifyPluginCallback<MeshletFastifyOptions> = (app: FastifyInstan
       return;
     }
     (request as WithInbound)[INBOUND] = inbound;
+    // NOTE: not onResponse/onRequestAbort: onRequestAbort fires only while the body is unread
+    // (Fastify checks req.aborted), onResponse only when a response finished, so a client gone
+    // after its body was read aborted nothing and its place was never freed.
+    endOnClose(inbound, reply.raw);
     inbound.run(next);
   });
   // NOTE: entered again right before the handler: a body read in between runs on the
@@ -73,14 +78,6 @@ const plugin: FastifyPluginCallback<MeshletFastifyOptions> = (app: FastifyInstan
     const inbound = (request as WithInbound)[INBOUND];
     if (inbound === null) next();
     else inbound.run(next);
-  });
-  app.addHook('onResponse', (request, _reply, next) => {
-    (request as WithInbound)[INBOUND]?.end();
-    next();
-  });
-  app.addHook('onRequestAbort', (request, next) => {
-    (request as WithInbound)[INBOUND]?.abort();
-    next();
   });
   // onError runs before the error handler, whose default answers reply.statusCode: a
   // MeshError's is its HTTP meaning, unless the handler chose a status of its own.

@@ -29,8 +29,16 @@ export function inboundMiddleware(gate: InboundHttp): NodeMiddleware {
       return;
     }
     (req as unknown as Record<symbol, InboundRequest>)[INBOUND_REQUEST] = inbound;
-    // 'close' comes once the response is sent, or when the connection went first.
-    res.once('close', () => (res.writableFinished ? inbound.end() : inbound.abort()));
+    endOnClose(inbound, res);
     inbound.run(next);
   };
+}
+
+/**
+ * Ends the request when its response closes: 'close' comes once the response is sent, or when
+ * the connection went first (then the calls made for it are aborted). It fires on every path,
+ * a hijacked or never-sent response included, so the request's place is always freed.
+ */
+export function endOnClose(inbound: InboundRequest, res: ServerResponse): void {
+  res.once('close', () => (res.writableFinished ? inbound.end() : inbound.abort()));
 }

@@ -1,14 +1,15 @@
 /**
  * The four ways the adapter matrix serves the same routes: Express, Fastify, Nest on Express
  * and Nest on Fastify, each a real server on 127.0.0.1 port 0 with meshlet's adapter in
- * front. A route is framework-free: it gets the mesh the framework exposes (req.mesh /
+ * front. A route answers GET and POST (a JSON body read by the framework's own parser, as
+ * services do). A route is framework-free: it gets the mesh the framework exposes (req.mesh /
  * request.mesh, or Nest's injected one) and the request headers, and returns the JSON body
  * (200) or throws (a MeshError answers through the adapter's error mapping).
  */
 import 'reflect-metadata';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Controller, Get, Module, Req } from '@nestjs/common';
+import { All, Controller, Module, Req } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -46,8 +47,9 @@ export const expressFramework: Framework = {
     const app = express();
     const middleware = expressMeshlet(mesh, options);
     app.use(middleware);
+    app.use(express.json());
     for (const [path, route] of Object.entries(routes)) {
-      app.get(path, async (req, res) => {
+      app.all(path, async (req, res) => {
         res.json(await route({ mesh: req.mesh, headers: req.headers }));
       });
     }
@@ -65,7 +67,7 @@ export const fastifyFramework: Framework = {
     const app = Fastify();
     await app.register(fastifyMeshlet, { mesh, ...options });
     for (const [path, route] of Object.entries(routes)) {
-      app.get(path, async (request) => route({ mesh: request.mesh, headers: request.headers }));
+      app.route({ method: ['GET', 'POST'], url: path, handler: async (request) => route({ mesh: request.mesh, headers: request.headers }) });
     }
     await app.listen({ port: 0, host: '127.0.0.1' });
     return { url: urlOf(app.server), server: app.server, shutdown: () => app.meshlet.shutdown() };
@@ -85,7 +87,7 @@ export function nestFramework(platform: 'express' | 'fastify'): Framework {
           configurable: true,
         });
         Req()(RoutesController.prototype, key, 0);
-        Get(path)(RoutesController.prototype, key, Object.getOwnPropertyDescriptor(RoutesController.prototype, key)!);
+        All(path)(RoutesController.prototype, key, Object.getOwnPropertyDescriptor(RoutesController.prototype, key)!);
       }
       Controller('/')(RoutesController);
       class AppModule {}
