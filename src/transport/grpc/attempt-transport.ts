@@ -129,6 +129,8 @@ class GrpcAttempt {
     }
     this.#call = grpcCall;
     attempt.signal?.addEventListener('abort', this, { once: true });
+    // A hedge race cancels its losers through the attempt itself (core/attempt.ts).
+    attempt.hook(this);
     const stream = request.owner.stream;
     grpcCall.start(metadata, {
       onReceiveMetadata: (headers: Metadata) => {
@@ -150,9 +152,14 @@ class GrpcAttempt {
     }
   }
 
-  /** The signal the attempt follows aborted (the inbound request went away). */
+  /** The signal the attempt follows aborted (the caller or the inbound request went away). */
   handleEvent(): void {
-    this.#call?.cancelWithStatus(Status.CANCELLED, 'cancelled by meshlet: the inbound request this call serves was cancelled');
+    this.#call?.cancelWithStatus(Status.CANCELLED, 'cancelled by meshlet: the caller or the inbound request this call serves was cancelled');
+  }
+
+  /** The attempt was aborted (a hedge race's loser: another attempt answered first). */
+  attemptAborted(): void {
+    this.#call?.cancelWithStatus(Status.CANCELLED, 'cancelled by meshlet: another attempt of this call answered first');
   }
 
   #status(status: StatusObject): void {
@@ -172,7 +179,9 @@ class GrpcAttempt {
       return;
     }
     const failed = new GrpcStatusError(status);
-    if (status.code === Status.CANCELLED && (this.#request.owner.cancelled || attempt.signal?.aborted)) {
+    if (status.code === Status.CANCELLED && attempt.aborted) {
+      this.#end(undefined, attempt.reason);
+    } else if (status.code === Status.CANCELLED && (this.#request.owner.cancelled || attempt.signal?.aborted)) {
       this.#end(undefined, callerAborted(attempt.call.service, 'in flight', attempt.signal?.reason ?? failed));
     } else if (status.code === Status.DEADLINE_EXCEEDED && this.#atDeadline && status.details.startsWith('Deadline exceeded')) {
       // grpc-js's own deadline, which was the call's: meshlet's timeout, not the server's answer.
@@ -188,6 +197,7 @@ class GrpcAttempt {
     this.#done = true;
     const attempt = this.#attempt;
     attempt.signal?.removeEventListener('abort', this);
+    attempt.release();
     if (this.#call !== undefined) this.#request.owner.detach(this.#call);
     attempt.observer?.attemptEnded(attempt, error);
     if (response !== undefined) this.#reply.resolve(response);

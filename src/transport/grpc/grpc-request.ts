@@ -27,6 +27,11 @@ export interface CallOwner {
   detach(call: InterceptingCallInterface): void;
   /** Streams only: the caller's listener for what arrives before the status. */
   readonly stream: StreamListener | undefined;
+  /**
+   * Unary calls: a signal the caller's cancel aborts, asked for only when the call may be
+   * hedged (several attempts at once must all end, and the race with them).
+   */
+  cancelSignal?(): AbortSignal;
   /** The call's span while an OpenTelemetry SDK traces (grpc-tracing.ts); the owner ends it with the final status. */
   span: CallSpan | undefined;
 }

@@ -4,7 +4,9 @@
  *
  * Unary calls get the whole stack: deadline (clipped to the inbound request), rate limit,
  * concurrency limit, breaker, retries under the service's retry budget — the SAME budget object
- * its HTTP calls draw on (ServiceRuntime.budget) — then meshlet's balancer over the service's one
+ * its HTTP calls draw on (ServiceRuntime.budget) — hedging (the service's `hedge` policy, same
+ * budget; only methods marked idempotent race, and a loser is cancelled on the wire), then
+ * meshlet's balancer over the service's one
  * endpoint set (so EWMA, in-flight counts and ejections are shared with HTTP), and the attempt
  * as a real grpc-js call. Streams (server, client, bidi) get deadline, breaker and balancer:
  * a stream is never replayed, and a concurrency slot or a rate token held for a stream's
@@ -29,6 +31,7 @@ import type { ServiceView } from '../../mesh/mesh.ts';
 import type { ServiceRuntime } from '../../mesh/service-runtime.ts';
 import { deadlineLayer } from '../../resilience/deadline.ts';
 import { retryLayer } from '../../resilience/retry.ts';
+import { hedgeLayer } from '../../resilience/hedge.ts';
 import { readOtelRegistry } from '../../telemetry/otel-state.ts';
 import { GrpcAttemptService } from './attempt-transport.ts';
 import { GrpcResponse } from './grpc-request.ts';
@@ -61,9 +64,11 @@ export function buildGrpcStacks(view: ServiceView): GrpcStacks {
   const balanced = balancerLayer(view.endpoints).wrap(new GrpcAttemptService(clock, policy.perTryTimeout, policy.retry === false ? 0 : policy.retry.maxRetryAfter));
   const deadline = deadlineLayer(env);
   const retry = retryLayer(policy.retry, env, runtime.budget);
+  // The HTTP stack's hedge layer, under the same budget: only calls marked idempotent race.
+  const hedge = hedgeLayer(policy.hedge, env, runtime.budget, policy.retry === false);
   return {
     runtime,
-    unary: wrapAll([deadline, rateLimit, concurrency, breaker, retry], balanced),
+    unary: wrapAll([deadline, rateLimit, concurrency, breaker, retry, hedge], balanced),
     stream: wrapAll([deadline, breaker], balanced),
     // This stack's own layers; the shared ones are the runtime's to close.
     layers: [deadline, retry],

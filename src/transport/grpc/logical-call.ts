@@ -47,7 +47,9 @@ export class ClientStacks {
     const now = view.clock.now();
     // The caller's own deadline is a per-call option: it replaces the service's timeout (DESIGN §3's precedence), as `timeout` does on HTTP calls.
     const timeout = options.deadline !== undefined ? remainingOf(options.deadline) : runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout;
-    const first = Attempt.first(newCall(service, now, now + timeout, undefined));
+    // A call that may be hedged follows the caller's cancel through a signal, as every racing attempt must.
+    const signal = runtime.policy.hedge !== false && owner.cancelSignal !== undefined ? owner.cancelSignal() : undefined;
+    const first = Attempt.first(newCall(service, now, now + timeout, signal));
     runtime.enter();
     const reply = new CallEnd(runtime, owner);
     const stack = owner.stream === undefined ? stacks.unary : stacks.stream;

@@ -30,6 +30,8 @@ export class UnaryCall implements InterceptingCallInterface, CallOwner {
   #ended = false;
   /** Inside halfClose, where a refusal may come back synchronously. */
   #starting = false;
+  /** Made only for a call that may be hedged (cancelSignal). */
+  #cancel: AbortController | undefined = undefined;
 
   constructor(stacks: ClientStacks, options: InterceptorOptions, nextCall: NextCall) {
     this.#stacks = stacks;
@@ -83,9 +85,15 @@ export class UnaryCall implements InterceptingCallInterface, CallOwner {
     if (this.#current === call) this.#current = undefined;
   }
 
+  cancelSignal(): AbortSignal {
+    this.#cancel ??= new AbortController();
+    return this.#cancel.signal;
+  }
+
   cancelWithStatus(code: grpc.status, details: string): void {
     if (this.#ended) return;
     this.cancelled = true;
+    this.#cancel?.abort(new Error(`the caller cancelled the call: ${details}`));
     if (this.#current !== undefined) this.#current.cancelWithStatus(code, details);
     // No attempt on the wire (not started yet, or between attempts): the caller hears it now.
     else this.#end({ code, details, metadata: new grpc.Metadata() });
