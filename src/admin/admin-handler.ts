@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArgument } from '../core/mesh-errors.ts';
+import { meshIdOf } from '../telemetry/mesh-id.ts';
 import { AdminAuth } from './admin-auth.ts';
 import { CallStats } from './call-stats.ts';
 import { configDump } from './config-dump.ts';
@@ -112,7 +113,8 @@ function collectorOf(mesh: object, source: AdminMeshSource): Collector {
   if (collector === undefined) {
     const made: Collector = {
       // A closed mesh's statistics go with the first message after it closed (call-stats.ts).
-      stats: new CallStats({ expired: () => source.closed(), onExpired: () => closeCollector(mesh, made) }),
+      // Only this mesh's calls: the channels carry every mesh's in the process (0: a stand-in no mesh registered, whose messages all count).
+      stats: new CallStats({ mesh: meshIdOf(mesh) || undefined, expired: () => source.closed(), onExpired: () => closeCollector(mesh, made) }),
       log: new EventLog(source.on),
       handlers: 0,
     };

@@ -9,8 +9,9 @@
  * samples, and a 10-second ring per endpoint; at most MAX_SERVICES services and
  * MAX_ENDPOINTS endpoints per service are tracked (the rest are counted as `untracked`).
  *
- * NOTE: the channels are process-wide. Two meshes in one process that call a service of the
- * same name share its statistics; state.json shows only the services of the handler's mesh.
+ * NOTE: the channels are process-wide: every mesh in the process publishes on them, often for
+ * services of the same name. A collector made for a mesh (`mesh`: its id, telemetry/mesh-id.ts)
+ * counts only that mesh's messages.
  */
 import type { AttemptEndMessage, CallEndMessage, EndpointMessage } from '../telemetry/channels.ts';
 import { attemptEndChannel, callEndChannel, endpointChannel } from '../telemetry/channels.ts';
@@ -62,24 +63,28 @@ export class CallStats {
   untracked = 0;
   readonly #expired: () => boolean;
   readonly #onExpired: () => void;
+  /** The mesh whose messages count; undefined: every message. */
+  readonly #mesh: number | undefined;
   readonly #onCallEnd = (message: unknown): void => {
-    if (!this.#stale()) this.#callEnded(message as CallEndMessage);
+    if (this.#counts(message)) this.#callEnded(message as CallEndMessage);
   };
   readonly #onAttemptEnd = (message: unknown): void => {
-    if (!this.#stale()) this.#attemptEnded(message as AttemptEndMessage);
+    if (this.#counts(message)) this.#attemptEnded(message as AttemptEndMessage);
   };
   readonly #onEndpoint = (message: unknown): void => {
-    if (!this.#stale()) this.#endpointChanged(message as EndpointMessage);
+    if (this.#counts(message)) this.#endpointChanged(message as EndpointMessage);
   };
   #open = true;
 
   /**
    * `now`: milliseconds of any monotonic clock (tests pass their own). `expired`: true once
    * nobody can want these statistics any more (the mesh closed); the next message then calls
-   * `onExpired` (whose owner closes this) instead of being counted.
+   * `onExpired` (whose owner closes this) instead of being counted. `mesh`: the id of the mesh
+   * whose messages count (others' are ignored); without it, every message counts.
    */
-  constructor(options: { now?: () => number; expired?: () => boolean; onExpired?: () => void } = {}) {
+  constructor(options: { now?: () => number; expired?: () => boolean; onExpired?: () => void; mesh?: number } = {}) {
     this.#now = options.now ?? (() => performance.now());
+    this.#mesh = options.mesh;
     this.#expired = options.expired ?? (() => false);
     this.#onExpired = options.onExpired ?? (() => this.close());
     callEndChannel.subscribe(this.#onCallEnd);
@@ -145,6 +150,11 @@ export class CallStats {
     if (!this.#expired()) return false;
     this.#onExpired();
     return true;
+  }
+
+  /** The message is this collector's to count: it is still wanted, and the message is its mesh's. */
+  #counts(message: unknown): boolean {
+    return !this.#stale() && (this.#mesh === undefined || (message as { mesh?: unknown }).mesh === this.#mesh);
   }
 
   #second(): number {

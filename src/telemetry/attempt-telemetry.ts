@@ -127,7 +127,7 @@ class AttemptEnd implements Reply {
 
   startMessage(): AttemptStartMessage {
     const attempt = this.#attempt;
-    return { service: this.#record.service, attempt: attempt.number, hedge: attempt.hedge, endpoint: attempt.endpoint?.address.id ?? '', method: this.#record.method, startedAt: this.#startedAt };
+    return { mesh: this.#record.mesh, service: this.#record.service, attempt: attempt.number, hedge: attempt.hedge, endpoint: attempt.endpoint?.address.id ?? '', method: this.#record.method, startedAt: this.#startedAt };
   }
 
   resolve(response: MeshResponse): void {

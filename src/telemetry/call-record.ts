@@ -25,6 +25,8 @@ export function recordOf(call: Call): CallRecord | undefined {
 }
 
 export class CallRecord {
+  /** The mesh's id (mesh-id.ts), on every message of the call and its attempts. */
+  readonly mesh: number;
   readonly service: string;
   readonly route: string | undefined;
   /** The route target's subset (the one intended: a failover may serve the call from another). */
@@ -41,7 +43,8 @@ export class CallRecord {
 
   readonly #breaker: Layer | undefined;
 
-  constructor(request: MeshRequest, call: Call, route: string | undefined, subset: string | undefined, env: LayerEnv, breaker: Layer | undefined) {
+  constructor(mesh: number, request: MeshRequest, call: Call, route: string | undefined, subset: string | undefined, env: LayerEnv, breaker: Layer | undefined) {
+    this.mesh = mesh;
     this.service = call.service;
     this.subset = subset;
     this.#breaker = breaker;
@@ -69,7 +72,7 @@ export class CallRecord {
   }
 
   #startMessage(): CallStartMessage {
-    return { service: this.service, route: this.route, method: this.method, startedAt: this.startedAt };
+    return { mesh: this.mesh, service: this.service, route: this.route, method: this.method, startedAt: this.startedAt };
   }
 
   /** The call is over: its response head arrived (`response`) or it failed (`error`). */

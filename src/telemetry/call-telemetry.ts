@@ -17,11 +17,14 @@ import { toCallerError } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 import { CALL_RECORD, CallRecord } from './call-record.ts';
 import { forward, promised, reportLater } from './forward.ts';
+import { meshIdOf } from './mesh-id.ts';
 import { observing } from './observed.ts';
 
 export class CallTelemetryService implements Service {
   readonly #inner: Service;
   readonly #env: LayerEnv;
+  /** The mesh whose stack this is (its messages say so: the channels are process-wide). */
+  readonly #mesh: number;
   readonly #route: string | undefined;
   readonly #subset: string | undefined;
   /** The service's breaker layer, whose state the attempt spans carry; undefined: none configured. */
@@ -31,6 +34,7 @@ export class CallTelemetryService implements Service {
   constructor(inner: Service, env: LayerEnv, breaker: Layer | undefined, route: string | undefined = undefined, subset: string | undefined = undefined) {
     this.#inner = inner;
     this.#env = env;
+    this.#mesh = meshIdOf(env.events);
     this.#breaker = breaker;
     this.#route = route;
     this.#subset = subset;
@@ -55,7 +59,7 @@ export class CallTelemetryService implements Service {
   #observe(request: MeshRequest, attempt: Attempt, reply: Reply): void {
     let record: CallRecord;
     try {
-      record = new CallRecord(request, attempt.call, this.#route, this.#subset, this.#env, this.#breaker);
+      record = new CallRecord(this.#mesh, request, attempt.call, this.#route, this.#subset, this.#env, this.#breaker);
     } catch (bug) {
       // NOTE: telemetry never fails a call: a throwing tracer or propagator costs its record only.
       reportLater(bug);

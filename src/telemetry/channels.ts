@@ -6,7 +6,7 @@
  * NOTE: publishing costs nothing while nobody subscribes: every publisher checks
  * `channel.hasSubscribers` before it builds a message, so an unwatched call allocates nothing here.
  *
- * Messages are plain data with bounded, non-secret content: service and route names, methods,
+ * Messages are plain data with bounded, non-secret content: the mesh's id (mesh-id.ts), service and route names, methods,
  * status codes, endpoint addresses (host:port, never credentials), error codes; never a path,
  * a query, a header value or a body.
  */
@@ -15,6 +15,8 @@ import type { OutcomeKind } from '../core/outcome.ts';
 
 /** A logical call started (once per `client.request()` / `mesh.fetch()`). */
 export interface CallStartMessage {
+  /** The mesh's id in this process (mesh-id.ts): the channels are shared by every mesh. */
+  readonly mesh: number;
   readonly service: string;
   /** The route's name when the service is routed and the route has one. */
   readonly route: string | undefined;
@@ -38,6 +40,7 @@ export interface CallEndMessage extends CallStartMessage {
 
 /** One attempt left for an endpoint (after the balancer picked it). */
 export interface AttemptStartMessage {
+  readonly mesh: number;
   readonly service: string;
   /** 1 for the first try, 2, 3, … for retries; a hedge shares the number of the try it races. */
   readonly attempt: number;
@@ -61,6 +64,7 @@ export interface AttemptEndMessage extends AttemptStartMessage {
 
 /** A config snapshot was applied (`applied`) or rejected (`rejected`). */
 export interface ConfigMessage {
+  readonly mesh: number;
   readonly kind: 'applied' | 'rejected';
   readonly source: string;
   /** The version in force after the event. */
@@ -72,6 +76,7 @@ export interface ConfigMessage {
 
 /** An endpoint changed for a service: discovery added or removed it, outlier detection ejected or readmitted it. */
 export interface EndpointMessage {
+  readonly mesh: number;
   readonly service: string;
   readonly endpoint: string;
   readonly event: 'added' | 'removed' | 'ejected' | 'readmitted';

@@ -16,6 +16,7 @@
 import { trace } from '@opentelemetry/api';
 import type { MeshEventEmitter } from '../core/events.ts';
 import { type ConfigMessage, configChannel, type EndpointMessage, endpointChannel } from './channels.ts';
+import { meshIdOf } from './mesh-id.ts';
 import { otel } from './otel-state.ts';
 
 const bridged = new WeakSet<MeshEventEmitter>();
@@ -24,14 +25,15 @@ const otelBridged = new WeakSet<MeshEventEmitter>();
 export function bridgeMeshEvents(events: MeshEventEmitter): void {
   if (bridged.has(events)) return;
   bridged.add(events);
+  const mesh = meshIdOf(events);
   let version = 0;
   events.on('config', (event) => {
     version = event.version;
-    if (configChannel.hasSubscribers) publishConfig({ kind: 'applied', source: event.source, version, changedServices: event.changedServices, issues: [] });
+    if (configChannel.hasSubscribers) publishConfig({ mesh, kind: 'applied', source: event.source, version, changedServices: event.changedServices, issues: [] });
   });
   events.on('config-rejected', (event) => {
     otel.instruments?.configRejections.add(1, { 'meshlet.source': sourceKind(event.source) });
-    if (configChannel.hasSubscribers) publishConfig({ kind: 'rejected', source: event.source, version, changedServices: [], issues: event.issues.map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`)) });
+    if (configChannel.hasSubscribers) publishConfig({ mesh, kind: 'rejected', source: event.source, version, changedServices: [], issues: event.issues.map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`)) });
   });
   const known = new Map<string, ReadonlySet<string>>();
   events.on('endpoints', (event) => {
@@ -39,14 +41,14 @@ export function bridgeMeshEvents(events: MeshEventEmitter): void {
     const now = new Set(event.endpoints);
     known.set(event.service, now);
     if (!endpointChannel.hasSubscribers) return;
-    for (const endpoint of now) if (!before.has(endpoint)) publishEndpoint({ service: event.service, endpoint, event: 'added', reason: undefined });
-    for (const endpoint of before) if (!now.has(endpoint)) publishEndpoint({ service: event.service, endpoint, event: 'removed', reason: undefined });
+    for (const endpoint of now) if (!before.has(endpoint)) publishEndpoint({ mesh, service: event.service, endpoint, event: 'added', reason: undefined });
+    for (const endpoint of before) if (!now.has(endpoint)) publishEndpoint({ mesh, service: event.service, endpoint, event: 'removed', reason: undefined });
   });
   events.on('eject', (event) => {
-    if (endpointChannel.hasSubscribers) publishEndpoint({ service: event.service, endpoint: event.endpoint, event: 'ejected', reason: event.reason });
+    if (endpointChannel.hasSubscribers) publishEndpoint({ mesh, service: event.service, endpoint: event.endpoint, event: 'ejected', reason: event.reason });
   });
   events.on('readmit', (event) => {
-    if (endpointChannel.hasSubscribers) publishEndpoint({ service: event.service, endpoint: event.endpoint, event: 'readmitted', reason: undefined });
+    if (endpointChannel.hasSubscribers) publishEndpoint({ mesh, service: event.service, endpoint: event.endpoint, event: 'readmitted', reason: undefined });
   });
 }
 

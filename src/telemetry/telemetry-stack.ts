@@ -20,6 +20,7 @@ import { AttemptTelemetryService } from './attempt-telemetry.ts';
 import { CallTelemetryService } from './call-telemetry.ts';
 import { bridgeMeshEvents, bridgeOtelEvents } from './event-bridge.ts';
 import { registerMeshGauges, type StateSource } from './gauge-meshes.ts';
+import { assignMeshId } from './mesh-id.ts';
 import { otel, readOtelRegistry } from './otel-state.ts';
 
 const emitters = new Set<WeakRef<MeshEventEmitter>>();
@@ -35,6 +36,7 @@ export function observableStack(layers: readonly Layer[], env: LayerEnv, transpo
 
 /** The mesh is made: its events feed the channels from its first config, its state the gauges. */
 export function installTelemetry(mesh: StateSource, events: MeshEventEmitter): void {
+  assignMeshId(mesh, events);
   bridgeMeshEvents(events);
   registerMeshGauges(mesh);
   emitters.add(new WeakRef(events));

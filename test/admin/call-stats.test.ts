@@ -11,11 +11,11 @@ import type { AttemptEndMessage, CallEndMessage } from '../../src/telemetry/chan
 import { attemptEndChannel, callEndChannel, endpointChannel } from '../../src/telemetry/channels.ts';
 
 function call(service: string, outcome: CallEndMessage['outcome'], durationMs: number, errorCode?: string): CallEndMessage {
-  return { service, route: undefined, method: 'GET', startedAt: 0, durationMs, statusCode: outcome === 'success' ? 200 : undefined, outcome, errorCode, attempts: 1 };
+  return { mesh: 0, service, route: undefined, method: 'GET', startedAt: 0, durationMs, statusCode: outcome === 'success' ? 200 : undefined, outcome, errorCode, attempts: 1 };
 }
 
 function attempt(service: string, endpoint: string, outcome: AttemptEndMessage['outcome'], hedge = false): AttemptEndMessage {
-  return { service, attempt: 1, hedge, endpoint, method: 'GET', startedAt: 0, durationMs: 1, statusCode: undefined, outcome, condition: undefined, errorType: undefined };
+  return { mesh: 0, service, attempt: 1, hedge, endpoint, method: 'GET', startedAt: 0, durationMs: 1, statusCode: undefined, outcome, condition: undefined, errorType: undefined };
 }
 
 describe('admin call statistics (diagnostics channel subscriber)', () => {

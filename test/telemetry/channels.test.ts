@@ -50,9 +50,11 @@ describe('diagnostics channels', () => {
     mesh = await createMesh({ service: 'checkout', config: { services: { payments: { endpoints: [backend.address], retry: { attempts: 3, backoff: { base: '1ms', max: '2ms' } } } } } });
     stop();
     const config = seen.find((entry) => entry.name === 'meshlet:config');
-    assert.deepEqual(config?.message, { kind: 'applied', source: 'bootstrap', version: 1, changedServices: ['payments'], issues: [] });
+    const id = config?.message.mesh;
+    assert.equal(typeof id, 'number');
+    assert.deepEqual(config?.message, { mesh: id, kind: 'applied', source: 'bootstrap', version: 1, changedServices: ['payments'], issues: [] });
     const endpoint = seen.find((entry) => entry.name === 'meshlet:endpoint');
-    assert.deepEqual(endpoint?.message, { service: 'payments', endpoint: backend.address, event: 'added', reason: undefined });
+    assert.deepEqual(endpoint?.message, { mesh: id, service: 'payments', endpoint: backend.address, event: 'added', reason: undefined });
   });
 
   it('a call with one retry: call start/end and one attempt start/end per attempt, in order, with the documented fields', async () => {
@@ -63,10 +65,11 @@ describe('diagnostics channels', () => {
     stop();
     assert.deepEqual(seen.map((entry) => entry.name), ['meshlet:call:start', 'meshlet:attempt:start', 'meshlet:attempt:end', 'meshlet:attempt:start', 'meshlet:attempt:end', 'meshlet:call:end']);
     const [start, a1, e1, a2, e2, end] = seen.map((entry) => entry.message);
-    assert.deepEqual(Object.keys(start!).sort(), ['method', 'route', 'service', 'startedAt']);
+    assert.deepEqual(Object.keys(start!).sort(), ['mesh', 'method', 'route', 'service', 'startedAt']);
+    assert.equal(typeof start!.mesh, 'number');
     assert.equal(start!.service, 'payments');
     assert.equal(start!.method, 'GET');
-    assert.deepEqual({ ...a1, startedAt: 0 }, { service: 'payments', attempt: 1, hedge: false, endpoint: backend.address, method: 'GET', startedAt: 0 });
+    assert.deepEqual({ ...a1, startedAt: 0 }, { mesh: start!.mesh, service: 'payments', attempt: 1, hedge: false, endpoint: backend.address, method: 'GET', startedAt: 0 });
     assert.equal(e1!.statusCode, 503);
     assert.equal(e1!.outcome, 'failure');
     assert.equal(e1!.condition, '503');
@@ -131,7 +134,7 @@ describe('diagnostics channels', () => {
     const configs = seen.filter((entry) => entry.name === 'meshlet:config').map((entry) => entry.message);
     const applied = configs.filter((message) => message.kind === 'applied').at(-1)!;
     const rejected = configs.find((message) => message.kind === 'rejected')!;
-    assert.deepEqual(Object.keys(rejected).sort(), ['changedServices', 'issues', 'kind', 'source', 'version']);
+    assert.deepEqual(Object.keys(rejected).sort(), ['changedServices', 'issues', 'kind', 'mesh', 'source', 'version']);
     assert.equal(rejected.source, 'test:pushed');
     assert.equal(rejected.version, applied.version, 'the version in force is the last applied one');
     assert.deepEqual(rejected.changedServices, []);
