@@ -6,8 +6,12 @@
  * NOTE: hostile or broken input is not a deadline: a value that is not exactly one of those
  * forms (a repeated header joined with ', ', a negative number, 20 digits) reads as absent,
  * so the service's default applies; it never throws and never gives the request more time
- * than the ceiling the service set.
+ * than the ceiling the service set. A well-formed value above a day (config's own bound on a
+ * duration) reads as a day: 10 digits of ms or 99999999H would otherwise reach Node's timers,
+ * which fire after 1 ms for anything past 2^31 ms, so the call's time limit re-armed every
+ * millisecond with a TimeoutOverflowWarning each time.
  */
+import { MAX_DURATION_MS } from '../config/limits.ts';
 import { TIMEOUT_HEADER } from '../resilience/attempt.ts';
 
 const MESHLET_TIMEOUT = /^\d{1,10}$/;
@@ -20,9 +24,9 @@ export type InboundHeaders = Readonly<Record<string, string | string[] | undefin
 /** Milliseconds the caller gave the request, or undefined when it sent no readable deadline. */
 export function timeLeftFromHeaders(headers: InboundHeaders): number | undefined {
   const meshlet = headers[TIMEOUT_HEADER];
-  if (typeof meshlet === 'string' && MESHLET_TIMEOUT.test(meshlet)) return Number(meshlet);
+  if (typeof meshlet === 'string' && MESHLET_TIMEOUT.test(meshlet)) return Math.min(Number(meshlet), MAX_DURATION_MS);
   const grpc = headers['grpc-timeout'];
   if (typeof grpc !== 'string') return undefined;
   const match = GRPC_TIMEOUT.exec(grpc);
-  return match === null ? undefined : Number(match[1]) * GRPC_UNIT_MS[match[2]!]!;
+  return match === null ? undefined : Math.min(Number(match[1]) * GRPC_UNIT_MS[match[2]!]!, MAX_DURATION_MS);
 }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
+import { MAX_DURATION_MS } from '../../src/config/limits.ts';
 import { createMesh } from '../../src/index.ts';
 import { timeLeftFromHeaders } from '../../src/inbound/deadline-headers.ts';
 import { InboundHttp, isRefusal } from '../../src/inbound/inbound-http.ts';
@@ -29,6 +30,40 @@ it('deadline headers: x-meshlet-timeout-ms, then grpc-timeout; anything not exac
   }
   for (const value of ['123456789S', '1s', '1', 'S', '-1S']) assert.equal(timeLeftFromHeaders({ 'grpc-timeout': value }), undefined, JSON.stringify(value));
   assert.equal(timeLeftFromHeaders({ 'x-meshlet-timeout-ms': ['1', '2'] }), undefined);
+});
+
+it('regression: a huge deadline header reads as a day, so no call timer overflows (it re-armed every 1 ms with a TimeoutOverflowWarning)', async () => {
+  assert.equal(timeLeftFromHeaders({ 'x-meshlet-timeout-ms': '9999999999' }), MAX_DURATION_MS);
+  assert.equal(timeLeftFromHeaders({ 'grpc-timeout': '99999999H' }), MAX_DURATION_MS);
+  assert.equal(timeLeftFromHeaders({ 'grpc-timeout': '1440M' }), MAX_DURATION_MS, 'a day itself is kept');
+  // A service without a timeout of its own: the inbound deadline is the call's only limit.
+  const slow = await startBackend(async (_req, res) => {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    res.end('ok');
+  });
+  const untimed = await createMesh({ service: 'b', config: { services: { c: { endpoints: [slow.address], timeout: false } } } });
+  const overflows: string[] = [];
+  const onWarning = (warning: Error): void => {
+    if (warning.name === 'TimeoutOverflowWarning') overflows.push(warning.message);
+  };
+  process.on('warning', onWarning);
+  try {
+    const gate = new InboundHttp(untimed);
+    for (const headers of [{ 'x-meshlet-timeout-ms': '9999999999' }, { 'grpc-timeout': '99999999H' }]) {
+      const inbound = gate.begin(headers);
+      assert.ok(!isRefusal(inbound));
+      const res = await inbound.run(() => untimed.client('c').request({ path: '/' }));
+      assert.equal(await res.body.text(), 'ok');
+      assert.equal(Number(slow.received.at(-1)?.headers['x-meshlet-timeout-ms']) <= MAX_DURATION_MS, true, 'what is sent on is bounded too');
+      inbound.end();
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(overflows, []);
+  } finally {
+    process.off('warning', onWarning);
+    await untimed.close();
+    await slow.close();
+  }
 });
 
 it('a request cancelled before it made any call cancels the calls it makes after, which are never sent', async () => {
