@@ -4,23 +4,11 @@
  * the client shows where its calls went.
  */
 import grpc from '@grpc/grpc-js';
-import { type Any, shop } from './inventory.ts';
+import { inventoryHandlers, shop } from './inventory.ts';
 
 const name = process.argv[2] ?? 'a';
 const server = new grpc.Server();
-server.addService(shop.Inventory.service, {
-  GetItem: (call: Any, callback: Any) => callback(null, { id: call.request.id, server: name }),
-  Reserve: (call: Any, callback: Any) => callback(null, { id: call.request.id, server: name }),
-  ListItems: (call: Any) => {
-    for (let i = 0; i < (call.request.count || 3); i++) call.write({ id: `${call.request.id}-${i}`, server: name });
-    call.end();
-  },
-  Upload: (call: Any, callback: Any) => {
-    let count = 0;
-    call.on('data', () => count++);
-    call.on('end', () => callback(null, { count, server: name }));
-  },
-});
+server.addService(shop.Inventory.service, inventoryHandlers(name));
 server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
   if (error) throw error;
   console.log(`listening ${port}`);
