@@ -7,7 +7,10 @@
  *
  * Memory is bounded: per service a 60-slot ring of per-second counters, a ring of latency
  * samples, and a 10-second ring per endpoint; at most MAX_SERVICES services and
- * MAX_ENDPOINTS endpoints per service are tracked (the rest are counted as `untracked`).
+ * MAX_ENDPOINTS endpoints per service are tracked. When a map is full, a service idle for the
+ * whole minute of history (an endpoint idle for the window) makes room: nothing of it would show
+ * any more, and services and endpoints that come and go must not lock newer ones out. Only
+ * when every one is live is a message counted as `untracked`.
  *
  * NOTE: the channels are process-wide: every mesh in the process publishes on them, often for
  * services of the same name. A collector made for a mesh (`mesh`: its id, telemetry/mesh-id.ts)
@@ -161,10 +164,10 @@ export class CallStats {
     return Math.floor(this.#now() / 1000);
   }
 
-  #counters(service: string): ServiceCounters | undefined {
+  #counters(service: string, second: number): ServiceCounters | undefined {
     let counters = this.#services.get(service);
     if (counters === undefined) {
-      if (this.#services.size >= MAX_SERVICES) return undefined;
+      if (this.#services.size >= MAX_SERVICES && !evictIdle(this.#services, (idle) => idle.ring.latest < second - HISTORY_SECONDS)) return undefined;
       counters = { ring: new SecondRing(SERVICE_FIELDS, HISTORY_SECONDS), latency: new LatencyWindow(LATENCY_SAMPLES), endpoints: new Map() };
       this.#services.set(service, counters);
     }
@@ -172,11 +175,11 @@ export class CallStats {
   }
 
   #callEnded(message: CallEndMessage): void {
-    const counters = this.#counters(message.service);
+    const second = this.#second();
+    const counters = this.#counters(message.service, second);
     if (counters === undefined) return void this.untracked++;
     // A call its own caller cancelled says nothing about the service: not counted.
     if (message.errorCode === 'MESH_ABORTED') return;
-    const second = this.#second();
     counters.ring.add(second, 'calls');
     if (message.outcome === 'success') counters.ring.add(second, 'callsOk');
     if (message.errorCode !== undefined && REFUSALS.has(message.errorCode)) counters.ring.add(second, 'callsRefused');
@@ -184,9 +187,9 @@ export class CallStats {
   }
 
   #attemptEnded(message: AttemptEndMessage): void {
-    const counters = this.#counters(message.service);
-    if (counters === undefined) return void this.untracked++;
     const second = this.#second();
+    const counters = this.#counters(message.service, second);
+    if (counters === undefined) return void this.untracked++;
     counters.ring.add(second, 'attempts');
     if (message.hedge) counters.ring.add(second, 'hedges');
     // A hedge that lost, an abort: neither a success nor a failure of the dependency.
@@ -194,7 +197,7 @@ export class CallStats {
     else if (message.outcome === 'failure') counters.ring.add(second, 'attemptsFailed');
     let endpoint = counters.endpoints.get(message.endpoint);
     if (endpoint === undefined) {
-      if (counters.endpoints.size >= MAX_ENDPOINTS) return void this.untracked++;
+      if (counters.endpoints.size >= MAX_ENDPOINTS && !evictIdle(counters.endpoints, (idle) => idle.latest < second - WINDOW_SECONDS - 1)) return void this.untracked++;
       endpoint = new SecondRing(ENDPOINT_FIELDS, WINDOW_SECONDS + 1);
       counters.endpoints.set(message.endpoint, endpoint);
     }
@@ -207,6 +210,14 @@ export class CallStats {
     // Discovery took it out: its counters go with it (an autoscaled fleet must not grow this map).
     if (message.event === 'removed') this.#services.get(message.service)?.endpoints.delete(message.endpoint);
   }
+}
+
+/** Deletes the first entry of a full map that `idle` says is idle; false when none is. */
+function evictIdle<V>(map: Map<string, V>, idle: (value: V) => boolean): boolean {
+  for (const [key, value] of map) {
+    if (idle(value)) return map.delete(key);
+  }
+  return false;
 }
 
 function share(part: number, whole: number): number | null {

@@ -11,12 +11,18 @@ export class SecondRing<Field extends string> {
   readonly #stamps: Float64Array;
   /** One column per field, `#length` slots each. */
   readonly #columns: Float64Array[];
+  #latest = -1;
 
   constructor(fields: readonly Field[], seconds: number) {
     this.#length = seconds;
     this.#fields = fields;
     this.#stamps = new Float64Array(seconds).fill(-1);
     this.#columns = fields.map(() => new Float64Array(seconds));
+  }
+
+  /** The latest second anything was added in (-1: never): how long the ring has been idle. */
+  get latest(): number {
+    return this.#latest;
   }
 
   /** Adds `n` to `field` in the slot of `second` (whole seconds of the collector's clock). */
@@ -52,6 +58,7 @@ export class SecondRing<Field extends string> {
     if (this.#stamps[slot] !== second) {
       this.#stamps[slot] = second;
       for (const column of this.#columns) column[slot] = 0;
+      if (second > this.#latest) this.#latest = second;
     }
     return slot;
   }

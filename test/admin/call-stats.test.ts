@@ -139,6 +139,41 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
     }
   });
 
+  it('regression: with the service cap reached, a service idle for the minute of history makes room for a new one (names that come and go do not lock newer ones out)', () => {
+    let now = 1_000_000;
+    const stats = new CallStats({ now: () => now });
+    try {
+      for (let i = 0; i < 256; i++) callEndChannel.publish(call(`churn-${i}`, 'success', 1));
+      now += 30_000;
+      callEndChannel.publish(call('churn-new-while-live', 'success', 1));
+      assert.equal(stats.service('churn-new-while-live'), undefined, 'every tracked service was live: no room');
+      now += 31_000;
+      for (let i = 0; i < 10; i++) attemptEndChannel.publish(attempt('churn-late', `10.1.0.${i}:80`, 'success'));
+      callEndChannel.publish(call('churn-late', 'success', 1));
+      now += 1000;
+      assert.equal(stats.service('churn-late')?.callsPerSecond, 0.1);
+      assert.equal(Object.keys(stats.service('churn-late')!.endpoints).length, 10);
+      assert.equal(stats.untracked, 1);
+    } finally {
+      stats.close();
+    }
+  });
+
+  it('regression: with the endpoint cap reached, an endpoint idle for the window makes room for a new one', () => {
+    let now = 2_000_000;
+    const stats = new CallStats({ now: () => now });
+    try {
+      for (let i = 0; i < 256; i++) attemptEndChannel.publish(attempt('fleet', `10.2.${i >> 8}.${i & 255}:80`, 'success'));
+      now += 12_000;
+      attemptEndChannel.publish(attempt('fleet', '10.3.0.1:80', 'success'));
+      now += 1000;
+      assert.deepEqual(stats.service('fleet')!.endpoints['10.3.0.1:80'], { attempts: 1, successRate: 1 });
+      assert.equal(stats.untracked, 0);
+    } finally {
+      stats.close();
+    }
+  });
+
   it('is bounded: services past the cap are counted as untracked, not kept', () => {
     const stats = new CallStats({ now: () => 0 });
     try {
