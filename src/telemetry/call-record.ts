@@ -54,10 +54,12 @@ export class CallRecord {
     this.clock = env.clock;
     if (callStartChannel.hasSubscribers) callStartChannel.publish(this.#startMessage());
     if (otel.tracing) {
-      const attributes: Record<string, string> = { 'meshlet.service': this.service, 'http.request.method': semconvMethod(this.method) };
+      const method = semconvMethod(this.method);
+      const attributes: Record<string, string> = { 'meshlet.service': this.service, 'http.request.method': method };
       if (route !== undefined) attributes['meshlet.route'] = route;
       const parent = context.active();
-      this.span = startSpan(`${this.method} ${this.service}`, SpanKind.INTERNAL, attributes, parent);
+      // A method outside the known set is named HTTP, as on the attempt spans: span names stay bounded.
+      this.span = startSpan(`${method === '_OTHER' ? 'HTTP' : method} ${this.service}`, SpanKind.INTERNAL, attributes, parent);
       this.context = trace.setSpan(parent, this.span);
     } else {
       this.span = undefined;
