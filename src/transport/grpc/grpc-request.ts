@@ -32,7 +32,7 @@ export interface CallOwner {
    * hedged (several attempts at once must all end, and the race with them).
    */
   cancelSignal?(): AbortSignal;
-  /** The call's span while an OpenTelemetry SDK traces (grpc-tracing.ts); the owner ends it with the final status. */
+  /** The call's span while an OpenTelemetry SDK traces (grpc-tracing.ts), timed while a meter records (grpc-metrics.ts); the owner ends it with the final status. */
   span: CallSpan | undefined;
 }
 

@@ -14,6 +14,7 @@ import type { ServiceRuntime } from '../../mesh/service-runtime.ts';
 import type { Binding } from './binding.ts';
 import { buildGrpcStacks, type GrpcStacks, retireGrpcStacks } from './grpc-stack.ts';
 import { type CallOwner, GrpcRequest } from './grpc-request.ts';
+import { meterCall } from './grpc-metrics.ts';
 import { traceCall } from './grpc-tracing.ts';
 
 /** A client's stacks, rebuilt when the service's runtime changes (grpc-stack.ts). */
@@ -41,7 +42,8 @@ export class ClientStacks {
     const path = options.method_definition.path;
     const isIdempotent = metadata.getOptions().idempotentRequest === true || idempotent.has(path) || idempotent.has(path.slice(path.lastIndexOf('/') + 1));
     const traced = traceCall(service, path, metadata);
-    if (traced !== undefined) owner.span = traced.span;
+    const ending = meterCall(service, path, traced?.span);
+    if (ending !== undefined) owner.span = ending;
     const runtime = view.runtime;
     const request = new GrpcRequest(options, nextCall, traced?.metadata ?? metadata, message, isIdempotent, owner, hashKeyOf(runtime.policy.balancer, metadata));
     const now = view.clock.now();
