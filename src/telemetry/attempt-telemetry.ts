@@ -76,8 +76,12 @@ export class AttemptTelemetryService implements Service {
     // The suppress-tracing context only matters to someone hooked into undici's requests
     // (instrumentation-undici subscribes to this channel): without one, the two context copies
     // and the context switch per attempt are skipped.
-    if (undiciRequestChannel.hasSubscribers) context.with(dispatchContext(spanContext), forward, undefined, this.#transport, outgoing, attempt, ended);
-    else forward(this.#transport, outgoing, attempt, ended);
+    if (undiciRequestChannel.hasSubscribers) {
+      // The transport answers in the context it was called in: the layers above (retry, balancer)
+      // must get the result back in the call's, or their events land on this ended span and are lost.
+      ended.callContext = record.context;
+      context.with(dispatchContext(spanContext), forward, undefined, this.#transport, outgoing, attempt, ended);
+    } else forward(this.#transport, outgoing, attempt, ended);
   }
 }
 
@@ -117,6 +121,8 @@ class AttemptEnd implements Reply {
   readonly #reply: Reply;
   readonly #startedAt: number;
   span: Span | undefined = undefined;
+  /** Set when the attempt was dispatched in a context of its own: the one to hand its result back in. */
+  callContext: Context | undefined = undefined;
 
   constructor(record: CallRecord, attempt: Attempt, reply: Reply) {
     this.#record = record;
@@ -132,12 +138,14 @@ class AttemptEnd implements Reply {
 
   resolve(response: MeshResponse): void {
     this.#end(response, undefined);
-    this.#reply.resolve(response);
+    if (this.callContext === undefined) this.#reply.resolve(response);
+    else context.with(this.callContext, this.#reply.resolve, this.#reply, response);
   }
 
   reject(error: unknown): void {
     this.#end(undefined, error);
-    this.#reply.reject(error);
+    if (this.callContext === undefined) this.#reply.reject(error);
+    else context.with(this.callContext, this.#reply.reject, this.#reply, error);
   }
 
   #end(response: MeshResponse | undefined, error: unknown): void {

@@ -8,8 +8,8 @@
  *   diffs need every list from the first.
  * - span events and metric counters for retries, hedges, budget refusals, shed calls,
  *   ejections and breaker transitions. A typed event fires synchronously inside the call's
- *   async context, so `trace.getActiveSpan()` is the call's span (or, for an ejection decided
- *   as an attempt ends, that attempt's). These listeners cost a payload per retry, so they are
+ *   async context, so `trace.getActiveSpan()` is the call's span (attempt results come back
+ *   to the layers above in the call's context too: attempt-telemetry.ts). These listeners cost a payload per retry, so they are
  *   installed only once an OpenTelemetry SDK is seen (`bridgeOtelEvents`, from
  *   telemetry-stack.ts when a stack is built).
  */

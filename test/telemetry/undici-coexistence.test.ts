@@ -63,6 +63,16 @@ describe('beside instrumentation-undici', () => {
     assert.deepEqual(sent.sort(), client.map((span) => `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`).sort());
   });
 
+  it('regression: the retry is an event on the call span here too (it fired in the ended attempt span\'s context and was dropped)', async () => {
+    sdk.spans.reset();
+    failNext = 1;
+    await (await mesh.client('payments').request({ path: '/' })).body.text();
+    const spans = await sdk.finished();
+    const call = spans.find((span) => span.kind === SpanKind.INTERNAL)!;
+    assert.deepEqual(call.events.map((event) => event.name), ['meshlet.retry']);
+    for (const span of spans.filter((span) => span.kind === SpanKind.CLIENT)) assert.deepEqual(span.events, []);
+  });
+
   it('the instrumentation is live: a plain undici request outside meshlet gets its span and traceparent', async () => {
     sdk.spans.reset();
     rawTraceparents.length = 0;
