@@ -4,7 +4,12 @@
  * and a closed one is skipped. Reading `state()` once per collection (every few seconds) is
  * what keeps the gauges free on the hot path.
  */
-import type { MeshStateView } from './otel-metrics.ts';
+/** The parts of mesh.state() the gauges read. */
+export interface MeshStateView {
+  readonly service?: string;
+  readonly config?: { readonly version?: number; readonly control?: { readonly status?: string } };
+  readonly services?: Record<string, { readonly breaker?: { readonly state?: string }; readonly endpoints?: ReadonlyArray<{ readonly healthy?: boolean }> }>;
+}
 
 export interface StateSource {
   state(): unknown;

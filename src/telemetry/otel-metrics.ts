@@ -16,7 +16,7 @@
  * kept up to date per call for them.
  */
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
-import { eachLiveMeshState } from './gauge-meshes.ts';
+import { eachLiveMeshState, type MeshStateView } from './gauge-meshes.ts';
 
 /** The semconv's advised boundaries for http.client.request.duration, in seconds. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -79,13 +79,6 @@ function observeMesh(state: MeshStateView, observe: Observe, gauges: Gauges): vo
     observe(gauges.endpoints as never, members.length, attributes);
     observe(gauges.healthy as never, members.filter((member) => member.healthy === true).length, attributes);
   }
-}
-
-/** The parts of mesh.state() the gauges read. */
-export interface MeshStateView {
-  readonly service?: string;
-  readonly config?: { readonly version?: number; readonly control?: { readonly status?: string } };
-  readonly services?: Record<string, { readonly breaker?: { readonly state?: string }; readonly endpoints?: ReadonlyArray<{ readonly healthy?: boolean }> }>;
 }
 
 /** A status code's class (`2xx`) or `error` when the call got no response: a bounded label. */
