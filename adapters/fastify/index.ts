@@ -7,10 +7,10 @@
  * (deregister while answering, stop admitting, then `app.close()` drains and closes the mesh).
  * All policy lives in src/inbound/; this file only translates it into Fastify hooks.
  */
-import type { FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Mesh } from '../../src/mesh/mesh.ts';
-import { meshErrorStatus } from '../../src/inbound/error-response.ts';
+import { meshErrorResponse, meshErrorStatus } from '../../src/inbound/error-response.ts';
 import { InboundHttp, type InboundOptions, type InboundRequest, isRefusal } from '../../src/inbound/inbound-http.ts';
 import { endOnClose } from '../../src/inbound/node-middleware.ts';
 
@@ -97,6 +97,22 @@ const plugin: FastifyPluginCallback<MeshletFastifyOptions> = (app: FastifyInstan
   });
   done();
 };
+
+/**
+ * An error handler (`app.setErrorHandler(meshErrors())`) that answers an uncaught MeshError
+ * with `{ error: code, message }` as the other adapters do; anything else goes on to the
+ * handler before it. Without it the onError hook above still sets the status, but Fastify's
+ * default handler sends the error's own message, which names services and endpoints.
+ * NOTE: not set by the plugin: an error handler set from a plugin sits in the app's root
+ * scope, where the application's own setErrorHandler would then warn (FSTWRN004) or throw.
+ */
+export function meshErrors(): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => FastifyReply {
+  return (error, _request, reply) => {
+    const answer = meshErrorResponse(error);
+    if (answer === undefined) throw error;
+    return reply.code(answer.status).headers(answer.headers).send(answer.body);
+  };
+}
 
 export const meshlet = fp(plugin, { name: 'meshlet', fastify: '5.x' });
 export default meshlet;

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { meshlet } from '../../adapters/fastify/index.ts';
+import { meshErrors, meshlet } from '../../adapters/fastify/index.ts';
 import { createMesh } from '../../src/index.ts';
 
 const standIn = createServer((_req, res) => res.end(JSON.stringify({ charged: true })));
@@ -19,6 +19,7 @@ const port = Number(process.env.PORT ?? 0);
 const mesh = await createMesh({ service: 'checkout', config: { services: { payments: { endpoints: [paymentsAddress], timeout: '2s' } } } });
 const app = Fastify();
 await app.register(meshlet, { mesh, defaultTimeout: '5s', maxTimeout: '30s', limits: { concurrency: 200 } });
+app.setErrorHandler(meshErrors()); // an uncaught MeshError: 504/503/502 with its code, not its message
 app.post('/checkout', async (request, reply) => {
   // Inherits what is left of the caller's deadline, its cancellation and its trace.
   const charge = await request.mesh.client('payments').request({ method: 'POST', path: '/charge', body: '{}', idempotent: true });
