@@ -301,7 +301,10 @@ export class Mesh {
     const endsAt = this.#clock.now() + bound;
     // First, out of Consul: callers stop choosing this instance while it still answers and
     // admits (DESIGN §1: deregister, then stop admitting, drain, close). A failed or slow
-    // agent costs close() at most the bound (state() keeps the error).
+    // agent costs close() at most the bound (state() keeps the error). NOTE: with nothing
+    // registered there is nothing to wait for, and calls are refused from the moment close()
+    // is called, not a tick later (test/integration/membership-drain.test.ts).
+    if (!this.#registrations.any) this.#closed = true;
     await this.#deregisterWithin(Math.min(DEREGISTER_BOUND_MS, bound));
     this.#closed = true;
     await this.#store?.close();

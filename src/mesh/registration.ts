@@ -92,6 +92,11 @@ export class Registrations {
     };
   }
 
+  /** True while some instance is registered (or being registered) by this mesh. */
+  get any(): boolean {
+    return this.#active.size > 0;
+  }
+
   state(): RegistrationState[] {
     return [...this.#active.values()].map((registration) => registration.state());
   }
