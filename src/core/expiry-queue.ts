@@ -120,6 +120,12 @@ export class ExpiryQueue {
       if (list.head === undefined) {
         list.timer?.cancel();
         list.timer = undefined;
+      } else {
+        // NOTE: what is left are limits on response bodies (the layer retires once its last
+        // call has its head). A body still arriving holds its socket, which keeps the process
+        // alive; a body that arrived and is never read must not hold a closed mesh's process
+        // until its limit passes (test/integration/liveness.test.ts).
+        list.timer?.keepAlive(false);
       }
     }
   }

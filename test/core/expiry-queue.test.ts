@@ -136,9 +136,10 @@ describe('expiry queue', () => {
     idle.cancelExpiry();
     queue.retire();
     assert.equal(queue.size, 2, 'the entries still running keep their limits');
-    assert.equal(clock.keepingAlive, 2, "the empty list's timer is gone, not left armed for nobody");
+    assert.equal(clock.pending, 2, "the empty list's timer is gone, not left armed for nobody");
+    assert.equal(clock.keepingAlive, 0, "a retired queue's limits (response bodies) no longer hold the process: a body never read must not keep a closed mesh's script alive");
     ending.cancelExpiry();
-    assert.equal(clock.keepingAlive, 1);
+    assert.equal(clock.pending, 1);
     clock.advance(100);
     assert.equal(reading.expiredAt, 100, 'an entry queued before retire still expires at its time');
     assert.equal(ending.expiredAt, undefined);

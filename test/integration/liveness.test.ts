@@ -62,6 +62,16 @@ describe('a one-shot script sees its call settle and exits 0', () => {
     await Promise.all(backends.map((b) => b.close()));
   });
 
+  it('exits once close() resolved, though a response body was never read (its 60 s time limit must not hold the process)', async () => {
+    const ok = await backend();
+    const started = performance.now();
+    const results = await runOneShot({ ...oneService({ endpoints: [ok.address], timeout: '60s' }), unreadBodies: true });
+    assert.deepEqual(results, [{ status: 200 }]);
+    // Before the fix the retired attempt layer's limit timer stayed referenced: the child lived
+    // until the body's 60 s limit and was killed after 20 s.
+    assert.ok(performance.now() - started < 15_000, 'the script exited well before the unread body\'s time limit');
+  });
+
   it('retrying a refused endpoint: the backoff keeps the process alive', async () => {
     const [result] = await runOneShot(oneService({ endpoints: [await refusedAddress()], retry: { attempts: 3 } }));
     assert.deepEqual(result && 'code' in result ? [result.code, result.attempts] : result, ['MESH_UPSTREAM_FAILED', 3]);

@@ -19,15 +19,17 @@ export interface OneShotPlan {
   readonly calls: readonly string[];
   /** Whether the script ends with `mesh.close()`; without it, the process must still exit on its own. */
   readonly close: boolean;
+  /** Leave every response body unread (a caller that only wanted the status). */
+  readonly unreadBodies?: boolean;
 }
 
 /** What one call gave: its status, or the MeshError it failed with. */
 export type OneShotResult = { readonly status: number } | { readonly code: string; readonly attempts: number | undefined; readonly message: string };
 
-async function call(mesh: Mesh, service: string): Promise<OneShotResult> {
+async function call(mesh: Mesh, service: string, unreadBody: boolean): Promise<OneShotResult> {
   try {
     const response = await mesh.client(service).request({ method: 'GET', path: '/' });
-    await response.body.text();
+    if (!unreadBody) await response.body.text();
     return { status: response.statusCode };
   } catch (error) {
     if (!isMeshError(error)) throw error;
@@ -37,6 +39,6 @@ async function call(mesh: Mesh, service: string): Promise<OneShotResult> {
 
 const plan = JSON.parse(process.argv[2] ?? '') as OneShotPlan;
 const mesh = await createMesh({ service: 'one-shot', config: plan.config, control: plan.control });
-const results = await Promise.all(plan.calls.map((service) => call(mesh, service)));
+const results = await Promise.all(plan.calls.map((service) => call(mesh, service, plan.unreadBodies === true)));
 process.stdout.write(`${JSON.stringify({ results })}\n`);
 if (plan.close) await mesh.close();
