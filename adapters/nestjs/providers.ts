@@ -1,8 +1,8 @@
 /**
  * The Nest pieces MeshModule wires in, each a translation of src/inbound/ into Nest terms:
  * the middleware opens the inbound request (deadline, 504/429/503, admin mount) on the raw
- * Node objects both platforms hand it; the interceptor runs the handler inside it (Nest binds
- * the handler's async context where `next.handle()` is called); the filter answers an uncaught
+ * Node objects both platforms hand it; on Fastify, the interceptor runs the handler inside it
+ * (Nest binds the handler's async context where `next.handle()` is called); the filter answers an uncaught
  * MeshError; the lifecycle keeps the shutdown order.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
