@@ -1,6 +1,9 @@
 /**
  * Who may see the admin page. Without a token: loopback clients only, judged by the socket's
- * own peer address — never by `X-Forwarded-For` or any header a client writes. With a token:
+ * own peer address — never by `X-Forwarded-For` or any header a client writes — that also name
+ * a loopback host (`Host: localhost`, `127.0.0.1`, `[::1]`): a web page the admin's own user
+ * opens can rebind its DNS name to 127.0.0.1 and read the page from the browser, a loopback
+ * peer, but its requests still carry its own name as Host. With a token:
  * every client, loopback included, must present it (`Authorization: Bearer <token>` or
  * `?token=`), because a reverse proxy on the same host makes every remote client look local.
  * The comparison is constant-time over SHA-256 digests, so neither the token's content nor its
@@ -21,6 +24,15 @@ export function isLoopback(address: string | undefined): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
+/** A Host header naming this machine's loopback (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`, any port); absent counts (HTTP/1.0). */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  const lower = host.toLowerCase();
+  if (lower.startsWith('[')) return /^\[(::1|0:0:0:0:0:0:0:1)\](:\d{1,5})?$/.test(lower);
+  const name = lower.replace(/:\d{1,5}$/, '').replace(/\.$/, '');
+  return name === 'localhost' || name.endsWith('.localhost') || isLoopback(name);
+}
+
 export class AdminAuth {
   readonly #digest: Buffer | undefined;
 
@@ -34,8 +46,8 @@ export class AdminAuth {
 
   check(req: IncomingMessage, query: URLSearchParams): Verdict {
     if (this.#digest === undefined) {
-      if (isLoopback(req.socket?.remoteAddress)) return ALLOWED;
-      return { allowed: false, status: 403, message: 'The meshlet admin page answers loopback clients only; configure adminHandler({ token }) to allow others.' };
+      if (isLoopback(req.socket?.remoteAddress) && isLoopbackHost(req.headers.host)) return ALLOWED;
+      return { allowed: false, status: 403, message: 'The meshlet admin page answers loopback clients only; configure adminHandler({ token }) to allow others (without one, a request must also name a loopback Host: localhost, 127.0.0.1 or [::1]).' };
     }
     const presented = bearerOf(req.headers.authorization) ?? query.get('token') ?? undefined;
     if (presented !== undefined && timingSafeEqual(digest(presented), this.#digest)) return ALLOWED;

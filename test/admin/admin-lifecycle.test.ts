@@ -118,6 +118,35 @@ describe('admin handler lifecycle', () => {
     }
   });
 
+  it('regression (DNS rebinding): without a token, a loopback peer asking for a host that is not loopback is refused', () => {
+    const mesh = fakeMesh(OPEN_STATE);
+    const handler = createAdminHandler(mesh, mesh);
+    try {
+      // A page the admin's user opened rebinds evil.example to 127.0.0.1: the browser is a loopback peer, its Host is the page's.
+      for (const host of ['evil.example', 'evil.example:9901', '127.0.0.1.evil.example', 'localhost.evil.example', '[::2]:9901', '10.0.0.1']) {
+        const { req, res, sent } = exchange('/state.json', '127.0.0.1', { host });
+        handler(req, res);
+        assert.equal(sent.status, 403, host);
+        assert.ok(!sent.body.includes('"services"'), host);
+      }
+      for (const host of ['127.0.0.1:9901', '127.0.0.1', 'localhost:9901', 'LOCALHOST', 'localhost.', 'admin.localhost:80', '[::1]:9901', '[::1]', undefined]) {
+        const { req, res, sent } = exchange('/state.json', '::1', host === undefined ? {} : { host });
+        handler(req, res);
+        assert.equal(sent.status, 200, String(host));
+      }
+    } finally {
+      handler.close();
+    }
+    const tokened = createAdminHandler(mesh, mesh, { token: 'a-long-enough-token' });
+    try {
+      const { req, res, sent } = exchange('/state.json', '10.0.0.7', { host: 'admin.example.com', authorization: 'Bearer a-long-enough-token' });
+      tokened(req, res);
+      assert.equal(sent.status, 200, 'with a token, any host that sends it');
+    } finally {
+      tokened.close();
+    }
+  });
+
   it('judges the peer by the socket only: forwarding headers do not make a remote client local', () => {
     const mesh = fakeMesh(OPEN_STATE);
     const handler = createAdminHandler(mesh, mesh);
