@@ -8,13 +8,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SpanKind } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { request } from 'undici';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { installSdk, type TestSdk } from './otel-sdk.ts';
 import { createMesh, isMeshletAttempt, type Mesh } from '../../src/index.ts';
 import { startBackend, type Backend } from '../support/http-backend.ts';
+import { dispatchContext } from '../../src/telemetry/otel-tracing.ts';
 
 const sdk: TestSdk = installSdk();
 const undiciInstrumentation = new UndiciInstrumentation();
@@ -29,6 +31,11 @@ function headerCount(rawHeaders: string[], name: string): number {
 }
 
 describe('beside instrumentation-undici', () => {
+  it("dispatches under @opentelemetry/core's own suppress-tracing key (meshlet recreates it with the api only)", () => {
+    assert.equal(isTracingSuppressed(ROOT_CONTEXT), false);
+    assert.equal(isTracingSuppressed(dispatchContext(ROOT_CONTEXT)), true);
+  });
+
   let backend: Backend;
   let mesh: Mesh;
   const rawTraceparents: number[] = [];
