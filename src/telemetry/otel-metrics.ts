@@ -72,7 +72,8 @@ function observeMesh(state: MeshStateView, observe: Observe, gauges: Gauges): vo
   if (typeof config?.version === 'number') observe(gauges.version as never, config.version, meshAttributes);
   if (config?.control !== undefined) observe(gauges.control as never, config.control.status === 'unavailable' ? 0 : 1, meshAttributes);
   for (const [service, view] of Object.entries(state.services ?? {})) {
-    const attributes = { 'meshlet.service': service };
+    // The mesh too: two meshes in one process observing one service name would otherwise be one series, one of them lost.
+    const attributes = { ...meshAttributes, 'meshlet.service': service };
     const breakerState = view.breaker?.state;
     if (breakerState !== undefined && breakerState in BREAKER_VALUES) observe(gauges.breaker as never, BREAKER_VALUES[breakerState]!, attributes);
     const members = Array.isArray(view.endpoints) ? view.endpoints : [];

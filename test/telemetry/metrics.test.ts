@@ -139,6 +139,17 @@ describe('metrics after a known sequence of calls', () => {
     assert.equal(total(metrics.get('meshlet.control.healthy'), { 'meshlet.mesh': 'checkout' }), 1);
   });
 
+  it('regression: two meshes with a service of the same name observe a gauge series each (one was lost)', async () => {
+    const other = await createMesh({ service: 'gauge-other', config: { services: { payments: { endpoints: ['127.0.0.1:1', '127.0.0.1:2'] } } } });
+    try {
+      const endpoints = (await sdk.collect()).get('meshlet.endpoints');
+      assert.equal(total(endpoints, { 'meshlet.mesh': 'checkout', 'meshlet.service': 'payments' }), 1);
+      assert.equal(total(endpoints, { 'meshlet.mesh': 'gauge-other', 'meshlet.service': 'payments' }), 2);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('labels stay bounded: no path, endpoint address or query in any metric attribute', async () => {
     const text = JSON.stringify([...(await sdk.collect()).values()].map((metric) => points(metric).map((point) => point.attributes)));
     assert.ok(!text.includes(backend.address));
