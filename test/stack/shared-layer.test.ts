@@ -28,6 +28,24 @@ describe('shareAcrossTargets', () => {
     const shared = shareAcrossTargets(layerNamed('rate-limit'));
     const inner = recording('a', []);
     assert.equal(shared.wrap(inner), inner);
+    // The later stacks too (a gRPC client's after the service's HTTP stack).
+    const later = recording('b', []);
+    assert.equal(shared.wrap(later), later);
+  });
+
+  it("the first stack's calls enter the shared layer as they are; a later stack's carry their own inner stack", async () => {
+    const policy = policyWith({ rateLimit: { rps: 0.001, burst: 3, scope: 'local', redis: undefined } });
+    const shared = shareAcrossTargets(layerNamed('rate-limit', policy));
+    const seen: [string, MeshRequest][] = [];
+    const http = shared.wrap(recording('http', seen));
+    const grpc = shared.wrap(recording('grpc', seen));
+    await http.call(request, attemptFor());
+    await grpc.call(request, attemptFor());
+    await http.call(request, attemptFor());
+    assert.deepEqual(seen.map(([name]) => name), ['http', 'grpc', 'http']);
+    assert.ok(seen.every(([, r]) => r === request));
+    assert.notEqual(http.constructor.name, 'SharedEntry', 'the first stack gets the wrapped layer itself');
+    assert.equal(grpc.constructor.name, 'SharedEntry');
   });
 
   it("one rate limit for every target: tokens one target's calls spend are gone for the other's", async () => {
