@@ -49,10 +49,18 @@ export class AdminAuth {
       if (isLoopback(req.socket?.remoteAddress) && isLoopbackHost(req.headers.host)) return ALLOWED;
       return { allowed: false, status: 403, message: 'The meshlet admin page answers loopback clients only; configure adminHandler({ token }) to allow others (without one, a request must also name a loopback Host: localhost, 127.0.0.1 or [::1]).' };
     }
-    const presented = bearerOf(req.headers.authorization) ?? query.get('token') ?? undefined;
+    const presented = bearerOf(req.headers.authorization) ?? queryToken(query);
     if (presented !== undefined && timingSafeEqual(digest(presented), this.#digest)) return ALLOWED;
     return { allowed: false, status: 401, message: 'The meshlet admin page needs its token: send "Authorization: Bearer <token>" or add ?token=<token>.' };
   }
+}
+
+/**
+ * `?token=` as typed: form decoding reads a `+` as a space, and a token (which has no spaces)
+ * made by `openssl rand -base64` has `+` in it, so a space goes back to the `+` it was.
+ */
+export function queryToken(query: URLSearchParams): string | undefined {
+  return query.get('token')?.replaceAll(' ', '+');
 }
 
 function bearerOf(header: string | undefined): string | undefined {

@@ -11,7 +11,8 @@ export const DASHBOARD_SCRIPT = `
 const path = location.pathname;
 const base = path.endsWith('/') ? path : path.endsWith('/index.html') ? path.slice(0, -10) : path + '/';
 const query = new URLSearchParams(location.search);
-const token = query.get('token');
+// As the server reads it: a '+' the query decoding made a space is the token's own '+' (tokens have no spaces).
+const token = query.has('token') ? query.get('token').replaceAll(' ', '+') : null;
 // The token leaves the address bar (and any screenshot or shared link) once read.
 if (token !== null) history.replaceState(null, '', path);
 const headers = token === null ? {} : { authorization: 'Bearer ' + token };

@@ -147,6 +147,27 @@ describe('admin handler lifecycle', () => {
     }
   });
 
+  it("regression: a base64 token with '+' works in ?token= as typed (form decoding made it a space: 401)", () => {
+    const token = 'Zm9v+YmFy/YmF6+cXV4==';
+    const mesh = fakeMesh(OPEN_STATE);
+    const handler = createAdminHandler(mesh, mesh, { token });
+    try {
+      for (const url of [`/state.json?token=${token}`, `/state.json?token=${encodeURIComponent(token)}`]) {
+        const { req, res, sent } = exchange(url, '10.0.0.7');
+        handler(req, res);
+        assert.equal(sent.status, 200, url);
+      }
+      const { req, res, sent } = exchange('/state.json?token=Zm9v YmFy/YmF6 cXV4==', '10.0.0.7');
+      handler(req, res);
+      assert.equal(sent.status, 200, 'a space is read as the + it was');
+      const wrong = exchange('/state.json?token=Zm9v+YmFy/YmF6+cXV5==', '10.0.0.7');
+      handler(wrong.req, wrong.res);
+      assert.equal(wrong.sent.status, 401);
+    } finally {
+      handler.close();
+    }
+  });
+
   it('judges the peer by the socket only: forwarding headers do not make a remote client local', () => {
     const mesh = fakeMesh(OPEN_STATE);
     const handler = createAdminHandler(mesh, mesh);
