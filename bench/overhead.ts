@@ -27,7 +27,7 @@
  * The in-memory table also has meshlet calling a routed service (support/routed-service.ts:
  * 20 routes, the last matching, and a 3-way split), paired against unrouted meshlet; goal
  * (issue 11): <= +1 us per call.
- * Run: node bench/overhead.ts   (about 75 s; BENCH_ROUNDS / BENCH_ROUND_MS change the network
+ * Run: node bench/overhead.ts   (about 2.5 min with the telemetry rows and 3 in-memory draws; BENCH_ROUNDS / BENCH_ROUND_MS change the network
  * rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -37,7 +37,15 @@ import { formatRatio, median, percentile } from './support/stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
-const MEMORY_ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 24);
+const MEMORY_ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 10);
+/**
+ * NOTE: a caller process, bare undici's as much as meshlet's, runs either at its fast cost or
+ * about 1.8x slower for much of its life (no deopt, GC or batching difference explains it), so
+ * one process per variant lets a single draw decide a figure. The in-memory table starts fresh
+ * processes for every variant this many times (BENCH_MEMORY_PROCESSES), pools the paired
+ * rounds of all draws, and prints each draw's own meshlet delta so a mixed draw shows.
+ */
+const MEMORY_DRAWS = Math.max(1, Number(process.env.BENCH_MEMORY_PROCESSES ?? 3));
 const MEMORY_ROUND_MS = Number(process.env.BENCH_MEMORY_ROUND_MS ?? 400);
 const CONCURRENCY = 32;
 /** The telemetry rows (issue 12); BENCH_TELEMETRY=0 leaves them out. */
@@ -189,10 +197,33 @@ interface MemoryVariant {
 
 /** The in-memory table: only the callers run (no backend: the port is never dialled). */
 async function inMemory(): Promise<void> {
+  const telemetryRows = TELEMETRY_ROWS ? ([['meshlet + SDK traces', 'meshlet-traces-memory'], ['meshlet + SDK all', 'meshlet-otel-memory']] as const) : [];
+  const rows = [['bare undici', 'bare-memory'], ['meshlet', 'meshlet-memory'], ['meshlet + 20 routes', 'meshlet-routed-memory'], ...telemetryRows] as const;
+  const pooled: MemoryVariant[] = [];
+  const drawDeltas: number[] = [];
+  for (let draw = 0; draw < MEMORY_DRAWS; draw++) {
+    const variants = await memoryDraw(rows);
+    if (pooled.length === 0) pooled.push(...variants);
+    else for (const [i, v] of pooled.entries()) pool(v, variants[i]!);
+    const [bare, mesh] = variants;
+    if (bare !== undefined && mesh !== undefined) drawDeltas.push(median(mesh.cpuPerCall.map((cpu, i) => cpu - bare.cpuPerCall[i]!)));
+  }
+  reportInMemory(pooled);
+  console.log(`meshlet over bare undici per draw of fresh processes (median of paired rounds): ${drawDeltas.map((d) => `${signed(d)} us`).join(', ')}`);
+}
+
+/** Adds one draw's rounds to the pooled variant (the rounds stay paired by index across variants). */
+function pool(into: MemoryVariant, from: MemoryVariant): void {
+  into.cpuPerCall.push(...from.cpuPerCall);
+  into.bytesPerCall.push(...from.bytesPerCall);
+  into.promisesPerCall = from.promisesPerCall;
+}
+
+/** One draw: a fresh process per variant, warmed, then MEMORY_ROUNDS alternating rounds. */
+async function memoryDraw(rows: readonly (readonly [string, string])[]): Promise<MemoryVariant[]> {
   const variants: MemoryVariant[] = [];
   try {
-    const telemetryRows = TELEMETRY_ROWS ? ([['meshlet + SDK traces', 'meshlet-traces-memory'], ['meshlet + SDK all', 'meshlet-otel-memory']] as const) : [];
-    for (const [name, variant] of [['bare undici', 'bare-memory'], ['meshlet', 'meshlet-memory'], ['meshlet + 20 routes', 'meshlet-routed-memory'], ...telemetryRows] as const) {
+    for (const [name, variant] of rows) {
       const caller = await Caller.start(variant, 9);
       if (typeof caller === 'string') throw new Error(`${name} in memory: ${caller}`);
       variants.push({ name, caller, cpuPerCall: [], bytesPerCall: [], promisesPerCall: Number.NaN });
@@ -207,7 +238,7 @@ async function inMemory(): Promise<void> {
       }
     }
     for (const v of variants) v.promisesPerCall = await v.caller.promisesPerCall(1000);
-    reportInMemory(variants);
+    return variants;
   } finally {
     for (const v of variants) v.caller.stop();
   }
@@ -216,7 +247,7 @@ async function inMemory(): Promise<void> {
 function reportInMemory(variants: readonly MemoryVariant[]): void {
   const base = variants[0]!;
   console.log(
-    `\nin memory (no network; support/in-memory-dispatch.ts): ${MEMORY_ROUNDS} alternating rounds of ${MEMORY_ROUND_MS} ms, each variant in its own process, ${CONCURRENCY} callers, bodies read with .text()`,
+    `\nin memory (no network; support/in-memory-dispatch.ts): ${MEMORY_DRAWS} draws of fresh processes x ${MEMORY_ROUNDS} alternating rounds of ${MEMORY_ROUND_MS} ms, each variant in its own process, ${CONCURRENCY} callers, bodies read with .text()`,
   );
   console.log('variant              caller CPU/call p10   median   paired delta: median  (p10 .. p90)   heap bytes/call   ratio   promises/call');
   for (const v of variants) {
