@@ -6,14 +6,15 @@
  * answering and admitting), then stop admitting, drain, close.
  */
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
+import { it, type TestContext } from 'node:test';
 import { createMesh } from '../../src/index.ts';
 import { consulForTests, emulatorOnly } from '../support/consul.ts';
 import { startBackend } from '../support/http-backend.ts';
 import { expectMeshError } from '../support/mesh-error.ts';
 import { eventually } from '../support/waits.ts';
 
-it('close(): calls are still admitted while the instance is being deregistered, refused after', async (t) => {
+/** A mesh registered in the emulator as 'checkout', calling one backend as 'payments'; undefined against a real agent. */
+async function registeredMesh(t: TestContext) {
   const consul = await consulForTests();
   const backend = await startBackend();
   t.after(async () => {
@@ -21,9 +22,16 @@ it('close(): calls are still admitted while the instance is being deregistered, 
     await consul.close();
   });
   const emulator = emulatorOnly(t, consul);
-  if (emulator === undefined) return;
+  if (emulator === undefined) return undefined;
   const mesh = await createMesh({ service: 'checkout', consul: { url: consul.url }, config: { services: { payments: { endpoints: [backend.address] } } } });
   await mesh.register({ name: 'checkout', port: 8080, address: '127.0.0.1', check: { ttl: '30s' } });
+  return { emulator, backend, mesh };
+}
+
+it('close(): calls are still admitted while the instance is being deregistered, refused after', async (t) => {
+  const set = await registeredMesh(t);
+  if (set === undefined) return;
+  const { emulator, backend, mesh } = set;
   const before = emulator.requests.length;
   // The deregistration hangs (a slow agent): close() waits for it up to its 2 s bound.
   emulator.faults.hangNext(1);
@@ -39,16 +47,9 @@ it('close(): calls are still admitted while the instance is being deregistered, 
 });
 
 it('deregister(): out of Consul while the mesh keeps calling; close() after it does not deregister again', async (t) => {
-  const consul = await consulForTests();
-  const backend = await startBackend();
-  t.after(async () => {
-    await backend.close();
-    await consul.close();
-  });
-  const emulator = emulatorOnly(t, consul);
-  if (emulator === undefined) return;
-  const mesh = await createMesh({ service: 'checkout', consul: { url: consul.url }, config: { services: { payments: { endpoints: [backend.address] } } } });
-  await mesh.register({ name: 'checkout', port: 8080, address: '127.0.0.1', check: { ttl: '30s' } });
+  const set = await registeredMesh(t);
+  if (set === undefined) return;
+  const { emulator, mesh } = set;
   const deregistrations = () => emulator.requests.filter((r) => r.path.includes('/deregister/')).length;
   await mesh.deregister();
   assert.equal(deregistrations(), 1);
