@@ -120,17 +120,23 @@ describe('grpc deadlines and config', () => {
     }
   });
 
+  /** A GetItem call kept as grpc-js returns it (to cancel), with its settled result. */
+  function cancellableGetItem(client: Any): { call: Any; pending: ReturnType<typeof settle> } {
+    let call: Any;
+    const pending = settle(
+      new Promise((resolve, reject) => {
+        call = client.GetItem({ id: 'x' }, (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer)));
+      }),
+    );
+    return { call, pending };
+  }
+
   it('a call the caller cancels ends CANCELLED and is not retried', async () => {
     const backend = await server({ GetItem: () => {} });
     const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address] } } } });
     const client = mesh.grpc('inventory', InventoryClient, { idempotent: ['GetItem'] });
     try {
-      let call: Any;
-      const pending = settle(
-        new Promise((resolve, reject) => {
-          call = client.GetItem({ id: 'x' }, (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer)));
-        }),
-      );
+      const { call, pending } = cancellableGetItem(client);
       await eventually(() => backend.calls.GetItem === 1, 'the call reaching the server');
       call.cancel();
       const settled = await pending;
@@ -149,12 +155,7 @@ describe('grpc deadlines and config', () => {
     const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address], retry: { attempts: 2, maxRetryAfter: '3s' } } } } });
     const client = mesh.grpc('inventory', InventoryClient, { idempotent: ['GetItem'] });
     try {
-      let call: Any;
-      const pending = settle(
-        new Promise((resolve, reject) => {
-          call = client.GetItem({ id: 'x' }, (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer)));
-        }),
-      );
+      const { call, pending } = cancellableGetItem(client);
       await eventually(() => backend.calls.GetItem === 1, 'the first attempt');
       await sleep(100); // its status is in: the call now waits out the server's 2 s pushback
       const cancelledAt = performance.now();
