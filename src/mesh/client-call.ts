@@ -57,7 +57,7 @@ export function runClientCall(stack: Service, request: MeshRequest, first: Attem
  * thrown through `reply.resolve`, it would reach undici's callback and leave the caller's
  * promise unsettled (the reply had already counted itself settled).
  */
-function leave(runtime: CallsInFlight): void {
+export function leave(runtime: CallsInFlight): void {
   try {
     runtime.leave();
   } catch (bug) {

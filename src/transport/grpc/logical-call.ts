@@ -11,6 +11,7 @@ import { newCall } from '../../core/call-context.ts';
 import type { MeshResponse, Reply } from '../../core/service.ts';
 import type { BalancerPolicy } from '../../config/policy.ts';
 import type { ServiceRuntime } from '../../mesh/service-runtime.ts';
+import { leave } from '../../mesh/client-call.ts';
 import type { Binding } from './binding.ts';
 import { buildGrpcStacks, type GrpcStacks, retireGrpcStacks } from './grpc-stack.ts';
 import { type CallOwner, GrpcRequest } from './grpc-request.ts';
@@ -75,10 +76,16 @@ function hashKeyOf(balancer: BalancerPolicy, metadata: Metadata): string | undef
   return value === undefined ? undefined : String(value);
 }
 
-/** Where a call's result goes: the runtime counts it out (mesh.close() drains it), then the caller's side hears it. */
+/**
+ * Where a call's result goes: the runtime counts it out (mesh.close() drains it), then the
+ * caller's side hears it. As the HTTP client's reply does (mesh/client-call.ts): the call leaves
+ * once, whatever a buggy layer replies twice, and a throw from the runtime's count never keeps
+ * the caller from hearing the result.
+ */
 class CallEnd implements Reply {
   readonly #runtime: ServiceRuntime;
   readonly #owner: Reply;
+  #settled = false;
 
   constructor(runtime: ServiceRuntime, owner: Reply) {
     this.#runtime = runtime;
@@ -86,14 +93,19 @@ class CallEnd implements Reply {
   }
 
   readonly resolve = (response: MeshResponse): void => {
-    this.#runtime.leave();
-    this.#owner.resolve(response);
+    if (this.#end()) this.#owner.resolve(response);
   };
 
   readonly reject = (error: unknown): void => {
-    this.#runtime.leave();
-    this.#owner.reject(error);
+    if (this.#end()) this.#owner.reject(error);
   };
+
+  #end(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    leave(this.#runtime);
+    return true;
+  }
 }
 
 /** Milliseconds left until a grpc-js deadline (a Date or epoch ms; Infinity: none). */
