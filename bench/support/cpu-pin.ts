@@ -1,0 +1,54 @@
+/**
+ * Pins a bench process to one CPU with `taskset` (util-linux) when it is there. On the 2-vCPU
+ * machines meshlet is built on, a process's CPU per unit of work depends on which vCPU it
+ * lands on and on what the other vCPU runs at the same time (a fixed block of JavaScript cost
+ * 1.2-1.5 us alone on either vCPU, ~1.3 on one and ~1.9 on the other when both ran at once),
+ * and the scheduler moves processes between vCPUs as it likes. Giving every caller process the
+ * same vCPU, and servers the other one, takes that placement out of the comparison; the
+ * alternating rounds still spread what is left over the variants alike.
+ * BENCH_PIN=0 turns pinning off; without taskset or with one CPU it is off.
+ */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+
+export type PinRole = 'caller' | 'server';
+
+const TASKSET = '/usr/bin/taskset';
+
+function tasksetWorks(): boolean {
+  if (process.env.BENCH_PIN === '0' || availableParallelism() < 2) return false;
+  try {
+    execFileSync(TASKSET, ['-c', '0', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const enabled = tasksetWorks();
+
+/** The CPU a role runs on: callers on the last CPU, servers on CPU 0. */
+function cpuOf(role: PinRole): number {
+  return role === 'server' ? 0 : availableParallelism() - 1;
+}
+
+/** Whether processes are pinned, for a bench's header line. */
+export function pinning(): string {
+  return enabled ? `callers pinned to CPU ${cpuOf('caller')}, servers to CPU ${cpuOf('server')} (BENCH_PIN=0 turns it off)` : 'not pinned';
+}
+
+/**
+ * Options for `fork()` (merge them into the caller's) that run `process.execPath` under
+ * taskset: fork starts `execPath` with `execArgv` before the script, so taskset receives
+ * `-c N node [node's flags]` and execs Node on that CPU, keeping the IPC channel.
+ */
+export function pinnedForkOptions(role: PinRole): { execPath: string; execArgv: string[] } {
+  if (!enabled) return { execPath: process.execPath, execArgv: process.execArgv };
+  return { execPath: TASKSET, execArgv: ['-c', String(cpuOf(role)), process.execPath, ...process.execArgv] };
+}
+
+/** `[command, args]` for `spawn()` that runs `command args` pinned to the role's CPU. */
+export function pinnedCommand(role: PinRole, command: string, args: readonly string[]): [string, string[]] {
+  if (!enabled) return [command, [...args]];
+  return [TASKSET, ['-c', String(cpuOf(role)), command, ...args]];
+}
