@@ -3,10 +3,13 @@
  * document the meshes watching that prefix assemble from KV, printed so it can be reviewed,
  * diffed, or edited and pushed back. A document a mesh would refuse is still printed when it
  * parses, with its problems (each naming its key) on stderr and exit code 1.
+ * Credentials are printed as `***` unless `--show-secrets` asks for them: a document printed
+ * to a terminal or a CI log is read by more people than the token that fetched it allows.
  */
 import YAML from 'yaml';
 import { documentFromEntries } from '../control/consul-layout.ts';
 import { isMeshError } from '../core/errors.ts';
+import { redactValue } from '../core/redact.ts';
 import { consulTarget } from './consul-target.ts';
 import { CliFailure, type CliIo, EXIT, type ExitCode } from './io.ts';
 import { formatIssues } from './issues.ts';
@@ -17,6 +20,7 @@ export interface GetOptions {
   readonly service?: string | undefined;
   readonly format?: string | undefined;
   readonly tokenFile?: string | undefined;
+  readonly showSecrets?: boolean | undefined;
 }
 
 export async function get(options: GetOptions, io: CliIo): Promise<ExitCode> {
@@ -44,7 +48,9 @@ export async function get(options: GetOptions, io: CliIo): Promise<ExitCode> {
       }
       exit = EXIT.invalid;
     }
-    const shown = options.service === undefined ? document : only(document, options.service, target.shown);
+    const whole = options.service === undefined ? document : only(document, options.service, target.shown);
+    const shown = options.showSecrets === true ? whole : redactValue(whole);
+    if (JSON.stringify(shown) !== JSON.stringify(whole)) io.stderr.write('note: credentials are shown as ***; --show-secrets prints them (to edit this document and push it back)\n');
     io.stdout.write(format === 'yaml' ? YAML.stringify(shown) : `${JSON.stringify(shown, null, 2)}\n`);
     return exit;
   } finally {

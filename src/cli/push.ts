@@ -24,6 +24,7 @@ import { parseConfigText } from '../config/parse.ts';
 import type { KvEntry } from '../consul/client.ts';
 import { documentFromEntries, entriesFromDocument, formatOfValue, serviceKey } from '../control/consul-layout.ts';
 import { isMeshError } from '../core/errors.ts';
+import { redactedCredentialPath, redactText } from '../core/redact.ts';
 import { checkConfig } from './check-config.ts';
 import { readConfigFile } from './config-file.ts';
 import { consulTarget } from './consul-target.ts';
@@ -55,7 +56,17 @@ interface Change {
 }
 
 export async function push(options: PushOptions, io: CliIo, hooks: PushHooks = {}): Promise<ExitCode> {
+  if (options.prune === true && options.service !== undefined) {
+    throw new CliFailure(EXIT.usage, '--prune deletes the keys the file lacks, but --service pushes one key: give one or the other');
+  }
   const document = await readConfigFile(options.file, io.cwd ?? process.cwd());
+  const redacted = redactedCredentialPath(document);
+  if (redacted !== undefined) {
+    throw new CliFailure(
+      EXIT.invalid,
+      `${options.file}: ${redacted} holds *** where a credential goes (a document printed by meshlet get), so nothing was pushed; put the credential back, or print the document with meshlet get --show-secrets`,
+    );
+  }
   try {
     checkConfig(document);
   } catch (error) {
@@ -208,8 +219,9 @@ function describeChange(change: Change): string {
   }
 }
 
+/** Diff lines with credentials shown as `***`: the diff goes to terminals and CI logs. */
 function indent(lines: readonly string[]): string {
-  return foldUnchanged(lines).map((line) => `    ${line}\n`).join('');
+  return foldUnchanged(lines).map((line) => `    ${redactText(line)}\n`).join('');
 }
 
 function count(keys: number): string {

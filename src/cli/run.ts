@@ -24,9 +24,14 @@ Usage:
       writes each changed key with cas, so two operators cannot overwrite each other.
       --service <name>  push only services.<name> from the file
       --prune           delete <prefix>/defaults and <prefix>/services/* keys the file lacks
+                        (not with --service, which pushes one key)
       --dry-run         show the diff; write nothing
-  meshlet get consul://host:port/prefix [--service <name>] [--format json|yaml]
-      Prints the config document the meshes watching the prefix assemble from KV.
+      The diff shows credentials as ***; a file holding *** where a credential goes (a
+      document printed by get without --show-secrets) is refused.
+  meshlet get consul://host:port/prefix [--service <name>] [--format json|yaml] [--show-secrets]
+      Prints the config document the meshes watching the prefix assemble from KV, with
+      credentials (a Redis URL's password, secret-named values) shown as ***.
+      --show-secrets    print credentials as stored (to edit the document and push it back)
 
   consul+https://host:port/prefix reaches the agent over https (CA from CONSUL_CACERT).
   The ACL token comes from --token-file <file>, else CONSUL_HTTP_TOKEN or
@@ -48,6 +53,7 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   format: { type: 'string' },
   'token-file': { type: 'string' },
+  'show-secrets': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -55,7 +61,7 @@ const OPTIONS = {
 const ACCEPTS: Readonly<Record<string, readonly string[]>> = {
   validate: [],
   push: ['to', 'service', 'prune', 'dry-run', 'token-file'],
-  get: ['service', 'format', 'token-file'],
+  get: ['service', 'format', 'token-file', 'show-secrets'],
 };
 
 /** `hooks` are for tests (push's deterministic race); main.ts passes none. */
@@ -115,6 +121,6 @@ async function dispatch(argv: readonly string[], io: CliIo, hooks: PushHooks): P
     case 'push':
       return push({ file: argument, to: values.to, service: values.service, prune: values.prune, dryRun: values['dry-run'], tokenFile }, io, hooks);
     default:
-      return get({ from: argument, service: values.service, format: values.format, tokenFile }, io);
+      return get({ from: argument, service: values.service, format: values.format, tokenFile, showSecrets: values['show-secrets'] }, io);
   }
 }

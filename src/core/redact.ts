@@ -57,6 +57,25 @@ export function containsCredentials(text: string): boolean {
 }
 
 /**
+ * The path (`services.api.limits.global.redis`) of the first string in plain data that holds
+ * `***` where a credential goes, as redactValue leaves one; undefined when there is none. A
+ * document printed redacted and written back would otherwise replace a password with `***`.
+ */
+export function redactedCredentialPath(input: unknown, path = ''): string | undefined {
+  if (typeof input === 'string') {
+    if (!input.includes(REDACTED)) return undefined;
+    const filled = input.replaceAll(REDACTED, 'x');
+    return (isSecretName(path.slice(path.lastIndexOf('.') + 1)) && input === REDACTED) || (filled !== input && redactText(filled) === input) ? path : undefined;
+  }
+  if (typeof input !== 'object' || input === null) return undefined;
+  for (const [key, value] of Object.entries(input)) {
+    const found = redactedCredentialPath(value, path === '' ? key : `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
  * Plain data (state, issues, a config dump) with every string redacted, and the string value
  * of every secret-named key (`token`, `password`, `tls.key`) replaced outright.
  */
