@@ -1,28 +1,37 @@
 /**
  * What mesh.grpc() costs against a bare grpc-js client (issue 14). One tiny grpc-js server in
- * its own process; two callers, each in its own process: a bare grpc-js client and the
- * meshlet client (default policy: deadline, retry + budget, outlier ejection, p2c-ewma), both
- * calling unary GetItem; and the bare client with a 10 s deadline per call (`bare-deadline`), which
- * separates what grpc-js itself pays for the deadline meshlet always sends. Rounds alternate between the variants (the order flips each round)
- * so machine noise hits both alike. Figures: throughput with 32 concurrent callers, caller CPU
- * per call in those rounds, and p50 latency with 1 caller; medians over the rounds.
- * Goal: mesh >= 0.90x bare throughput and <= 15 us added p50. Never fails on timing.
+ * its own process, pinned to one CPU; the callers, each in its own process, pinned together to
+ * the other (support/cpu-pin.ts): a bare grpc-js client, a second identical one (`bare-aa`, the
+ * A/A control whose spread is the bench's noise floor), the meshlet client (default policy:
+ * deadline, retry + budget, outlier ejection, p2c-ewma) and the bare client with a 10 s deadline
+ * per call (`bare-deadline`: what grpc-js itself pays for the deadline meshlet always sends).
+ *
+ * Many short rounds; each round runs every variant once, in an order that rotates, first a
+ * throughput burst (32 concurrent callers) and then a latency burst (1 caller). Every figure
+ * is paired with bare's from the same round: throughput ratio, caller CPU per call, server CPU
+ * per call, added p50. Printed: medians with 10th..90th percentiles of those paired figures.
+ * Goal: mesh >= 0.90x bare throughput and <= 15 us added p50; the goal line says met / not met
+ * and whether the A/A control's spread is narrower than the gap. Never fails on timing.
  * Then meshlet's own JavaScript per call in memory, with no network (support/grpc-in-memory.ts).
- * Run: node bench/grpc-overhead.ts   (about 45 s; BENCH_ROUNDS, BENCH_ROUND_MS change the network
- * rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
+ * Run: node bench/grpc-overhead.ts   (about 60 s; BENCH_ROUNDS, BENCH_ROUND_MS, BENCH_LATENCY_CALLS
+ * change the network rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
+import { loadavg } from 'node:os';
+import { pinnedForkOptions, pinning, type PinRole } from './support/cpu-pin.ts';
 import type { GrpcCallerCommand, GrpcCallerReply } from './support/grpc-caller.ts';
-import { formatRatio, median } from './support/stats.ts';
+import { formatSpread, pairedDeltas, pairedRatios, spreadOf } from './support/grpc-rounds.ts';
+import { median } from './support/stats.ts';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 400);
+const LATENCY_CALLS = Number(process.env.BENCH_LATENCY_CALLS ?? 400);
 const CONCURRENCY = 32;
-const LATENCY_CALLS = 2000;
+const NAMES = ['bare', 'bare-aa', 'mesh', 'bare-deadline'] as const;
 
-function child(script: string, args: string[]): ChildProcess {
-  return fork(new URL(script, import.meta.url).pathname, args, { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function child(script: string, args: string[], role: PinRole): ChildProcess {
+  return fork(new URL(script, import.meta.url).pathname, args, { ...pinnedForkOptions(role), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 function nextMessage<T>(process: ChildProcess): Promise<T> {
@@ -42,19 +51,27 @@ async function ask(caller: ChildProcess, command: GrpcCallerCommand): Promise<Gr
   return answer;
 }
 
-const server = child('./support/grpc-inventory.ts', []);
+const server = child('./support/grpc-inventory.ts', [], 'server');
 const { port } = await nextMessage<{ port: number }>(server);
-const variants = ['bare', 'mesh', 'bare-deadline'].map((name) => ({ name, process: child('./support/grpc-caller.ts', [name, String(port)]), perSecond: [] as number[], cpu: [] as number[], p50: [] as number[] }));
+const serverCpu = async (): Promise<number> => {
+  const answer = nextMessage<{ cpuUs: number }>(server);
+  server.send('cpu');
+  return (await answer).cpuUs;
+};
+const variants = NAMES.map((name) => ({ name, process: child('./support/grpc-caller.ts', [name, String(port)], 'caller'), perSecond: [] as number[], cpu: [] as number[], serverCpu: [] as number[], p50: [] as number[] }));
 for (const variant of variants) {
   const ready = await nextMessage<GrpcCallerReply>(variant.process);
   if (ready.kind !== 'ready') throw new Error(`${variant.name} caller answered ${ready.kind}`);
 }
 
+const loadBefore = loadavg();
 for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 === 0 ? variants : [...variants].reverse();
+  const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
   for (const variant of order) {
+    const before = await serverCpu();
     const result = await ask(variant.process, { kind: 'throughput', concurrency: CONCURRENCY, ms: ROUND_MS });
     if (result.kind !== 'throughput') throw new Error(`unexpected ${result.kind}`);
+    variant.serverCpu.push(((await serverCpu()) - before) / result.calls);
     variant.perSecond.push(result.perSecond);
     variant.cpu.push(result.cpuPerCallUs);
   }
@@ -65,20 +82,31 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-const [bare, mesh] = variants as [(typeof variants)[number], (typeof variants)[number]];
-console.log(`grpc-overhead: ${ROUNDS} rounds x ${ROUND_MS} ms, ${CONCURRENCY} concurrent; p50 over ${LATENCY_CALLS} calls from 1 caller; medians`);
-console.log('variant | calls/s (32 conc) | ratio | caller CPU/call | p50 (1 caller) | added p50');
-for (const variant of variants) {
-  const p50 = median(variant.p50);
+const bare = variants[0]!;
+const load = (values: number[]): string => values.map((l) => l.toFixed(2)).join(' ');
+console.log(`grpc-overhead: ${ROUNDS} rounds; each: every variant ${ROUND_MS} ms at ${CONCURRENCY} concurrent, then ${LATENCY_CALLS} calls from 1 caller; order rotates`);
+console.log(`${pinning()}; load average before ${load(loadBefore)}, after ${load(loadavg())}`);
+console.log('Per-round figures paired with bare of the same round: median [10th .. 90th percentile]');
+console.log('variant       | calls/s | throughput ratio          | caller CPU/call µs | added caller CPU µs   | server CPU/call µs | p50 µs | added p50 µs');
+const rows = variants.map((variant) => {
+  const ratio = spreadOf(pairedRatios(variant.perSecond, bare.perSecond));
+  const addedCpu = spreadOf(pairedDeltas(variant.cpu, bare.cpu));
+  const addedP50 = spreadOf(pairedDeltas(variant.p50, bare.p50));
   console.log(
-    `${variant.name.padEnd(7)} | ${median(variant.perSecond).toFixed(0).padStart(17)} | ${formatRatio(median(variant.perSecond), median(bare.perSecond)).padStart(5)} | ${median(variant.cpu).toFixed(1).padStart(12)} µs | ${p50.toFixed(1).padStart(11)} µs | ${(p50 - median(bare.p50)).toFixed(1).padStart(6)} µs`,
+    `${variant.name.padEnd(13)} | ${median(variant.perSecond).toFixed(0).padStart(7)} | ${formatSpread(ratio, 3, 'x').padEnd(25)} | ${median(variant.cpu).toFixed(1).padStart(18)} | ${formatSpread(addedCpu, 1).padEnd(21)} | ${median(variant.serverCpu).toFixed(1).padStart(18)} | ${median(variant.p50).toFixed(1).padStart(6)} | ${formatSpread(addedP50, 1)}`,
   );
-}
-const ratios = mesh.perSecond.map((value, i) => value / bare.perSecond[i]!);
-console.log(`per-round throughput ratios: ${ratios.map((r) => r.toFixed(3)).join(' ')}`);
-console.log(`per-round added p50 (µs): ${mesh.p50.map((value, i) => (value - bare.p50[i]!).toFixed(1)).join(' ')}`);
-console.log(`goal: >= 0.90x throughput and <= 15 µs added p50`);
+  return { name: variant.name, ratio, addedP50 };
+});
+const mesh = rows.find((row) => row.name === 'mesh')!;
+const control = rows.find((row) => row.name === 'bare-aa')!;
+const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+// The A/A control's 10th..90th spread is how far two identical processes differ here: a gap inside it is noise.
+const throughputNoise = Math.max(1 - control.ratio.p10, control.ratio.p90 - 1);
+const p50Noise = Math.max(-control.addedP50.p10, control.addedP50.p90);
+console.log(
+  `goal: throughput >= 0.90x: ${met(mesh.ratio.median >= 0.9)} (${mesh.ratio.median.toFixed(3)}x; A/A control spread ±${throughputNoise.toFixed(3)}); added p50 <= 15 µs: ${met(mesh.addedP50.median <= 15)} (${mesh.addedP50.median.toFixed(1)} µs; A/A control spread ±${p50Noise.toFixed(1)} µs)`,
+);
 for (const variant of variants) variant.process.send({ kind: 'stop' });
 server.disconnect();
 // meshlet's own JavaScript per call, steadier than any loopback figure (support/grpc-in-memory.ts).
-if (Number(process.env.BENCH_MEMORY_ROUNDS ?? 20) > 0) await once(child('./support/grpc-in-memory.ts', []), 'exit');
+if (Number(process.env.BENCH_MEMORY_ROUNDS ?? 20) > 0) await once(child('./support/grpc-in-memory.ts', [], 'caller'), 'exit');

@@ -1,7 +1,8 @@
 /**
  * One variant of the grpc-overhead benchmark in a process of its own (so neither variant's
  * garbage, JIT state or event-loop backlog lands on the other's rounds): `bare` is a plain
- * grpc-js client on `127.0.0.1:port` (`bare-deadline`: with a 10 s deadline per call); `mesh` is `mesh.grpc('inventory', …)` over a static
+ * grpc-js client on `127.0.0.1:port` (`bare-aa`: the same again, the A/A control;
+ * `bare-deadline`: with a 10 s deadline per call); `mesh` is `mesh.grpc('inventory', …)` over a static
  * endpoint with the default policy (deadline, retry + budget, outlier ejection, p2c-ewma).
  * Driven over IPC: each command runs one round and answers with its figures.
  */
@@ -13,7 +14,7 @@ import { type Any, InventoryClient } from './grpc-inventory.ts';
 import { median } from './stats.ts';
 
 export type GrpcCallerCommand = { kind: 'throughput'; concurrency: number; ms: number } | { kind: 'latency'; calls: number } | { kind: 'stop' };
-export type GrpcCallerReply = { kind: 'ready' } | { kind: 'throughput'; perSecond: number; cpuPerCallUs: number } | { kind: 'latency'; p50Us: number };
+export type GrpcCallerReply = { kind: 'ready' } | { kind: 'throughput'; perSecond: number; cpuPerCallUs: number; calls: number } | { kind: 'latency'; p50Us: number };
 
 const [variant, port] = process.argv.slice(2);
 const address = `127.0.0.1:${port}`;
@@ -44,7 +45,7 @@ const reply = (message: GrpcCallerReply): void => {
 process.on('message', async (command: GrpcCallerCommand) => {
   if (command.kind === 'throughput') {
     const result = await throughput(call, command.concurrency, command.ms);
-    reply({ kind: 'throughput', perSecond: result.perSecond, cpuPerCallUs: result.cpuPerCallUs });
+    reply({ kind: 'throughput', perSecond: result.perSecond, cpuPerCallUs: result.cpuPerCallUs, calls: result.calls });
   } else if (command.kind === 'latency') {
     reply({ kind: 'latency', p50Us: median(await latencies(call, command.calls, 10_000)) });
   } else {

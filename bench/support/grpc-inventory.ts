@@ -1,7 +1,8 @@
 /**
  * The grpc-overhead benchmark's service: shop.Inventory from test/fixtures/grpc/inventory.proto,
  * loaded once per process, and a tiny server process answering GetItem at once.
- * Run as a script it is that server: it binds 127.0.0.1:0 and sends its port over IPC.
+ * Run as a script it is that server: it binds 127.0.0.1:0 and sends its port over IPC, then
+ * answers any IPC message with its CPU time so far.
  */
 import { fileURLToPath } from 'node:url';
 import grpc from '@grpc/grpc-js';
@@ -30,5 +31,10 @@ export function startServer(): Promise<number> {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const port = await startServer();
   process.send?.({ port });
+  // The bench asks for this process's CPU time around each throughput round (server CPU per call).
+  process.on('message', () => {
+    const used = process.cpuUsage();
+    process.send?.({ cpuUs: used.user + used.system });
+  });
   process.on('disconnect', () => process.exit(0));
 }
