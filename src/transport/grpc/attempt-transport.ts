@@ -131,6 +131,7 @@ class GrpcAttempt {
     attempt.signal?.addEventListener('abort', this, { once: true });
     // A hedge race cancels its losers through the attempt itself (core/attempt.ts).
     attempt.hook(this);
+    request.watch?.attemptStarted(attempt);
     const stream = request.owner.stream;
     grpcCall.start(metadata, {
       onReceiveMetadata: (headers: Metadata) => {
@@ -198,7 +199,10 @@ class GrpcAttempt {
     const attempt = this.#attempt;
     attempt.signal?.removeEventListener('abort', this);
     attempt.release();
-    if (this.#call !== undefined) this.#request.owner.detach(this.#call);
+    if (this.#call !== undefined) {
+      this.#request.owner.detach(this.#call);
+      this.#request.watch?.attemptEnded(attempt, response, error);
+    }
     attempt.observer?.attemptEnded(attempt, error);
     if (response !== undefined) this.#reply.resolve(response);
     else this.#reply.reject(error);

@@ -11,6 +11,7 @@
  */
 import type { InterceptingListener, InterceptorOptions, Metadata, NextCall, StatusObject } from '@grpc/grpc-js';
 import type { InterceptingCallInterface } from './grpc-types.ts';
+import type { GrpcCallWatch } from './grpc-channels.ts';
 import type { CallSpan } from './grpc-tracing.ts';
 import { type MeshRequest, type MeshResponse, NO_HEADERS, type ResponseBody } from '../../core/service.ts';
 
@@ -53,6 +54,8 @@ export class GrpcRequest implements MeshRequest {
   readonly owner: CallOwner;
   /** The transport's: clock time before which no further attempt starts (the server's `grpc-retry-pushback-ms`). */
   notBefore = 0;
+  /** Set when someone listens to meshlet's call or attempt channels (grpc-channels.ts). */
+  watch: GrpcCallWatch | undefined = undefined;
 
   constructor(options: InterceptorOptions, nextCall: NextCall, metadata: Metadata, message: unknown, idempotent: boolean, owner: CallOwner, hashKey: string | undefined) {
     this.path = options.method_definition.path;

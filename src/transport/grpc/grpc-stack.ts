@@ -32,6 +32,7 @@ import type { ServiceRuntime } from '../../mesh/service-runtime.ts';
 import { deadlineLayer } from '../../resilience/deadline.ts';
 import { retryLayer } from '../../resilience/retry.ts';
 import { hedgeLayer } from '../../resilience/hedge.ts';
+import { meshIdOf } from '../../telemetry/mesh-id.ts';
 import { readOtelRegistry } from '../../telemetry/otel-state.ts';
 import { GrpcAttemptService } from './attempt-transport.ts';
 import { GrpcResponse } from './grpc-request.ts';
@@ -43,6 +44,8 @@ export const grpcClassifier: Classifier<MeshResponse> = {
 
 export interface GrpcStacks {
   readonly runtime: ServiceRuntime;
+  /** The mesh's id on the diagnostics channels (telemetry/mesh-id.ts), looked up once per stack. */
+  readonly mesh: number;
   readonly unary: Service;
   readonly stream: Service;
   readonly layers: readonly Layer[];
@@ -68,6 +71,7 @@ export function buildGrpcStacks(view: ServiceView): GrpcStacks {
   const hedge = hedgeLayer(policy.hedge, env, runtime.budget, policy.retry === false);
   return {
     runtime,
+    mesh: meshIdOf(events),
     unary: wrapAll([deadline, rateLimit, concurrency, breaker, retry, hedge], balanced),
     stream: wrapAll([deadline, breaker], balanced),
     // This stack's own layers; the shared ones are the runtime's to close.

@@ -15,6 +15,7 @@ import { leave } from '../../mesh/client-call.ts';
 import type { Binding } from './binding.ts';
 import { buildGrpcStacks, type GrpcStacks, retireGrpcStacks } from './grpc-stack.ts';
 import { type CallOwner, GrpcRequest } from './grpc-request.ts';
+import { type GrpcCallWatch, watchCall } from './grpc-channels.ts';
 import { meterCall } from './grpc-metrics.ts';
 import { traceCall } from './grpc-tracing.ts';
 
@@ -53,8 +54,10 @@ export class ClientStacks {
     // A call that may be hedged follows the caller's cancel through a signal, as every racing attempt must.
     const signal = runtime.policy.hedge !== false && owner.cancelSignal !== undefined ? owner.cancelSignal() : undefined;
     const first = Attempt.first(newCall(service, now, now + timeout, signal));
+    const watch = watchCall(stacks.mesh, service, view.clock, now);
+    request.watch = watch;
     runtime.enter();
-    const reply = new CallEnd(runtime, owner);
+    const reply = new CallEnd(runtime, owner, watch);
     const stack = owner.stream === undefined ? stacks.unary : stacks.stream;
     if (stack.send !== undefined) stack.send(request, first, reply);
     else stack.call(request, first).then(reply.resolve, reply.reject);
@@ -85,25 +88,29 @@ function hashKeyOf(balancer: BalancerPolicy, metadata: Metadata): string | undef
 class CallEnd implements Reply {
   readonly #runtime: ServiceRuntime;
   readonly #owner: Reply;
+  readonly #watch: GrpcCallWatch | undefined;
   #settled = false;
 
-  constructor(runtime: ServiceRuntime, owner: Reply) {
+  constructor(runtime: ServiceRuntime, owner: Reply, watch: GrpcCallWatch | undefined) {
     this.#runtime = runtime;
     this.#owner = owner;
+    this.#watch = watch;
   }
 
   readonly resolve = (response: MeshResponse): void => {
-    if (this.#end()) this.#owner.resolve(response);
+    if (this.#end(response, undefined)) this.#owner.resolve(response);
   };
 
   readonly reject = (error: unknown): void => {
-    if (this.#end()) this.#owner.reject(error);
+    if (this.#end(undefined, error)) this.#owner.reject(error);
   };
 
-  #end(): boolean {
+  #end(response: MeshResponse | undefined, error: unknown): boolean {
     if (this.#settled) return false;
     this.#settled = true;
     leave(this.#runtime);
+    // NOTE: diagnostics_channel reports a throwing subscriber on the next tick, never here.
+    this.#watch?.end(response, error);
     return true;
   }
 }
