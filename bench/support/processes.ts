@@ -1,13 +1,15 @@
 /**
  * Child processes the benchmarks lean on: the backend server in its own process, and a
  * local HAProxy (Debian's package, installed on demand) as the sidecar baseline. Each
- * returns a `stop()` that ends exactly the process it started.
+ * returns a `stop()` that ends exactly the process it started. Both run pinned to the server CPU
+ * (cpu-pin.ts: taskset execs the program, so the child is still the server itself).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pinnedCommand } from './cpu-pin.ts';
 
 export interface Running {
   readonly port: number;
@@ -25,10 +27,11 @@ function stopper(child: ChildProcess, cleanup?: () => void): () => Promise<void>
   };
 }
 
-/** Starts bench/support/tiny-server.ts with this Node binary. */
+/** Starts bench/support/tiny-server.ts with this Node binary, on the server CPU. */
 export async function startTinyServer(): Promise<Running> {
   const script = new URL('./tiny-server.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [command, args] = pinnedCommand('server', process.execPath, [script]);
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`tiny-server exited with ${code}`)));
     child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
@@ -110,7 +113,8 @@ export async function startHaproxy(binary: string, backendPort: number): Promise
     ].join('\n'),
   );
   // -db: stay in the foreground, so the child is HAProxy itself and stop() ends exactly it.
-  const child = spawn(binary, ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const [command, args] = pinnedCommand('server', binary, ['-db', '-f', config]);
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   try {
     await waitForPort(port, 5000);
