@@ -3,26 +3,42 @@
  * framework without it, in the same run: Express, Fastify, Nest on Express, Nest on Fastify,
  * each served bare and with meshlet's adapter from a process of its own
  * (support/adapter-server.ts), called by this process over keep-alive loopback connections
- * with the header a meshlet caller sends (`x-meshlet-timeout-ms`). Rounds alternate bare and
- * adapter after a warm-up, so machine noise hits both alike; the medians of the rounds.
+ * with the header a meshlet caller sends (`x-meshlet-timeout-ms`).
+ *
+ * Steadiness on 2 shared vCPUs (support/cpu-pin.ts says why): the servers run pinned to one
+ * CPU and this load generator to the other; many short
+ * rounds alternate bare and adapter (the order flips every pair), and each figure is the
+ * median of the per-pair ratios or deltas (round i of the adapter against round i of bare),
+ * with the 10th-90th percentile spread of those pairs beside it.
  * Figures: throughput at 32 concurrent callers (ratio adapter / bare; goal >= 0.95x), the
- * p50 latency with one caller (added µs), and the server process's CPU per request in the
- * throughput rounds (added µs, and bare / adapter: the throughput ratio a CPU-bound server
- * reaches; on a loaded machine it moves far less than throughput does). Never fails on timing.
- * Run: node bench/adapters.ts   (about 40 s; BENCH_ROUNDS / BENCH_ROUND_MS change the rounds)
+ * server process's CPU per request in those rounds (added µs; bare / adapter is the
+ * throughput ratio a CPU-bound server reaches, and it moves far less with machine noise than
+ * throughput does), and the p50 latency with one caller (added µs). Never fails on timing.
+ * Run: node bench/adapters.ts   (about 70 s; BENCH_ROUNDS / BENCH_ROUND_MS change the rounds,
+ * BENCH_FRAMEWORKS=fastify,express picks frameworks)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { pinnedCommand, pinning } from './support/cpu-pin.ts';
 import { latencies, throughput } from './support/driver.ts';
-import { formatRatio, median } from './support/stats.ts';
+import { median, percentile } from './support/stats.ts';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
+// The load generator pins itself (all its threads) to the callers' CPU, the last one.
+// NOTE: not by re-running itself under pinnedForkOptions: a process pinned to one CPU sees
+// availableParallelism() === 1, so cpu-pin.ts inside it would turn pinning off for the servers.
+const PINNING = pinning();
+if (PINNING !== 'not pinned') execFileSync('/usr/bin/taskset', ['-a', '-p', '-c', String(availableParallelism() - 1), String(process.pid)], { stdio: 'ignore' });
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 14);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 400);
 const CONCURRENCY = 32;
-const LATENCY_CALLS = 1000;
+const LATENCY_CALLS = 400;
+const LATENCY_MS = 150;
 const GOAL = 0.95;
-const FRAMEWORKS = ['express', 'fastify', 'nest-express', 'nest-fastify'] as const;
+const ALL = ['express', 'fastify', 'nest-express', 'nest-fastify'] as const;
+const FRAMEWORKS = process.env.BENCH_FRAMEWORKS?.split(',') ?? ALL;
 const SERVER = fileURLToPath(new URL('./support/adapter-server.ts', import.meta.url));
 const HEADERS = { 'x-meshlet-timeout-ms': '5000' };
 
@@ -35,7 +51,8 @@ interface Target {
 }
 
 async function startTarget(framework: string, variant: 'bare' | 'meshlet'): Promise<Target> {
-  const child = spawn(process.execPath, [SERVER, framework, variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, args] = pinnedCommand('server', process.execPath, [SERVER, framework, variant]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').once('data', (line: string) => resolve(Number(line.trim())));
     child.once('exit', (code) => reject(new Error(`the ${framework} ${variant} server exited with ${code}`)));
@@ -57,10 +74,19 @@ async function serverCpuUs(target: Target): Promise<number> {
 async function round(target: Target, ms: number): Promise<void> {
   const before = await serverCpuUs(target);
   const result = await throughput(call(target), CONCURRENCY, ms);
-  target.cpuPerRequest.push((await serverCpuUs(target) - before) / result.calls);
+  target.cpuPerRequest.push(((await serverCpuUs(target)) - before) / result.calls);
   target.throughputs.push(result.perSecond);
-  const samples = await latencies(call(target), LATENCY_CALLS, ms);
-  target.p50s.push(median(samples));
+  target.p50s.push(median(await latencies(call(target), LATENCY_CALLS, LATENCY_MS)));
+}
+
+/** `median [p10..p90]` of the per-pair values. */
+function spread(values: readonly number[], digits: number, sign = false): string {
+  const format = (value: number): string => (sign && value >= 0 ? '+' : '') + value.toFixed(digits);
+  return `${format(median(values))} [${format(percentile(values, 10))}..${format(percentile(values, 90))}]`;
+}
+
+function paired(adapter: readonly number[], bare: readonly number[], combine: (a: number, b: number) => number): number[] {
+  return adapter.map((value, i) => combine(value, bare[i]!));
 }
 
 const rows: string[] = [];
@@ -69,8 +95,7 @@ for (const framework of FRAMEWORKS) {
   const adapter = await startTarget(framework, 'meshlet');
   try {
     // Warm-up: JIT, connections.
-    await round(bare, 500);
-    await round(adapter, 500);
+    for (let i = 0; i < 2; i++) for (const target of [bare, adapter]) await round(target, 400);
     for (const target of [bare, adapter]) target.throughputs.length = target.p50s.length = target.cpuPerRequest.length = 0;
     for (let i = 0; i < ROUNDS; i++) {
       // Alternate which goes first, so neither always runs on a warmer machine.
@@ -78,12 +103,13 @@ for (const framework of FRAMEWORKS) {
       await round(first, ROUND_MS);
       await round(second, ROUND_MS);
     }
-    const ratio = median(adapter.throughputs) / median(bare.throughputs);
-    const added = median(adapter.p50s) - median(bare.p50s);
-    const [bareCpu, adapterCpu] = [median(bare.cpuPerRequest), median(adapter.cpuPerRequest)];
-    const signed = (value: number): string => (value >= 0 ? '+' : '') + value.toFixed(1);
+    const ratios = paired(adapter.throughputs, bare.throughputs, (a, b) => a / b);
+    const cpuAdded = paired(adapter.cpuPerRequest, bare.cpuPerRequest, (a, b) => a - b);
+    const cpuRatios = paired(adapter.cpuPerRequest, bare.cpuPerRequest, (a, b) => b / a);
+    const p50Added = paired(adapter.p50s, bare.p50s, (a, b) => a - b);
+    const verdict = (value: number): string => (value >= GOAL ? 'ok' : 'MISS');
     rows.push(
-      `| ${framework} | ${Math.round(median(bare.throughputs))} | ${Math.round(median(adapter.throughputs))} | ${formatRatio(median(adapter.throughputs), median(bare.throughputs))} ${ratio >= GOAL ? 'ok' : 'MISS'} | ${median(bare.p50s).toFixed(0)} | ${signed(added)} | ${bareCpu.toFixed(1)} | ${signed(adapterCpu - bareCpu)} | ${formatRatio(bareCpu, adapterCpu)} |`,
+      `| ${framework} | ${Math.round(median(bare.throughputs))} | ${spread(ratios, 3)} ${verdict(median(ratios))} | ${median(bare.cpuPerRequest).toFixed(1)} | ${spread(cpuAdded, 1, true)} | ${spread(cpuRatios, 3)} ${verdict(median(cpuRatios))} | ${median(bare.p50s).toFixed(0)} | ${spread(p50Added, 1, true)} |`,
     );
   } finally {
     await bare.pool.close();
@@ -92,7 +118,8 @@ for (const framework of FRAMEWORKS) {
     adapter.child.kill();
   }
 }
-console.log(`adapter overhead on an inbound request (${ROUNDS} rounds of ${ROUND_MS} ms, medians; ${CONCURRENCY} callers for throughput, 1 for p50)`);
-console.log('| framework | bare req/s | meshlet req/s | ratio (goal >= 0.95x) | bare p50 µs | added p50 µs | bare server CPU µs/req | added CPU µs/req | CPU ratio bare/meshlet |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log(`adapter overhead on an inbound request: ${ROUNDS} alternating pairs of ${ROUND_MS} ms rounds; ${PINNING}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`each cell: median of the per-pair figures [10th..90th percentile]; ${CONCURRENCY} callers for throughput and server CPU, 1 caller for p50`);
+console.log('| framework | bare req/s | throughput ratio meshlet/bare (goal >= 0.95x) | bare server CPU µs/req | added server CPU µs/req | CPU ratio bare/meshlet (goal >= 0.95x) | bare p50 µs | added p50 µs |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);
