@@ -31,11 +31,7 @@ export interface MeshletMiddleware extends RequestHandler {
 
 export function meshlet(mesh: Mesh, options: InboundOptions = {}): MeshletMiddleware {
   const gate = new InboundHttp(mesh, options);
-  const inbound = inboundMiddleware(gate);
-  const middleware: RequestHandler = (req, res, next) => {
-    req.mesh = mesh;
-    inbound(req, res, next);
-  };
+  const middleware: RequestHandler = inboundMiddleware(gate);
   return Object.assign(middleware, { inbound: gate, shutdown: (server: Server) => shutdown(gate, server) });
 }
 

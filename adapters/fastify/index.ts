@@ -5,14 +5,14 @@
  * deadline, its cancellation and its trace; `request.mesh` is the mesh; an uncaught MeshError
  * answers 504/503/502 instead of 500. `app.meshlet.shutdown()` is the shutdown order
  * (deregister while answering, stop admitting, then `app.close()` drains and closes the mesh).
- * All policy lives in src/inbound/; this file only translates it into Fastify hooks.
+ * All policy lives in src/inbound/; this file and hooks.ts only translate it into Fastify hooks.
  */
 import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Mesh } from '../../src/mesh/mesh.ts';
 import { meshErrorResponse, meshErrorStatus } from '../../src/inbound/error-response.ts';
-import { InboundHttp, type InboundOptions, type InboundRequest, isRefusal } from '../../src/inbound/inbound-http.ts';
-import { endOnClose } from '../../src/inbound/node-middleware.ts';
+import { InboundHttp, type InboundOptions } from '../../src/inbound/inbound-http.ts';
+import { addInboundHooks } from './hooks.ts';
 
 export interface MeshletFastifyOptions extends InboundOptions {
   mesh: Mesh;
@@ -35,10 +35,6 @@ declare module 'fastify' {
   }
 }
 
-/** Where the plugin keeps each request's InboundRequest (a decorator, initialised to null). */
-const INBOUND = 'meshletInbound';
-type WithInbound = FastifyRequest & { [INBOUND]: InboundRequest | null };
-
 const plugin: FastifyPluginCallback<MeshletFastifyOptions> = (app: FastifyInstance, options, done) => {
   const { mesh } = options;
   const gate = new InboundHttp(mesh, options);
@@ -50,35 +46,7 @@ const plugin: FastifyPluginCallback<MeshletFastifyOptions> = (app: FastifyInstan
       await app.close();
     },
   });
-  app.decorateRequest('mesh', null as unknown as Mesh);
-  app.decorateRequest(INBOUND, null);
-
-  app.addHook('onRequest', (request, reply, next) => {
-    request.mesh = mesh;
-    if (gate.isAdmin(request.url)) {
-      reply.hijack();
-      gate.serveAdmin(request.raw, reply.raw, request.url);
-      return;
-    }
-    const inbound = gate.begin(request.headers);
-    if (isRefusal(inbound)) {
-      reply.code(inbound.status).headers(inbound.headers).send(inbound.body);
-      return;
-    }
-    (request as WithInbound)[INBOUND] = inbound;
-    // NOTE: not onResponse/onRequestAbort: onRequestAbort fires only while the body is unread
-    // (Fastify checks req.aborted), onResponse only when a response finished, so a client gone
-    // after its body was read aborted nothing and its place was never freed.
-    endOnClose(inbound, reply.raw);
-    inbound.run(next);
-  });
-  // NOTE: entered again right before the handler: a body read in between runs on the
-  // socket's events, outside the context onRequest entered.
-  app.addHook('preHandler', (request, _reply, next) => {
-    const inbound = (request as WithInbound)[INBOUND];
-    if (inbound === null) next();
-    else inbound.run(next);
-  });
+  addInboundHooks(app, gate);
   // onError runs before the error handler, whose default answers reply.statusCode: a
   // MeshError's is its HTTP meaning, unless the handler chose a status of its own.
   app.addHook('onError', (_request, reply, error, next) => {

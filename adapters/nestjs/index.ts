@@ -12,11 +12,11 @@
  * NOTE: decorators are applied as functions: Node runs this TypeScript by type stripping.
  */
 import 'reflect-metadata';
-import { ConfigurableModuleBuilder, type DynamicModule, Inject, Module, type MiddlewareConsumer, type NestModule, RequestMethod } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type DynamicModule, Inject, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import { createMesh, Mesh, type MeshOptions } from '../../src/mesh/mesh.ts';
 import { InboundHttp, type InboundOptions } from '../../src/inbound/inbound-http.ts';
-import { enterOnPreHandler, MeshErrorFilter, MeshLifecycle, MeshMiddleware } from './providers.ts';
+import { addFastifyHooks, MeshErrorFilter, MeshLifecycle, useNodeMiddleware } from './providers.ts';
 import { MESH, upstreamToken } from './tokens.ts';
 
 export { MESH, upstreamToken } from './tokens.ts';
@@ -48,8 +48,8 @@ const built = new ConfigurableModuleBuilder<MeshModuleOptions>({ moduleName: 'Me
 
 export const MESH_MODULE_OPTIONS = built.MODULE_OPTIONS_TOKEN;
 
-/** The provider that adds the preHandler hook on Nest's Fastify platform (its value is nothing). */
-const FASTIFY_PRE_HANDLER = Symbol('meshlet:fastifyPreHandler');
+/** The provider that adds meshlet's Fastify hooks on Nest's Fastify platform (its value is nothing). */
+const FASTIFY_HOOKS = Symbol('meshlet:fastifyHooks');
 
 /** Injects the client for one upstream service named in `upstreams`: `InjectUpstream('payments')(Class, undefined, 0)`. */
 export function InjectUpstream(name: string): ReturnType<typeof Inject> {
@@ -62,8 +62,17 @@ export function InjectMesh(): ReturnType<typeof Inject> {
 }
 
 export class MeshModule extends built.ConfigurableModuleClass implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(MeshMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
+  readonly #host: HttpAdapterHost;
+  readonly #gate: InboundHttp;
+
+  constructor(host: HttpAdapterHost, gate: InboundHttp) {
+    super();
+    this.#host = host;
+    this.#gate = gate;
+  }
+
+  configure(): void {
+    useNodeMiddleware(this.#host, this.#gate);
   }
 }
 
@@ -72,9 +81,10 @@ Module({
     { provide: MESH, useFactory: (options: MeshModuleOptions) => (options.mesh instanceof Mesh ? options.mesh : createMesh(options.mesh)), inject: [MESH_MODULE_OPTIONS] },
     { provide: InboundHttp, useFactory: (mesh: Mesh, options: MeshModuleOptions) => new InboundHttp(mesh, options), inject: [MESH, MESH_MODULE_OPTIONS] },
     MeshLifecycle,
-    MeshMiddleware,
-    { provide: FASTIFY_PRE_HANDLER, useFactory: enterOnPreHandler, inject: [HttpAdapterHost, MESH] },
+    { provide: FASTIFY_HOOKS, useFactory: addFastifyHooks, inject: [HttpAdapterHost, InboundHttp] },
     { provide: APP_FILTER, useClass: MeshErrorFilter },
   ],
   exports: [MESH, InboundHttp],
 })(MeshModule);
+Inject(HttpAdapterHost)(MeshModule, undefined, 0);
+Inject(InboundHttp)(MeshModule, undefined, 1);

@@ -1,59 +1,41 @@
 /**
  * The Nest pieces MeshModule wires in, each a translation of src/inbound/ into Nest terms:
- * the middleware opens the inbound request (deadline, 504/429/503, admin mount) on the raw
- * Node objects both platforms hand it; on Fastify, a preHandler hook enters it again around the
- * handler (enterOnPreHandler); the filter answers an uncaught
- * MeshError; the lifecycle keeps the shutdown order.
+ * the gate opens the inbound request (deadline, 504/429/503, admin mount) as Fastify hooks or
+ * Express middleware; the filter answers an uncaught MeshError on HTTP; the lifecycle keeps
+ * the shutdown order.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { Catch, type ExceptionFilter, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { MeshError } from '../../src/core/errors.ts';
-import type { Mesh } from '../../src/mesh/mesh.ts';
 import { meshErrorResponse } from '../../src/inbound/error-response.ts';
 import { InboundHttp } from '../../src/inbound/inbound-http.ts';
-import { inboundMiddleware, inboundRequestOf, type NodeMiddleware } from '../../src/inbound/node-middleware.ts';
-
-type WithMesh = { mesh?: Mesh; raw?: IncomingMessage };
-
-export class MeshMiddleware {
-  readonly #mesh: Mesh;
-  readonly #inbound: NodeMiddleware;
-
-  constructor(gate: InboundHttp) {
-    this.#mesh = gate.mesh;
-    this.#inbound = inboundMiddleware(gate);
-  }
-
-  use(req: IncomingMessage, res: ServerResponse, next: () => void): void {
-    (req as WithMesh).mesh = this.#mesh;
-    this.#inbound(req, res, next);
-  }
-}
-Injectable()(MeshMiddleware);
-Inject(InboundHttp)(MeshMiddleware, undefined, 0);
+import { inboundMiddleware } from '../../src/inbound/node-middleware.ts';
+import { addInboundHooks } from '../fastify/hooks.ts';
 
 /**
- * On Nest's Fastify platform the middleware runs in Fastify's onRequest (middie), and the
- * handler after the body read and Fastify's own hooks, outside the context the middleware
- * entered: a preHandler hook enters it again (and sets `request.mesh` on Fastify's request).
- * On Express nothing is needed: the handler runs inside the middleware's next().
+ * Opens the inbound request on each platform by that platform's cheapest means, not through
+ * Nest's middleware consumer: on Fastify, meshlet's Fastify hooks (adapters/fastify/hooks.ts),
+ * added while Nest builds its providers, before Fastify is ready and before middie; on Express,
+ * the Node middleware added to Express itself from MeshModule.configure(), which Nest calls
+ * after its body parser and before any route or Nest middleware. The handler then runs inside
+ * the middleware's next() (Express) or the preHandler hook (Fastify).
  *
- * NOTE: a Fastify hook, not a Nest interceptor: any global interceptor puts every request
- * through Nest's rxjs pipeline, the adapter's largest cost in a CPU profile (bench/adapters:
- * +25..30 µs of server CPU per request). Added while Nest builds its providers, before Fastify
- * is ready, so it applies to every route.
+ * NOTE: not Nest middleware (`consumer.apply(...).forRoutes('*path')`): on Express it went
+ * through a path-matched router layer and Nest's middleware proxy on every request; on Fastify
+ * through middie; nor a global interceptor, which puts every request through Nest's rxjs
+ * pipeline (bench/adapters: +25..30 µs of server CPU per request).
  */
-export function enterOnPreHandler(host: HttpAdapterHost, mesh: Mesh): undefined {
-  if (host.httpAdapter?.getType() !== 'fastify') return undefined;
-  const fastify = host.httpAdapter.getInstance<{ addHook(name: 'preHandler', hook: (request: WithMesh, reply: unknown, next: () => void) => void): unknown }>();
-  fastify.addHook('preHandler', (request, _reply, next) => {
-    request.mesh = mesh;
-    const inbound = request.raw === undefined ? undefined : inboundRequestOf(request.raw);
-    if (inbound === undefined) next();
-    else inbound.run(next);
-  });
+export function addFastifyHooks(host: HttpAdapterHost, gate: InboundHttp): undefined {
+  if (host.httpAdapter?.getType() === 'fastify') addInboundHooks(host.httpAdapter.getInstance<FastifyInstance>(), gate);
   return undefined;
+}
+
+/** MeshModule.configure()'s part on Express (and any platform that takes Node middleware). */
+export function useNodeMiddleware(host: HttpAdapterHost, gate: InboundHttp): void {
+  const adapter = host.httpAdapter;
+  if (adapter === undefined || adapter.getType() === 'fastify') return;
+  adapter.use(inboundMiddleware(gate));
 }
 
 export class MeshErrorFilter implements ExceptionFilter {

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, context } from '@opentelemetry/api';
-import { enterInbound, type InboundContext } from '../core/call-context.ts';
+import { currentInbound, enterInbound, type InboundContext } from '../core/call-context.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { MeshError } from '../core/errors.ts';
 import type { Mesh } from '../mesh/mesh.ts';
@@ -34,18 +34,21 @@ const STOPPING = refusal(503, 'MESH_CLOSED', 'this instance is shutting down; re
  *
  * NOTE: the AbortSignal is made on first read (a call made for the request), not per request:
  * an AbortController's signal costs about as much as the rest of the request's bookkeeping,
- * and most handlers of a busy service make no call, or none before they answer.
+ * and most handlers of a busy service make no call, or none before they answer. Likewise the
+ * trace context is entered only when the propagator read one from the headers (with no SDK, or
+ * no traceparent, there is nothing to enter), and the context once per request (`enter`).
  */
 export class InboundRequest implements InboundContext {
   readonly deadline: number;
   readonly #gate: InboundHttp;
-  readonly #trace: Context;
+  /** The caller's trace context, or undefined when it is the active context already. */
+  readonly #trace: Context | undefined;
   #controller: AbortController | undefined;
   /** Why the request was cancelled before anyone asked for its signal. */
   #cancelled: MeshError | undefined;
   #open = true;
 
-  constructor(gate: InboundHttp, deadline: number, trace: Context) {
+  constructor(gate: InboundHttp, deadline: number, trace: Context | undefined) {
     this.#gate = gate;
     this.deadline = deadline;
     this.#trace = trace;
@@ -59,7 +62,13 @@ export class InboundRequest implements InboundContext {
 
   /** Runs `fn` (the handler, or the framework's `next`) with the request's deadline, cancellation and trace context. */
   run<T>(fn: () => T): T {
+    if (this.#trace === undefined) return enterInbound(this, fn);
     return context.with(this.#trace, enterInbound<T>, undefined, this, fn);
+  }
+
+  /** `run`, unless `fn` would run in this request's context anyway (a framework hook after the one that entered it). */
+  enter<T>(fn: () => T): T {
+    return currentInbound() === this ? fn() : this.run(fn);
   }
 
   /** The response is done (sent, or the framework gave up on it): frees its place. Idempotent. */
@@ -111,7 +120,7 @@ export class InboundHttp {
       if (refused !== undefined) return refused;
     }
     this.#serving++;
-    return new InboundRequest(this, this.#clock.now() + left, inboundTraceContext(headers));
+    return new InboundRequest(this, left === Number.POSITIVE_INFINITY ? left : this.#clock.now() + left, inboundTraceContext(headers));
   }
 
   /** Whether `url` is under the admin handler's mount (always false when none is configured). */

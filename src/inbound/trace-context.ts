@@ -6,13 +6,15 @@
  *
  * NOTE: when an HTTP server instrumentation (instrumentation-http) already made a span for this
  * request, that span is kept: it is the caller's child, and meshlet's calls belong under it.
- * Extracting again would make them its siblings.
+ * Extracting again would make them its siblings. Undefined when there is nothing to enter
+ * (no SDK, no traceparent, or that span): the request then runs in the context it came in.
  */
 import { type Context, context, propagation, trace } from '@opentelemetry/api';
 import type { InboundHeaders } from './deadline-headers.ts';
 
-export function inboundTraceContext(headers: InboundHeaders): Context {
+export function inboundTraceContext(headers: InboundHeaders): Context | undefined {
   const active = context.active();
-  if (trace.getSpan(active) !== undefined) return active;
-  return propagation.extract(active, headers);
+  if (trace.getSpan(active) !== undefined) return undefined;
+  const extracted = propagation.extract(active, headers);
+  return extracted === active ? undefined : extracted;
 }
