@@ -181,11 +181,7 @@ class AttemptEnd implements Reply {
     }
     const instruments = otel.instruments;
     if (instruments !== undefined) {
-      const attributes: Record<string, string | number> = { 'http.request.method': semconvMethod(this.#record.method), 'server.address': this.#record.service };
-      if (statusCode !== undefined) attributes['http.response.status_code'] = statusCode;
-      if (semconvError !== undefined) attributes['error.type'] = semconvError;
-      if (this.#record.route !== undefined) attributes['meshlet.route'] = this.#record.route;
-      instruments.attemptDuration.record(durationMs / 1000, attributes);
+      instruments.attemptDuration.record(durationMs / 1000, this.#record.series.attempt(semconvMethod(this.#record.method), statusCode, semconvError));
     }
   }
 }

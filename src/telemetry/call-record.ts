@@ -16,7 +16,7 @@ import type { LayerEnv } from '../core/layer-env.ts';
 import { type CallEndMessage, type CallStartMessage, callEndChannel, callStartChannel } from './channels.ts';
 import { otel } from './otel-state.ts';
 import { semconvMethod, startSpan } from './otel-tracing.ts';
-import { statusClass } from './otel-metrics.ts';
+import type { MetricSeries } from './metric-series.ts';
 
 export const CALL_RECORD = Symbol.for('meshlet.telemetry.call');
 
@@ -41,13 +41,16 @@ export class CallRecord {
   /** The context the call runs in: its span's, so attempts and span events hang below it. */
   readonly context: Context | undefined;
 
+  /** The stack's metric attribute sets (metric-series.ts). */
+  readonly series: MetricSeries;
   readonly #breaker: Layer | undefined;
 
-  constructor(mesh: number, request: MeshRequest, call: Call, route: string | undefined, subset: string | undefined, env: LayerEnv, breaker: Layer | undefined) {
+  constructor(mesh: number, request: MeshRequest, call: Call, route: string | undefined, subset: string | undefined, env: LayerEnv, breaker: Layer | undefined, series: MetricSeries) {
     this.mesh = mesh;
     this.service = call.service;
     this.subset = subset;
     this.#breaker = breaker;
+    this.series = series;
     this.route = route;
     this.method = request.method;
     this.startedAt = call.startedAt;
@@ -100,10 +103,9 @@ export class CallRecord {
     }
     const instruments = otel.instruments;
     if (instruments !== undefined) {
-      const attributes: Record<string, string> = { 'meshlet.service': this.service, 'meshlet.status_class': statusClass(statusCode), 'meshlet.outcome': outcome };
-      if (this.route !== undefined) attributes['meshlet.route'] = this.route;
-      instruments.calls.add(1, attributes);
-      instruments.callDuration.record(durationMs / 1000, attributes);
+      const series = this.series.call(instruments.callCounts, statusCode, outcome);
+      series.count++;
+      instruments.callDuration.record(durationMs / 1000, series.attributes);
     }
   }
 }

@@ -18,6 +18,7 @@ import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/s
 import { CALL_RECORD, CallRecord } from './call-record.ts';
 import { forward, promised, reportLater } from './forward.ts';
 import { meshIdOf } from './mesh-id.ts';
+import { MetricSeries } from './metric-series.ts';
 import { observing } from './observed.ts';
 
 export class CallTelemetryService implements Service {
@@ -29,6 +30,8 @@ export class CallTelemetryService implements Service {
   readonly #subset: string | undefined;
   /** The service's breaker layer, whose state the attempt spans carry; undefined: none configured. */
   readonly #breaker: Layer | undefined;
+  /** The metric attribute sets of this stack's calls (metric-series.ts), made by the first observed call. */
+  #series: MetricSeries | undefined = undefined;
   readonly send: Service['send'];
 
   constructor(inner: Service, env: LayerEnv, breaker: Layer | undefined, route: string | undefined = undefined, subset: string | undefined = undefined) {
@@ -59,7 +62,7 @@ export class CallTelemetryService implements Service {
   #observe(request: MeshRequest, attempt: Attempt, reply: Reply): void {
     let record: CallRecord;
     try {
-      record = new CallRecord(this.#mesh, request, attempt.call, this.#route, this.#subset, this.#env, this.#breaker);
+      record = new CallRecord(this.#mesh, request, attempt.call, this.#route, this.#subset, this.#env, this.#breaker, this.#seriesOf(attempt.call.service));
     } catch (bug) {
       // NOTE: telemetry never fails a call: a throwing tracer or propagator costs its record only.
       reportLater(bug);
@@ -70,6 +73,13 @@ export class CallTelemetryService implements Service {
     const ended = new CallEnd(record, reply, this.#env);
     if (record.context === undefined) forward(this.#inner, request, first, ended);
     else context.with(record.context, forward, undefined, this.#inner, request, first, ended);
+  }
+
+  #seriesOf(service: string): MetricSeries {
+    const series = this.#series;
+    if (series !== undefined && series.service === service) return series;
+    this.#series = new MetricSeries(service, this.#route);
+    return this.#series;
   }
 }
 

@@ -11,19 +11,24 @@
  * instrument; per-endpoint latency belongs to the admin page and the attempt spans, which
  * carry the endpoint (`server.address`/`server.port`, `meshlet.endpoint`).
  *
+ * `meshlet.client.calls` is an observable counter over meshlet's own counts (metric-series.ts
+ * says why); the duration histograms are synchronous.
+ *
  * Gauges (breaker state, healthy endpoints, config version, control-store health) are
  * observed at collection time from each live mesh's `state()` (gauge-meshes.ts): nothing is
  * kept up to date per call for them.
  */
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
 import { eachLiveMeshState, type MeshStateView } from './gauge-meshes.ts';
+import type { CallCounts } from './metric-series.ts';
 
 /** The semconv's advised boundaries for http.client.request.duration, in seconds. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 export interface Instruments {
   readonly attemptDuration: Histogram;
-  readonly calls: Counter;
+  /** What `meshlet.client.calls` (an observable counter) reports: counted per call by metric-series.ts. */
+  readonly callCounts: CallCounts;
   readonly callDuration: Histogram;
   readonly retries: Counter;
   readonly hedges: Counter;
@@ -35,9 +40,14 @@ export interface Instruments {
 
 export function createInstruments(meter: Meter): Instruments {
   const advice = { explicitBucketBoundaries: DURATION_BUCKETS };
+  const callCounts: CallCounts = new Map();
+  const calls = meter.createObservableCounter('meshlet.client.calls', { unit: '{call}', description: 'Logical calls (retries and hedges count once).' });
+  calls.addCallback((result) => {
+    for (const series of callCounts.values()) result.observe(series.count, series.attributes);
+  });
   const instruments: Instruments = {
+    callCounts,
     attemptDuration: meter.createHistogram('http.client.request.duration', { unit: 's', description: 'Duration of HTTP client requests (one per attempt).', advice }),
-    calls: meter.createCounter('meshlet.client.calls', { unit: '{call}', description: 'Logical calls (retries and hedges count once).' }),
     callDuration: meter.createHistogram('meshlet.client.call.duration', { unit: 's', description: 'Duration of logical calls, retries, hedges and backoff included.', advice }),
     retries: meter.createCounter('meshlet.client.retries', { unit: '{attempt}', description: 'Attempts retried.' }),
     hedges: meter.createCounter('meshlet.client.hedges', { unit: '{attempt}', description: 'Hedged attempts started.' }),

@@ -19,7 +19,7 @@ it('README Observability snippet is examples/observability.ts, verbatim', async 
 it('README Observability names every channel and every instrument', async () => {
   const channels = await readFile(new URL('../../src/telemetry/channels.ts', import.meta.url), 'utf8');
   const metrics = await readFile(new URL('../../src/telemetry/otel-metrics.ts', import.meta.url), 'utf8');
-  const names = [...channels.matchAll(/channel\('(meshlet:[a-z:]+)'\)/g), ...metrics.matchAll(/create(?:Histogram|Counter|ObservableGauge)\('([\w.]+)'/g)].map((match) => match[1]!);
+  const names = [...channels.matchAll(/channel\('(meshlet:[a-z:]+)'\)/g), ...metrics.matchAll(/create(?:Histogram|Counter|ObservableGauge|ObservableCounter)\('([\w.]+)'/g)].map((match) => match[1]!);
   assert.ok(names.length >= 20, `found ${names.length} names`);
   for (const name of names) assert.ok(readme.includes(`\`${name}\``), `README does not name ${name}`);
 });
