@@ -22,7 +22,7 @@ import { type AttemptEndMessage, type AttemptStartMessage, attemptEndChannel, at
 import { type CallRecord, errorCodeOf, recordOf } from './call-record.ts';
 import { forward, promised, reportLater } from './forward.ts';
 import { otel } from './otel-state.ts';
-import { dispatchContext, propagationHeaders, SpanKind, semconvMethod, startSpan } from './otel-tracing.ts';
+import { DISPATCH_CONTEXT, propagationHeaders, SpanKind, semconvMethod, startSpan } from './otel-tracing.ts';
 import { redactedUrl } from './redact-url.ts';
 
 /** Where undici announces each request it creates: what instrumentation-undici listens to. */
@@ -74,38 +74,45 @@ export class AttemptTelemetryService implements Service {
       return;
     }
     // The suppress-tracing context only matters to someone hooked into undici's requests
-    // (instrumentation-undici subscribes to this channel): without one, the two context copies
-    // and the context switch per attempt are skipped.
+    // (instrumentation-undici subscribes to this channel): without one, the context switch
+    // per attempt is skipped.
     if (undiciRequestChannel.hasSubscribers) {
       // The transport answers in the context it was called in: the layers above (retry, balancer)
       // must get the result back in the call's, or their events land on this ended span and are lost.
       ended.callContext = record.context;
-      context.with(dispatchContext(spanContext), forward, undefined, this.#transport, outgoing, attempt, ended);
+      context.with(DISPATCH_CONTEXT, forward, undefined, this.#transport, outgoing, attempt, ended);
     } else forward(this.#transport, outgoing, attempt, ended);
   }
 }
 
+/**
+ * The attempt's CLIENT span. NOTE: the attributes a sampler may read (the semconv's
+ * sampling-relevant method, address, port and URL) are passed at start; meshlet's own are set
+ * after, and only on a recording span: the SDK cleans start attributes twice (once for the
+ * sampler, once for the span), setAttribute once, so this halves their cost, and a span a
+ * sampler dropped costs none.
+ */
 function startAttemptSpan(record: CallRecord, request: MeshRequest, attempt: Attempt, resends: number): Span {
   const endpoint = attempt.endpoint;
   const method = semconvMethod(request.method);
-  const attributes: Record<string, string | number | boolean> = {
-    'http.request.method': method,
-    'meshlet.service': record.service,
-    'meshlet.hedge': attempt.hedge,
-  };
+  const attributes: Record<string, string | number> = { 'http.request.method': method };
   if (method === '_OTHER') attributes['http.request.method_original'] = request.method;
   if (endpoint !== undefined) {
     attributes['server.address'] = endpoint.address.host;
     attributes['server.port'] = endpoint.address.port;
     attributes['url.full'] = redactedUrl(endpoint.origin, request.path);
-    attributes['meshlet.endpoint'] = endpoint.address.id;
   }
-  if (resends > 0) attributes['http.request.resend_count'] = resends;
-  if (record.route !== undefined) attributes['meshlet.route'] = record.route;
-  if (record.subset !== undefined) attributes['meshlet.subset'] = record.subset;
+  const span = startSpan(method === '_OTHER' ? 'HTTP' : method, SpanKind.CLIENT, attributes, record.context!);
+  if (!span.isRecording()) return span;
+  span.setAttribute('meshlet.service', record.service);
+  span.setAttribute('meshlet.hedge', attempt.hedge);
+  if (endpoint !== undefined) span.setAttribute('meshlet.endpoint', endpoint.address.id);
+  if (resends > 0) span.setAttribute('http.request.resend_count', resends);
+  if (record.route !== undefined) span.setAttribute('meshlet.route', record.route);
+  if (record.subset !== undefined) span.setAttribute('meshlet.subset', record.subset);
   const breaker = record.breakerState();
-  if (breaker !== undefined) attributes['meshlet.breaker.state'] = breaker;
-  return startSpan(method === '_OTHER' ? 'HTTP' : method, SpanKind.CLIENT, attributes, record.context!);
+  if (breaker !== undefined) span.setAttribute('meshlet.breaker.state', breaker);
+  return span;
 }
 
 /** The request with the attempt's propagation headers on a copy of its headers. */
