@@ -24,6 +24,9 @@ const { PickResultType } = grpc.experimental;
 
 export const MESHLET_BALANCER = 'meshlet';
 
+/** The channel option (credentials.ts) asking for each subchannel's TLS name to be its endpoint's host. */
+export const TLS_PER_ENDPOINT = 'meshlet.tls_per_endpoint';
+
 function keyOf(host: string, port: number): string {
   return `${host}|${port}`;
 }
@@ -118,7 +121,9 @@ export class MeshletBalancer implements experimental.LoadBalancer {
       const key = keyOf(address.host, address.port);
       seen.add(key);
       if (this.#subchannels.has(key)) continue;
-      const subchannel = this.#helper.createSubchannel(address, options);
+      // A TLS channel without a configured servername checks each endpoint's certificate against that endpoint's host (credentials.ts).
+      const args = options[TLS_PER_ENDPOINT] === 1 ? { ...options, 'grpc.ssl_target_name_override': address.host } : options;
+      const subchannel = this.#helper.createSubchannel(address, args);
       subchannel.ref();
       subchannel.addConnectivityStateListener(this.#listener);
       this.#subchannels.set(key, subchannel);

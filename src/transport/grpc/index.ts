@@ -20,6 +20,7 @@ import { invalidArgument } from '../../core/mesh-errors.ts';
 import { Mesh } from '../../mesh/mesh.ts';
 import { BINDING_OPTION, bind, unbind } from './binding.ts';
 import { MESHLET_BALANCER, MeshletBalancer, MeshletBalancerConfig } from './balancer.ts';
+import { channelSecurity } from './credentials.ts';
 import { ClientStacks } from './logical-call.ts';
 import { MESHLET_SCHEME, MeshletResolver } from './resolver.ts';
 import { StreamingCall } from './streaming-call.ts';
@@ -28,7 +29,7 @@ import { UnaryCall } from './unary-call.ts';
 export { classifyGrpc } from './status.ts';
 
 export interface GrpcClientOptions {
-  /** Channel credentials; default insecure (plaintext HTTP/2). */
+  /** Channel credentials; default from the service's `tls` config (credentials.ts), else insecure (plaintext HTTP/2). */
   credentials?: ChannelCredentials;
   /**
    * Methods safe to send twice, by name (`'GetItem'`) or full path (`'/shop.Inventory/GetItem'`):
@@ -70,7 +71,9 @@ export function grpcClient<C extends Client>(mesh: Mesh, name: string, Client: G
     // NOTE: grpc-js drives an interceptor's result through InterceptingCallInterface only.
     return call as unknown as grpc.InterceptingCall;
   };
-  const client = new Client(`${MESHLET_SCHEME}:///${name}`, options.credentials ?? grpc.credentials.createInsecure(), {
+  const security = options.credentials === undefined ? channelSecurity(mesh, name) : undefined;
+  const client = new Client(`${MESHLET_SCHEME}:///${name}`, options.credentials ?? security!.credentials, {
+    ...security?.options,
     ...options.channelOptions,
     [BINDING_OPTION]: binding.id,
     'grpc.service_config': SERVICE_CONFIG,

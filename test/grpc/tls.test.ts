@@ -1,0 +1,83 @@
+/**
+ * The service's `tls` config on gRPC channels (credentials.ts), against real TLS grpc-js
+ * servers with certificates made by openssl at test time (test/support/tls.ts). Before, a
+ * mesh.grpc() client was plaintext whatever the config said: a TLS server was unreachable
+ * (UNAVAILABLE) and `servername`, `ca` and the client certificate were ignored.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import grpc from '@grpc/grpc-js';
+import '../../src/transport/grpc/index.ts';
+import { createMesh } from '../../src/index.ts';
+import { testCertificates } from '../support/tls.ts';
+import { suiteTempDir } from '../support/temp-dir.ts';
+import { type Any, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
+
+describe('grpc channels follow the service tls config', () => {
+  const dir = suiteTempDir('meshlet-grpc-tls-');
+  const certs = testCertificates();
+  let tlsServer: InventoryServer;
+  let mtlsServer: InventoryServer;
+  before(async () => {
+    await writeFile(join(dir(), 'ca.pem'), certs.ca);
+    await writeFile(join(dir(), 'other-ca.pem'), certs.otherCa);
+    await writeFile(join(dir(), 'client.pem'), certs.clientCert);
+    await writeFile(join(dir(), 'client.key'), certs.clientKey);
+    const keyPair = [{ cert_chain: Buffer.from(certs.serverCert), private_key: Buffer.from(certs.serverKey) }];
+    tlsServer = await startInventoryServer('tls', {}, grpc.ServerCredentials.createSsl(null, keyPair, false));
+    mtlsServer = await startInventoryServer('mtls', {}, grpc.ServerCredentials.createSsl(Buffer.from(certs.ca), keyPair, true));
+  });
+  after(() => {
+    tlsServer?.kill();
+    mtlsServer?.kill();
+  });
+
+  async function callWith(server: InventoryServer, tls: Record<string, unknown>): Promise<{ ok: true; value: Item } | { ok: false; error: Any }> {
+    const mesh = await createMesh({ service: 't', baseDir: dir(), config: { services: { inventory: { endpoints: [server.address], tls, timeout: '2s' } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      return await settle(unary<Item>(client, 'GetItem', { id: 'x' }));
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  }
+
+  it('a service with tls { ca } reaches a TLS server; the same server is unreachable when its CA is not trusted', async () => {
+    const trusted = await callWith(tlsServer, { ca: 'ca.pem' });
+    assert.ok(trusted.ok, `over TLS: ${!trusted.ok && trusted.error.message}`);
+    assert.equal(trusted.value.server, 'tls');
+    const untrusted = await callWith(tlsServer, { ca: 'other-ca.pem' });
+    assert.equal(untrusted.ok, false);
+    assert.equal(!untrusted.ok && untrusted.error.code, grpc.status.UNAVAILABLE);
+  });
+
+  it('servername is the name the certificate is checked against', async () => {
+    const right = await callWith(tlsServer, { ca: 'ca.pem', servername: 'localhost' });
+    assert.ok(right.ok, `servername localhost: ${!right.ok && right.error.message}`);
+    const wrong = await callWith(tlsServer, { ca: 'ca.pem', servername: 'not-the-server.example' });
+    assert.equal(!wrong.ok && wrong.error.code, grpc.status.UNAVAILABLE, 'a certificate for another name is refused');
+  });
+
+  it('mTLS: the client certificate from cert + key is presented; without it the server refuses', async () => {
+    const withCert = await callWith(mtlsServer, { ca: 'ca.pem', cert: 'client.pem', key: 'client.key' });
+    assert.ok(withCert.ok, `mTLS: ${!withCert.ok && withCert.error.message}`);
+    assert.equal(withCert.value.server, 'mtls');
+    const without = await callWith(mtlsServer, { ca: 'ca.pem' });
+    assert.equal(without.ok, false);
+  });
+
+  it('credentials passed to mesh.grpc() win over the config', async () => {
+    const mesh = await createMesh({ service: 't', baseDir: dir(), config: { services: { inventory: { endpoints: [tlsServer.address], tls: { ca: 'other-ca.pem' }, timeout: '2s' } } } });
+    // Theirs entirely: grpc-js then checks the certificate against the channel's authority (the service name) unless told otherwise.
+    const client = mesh.grpc('inventory', InventoryClient, { credentials: grpc.credentials.createSsl(Buffer.from(certs.ca)), channelOptions: { 'grpc.ssl_target_name_override': 'localhost' } });
+    try {
+      assert.equal((await unary<Item>(client, 'GetItem', { id: 'y' })).server, 'tls');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+});
