@@ -18,7 +18,8 @@
  * which is the gRPC verdict too: an answer (OK, NOT_FOUND…) comes up as a GrpcResponse, status
  * 200, and every failure as a rejection (status.ts).
  *
- * Not here (yet): fault injection, routes and subsets (gRPC calls balance over the whole service).
+ * Fault injection sits above the balancer as on HTTP (grpc-fault.ts: unary calls get delays and
+ * aborts, streams delays only). Not here: routes and subsets (index.ts refuses a routed service).
  *
  * Built per ServiceRuntime: a config push makes a new runtime, the next call builds a new
  * stack from it, and the old stack's layers close once its calls are done.
@@ -35,6 +36,7 @@ import { hedgeLayer } from '../../resilience/hedge.ts';
 import { meshIdOf } from '../../telemetry/mesh-id.ts';
 import { readOtelRegistry } from '../../telemetry/otel-state.ts';
 import { GrpcAttemptService } from './attempt-transport.ts';
+import { grpcFaultLayers } from './grpc-fault.ts';
 import { GrpcResponse } from './grpc-request.ts';
 import { classifyGrpc, outcomeOfGrpcError } from './status.ts';
 
@@ -69,11 +71,15 @@ export function buildGrpcStacks(view: ServiceView): GrpcStacks {
   const retry = retryLayer(policy.retry, env, runtime.budget);
   // The HTTP stack's hedge layer, under the same budget: only calls marked idempotent race.
   const hedge = hedgeLayer(policy.hedge, env, runtime.budget, policy.retry === false);
+  // Faults above the balancer as on HTTP; streams get the delay only (grpc-fault.ts). None configured: no layer.
+  const faults = grpcFaultLayers(policy.fault, env);
+  const unaryBalanced = faults === undefined ? balanced : faults.unary.wrap(balanced);
+  const streamBalanced = faults?.stream === undefined ? balanced : faults.stream.wrap(balanced);
   return {
     runtime,
     mesh: meshIdOf(events),
-    unary: wrapAll([deadline, rateLimit, concurrency, breaker, retry, hedge], balanced),
-    stream: wrapAll([deadline, breaker], balanced),
+    unary: wrapAll([deadline, rateLimit, concurrency, breaker, retry, hedge], unaryBalanced),
+    stream: wrapAll([deadline, breaker], streamBalanced),
     // This stack's own layers; the shared ones are the runtime's to close.
     layers: [deadline, retry],
   };

@@ -1,0 +1,114 @@
+/**
+ * The service's `fault` config on gRPC calls (grpc-fault.ts), as on HTTP: unary calls get
+ * injected delays and aborts (the abort's HTTP status through gRPC's HTTP-to-gRPC mapping, never
+ * sent to the server, retried like a real UNAVAILABLE), streams the delay only. Before, gRPC
+ * calls ignored `fault` entirely.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import grpc from '@grpc/grpc-js';
+import '../../src/transport/grpc/index.ts';
+import { createMesh } from '../../src/index.ts';
+import { grpcStatusOfHttp } from '../../src/transport/grpc/grpc-fault.ts';
+import { type Any, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
+
+describe('grpc fault injection', () => {
+  let server: InventoryServer;
+  before(async () => {
+    server = await startInventoryServer('f');
+  });
+  after(() => server.kill());
+
+  async function clientWith(fault: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ client: Any; close(): Promise<void> }> {
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [server.address], fault, ...extra } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    return {
+      client,
+      close: async () => {
+        client.close();
+        await mesh.close();
+      },
+    };
+  }
+
+  it("an abort answers the mapped status with meshlet's account, and never reaches the server", async () => {
+    for (const [http, code] of [
+      [503, grpc.status.UNAVAILABLE],
+      [404, grpc.status.UNIMPLEMENTED],
+      [500, grpc.status.UNKNOWN],
+    ] as const) {
+      const { client, close } = await clientWith({ abort: { percent: 100, status: http } }, { retry: false });
+      try {
+        const before = server.calls.GetItem;
+        const result = await settle(unary<Item>(client, 'GetItem', { id: 'a' }));
+        assert.equal(result.ok, false);
+        assert.equal(!result.ok && result.error.code, code, `abort ${http}`);
+        assert.match(!result.ok ? result.error.details : '', /meshlet fault injection/);
+        assert.equal(server.calls.GetItem, before, 'an injected abort is not sent');
+      } finally {
+        await close();
+      }
+    }
+    assert.equal(grpcStatusOfHttp(401), grpc.status.UNAUTHENTICATED);
+    assert.equal(grpcStatusOfHttp(403), grpc.status.PERMISSION_DENIED);
+    assert.equal(grpcStatusOfHttp(400), grpc.status.INTERNAL);
+  });
+
+  it('an injected UNAVAILABLE is retried, even for a method not marked idempotent (it was never sent)', async () => {
+    const mesh = await createMesh({
+      service: 't',
+      config: { services: { inventory: { endpoints: [server.address], fault: { abort: { percent: 30, status: 503 } }, retry: { attempts: 10, backoff: { base: '1ms', max: '1ms' }, budget: { ratio: 1, minPerSecond: 1000 } } } } },
+    });
+    const client = mesh.grpc('inventory', InventoryClient);
+    let aborts = 0;
+    mesh.on('fault', () => aborts++);
+    try {
+      const before = server.calls.Reserve!;
+      for (let i = 0; i < 30; i++) assert.equal((await unary<Item>(client, 'Reserve', { id: `r${i}` })).server, 'f');
+      assert.equal(server.calls.Reserve! - before, 30, 'each call reached the server once');
+      assert.ok(aborts > 0, 'some tries were aborted (and retried)');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
+  it('a delay holds a unary call and a stream back; a delay past the deadline is DEADLINE_EXCEEDED', async () => {
+    const { client, close } = await clientWith({ delay: { percent: 100, duration: '80ms' } });
+    try {
+      let started = performance.now();
+      await unary<Item>(client, 'GetItem', { id: 'd' });
+      assert.ok(performance.now() - started >= 75, 'unary call delayed');
+      started = performance.now();
+      const items = await new Promise<number>((resolve, reject) => {
+        let count = 0;
+        const stream = client.ListItems({ id: 's', count: 2 });
+        stream.on('data', () => count++);
+        stream.on('end', () => resolve(count));
+        stream.on('error', reject);
+      });
+      assert.equal(items, 2);
+      assert.ok(performance.now() - started >= 75, 'stream delayed');
+      const late = await settle(unary<Item>(client, 'GetItem', { id: 'late' }, { deadline: Date.now() + 30 }));
+      assert.equal(!late.ok && late.error.code, grpc.status.DEADLINE_EXCEEDED);
+    } finally {
+      await close();
+    }
+  });
+
+  it('streams get no abort: an abort-only fault leaves them alone', async () => {
+    const { client, close } = await clientWith({ abort: { percent: 100, status: 503 } });
+    try {
+      const items = await new Promise<number>((resolve, reject) => {
+        let count = 0;
+        const stream = client.ListItems({ id: 's', count: 3 });
+        stream.on('data', () => count++);
+        stream.on('end', () => resolve(count));
+        stream.on('error', reject);
+      });
+      assert.equal(items, 3);
+    } finally {
+      await close();
+    }
+  });
+});
