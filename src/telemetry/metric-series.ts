@@ -12,7 +12,6 @@
  * one series as the synchronous counter did.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { statusClass } from './otel-metrics.ts';
 
 /** One attribute set of `meshlet.client.calls` and `meshlet.client.call.duration`, with its count. */
 export interface CallSeries {
@@ -82,4 +81,10 @@ function cached<K, V>(map: Map<K, V>, key: K, make: () => V): V {
     map.set(key, value);
   }
   return value;
+}
+
+/** A status code's class (`2xx`) or `error` when the call got no response: a bounded label. */
+export function statusClass(statusCode: number | undefined): string {
+  if (statusCode === undefined) return 'error';
+  return statusCode >= 100 && statusCode < 600 ? `${Math.floor(statusCode / 100)}xx` : 'other';
 }

@@ -91,9 +91,3 @@ function observeMesh(state: MeshStateView, observe: Observe, gauges: Gauges): vo
     observe(gauges.healthy as never, members.filter((member) => member.healthy === true).length, attributes);
   }
 }
-
-/** A status code's class (`2xx`) or `error` when the call got no response: a bounded label. */
-export function statusClass(statusCode: number | undefined): string {
-  if (statusCode === undefined) return 'error';
-  return statusCode >= 100 && statusCode < 600 ? `${Math.floor(statusCode / 100)}xx` : 'other';
-}
