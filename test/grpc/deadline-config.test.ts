@@ -13,9 +13,10 @@ import express from 'express';
 import { request } from 'undici';
 import { meshlet } from '../../adapters/express/index.ts';
 import '../../src/transport/grpc/index.ts';
-import { type ControlListener, type ControlStore, createMesh, isMeshError, runWithInbound } from '../../src/index.ts';
+import { createMesh, isMeshError, runWithInbound } from '../../src/index.ts';
 import { eventually, sleep } from '../support/waits.ts';
 import { type Any, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
+import { pushableStore } from './pushable-store.ts';
 
 const servers: InventoryServer[] = [];
 after(() => {
@@ -26,22 +27,6 @@ async function server(handlers = {}): Promise<InventoryServer> {
   const started = await startInventoryServer('s', handlers);
   servers.push(started);
   return started;
-}
-
-/** A control store the test pushes documents into. */
-function pushableStore(first: unknown): ControlStore & { push(document: unknown): void } {
-  let listener: ControlListener | undefined;
-  return {
-    source: 'test:pushable',
-    async watch(l) {
-      listener = l;
-      l.snapshot(first);
-    },
-    async close() {},
-    push(document) {
-      listener?.snapshot(document);
-    },
-  };
 }
 
 describe('grpc deadlines and config', () => {

@@ -72,18 +72,6 @@ describe('grpc and http share the service-wide layers', () => {
     }
   });
 
-  it("a routed service's breaker too: gRPC failures open the one its route targets' HTTP calls meet", async () => {
-    const { mesh, client } = await meshOver({ breaker: { errorRate: 0.5, minRequests: 3, window: '10s', openFor: '5s' }, routes: [{ name: 'all', to: [{ service: 'inventory' }] }] }, failing);
-    try {
-      for (let i = 0; i < 3; i++) assert.equal((await grpcFailure(unary(client, 'GetItem', { id: `${i}` }))).code, grpc.status.INTERNAL);
-      assert.equal(await httpFailure(mesh), 'MESH_CIRCUIT_OPEN');
-      assert.equal((mesh.state() as Any).services.inventory.breaker.state, 'open');
-    } finally {
-      client.close();
-      await mesh.close();
-    }
-  });
-
   it("one rate limit: tokens HTTP calls spend are gone for gRPC calls and the other way round", async () => {
     const { mesh, client } = await meshOver({ breaker: false, rateLimit: { rps: 0.001, burst: 2 } });
     try {

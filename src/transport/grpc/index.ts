@@ -23,6 +23,7 @@ import { MESHLET_BALANCER, MeshletBalancer, MeshletBalancerConfig } from './bala
 import { channelSecurity } from './credentials.ts';
 import { ClientStacks } from './logical-call.ts';
 import { MESHLET_SCHEME, MeshletResolver } from './resolver.ts';
+import { refuseRouted } from './routing-refusal.ts';
 import { StreamingCall } from './streaming-call.ts';
 import { UnaryCall } from './unary-call.ts';
 
@@ -63,6 +64,7 @@ export function grpcClient<C extends Client>(mesh: Mesh, name: string, Client: G
   if (typeof Client !== 'function' || !(Client.prototype instanceof grpc.Client)) {
     throw invalidArgument('mesh.grpc(name, Client)', 'Client must be a grpc-js client constructor (generated code, or loadPackageDefinition(...).pkg.Service)');
   }
+  refuseRouted(mesh, name);
   const binding = bind(mesh, name, new Set(options.idempotent ?? []));
   const stacks = new ClientStacks(binding);
   const meshInterceptor: Interceptor = (callOptions, nextCall) => {

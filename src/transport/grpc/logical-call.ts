@@ -18,6 +18,7 @@ import { type CallOwner, GrpcRequest } from './grpc-request.ts';
 import { type GrpcCallWatch, watchCall } from './grpc-channels.ts';
 import { meterCall } from './grpc-metrics.ts';
 import { traceCall } from './grpc-tracing.ts';
+import { reportRouted } from './routing-refusal.ts';
 
 /** A client's stacks, rebuilt when the service's runtime changes (grpc-stack.ts). */
 export class ClientStacks {
@@ -38,6 +39,7 @@ export class ClientStacks {
     let stacks = this.#stacks;
     if (stacks === undefined || stacks.runtime !== view.runtime) {
       if (stacks !== undefined) retireGrpcStacks(stacks);
+      reportRouted(view, service);
       stacks = buildGrpcStacks(view);
       this.#stacks = stacks;
     }

@@ -1,0 +1,17 @@
+/** A control store the gRPC tests push documents into (config pushes reaching live clients). */
+import type { ControlListener, ControlStore } from '../../src/index.ts';
+
+export function pushableStore(first: unknown): ControlStore & { push(document: unknown): void } {
+  let listener: ControlListener | undefined;
+  return {
+    source: 'test:pushable',
+    async watch(l) {
+      listener = l;
+      l.snapshot(first);
+    },
+    async close() {},
+    push(document) {
+      listener?.snapshot(document);
+    },
+  };
+}
