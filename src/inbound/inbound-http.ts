@@ -44,8 +44,8 @@ export class InboundRequest implements InboundContext {
   /** The caller's trace context, or undefined when it is the active context already. */
   readonly #trace: Context | undefined;
   #controller: AbortController | undefined;
-  /** Why the request was cancelled before anyone asked for its signal. */
-  #cancelled: MeshError | undefined;
+  /** Whether the request was cancelled before anyone asked for its signal (the error is made on that read, if any). */
+  #cancelled = false;
   #open = true;
 
   constructor(gate: InboundHttp, deadline: number, trace: Context | undefined) {
@@ -55,8 +55,10 @@ export class InboundRequest implements InboundContext {
   }
 
   get signal(): AbortSignal {
-    if (this.#cancelled !== undefined) return AbortSignal.abort(this.#cancelled);
-    this.#controller ??= new AbortController();
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#cancelled) this.#controller.abort(cancelled());
+    }
     return this.#controller.signal;
   }
 
@@ -81,11 +83,14 @@ export class InboundRequest implements InboundContext {
   /** The client went away before the response was sent: the calls made for it are aborted. */
   abort(): void {
     if (!this.#open) return;
-    const reason = new MeshError('MESH_ABORTED', 'the inbound request was cancelled: its client closed the connection before the response was sent');
-    if (this.#controller === undefined) this.#cancelled = reason;
-    else this.#controller.abort(reason);
+    if (this.#controller === undefined) this.#cancelled = true;
+    else this.#controller.abort(cancelled());
     this.end();
   }
+}
+
+function cancelled(): MeshError {
+  return new MeshError('MESH_ABORTED', 'the inbound request was cancelled: its client closed the connection before the response was sent');
 }
 
 export function isRefusal(value: InboundRequest | Refusal): value is Refusal {

@@ -127,6 +127,38 @@ export function adapterMatrix(framework: Framework): void {
       assert.deepEqual(outcomes, ['MESH_ABORTED']);
     });
 
+    it("regression (lazy cancellation): a client gone before B's first outgoing call aborts the call B makes after, which is never sent", async () => {
+      const c = await backend();
+      const outcomes: string[] = [];
+      let clientGone!: () => void;
+      const whenGone = new Promise<void>((resolve) => (clientGone = resolve));
+      let started!: () => void;
+      const whenStarted = new Promise<void>((resolve) => (started = resolve));
+      const b = await serve(await meshOf({ c: c.address }), {
+        '/b': async ({ mesh }) => {
+          started();
+          await whenGone;
+          try {
+            return await statusOf(mesh.client('c').request({ path: '/c' }));
+          } catch (error) {
+            outcomes.push(isMeshError(error) ? error.code : String(error));
+            throw error;
+          }
+        },
+      });
+      const gone = new AbortController();
+      const answer = get(`${b.url}/b`, {}, gone.signal).catch((error: Error) => error.name);
+      await whenStarted;
+      gone.abort();
+      assert.equal(await answer, 'AbortError');
+      // The server sees the connection close shortly after the client drops it.
+      await sleep(100);
+      clientGone();
+      await eventually(() => outcomes.length === 1, "B's call after the disconnect failed", 1000);
+      assert.deepEqual(outcomes, ['MESH_ABORTED']);
+      assert.equal(c.received.length, 0, 'the call was never sent');
+    });
+
     it('an expired deadline is a 504 before the handler runs; the default and the ceiling bound what is sent on', async () => {
       const c = await backend();
       let ran = 0;
