@@ -18,6 +18,10 @@ import type { MeshRequest, MeshResponse, Reply, Service } from '../../core/servi
 import { failed } from './attempt-end.ts';
 import { AttemptHandler } from './attempt-handler.ts';
 import { closedBeforeDispatch } from './errors.ts';
+import { registerMeshHeaderNames } from './known-headers.ts';
+
+// Every attempt carries x-meshlet-timeout-ms: undici checks it as a name it knows (known-headers.ts).
+registerMeshHeaderNames();
 
 /** undici's pools expose `destroyed`; the Dispatcher type does not declare it. */
 type PoolLike = Dispatcher & { readonly destroyed?: boolean };
