@@ -11,11 +11,12 @@
  *
  * The call statistics and the event log are made once per mesh, when its first handler is
  * made (nothing is collected before), and shared by its handlers; they go with the last
- * `handler.close()`, or with the first diagnostics message after the mesh closed.
+ * `handler.close()` or with `mesh.close()`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArgument } from '../core/mesh-errors.ts';
 import { meshIdOf } from '../telemetry/mesh-id.ts';
+import { onMeshClosed } from '../telemetry/telemetry-stack.ts';
 import { AdminAuth } from './admin-auth.ts';
 import { CallStats } from './call-stats.ts';
 import { configDump } from './config-dump.ts';
@@ -44,6 +45,8 @@ interface Collector {
   readonly stats: CallStats;
   readonly log: EventLog;
   handlers: number;
+  /** Takes back the hook that closes it with the mesh. */
+  unhook: () => void;
 }
 
 const collectors = new WeakMap<object, Collector>();
@@ -117,14 +120,20 @@ function collectorOf(mesh: object, source: AdminMeshSource): Collector {
       stats: new CallStats({ mesh: meshIdOf(mesh) || undefined, expired: () => source.closed(), onExpired: () => closeCollector(mesh, made) }),
       log: new EventLog(source.on),
       handlers: 0,
+      unhook: () => {},
     };
     collector = made;
     collectors.set(mesh, collector);
+    // Regression: the channels are process-wide, so a subscription left after mesh.close() made
+    // every other mesh's calls pay for building their messages (and kept this one's memory).
+    if (source.closed()) closeCollector(mesh, made);
+    else made.unhook = onMeshClosed(mesh, () => closeCollector(mesh, made));
   }
   return collector;
 }
 
 function closeCollector(mesh: object, collector: Collector): void {
+  collector.unhook();
   collector.stats.close();
   collector.log.close();
   if (collectors.get(mesh) === collector) collectors.delete(mesh);

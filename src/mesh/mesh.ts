@@ -37,7 +37,7 @@ import { EndpointWatch, endpointWatchKey, type RoutingContext, ServiceRuntime } 
 import { EndpointCache } from './endpoint-cache.ts';
 import { ServiceEndpoints } from '../balance/endpoint-source.ts';
 import { durationOrThrow } from '../config/duration.ts';
-import { installTelemetry } from '../telemetry/telemetry-stack.ts';
+import { closeTelemetry, installTelemetry } from '../telemetry/telemetry-stack.ts';
 import { type AdminHandler, type AdminOptions, createAdminHandler } from '../admin/admin-handler.ts';
 
 /** How long close() lets calls in flight finish before it cuts them off with MESH_CLOSED. */
@@ -307,6 +307,8 @@ export class Mesh {
     if (!this.#registrations.any) this.#closed = true;
     await this.#deregisterWithin(Math.min(DEREGISTER_BOUND_MS, bound));
     this.#closed = true;
+    // Out of the telemetry registries; its admin page's channel subscriptions end.
+    closeTelemetry(this, this.#events);
     await this.#store?.close();
     await this.#applying;
     await this.#consulRouting.close();

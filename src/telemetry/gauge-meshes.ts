@@ -1,9 +1,11 @@
 /**
  * The meshes the telemetry gauges read at collection time. A mesh registers itself when it
- * is made; it is held weakly, so a mesh the application dropped is not kept alive by a meter,
- * and a closed one is skipped. Reading `state()` once per collection (every few seconds) is
+ * is made and leaves when it closes; it is held weakly (live-set.ts), so a mesh the
+ * application dropped is not kept alive by a meter, and a closed one is skipped. Reading `state()` once per collection (every few seconds) is
  * what keeps the gauges free on the hot path.
  */
+import { LiveSet } from './live-set.ts';
+
 /** The parts of mesh.state() the gauges read. */
 export interface MeshStateView {
   readonly service?: string;
@@ -15,22 +17,22 @@ export interface StateSource {
   state(): unknown;
 }
 
-const meshes = new Set<WeakRef<StateSource>>();
+/** Exported for the regression test of its bound (test/telemetry/live-set.test.ts). */
+export const gaugeMeshes = new LiveSet<StateSource>();
 
 export function registerMeshGauges(mesh: StateSource): void {
-  meshes.add(new WeakRef(mesh));
+  gaugeMeshes.add(mesh);
+}
+
+export function unregisterMeshGauges(mesh: StateSource): void {
+  gaugeMeshes.delete(mesh);
 }
 
 export function* eachLiveMeshState(): Generator<MeshStateView> {
-  for (const ref of meshes) {
-    const mesh = ref.deref();
-    if (mesh === undefined) {
-      meshes.delete(ref);
-      continue;
-    }
+  for (const mesh of gaugeMeshes) {
     const state = mesh.state() as MeshStateView & { closed?: boolean };
     if (state.closed === true) {
-      meshes.delete(ref);
+      gaugeMeshes.delete(mesh);
       continue;
     }
     yield state;

@@ -19,11 +19,16 @@ import type { Layer, Service } from '../core/service.ts';
 import { AttemptTelemetryService } from './attempt-telemetry.ts';
 import { CallTelemetryService } from './call-telemetry.ts';
 import { bridgeMeshEvents, bridgeOtelEvents } from './event-bridge.ts';
-import { registerMeshGauges, type StateSource } from './gauge-meshes.ts';
+import { registerMeshGauges, type StateSource, unregisterMeshGauges } from './gauge-meshes.ts';
+import { reportLater } from './forward.ts';
+import { LiveSet } from './live-set.ts';
 import { assignMeshId } from './mesh-id.ts';
 import { otel, readOtelRegistry } from './otel-state.ts';
 
-const emitters = new Set<WeakRef<MeshEventEmitter>>();
+/** The live meshes' event emitters, for refreshTelemetry(); exported for the test of its bound. */
+export const liveEmitters = new LiveSet<MeshEventEmitter>();
+/** What else goes when a mesh closes (its admin page's statistics: admin-handler.ts). */
+const closeHooks = new WeakMap<object, Set<() => void>>();
 
 /** `layers` (outermost first) around `transport`, with the telemetry layers on top and above the transport. */
 export function observableStack(layers: readonly Layer[], env: LayerEnv, transport: Service): CallTelemetryService {
@@ -39,7 +44,39 @@ export function installTelemetry(mesh: StateSource, events: MeshEventEmitter): v
   assignMeshId(mesh, events);
   bridgeMeshEvents(events);
   registerMeshGauges(mesh);
-  emitters.add(new WeakRef(events));
+  liveEmitters.add(events);
+}
+
+/**
+ * The mesh has closed (mesh.ts calls it from close()): it leaves the gauges and the refresh
+ * list, and what was hooked to it with `onMeshClosed` runs (once).
+ */
+export function closeTelemetry(mesh: StateSource, events: MeshEventEmitter): void {
+  unregisterMeshGauges(mesh);
+  liveEmitters.delete(events);
+  const hooks = closeHooks.get(mesh);
+  closeHooks.delete(mesh);
+  for (const hook of hooks ?? []) {
+    try {
+      hook();
+    } catch (bug) {
+      // NOTE: one hook's bug must not fail close() or keep the others from running.
+      reportLater(bug);
+    }
+  }
+}
+
+/** Runs `hook` when `mesh` closes; the returned function takes it back. */
+export function onMeshClosed(mesh: object, hook: () => void): () => void {
+  let hooks = closeHooks.get(mesh);
+  if (hooks === undefined) {
+    hooks = new Set();
+    closeHooks.set(mesh, hooks);
+  }
+  hooks.add(hook);
+  return () => {
+    closeHooks.get(mesh)?.delete(hook);
+  };
 }
 
 /**
@@ -49,11 +86,7 @@ export function installTelemetry(mesh: StateSource, events: MeshEventEmitter): v
 export function refreshTelemetry(): void {
   readOtelRegistry();
   if (!otel.tracing && !otel.metering) return;
-  for (const ref of emitters) {
-    const events = ref.deref();
-    if (events === undefined) emitters.delete(ref);
-    else bridgeOtelEvents(events);
-  }
+  for (const events of liveEmitters) bridgeOtelEvents(events);
 }
 
 /** A target stack as one route's calls take it: its telemetry names the route and the target's subset (route-target-stacks.ts). */

@@ -101,6 +101,23 @@ describe('admin handler lifecycle', () => {
     }
   });
 
+  it('regression: mesh.close() ends its admin handler subscriptions at once, and a handler of a closed mesh subscribes nothing', async () => {
+    const mesh = await createMesh({ service: 'life-close', config: { services: { 'life-pay': { endpoints: ['127.0.0.1:1'] } } } });
+    try {
+      mesh.adminHandler();
+      assert.deepEqual(subscribed(), [true, true, true]);
+      await mesh.close();
+      // Before: the subscriptions stayed until some mesh's next call published a message, so
+      // with no other traffic they stayed for good and every later mesh paid for its messages.
+      assert.deepEqual(subscribed(), [false, false, false], 'no call after close() is needed');
+      const late = mesh.adminHandler();
+      assert.deepEqual(subscribed(), [false, false, false], 'a closed mesh collects nothing');
+      late.close();
+    } finally {
+      await mesh.close();
+    }
+  });
+
   it('answers a state() that throws with a plain 500 quoting nothing', () => {
     const mesh = fakeMesh(() => {
       throw new Error('redis://:hunter2@10.0.0.5:6379 exploded');
