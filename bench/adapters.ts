@@ -13,9 +13,15 @@
  * Figures: throughput at 32 concurrent callers (ratio adapter / bare; goal >= 0.95x), the
  * server process's CPU per request in those rounds (added µs; bare / adapter is the
  * throughput ratio a CPU-bound server reaches, and it moves far less with machine noise than
- * throughput does), and the p50 latency with one caller (added µs). Never fails on timing.
- * Run: node bench/adapters.ts   (about 70 s; BENCH_ROUNDS / BENCH_ROUND_MS change the rounds,
- * BENCH_FRAMEWORKS=fastify,express picks frameworks)
+ * throughput does), and the p50 latency with one caller (added µs).
+ * A second table injects requests in memory (support/adapter-server.ts `memory` mode: Node's
+ * request and response objects without a socket, both variants in one process, alternating
+ * rounds): the JavaScript a request costs, the adapter's included, with no syscall, parser or
+ * scheduler to blur it; on a loaded machine it is the figure to judge a change by.
+ * Never fails on timing.
+ * Run: node bench/adapters.ts   (about 2 min; BENCH_ROUNDS / BENCH_ROUND_MS change the network
+ * rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones (0 rounds skips a
+ * table), BENCH_FRAMEWORKS=fastify,express picks frameworks)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -33,6 +39,8 @@ if (PINNING !== 'not pinned') execFileSync('/usr/bin/taskset', ['-a', '-p', '-c'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 14);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 400);
+const MEMORY_ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 20);
+const MEMORY_ROUND_MS = Number(process.env.BENCH_MEMORY_ROUND_MS ?? 250);
 const CONCURRENCY = 32;
 const LATENCY_CALLS = 400;
 const LATENCY_MS = 150;
@@ -89,8 +97,23 @@ function paired(adapter: readonly number[], bare: readonly number[], combine: (a
   return adapter.map((value, i) => combine(value, bare[i]!));
 }
 
+/** The in-memory rounds of one framework, both variants in one pinned process. */
+async function inMemory(framework: string): Promise<string> {
+  const [command, args] = pinnedCommand('server', process.execPath, [SERVER, framework, 'memory', String(MEMORY_ROUNDS), String(MEMORY_ROUND_MS)]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the ${framework} in-memory run exited with ${code}`);
+  const { bare, meshlet } = JSON.parse(out) as { bare: number[]; meshlet: number[] };
+  const added = paired(meshlet, bare, (a, b) => a - b);
+  const ratios = paired(meshlet, bare, (a, b) => b / a);
+  const [bare10, meshlet10] = [percentile(bare, 10), percentile(meshlet, 10)];
+  return `| ${framework} | ${bare10.toFixed(1)} / ${median(bare).toFixed(1)} | ${meshlet10.toFixed(1)} / ${median(meshlet).toFixed(1)} | ${(meshlet10 - bare10 >= 0 ? '+' : '') + (meshlet10 - bare10).toFixed(2)} (${(bare10 / meshlet10).toFixed(3)}x) | ${spread(added, 2, true)} | ${spread(ratios, 3)} ${median(ratios) >= GOAL ? 'ok' : 'MISS'} |`;
+}
+
 const rows: string[] = [];
-for (const framework of FRAMEWORKS) {
+for (const framework of ROUNDS > 0 ? FRAMEWORKS : []) {
   const bare = await startTarget(framework, 'bare');
   const adapter = await startTarget(framework, 'meshlet');
   try {
@@ -118,8 +141,21 @@ for (const framework of FRAMEWORKS) {
     adapter.child.kill();
   }
 }
-console.log(`adapter overhead on an inbound request: ${ROUNDS} alternating pairs of ${ROUND_MS} ms rounds; ${PINNING}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`each cell: median of the per-pair figures [10th..90th percentile]; ${CONCURRENCY} callers for throughput and server CPU, 1 caller for p50`);
-console.log('| framework | bare req/s | throughput ratio meshlet/bare (goal >= 0.95x) | bare server CPU µs/req | added server CPU µs/req | CPU ratio bare/meshlet (goal >= 0.95x) | bare p50 µs | added p50 µs |');
-console.log('|---|---|---|---|---|---|---|---|');
-for (const row of rows) console.log(row);
+if (ROUNDS > 0) {
+  console.log(`adapter overhead on an inbound request: ${ROUNDS} alternating pairs of ${ROUND_MS} ms rounds; ${PINNING}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`each cell: median of the per-pair figures [10th..90th percentile]; ${CONCURRENCY} callers for throughput and server CPU, 1 caller for p50`);
+  console.log('| framework | bare req/s | throughput ratio meshlet/bare (goal >= 0.95x) | bare server CPU µs/req | added server CPU µs/req | CPU ratio bare/meshlet (goal >= 0.95x) | bare p50 µs | added p50 µs |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+}
+
+if (MEMORY_ROUNDS > 0) {
+  const memoryRows: string[] = [];
+  for (const framework of FRAMEWORKS) memoryRows.push(await inMemory(framework));
+  console.log('');
+  console.log(`in memory (requests injected without a socket, both variants in one process pinned to the servers' CPU): ${MEMORY_ROUNDS} alternating pairs of ${MEMORY_ROUND_MS} ms rounds, 32 in flight; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log('NOTE: a loaded machine inflates some rounds several-fold; the 10th percentiles are the least disturbed rounds of each variant');
+  console.log('| framework | bare CPU µs/req p10 / median | meshlet CPU µs/req p10 / median | added at p10 (bare/meshlet) | added µs/req, median of pairs [p10..p90] | ratio bare/meshlet of pairs (goal >= 0.95x) |');
+  console.log('|---|---|---|---|---|---|');
+  for (const row of memoryRows) console.log(row);
+}

@@ -1,13 +1,19 @@
 /**
- * One inbound server for bench/adapters.ts, in its own process so the load generator does not
- * share its CPU: `node adapter-server.ts <express|fastify|nest-express|nest-fastify> <bare|meshlet>`.
- * The route answers `{"ok":true}` and makes no call: what is measured is the adapter's own
- * cost on an inbound request (deadline header, context, admission off, trace extraction with
- * no SDK), against the same framework without it. `/cpu` answers this process's CPU time so
- * far (µs), so the bench can divide it by the requests served. Prints the port, runs until killed.
+ * The inbound servers for bench/adapters.ts, each in a process of its own so the load generator
+ * does not share its CPU. The route answers `{"ok":true}` and makes no call: what is measured is
+ * the adapter's own cost on an inbound request (deadline header, context, admission off, trace
+ * extraction with no SDK), against the same framework without it. Two modes:
+ * - `node adapter-server.ts <express|fastify|nest-express|nest-fastify> <bare|meshlet>`: listens on
+ *   loopback and prints the port; `/cpu` answers this process's CPU time so far (µs), so the
+ *   bench can divide it by the requests served. Runs until killed.
+ * - `node adapter-server.ts <framework> memory <rounds> <roundMs>`: both variants in this one
+ *   process, each request injected in memory (light-my-request, Fastify's own inject, which builds
+ *   Node's IncomingMessage/ServerResponse without a socket), in alternating rounds; prints one JSON
+ *   line `{ bare: [µs/req...], meshlet: [...] }` of this thread's CPU per request. No syscall,
+ *   parser or scheduler: what is left is the JavaScript of a request, the adapter's included.
  */
 import 'reflect-metadata';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -15,21 +21,27 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import express from 'express';
 import Fastify from 'fastify';
+import inject from 'light-my-request';
 import { meshlet as expressMeshlet } from '../../adapters/express/index.ts';
 import { meshlet as fastifyMeshlet } from '../../adapters/fastify/index.ts';
 import { MeshModule } from '../../adapters/nestjs/index.ts';
 import { createMesh } from '../../src/index.ts';
 
-const [framework, variant] = process.argv.slice(2);
-const withMeshlet = variant === 'meshlet';
-const mesh = await createMesh({ service: 'bench', config: { services: {} } });
 const body = { ok: true };
+const HEADERS = { 'x-meshlet-timeout-ms': '5000' };
 const cpu = (): { us: number } => {
   const used = process.cpuUsage();
   return { us: used.user + used.system };
 };
 
-async function start(): Promise<Server> {
+interface App {
+  readonly server: Server;
+  /** Node's (req, res) entry of the app, for in-memory requests. */
+  readonly dispatch: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+async function start(framework: string, withMeshlet: boolean): Promise<App> {
+  const mesh = await createMesh({ service: 'bench', config: { services: {} } });
   if (framework === 'express') {
     const app = express();
     if (withMeshlet) app.use(expressMeshlet(mesh));
@@ -39,9 +51,10 @@ async function start(): Promise<Server> {
     app.get('/cpu', (_req, res) => {
       res.json(cpu());
     });
-    return new Promise((resolve) => {
-      const server: Server = app.listen(0, '127.0.0.1', () => resolve(server));
+    const server = await new Promise<Server>((resolve) => {
+      const listening: Server = app.listen(0, '127.0.0.1', () => resolve(listening));
     });
+    return { server, dispatch: app };
   }
   if (framework === 'fastify') {
     const app = Fastify();
@@ -49,7 +62,7 @@ async function start(): Promise<Server> {
     app.get('/x', async () => body);
     app.get('/cpu', async () => cpu());
     await app.listen({ port: 0, host: '127.0.0.1' });
-    return app.server;
+    return { server: app.server, dispatch: app.routing };
   }
   class XController {
     x(): unknown {
@@ -64,10 +77,43 @@ async function start(): Promise<Server> {
   Controller('/')(XController);
   class AppModule {}
   Module({ imports: withMeshlet ? [MeshModule.forRoot({ mesh })] : [], controllers: [XController] })(AppModule);
-  const app = await NestFactory.create(AppModule, framework === 'nest-fastify' ? new FastifyAdapter() : new ExpressAdapter(), { logger: false });
+  const onFastify = framework === 'nest-fastify';
+  const app = await NestFactory.create(AppModule, onFastify ? new FastifyAdapter() : new ExpressAdapter(), { logger: false });
   await app.listen(0, '127.0.0.1');
-  return app.getHttpServer() as Server;
+  const instance = app.getHttpAdapter().getInstance();
+  return { server: app.getHttpServer() as Server, dispatch: onFastify ? instance.routing : instance };
 }
 
-const server = await start();
-process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
+/** Rounds of in-memory requests, 32 in flight, alternating variants; this thread's CPU µs per request. */
+async function inMemory(framework: string, rounds: number, roundMs: number): Promise<void> {
+  const variants = { bare: await start(framework, false), meshlet: await start(framework, true) };
+  const results: Record<string, number[]> = { bare: [], meshlet: [] };
+  const round = async (app: App, ms: number): Promise<number> => {
+    let done = 0;
+    const before = process.threadCpuUsage();
+    const end = performance.now() + ms;
+    const loop = async (): Promise<void> => {
+      while (performance.now() < end) {
+        await inject(app.dispatch, { method: 'GET', url: '/x', headers: HEADERS });
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, loop));
+    const used = process.threadCpuUsage(before);
+    return (used.user + used.system) / done;
+  };
+  for (let i = 0; i < 2; i++) for (const app of Object.values(variants)) await round(app, roundMs);
+  for (let i = 0; i < rounds; i++) {
+    const order = i % 2 === 0 ? (['bare', 'meshlet'] as const) : (['meshlet', 'bare'] as const);
+    for (const name of order) results[name]!.push(await round(variants[name], roundMs));
+  }
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+  process.exit(0);
+}
+
+const [framework = 'express', variant = 'bare', rounds = '20', roundMs = '300'] = process.argv.slice(2);
+if (variant === 'memory') await inMemory(framework, Number(rounds), Number(roundMs));
+else {
+  const { server } = await start(framework, variant === 'meshlet');
+  process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
+}
