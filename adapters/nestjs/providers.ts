@@ -45,11 +45,19 @@ export class MeshErrorFilter implements ExceptionFilter {
     this.#host = host;
   }
 
+  /**
+   * NOTE: HTTP only. In another context (a microservice's 'rpc' in a hybrid app that inherits
+   * the app's global filters, a gateway's 'ws') there is no HTTP response to write, and
+   * switchToHttp() hands back the transport's own arguments: it returns nothing and touches
+   * nothing, so Nest's default handling of that context applies as if the filter were not there
+   * (its RPC handler falls back to the base filter when a filter returns nothing).
+   */
   catch(error: MeshError, host: import('@nestjs/common').ArgumentsHost): void {
+    if (host.getType() !== 'http') return;
     const answer = meshErrorResponse(error);
+    if (answer === undefined) return;
     const adapter = this.#host.httpAdapter;
     const response = host.switchToHttp().getResponse();
-    if (answer === undefined) return;
     for (const [name, value] of Object.entries(answer.headers)) adapter.setHeader(response, name, value);
     adapter.reply(response, answer.body, answer.status);
   }
