@@ -30,7 +30,8 @@ const MAX_ENDPOINTS = 256;
 
 const SERVICE_FIELDS = ['calls', 'callsOk', 'callsRefused', 'attempts', 'attemptsOk', 'attemptsFailed', 'hedges'] as const;
 type ServiceField = (typeof SERVICE_FIELDS)[number];
-const ENDPOINT_FIELDS = ['attempts', 'ok', 'failed'] as const;
+/** `answeredMs`: the summed durations of the attempts that got a decided answer (success or failure), `answered` their count. */
+const ENDPOINT_FIELDS = ['attempts', 'ok', 'failed', 'answered', 'answeredMs'] as const;
 
 /** Errors by which the mesh itself refused a call (breaker, limits): the caller saw a failure the dependency never did. */
 const REFUSALS = new Set(['MESH_CIRCUIT_OPEN', 'MESH_RATE_LIMITED', 'MESH_CONCURRENCY_LIMIT']);
@@ -48,8 +49,19 @@ export interface ServiceStats {
   readonly latencyMs: Percentiles;
   /** Per second over the last minute, oldest first: logical calls and failed ones (sparklines). */
   readonly history: { readonly calls: number[]; readonly failures: number[] };
-  /** Per endpoint over the window: attempts and the share of decided ones that succeeded. */
-  readonly endpoints: Record<string, { attempts: number; successRate: number | null }>;
+  /**
+   * Per endpoint over the window: attempts, the share of decided ones that succeeded, and their
+   * mean duration (null: none answered). NOTE: the dashboard shows the mean beside the
+   * balancer's EWMA, which decays toward zero while an endpoint is idle (balance/peak-ewma.ts:
+   * so it is probed again) and so read 0 ms for a live endpoint between calls.
+   */
+  readonly endpoints: Record<string, EndpointStats>;
+}
+
+export interface EndpointStats {
+  readonly attempts: number;
+  readonly successRate: number | null;
+  readonly latencyMs: number | null;
 }
 
 interface ServiceCounters {
@@ -123,10 +135,15 @@ export class CallStats {
     const attemptsOk = ring.sum(now, 'attemptsOk', WINDOW_SECONDS);
     const attemptsDecided = attemptsOk + ring.sum(now, 'attemptsFailed', WINDOW_SECONDS);
     // NOTE: keyed by what the channel says; a null prototype takes any key as data.
-    const endpoints: Record<string, { attempts: number; successRate: number | null }> = Object.create(null);
+    const endpoints: Record<string, EndpointStats> = Object.create(null);
     for (const [id, endpoint] of counters.endpoints) {
       const ok = endpoint.sum(now, 'ok', WINDOW_SECONDS);
-      endpoints[id] = { attempts: endpoint.sum(now, 'attempts', WINDOW_SECONDS), successRate: share(ok, ok + endpoint.sum(now, 'failed', WINDOW_SECONDS)) };
+      const answered = endpoint.sum(now, 'answered', WINDOW_SECONDS);
+      endpoints[id] = {
+        attempts: endpoint.sum(now, 'attempts', WINDOW_SECONDS),
+        successRate: share(ok, ok + endpoint.sum(now, 'failed', WINDOW_SECONDS)),
+        latencyMs: answered === 0 ? null : Math.round((endpoint.sum(now, 'answeredMs', WINDOW_SECONDS) / answered) * 100) / 100,
+      };
     }
     const callSeries = ring.series(now, 'calls', HISTORY_SECONDS);
     const okSeries = ring.series(now, 'callsOk', HISTORY_SECONDS);
@@ -204,6 +221,9 @@ export class CallStats {
     endpoint.add(second, 'attempts');
     if (message.outcome === 'success') endpoint.add(second, 'ok');
     else if (message.outcome === 'failure') endpoint.add(second, 'failed');
+    else return;
+    endpoint.add(second, 'answered');
+    endpoint.add(second, 'answeredMs', message.durationMs);
   }
 
   #endpointChanged(message: EndpointMessage): void {

@@ -29,6 +29,8 @@ const pct = (v) => (v === null || v === undefined ? '–' : (v * 100).toFixed(1)
 const num = (v, unit) => (v === null || v === undefined || v === false ? '–' : String(v) + (unit || ''));
 const ms = (v) => (typeof v === 'number' ? (v >= 1000 ? (v / 1000).toFixed(1) + ' s' : v + ' ms') : 'off');
 const age = (iso) => (iso ? Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)) + ' s ago' : '–');
+// The balancer's estimate decays toward 0 while an endpoint is idle (so it is probed again); the mean is what it answered in.
+const HEADER_TITLES = { EWMA: "the balancer's peak-EWMA latency estimate: it decays toward 0 while nobody calls the endpoint", latency: 'mean duration of its answered attempts over the stats window' };
 const rateClass = (v) => (v === null || v === undefined ? '' : v >= 0.99 ? 'ok' : v >= 0.9 ? 'warn' : 'bad');
 
 function sparkline(calls, failures) {
@@ -83,10 +85,10 @@ function serviceCard(name, s) {
   }
   const eps = (st.endpoints || {});
   card.append(el('h3', {}, 'endpoints'), el('table', {},
-    el('tr', {}, ...['endpoint', 'health', 'weight', 'active', 'EWMA', 'success', 'requests / failures'].map((h) => el('th', {}, h))),
+    el('tr', {}, ...['endpoint', 'health', 'weight', 'active', 'EWMA', 'latency', 'success', 'requests / failures'].map((h) => el('th', { title: HEADER_TITLES[h] || '' }, h))),
     ...(s.endpoints || []).map((e) => el('tr', { 'data-endpoint': e.id, 'data-health': e.healthy ? 'healthy' : 'ejected' },
       el('td', {}, e.id), el('td', { class: e.healthy ? 'ok' : 'bad' }, e.healthy ? 'healthy' : 'ejected: ' + (e.ejectReason || 'unhealthy')),
-      el('td', {}, e.weight), el('td', {}, e.inFlight), el('td', {}, e.ewmaMs + ' ms'),
+      el('td', {}, e.weight), el('td', {}, e.inFlight), el('td', {}, e.ewmaMs + ' ms'), el('td', { 'data-latency': '' }, eps[e.id] && eps[e.id].latencyMs !== null ? eps[e.id].latencyMs + ' ms' : '–'),
       el('td', { class: rateClass(eps[e.id] ? eps[e.id].successRate : null) }, pct(eps[e.id] ? eps[e.id].successRate : null)),
       el('td', {}, e.requests + ' / ' + e.failures)))));
   if (s.discoveryError) card.append(el('p', { class: 'bad' }, 'discovery: ' + s.discoveryError));

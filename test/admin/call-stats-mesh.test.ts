@@ -19,7 +19,7 @@ interface Stats {
   attemptsPerSecond: number;
   attemptSuccessRate: number | null;
   history: { calls: number[]; failures: number[] };
-  endpoints: Record<string, { attempts: number; successRate: number | null }>;
+  endpoints: Record<string, { attempts: number; successRate: number | null; latencyMs: number | null }>;
 }
 
 let backend: Backend;
@@ -59,5 +59,7 @@ it('shows logical vs per-attempt success of calls that each needed one retry', a
   assert.equal(stats!.attemptSuccessRate, 0.5);
   assert.equal(stats!.callsPerSecond * 2, stats!.attemptsPerSecond);
   assert.equal(stats!.history.failures.reduce((a, b) => a + b, 0), 0);
-  assert.deepEqual(stats!.endpoints[backend.address], { attempts: 2 * CALLS, successRate: 0.5 });
+  const endpoint = stats!.endpoints[backend.address]!;
+  assert.deepEqual({ ...endpoint, latencyMs: undefined }, { attempts: 2 * CALLS, successRate: 0.5, latencyMs: undefined });
+  assert.ok(typeof endpoint.latencyMs === 'number' && endpoint.latencyMs > 0, `a live endpoint's mean latency is above 0 ms (${endpoint.latencyMs})`);
 });

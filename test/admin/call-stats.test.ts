@@ -14,8 +14,8 @@ function call(service: string, outcome: CallEndMessage['outcome'], durationMs: n
   return { mesh: 0, service, route: undefined, method: 'GET', startedAt: 0, durationMs, statusCode: outcome === 'success' ? 200 : undefined, outcome, errorCode, attempts: 1 };
 }
 
-function attempt(service: string, endpoint: string, outcome: AttemptEndMessage['outcome'], hedge = false): AttemptEndMessage {
-  return { mesh: 0, service, attempt: 1, hedge, endpoint, method: 'GET', startedAt: 0, durationMs: 1, statusCode: undefined, outcome, condition: undefined, errorType: undefined };
+function attempt(service: string, endpoint: string, outcome: AttemptEndMessage['outcome'], hedge = false, durationMs = 1): AttemptEndMessage {
+  return { mesh: 0, service, attempt: 1, hedge, endpoint, method: 'GET', startedAt: 0, durationMs, statusCode: undefined, outcome, condition: undefined, errorType: undefined };
 }
 
 describe('admin call statistics (diagnostics channel subscriber)', () => {
@@ -30,6 +30,21 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
     assert.equal(callEndChannel.hasSubscribers, before);
   });
 
+  it("regression: an endpoint's latency holds while it is idle between calls (the balancer's EWMA, decaying, read 0 ms for a live endpoint)", () => {
+    let now = 200_000;
+    const stats = new CallStats({ now: () => now });
+    try {
+      attemptEndChannel.publish(attempt('pay-idle', 'e1', 'success', false, 0.4));
+      attemptEndChannel.publish(attempt('pay-idle', 'e1', 'success', false, 0.6));
+      now += 5000;
+      assert.equal(stats.service('pay-idle')!.endpoints.e1!.latencyMs, 0.5);
+      now += WINDOW_SECONDS * 1000;
+      assert.equal(stats.service('pay-idle')!.endpoints.e1!.latencyMs, null, 'past the window: nothing measured, not 0');
+    } finally {
+      stats.close();
+    }
+  });
+
   it('reports logical and per-attempt rates and success rates over the window', () => {
     let now = 100_000;
     const stats = new CallStats({ now: () => now });
@@ -38,8 +53,8 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
       for (let i = 0; i < 9; i++) callEndChannel.publish(call('pay-a', 'success', 10 + i));
       callEndChannel.publish(call('pay-a', 'failure', 50));
       for (let i = 0; i < 9; i++) attemptEndChannel.publish(attempt('pay-a', 'e1', 'success'));
-      for (let i = 0; i < 3; i++) attemptEndChannel.publish(attempt('pay-a', 'e2', 'failure'));
-      attemptEndChannel.publish(attempt('pay-a', 'e1', 'not-the-dependency', true));
+      for (let i = 0; i < 3; i++) attemptEndChannel.publish(attempt('pay-a', 'e2', 'failure', false, 30 + i));
+      attemptEndChannel.publish(attempt('pay-a', 'e1', 'not-the-dependency', true, 500));
       // The second in progress is partial: not in the rates yet.
       assert.equal(stats.service('pay-a')!.callsPerSecond, 0);
       now += 1000;
@@ -49,8 +64,8 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
       assert.equal(s.attemptsPerSecond, 13 / WINDOW_SECONDS);
       assert.equal(s.attemptSuccessRate, 0.75, 'the lost hedge is neither a success nor a failure');
       assert.equal(s.hedgesPerSecond, 1 / WINDOW_SECONDS);
-      assert.deepEqual(s.endpoints.e1, { attempts: 10, successRate: 1 });
-      assert.deepEqual(s.endpoints.e2, { attempts: 3, successRate: 0 });
+      assert.deepEqual(s.endpoints.e1, { attempts: 10, successRate: 1, latencyMs: 1 }, 'the lost hedge (500 ms) is not in the mean');
+      assert.deepEqual(s.endpoints.e2, { attempts: 3, successRate: 0, latencyMs: 31 });
       assert.equal(s.history.calls.length, 59);
       assert.equal(s.history.calls.at(-1), 10);
       assert.equal(s.history.failures.at(-1), 1);
@@ -167,7 +182,7 @@ describe('admin call statistics (diagnostics channel subscriber)', () => {
       now += 12_000;
       attemptEndChannel.publish(attempt('fleet', '10.3.0.1:80', 'success'));
       now += 1000;
-      assert.deepEqual(stats.service('fleet')!.endpoints['10.3.0.1:80'], { attempts: 1, successRate: 1 });
+      assert.deepEqual(stats.service('fleet')!.endpoints['10.3.0.1:80'], { attempts: 1, successRate: 1, latencyMs: 1 });
       assert.equal(stats.untracked, 0);
     } finally {
       stats.close();

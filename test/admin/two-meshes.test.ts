@@ -91,7 +91,7 @@ it("regression: another mesh's endpoint removal leaves this mesh's endpoint figu
     attemptEndChannel.publish({ ...attempt, mesh: 2 });
     endpointChannel.publish({ mesh: 2, service: 's', endpoint: 'e1', event: 'removed', reason: undefined });
     now += 1000;
-    assert.deepEqual(stats.service('s')?.endpoints.e1, { attempts: 1, successRate: 1 });
+    assert.deepEqual(stats.service('s')?.endpoints.e1, { attempts: 1, successRate: 1, latencyMs: 1 });
   } finally {
     stats.close();
   }
