@@ -132,25 +132,30 @@ class GrpcAttempt {
     // A hedge race cancels its losers through the attempt itself (core/attempt.ts).
     attempt.hook(this);
     request.watch?.attemptStarted(attempt);
-    const stream = request.owner.stream;
-    grpcCall.start(metadata, {
-      onReceiveMetadata: (headers: Metadata) => {
-        this.#headers = headers;
-        stream?.onReceiveMetadata?.(headers);
-      },
-      onReceiveMessage: (message: unknown) => {
-        if (stream === undefined) this.#message = message;
-        else stream.onReceiveMessage?.(message);
-      },
-      onReceiveStatus: (status: StatusObject) => this.#status(status),
-    });
+    // The attempt is its own listener (grpc-js binds the three methods): no listener object or closures of meshlet's per attempt.
+    grpcCall.start(metadata, this);
     // After start: a stream's writes and reads queued by its caller go to a started call.
     request.owner.attach(grpcCall);
     // A unary call's one message is sent by each attempt; a stream's writes come from its caller (streaming-call.ts).
-    if (stream === undefined) {
+    if (request.owner.stream === undefined) {
       grpcCall.sendMessage(request.message);
       grpcCall.halfClose();
     }
+  }
+
+  onReceiveMetadata(headers: Metadata): void {
+    this.#headers = headers;
+    this.#request.owner.stream?.onReceiveMetadata?.(headers);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    const stream = this.#request.owner.stream;
+    if (stream === undefined) this.#message = message;
+    else stream.onReceiveMessage?.(message);
+  }
+
+  onReceiveStatus(status: StatusObject): void {
+    this.#status(status);
   }
 
   /** The signal the attempt follows aborted (the caller or the inbound request went away). */

@@ -44,7 +44,8 @@ export class ClientStacks {
       this.#stacks = stacks;
     }
     const path = options.method_definition.path;
-    const isIdempotent = metadata.getOptions().idempotentRequest === true || idempotent.has(path) || idempotent.has(path.slice(path.lastIndexOf('/') + 1));
+    // NOTE: no method list (the default): no slice of the path per call.
+    const isIdempotent = metadata.getOptions().idempotentRequest === true || (idempotent.size > 0 && (idempotent.has(path) || idempotent.has(path.slice(path.lastIndexOf('/') + 1))));
     const traced = traceCall(service, path, metadata);
     const ending = meterCall(service, path, traced?.span);
     if (ending !== undefined) owner.span = ending;
