@@ -96,6 +96,24 @@ describe('grpc fault injection', () => {
     }
   });
 
+  it('a caller that cancels during an injected delay hears CANCELLED at once, and the call is never sent', async () => {
+    const { client, close } = await clientWith({ delay: { percent: 100, duration: '300ms' } });
+    try {
+      const before = server.calls.GetItem!;
+      const started = performance.now();
+      const cancelled = await new Promise<Any>((resolve) => {
+        const call = client.GetItem({ id: 'c' }, (error: unknown) => resolve(error));
+        setTimeout(() => call.cancel(), 20);
+      });
+      assert.equal(cancelled?.code, grpc.status.CANCELLED);
+      assert.ok(performance.now() - started < 250, 'not held for the rest of the delay');
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      assert.equal(server.calls.GetItem, before, 'the delayed attempt was not sent after the cancel');
+    } finally {
+      await close();
+    }
+  });
+
   it('streams get no abort: an abort-only fault leaves them alone', async () => {
     const { client, close } = await clientWith({ abort: { percent: 100, status: 503 } });
     try {
