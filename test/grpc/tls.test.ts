@@ -13,6 +13,7 @@ import '../../src/transport/grpc/index.ts';
 import { createMesh } from '../../src/index.ts';
 import { testCertificates } from '../support/tls.ts';
 import { suiteTempDir } from '../support/temp-dir.ts';
+import { pushableStore } from './pushable-store.ts';
 import { type Any, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
 
 describe('grpc channels follow the service tls config', () => {
@@ -67,6 +68,33 @@ describe('grpc channels follow the service tls config', () => {
     assert.equal(withCert.value.server, 'mtls');
     const without = await callWith(mtlsServer, { ca: 'ca.pem' });
     assert.equal(without.ok, false);
+  });
+
+  it('a push that changes tls leaves a live client on its credentials and reports it once', async () => {
+    const store = pushableStore({ services: { inventory: { tls: { ca: 'ca.pem' } } } });
+    const mesh = await createMesh({ service: 't', control: store, baseDir: dir(), config: { services: { inventory: { endpoints: [tlsServer.address], timeout: '2s' } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    const reports: Any[] = [];
+    mesh.on('control-error', (event) => reports.push(event));
+    try {
+      assert.equal((await unary<Item>(client, 'GetItem', { id: 'a' })).server, 'tls');
+      const pushed = new Promise<void>((resolve) => {
+        const off = mesh.on('config', () => {
+          off();
+          resolve();
+        });
+      });
+      store.push({ services: { inventory: { tls: { ca: 'other-ca.pem' } } } });
+      await pushed;
+      for (let i = 0; i < 2; i++) assert.equal((await unary<Item>(client, 'GetItem', { id: `b${i}` })).server, 'tls', 'the live channel keeps its credentials');
+      assert.equal(reports.length, 1);
+      assert.equal(reports[0].source, 'grpc:inventory');
+      assert.match(reports[0].error.message, /tls config of 'inventory' changed/);
+      assert.ok(!reports[0].error.message.includes('BEGIN'), 'no certificate or key in the report');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
   });
 
   it('credentials passed to mesh.grpc() win over the config', async () => {

@@ -16,13 +16,15 @@ export interface Binding {
   readonly service: string;
   /** Method names (the last path segment, e.g. 'GetItem') or full paths that may be sent twice. */
   readonly idempotent: ReadonlySet<string>;
+  /** The `tls` policy the channel's credentials were made from (credentials.ts); undefined: the caller passed its own. */
+  readonly tls: string | undefined;
 }
 
 const bindings = new Map<number, Binding>();
 let nextId = 1;
 
-export function bind(mesh: Mesh, service: string, idempotent: ReadonlySet<string>): Binding {
-  const binding = { id: nextId++, mesh, service, idempotent };
+export function bind(mesh: Mesh, service: string, idempotent: ReadonlySet<string>, tls: string | undefined = undefined): Binding {
+  const binding = { id: nextId++, mesh, service, idempotent, tls };
   bindings.set(binding.id, binding);
   return binding;
 }

@@ -65,7 +65,8 @@ export function grpcClient<C extends Client>(mesh: Mesh, name: string, Client: G
     throw invalidArgument('mesh.grpc(name, Client)', 'Client must be a grpc-js client constructor (generated code, or loadPackageDefinition(...).pkg.Service)');
   }
   refuseRouted(mesh, name);
-  const binding = bind(mesh, name, new Set(options.idempotent ?? []));
+  const security = options.credentials === undefined ? channelSecurity(mesh, name) : undefined;
+  const binding = bind(mesh, name, new Set(options.idempotent ?? []), security?.tls);
   const stacks = new ClientStacks(binding);
   const meshInterceptor: Interceptor = (callOptions, nextCall) => {
     const method = callOptions.method_definition;
@@ -73,7 +74,6 @@ export function grpcClient<C extends Client>(mesh: Mesh, name: string, Client: G
     // NOTE: grpc-js drives an interceptor's result through InterceptingCallInterface only.
     return call as unknown as grpc.InterceptingCall;
   };
-  const security = options.credentials === undefined ? channelSecurity(mesh, name) : undefined;
   const client = new Client(`${MESHLET_SCHEME}:///${name}`, options.credentials ?? security!.credentials, {
     ...security?.options,
     ...options.channelOptions,

@@ -19,6 +19,7 @@ import { type GrpcCallWatch, watchCall } from './grpc-channels.ts';
 import { meterCall } from './grpc-metrics.ts';
 import { traceCall } from './grpc-tracing.ts';
 import { reportRouted } from './routing-refusal.ts';
+import { reportTlsChange } from './credentials.ts';
 
 /** A client's stacks, rebuilt when the service's runtime changes (grpc-stack.ts). */
 export class ClientStacks {
@@ -40,6 +41,7 @@ export class ClientStacks {
     if (stacks === undefined || stacks.runtime !== view.runtime) {
       if (stacks !== undefined) retireGrpcStacks(stacks);
       reportRouted(view, service);
+      reportTlsChange(view, service, this.binding.tls);
       stacks = buildGrpcStacks(view);
       this.#stacks = stacks;
     }
