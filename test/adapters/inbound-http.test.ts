@@ -21,11 +21,13 @@ after(async () => {
 
 it('deadline headers: x-meshlet-timeout-ms, then grpc-timeout; anything not exactly one of those forms is absent', () => {
   assert.equal(timeLeftFromHeaders({ 'x-meshlet-timeout-ms': '250' }), 250);
+  assert.equal(timeLeftFromHeaders({ 'x-meshlet-timeout-ms': '0' }), 0);
+  assert.equal(timeLeftFromHeaders({ 'x-meshlet-timeout-ms': '0009' }), 9);
   assert.equal(timeLeftFromHeaders({ 'x-meshlet-timeout-ms': '250', 'grpc-timeout': '1S' }), 250);
   assert.equal(timeLeftFromHeaders({ 'grpc-timeout': '1S' }), 1000);
   assert.equal(timeLeftFromHeaders({ 'grpc-timeout': '2M' }), 120_000);
   assert.equal(timeLeftFromHeaders({ 'grpc-timeout': '5000u' }), 5);
-  for (const value of ['-5', '1e3', '250, 300', ' 250', '12345678901', '', '0x10']) {
+  for (const value of ['-5', '1e3', '250, 300', ' 250', '12345678901', '', '0x10', '2/5', '25:', '250\n', '\uff12\uff15', '25.0']) {
     assert.equal(timeLeftFromHeaders({ 'x-meshlet-timeout-ms': value }), undefined, JSON.stringify(value));
   }
   for (const value of ['123456789S', '1s', '1', 'S', '-1S']) assert.equal(timeLeftFromHeaders({ 'grpc-timeout': value }), undefined, JSON.stringify(value));
