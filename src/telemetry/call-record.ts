@@ -11,11 +11,12 @@ import type { Call } from '../core/call-context.ts';
 import type { Clock } from '../core/clock.ts';
 import { isMeshError } from '../core/errors.ts';
 import { outcomeOfError } from '../core/outcome.ts';
-import type { Layer, MeshRequest, MeshResponse } from '../core/service.ts';
+import type { MeshRequest, MeshResponse } from '../core/service.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import { type CallEndMessage, type CallStartMessage, callEndChannel, callStartChannel } from './channels.ts';
 import { otel } from './otel-state.ts';
 import { semconvMethod, startSpan } from './otel-tracing.ts';
+import type { BreakerView } from './breaker-view.ts';
 import type { MetricSeries } from './metric-series.ts';
 
 export const CALL_RECORD = Symbol.for('meshlet.telemetry.call');
@@ -43,9 +44,9 @@ export class CallRecord {
 
   /** The stack's metric attribute sets (metric-series.ts). */
   readonly series: MetricSeries;
-  readonly #breaker: Layer | undefined;
+  readonly #breaker: BreakerView | undefined;
 
-  constructor(mesh: number, request: MeshRequest, call: Call, route: string | undefined, subset: string | undefined, env: LayerEnv, breaker: Layer | undefined, series: MetricSeries) {
+  constructor(mesh: number, request: MeshRequest, call: Call, route: string | undefined, subset: string | undefined, env: LayerEnv, breaker: BreakerView | undefined, series: MetricSeries) {
     this.mesh = mesh;
     this.service = call.service;
     this.subset = subset;
@@ -72,8 +73,7 @@ export class CallRecord {
 
   /** The service's breaker state now (`closed`, `open`, `half-open`); undefined without a breaker. */
   breakerState(): string | undefined {
-    const state = this.#breaker?.state?.() as { state?: string } | undefined;
-    return state?.state;
+    return this.#breaker?.state;
   }
 
   #startMessage(): CallStartMessage {

@@ -15,6 +15,7 @@ import type { Call } from '../core/call-context.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import { toCallerError } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
+import { type BreakerView, breakerView } from './breaker-view.ts';
 import { CALL_RECORD, CallRecord } from './call-record.ts';
 import { forward, promised, reportLater } from './forward.ts';
 import { meshIdOf } from './mesh-id.ts';
@@ -28,8 +29,9 @@ export class CallTelemetryService implements Service {
   readonly #mesh: number;
   readonly #route: string | undefined;
   readonly #subset: string | undefined;
-  /** The service's breaker layer, whose state the attempt spans carry; undefined: none configured. */
-  readonly #breaker: Layer | undefined;
+  /** The service's breaker layer, and its state as the attempt spans carry it (breaker-view.ts); undefined: none configured. */
+  readonly #breakerLayer: Layer | undefined;
+  readonly #breaker: BreakerView | undefined;
   /** The metric attribute sets of this stack's calls (metric-series.ts), made by the first observed call. */
   #series: MetricSeries | undefined = undefined;
   readonly send: Service['send'];
@@ -38,7 +40,8 @@ export class CallTelemetryService implements Service {
     this.#inner = inner;
     this.#env = env;
     this.#mesh = meshIdOf(env.events);
-    this.#breaker = breaker;
+    this.#breakerLayer = breaker;
+    this.#breaker = breaker === undefined ? undefined : breakerView(env.events, env.service, breaker);
     this.#route = route;
     this.#subset = subset;
     if (inner.send !== undefined) this.send = this.#send;
@@ -46,7 +49,7 @@ export class CallTelemetryService implements Service {
 
   /** The same stack, naming its calls' route and target subset (a routed service's target stacks are shared by routes). */
   forRoute(route: string | undefined, subset: string | undefined): CallTelemetryService {
-    return route === this.#route && subset === this.#subset ? this : new CallTelemetryService(this.#inner, this.#env, this.#breaker, route, subset);
+    return route === this.#route && subset === this.#subset ? this : new CallTelemetryService(this.#inner, this.#env, this.#breakerLayer, route, subset);
   }
 
   call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {

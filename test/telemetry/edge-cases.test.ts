@@ -135,6 +135,30 @@ describe('span events for budget refusals, ejections and breaker transitions', (
       await sick.close();
     }
   });
+
+  it("an attempt span's breaker state follows the breaker's transitions (kept from its events, not read per attempt)", async () => {
+    let status = 503;
+    const backend = await startBackend((_req, res) => {
+      res.statusCode = status;
+      res.end();
+    });
+    const breaker = { errorRate: 0.5, minRequests: 2, window: '10s', openFor: '150ms' };
+    const mesh = await createMesh({ service: 'checkout', config: { services: { flip: { endpoints: [backend.address], retry: false, outlier: false, breaker } } } });
+    try {
+      sdk.spans.reset();
+      for (let i = 0; i < 2; i++) await (await mesh.client('flip').request({ path: '/' })).body.dump();
+      await assert.rejects(mesh.client('flip').request({ path: '/' }), { code: 'MESH_CIRCUIT_OPEN' });
+      status = 200;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await (await mesh.client('flip').request({ path: '/' })).body.dump(); // the half-open probe closes it
+      await (await mesh.client('flip').request({ path: '/' })).body.dump();
+      const states = (await sdk.finished()).filter((span) => span.kind === SpanKind.CLIENT).map((span) => span.attributes['meshlet.breaker.state']);
+      assert.deepEqual(states, ['closed', 'closed', 'half-open', 'closed']);
+    } finally {
+      await mesh.close();
+      await backend.close();
+    }
+  });
 });
 
 describe('url.full query redaction', () => {
