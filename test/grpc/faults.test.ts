@@ -96,6 +96,22 @@ describe('grpc fault injection', () => {
     }
   });
 
+  it("a client stream's writes made during the injected delay reach the server in order once it starts", async () => {
+    const { client, close } = await clientWith({ delay: { percent: 100, duration: '60ms' } });
+    try {
+      const before = server.calls.Upload!;
+      const answer = await new Promise<Any>((resolve, reject) => {
+        const stream = client.Upload((error: unknown, reply: unknown) => (error ? reject(error) : resolve(reply)));
+        for (let i = 0; i < 3; i++) stream.write({ id: `u${i}` });
+        stream.end();
+      });
+      assert.equal(answer.count, 3);
+      assert.equal(server.calls.Upload! - before, 1);
+    } finally {
+      await close();
+    }
+  });
+
   it('a caller that cancels during an injected delay hears CANCELLED at once, and the call is never sent', async () => {
     const { client, close } = await clientWith({ delay: { percent: 100, duration: '300ms' } });
     try {
