@@ -27,8 +27,26 @@
  * The in-memory table also has meshlet calling a routed service (support/routed-service.ts:
  * 20 routes, the last matching, and a 3-way split), paired against unrouted meshlet; goal
  * (issue 11): <= +1 us per call.
- * Run: node bench/overhead.ts   (about 2.5 min with the telemetry rows and 3 in-memory draws; BENCH_ROUNDS / BENCH_ROUND_MS change the network
- * rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
+ *
+ * Pinning and the A/A control (issue 8). Every caller process runs on one CPU and the tiny
+ * server and HAProxy on the other (support/cpu-pin.ts; the header line says which), and each
+ * table has a row `bare undici (A/A)`: a second bare-undici process measured and paired
+ * exactly like meshlet, so the bench prints its own noise floor beside meshlet's delta. Every
+ * goal line judges the median of the paired per-round ratios or deltas and prints their
+ * p10..p90 and the A/A's. What pinning showed (2-vCPU machine shared with three other
+ * engineers' runs, load average 3-9, in memory, 10 rounds per draw):
+ *   - pinned, bare undici's processes no longer draw a slow mode: the A/A delta was within
+ *     -0.44..+0.49 us per draw in 14 of 14 draws (median of all pooled rounds +0.06/+0.09 us);
+ *     unpinned, one draw in 6 had the A/A at +3.15 us, as in the last session;
+ *   - meshlet's processes still do: 4 of 14 pinned draws had meshlet at +5.9, +7.3, +8.1 and
+ *     +20 us, the other 10 at +0.5..+2.7 (median +1.0). In a slow process caught by a CPU
+ *     profile everything is slower, undici's functions and the bench's own answer loop as
+ *     much as meshlet's, and GC took ~6x the time per call; the two slow processes inspected
+ *     had a 64 MB young generation where fast ones had grown it to 128 MB. Forcing the size
+ *     (--min-semi-space-size) did not settle it on that loaded machine: an open question, and
+ *     why this table pools several draws of fresh processes and prints each draw's delta.
+ * Run: node bench/overhead.ts   (about 5 min with the telemetry rows and 5 in-memory draws; BENCH_ROUNDS / BENCH_ROUND_MS change the network
+ * rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them; BENCH_PIN=0 unpins)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -41,13 +59,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
 const MEMORY_ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 10);
 /**
- * NOTE: a caller process, bare undici's as much as meshlet's, runs either at its fast cost or
- * about 1.8x slower for much of its life (no deopt, GC or batching difference explains it), so
- * one process per variant lets a single draw decide a figure. The in-memory table starts fresh
- * processes for every variant this many times (BENCH_MEMORY_PROCESSES), pools the paired
- * rounds of all draws, and prints each draw's own meshlet delta so a mixed draw shows.
+ * NOTE: a caller process can run at its fast cost or far slower for much of its life (unpinned,
+ * bare undici's as much as meshlet's; pinned, meshlet's only: see the header), so one process
+ * per variant lets a single draw decide a figure. The in-memory table starts fresh processes
+ * for every variant this many times (BENCH_MEMORY_PROCESSES), pools the paired rounds of all
+ * draws, and prints each draw's own meshlet and A/A deltas so a mixed draw shows.
  */
-const MEMORY_DRAWS = Math.max(1, Number(process.env.BENCH_MEMORY_PROCESSES ?? 3));
+const MEMORY_DRAWS = Math.max(1, Number(process.env.BENCH_MEMORY_PROCESSES ?? 5));
 const MEMORY_ROUND_MS = Number(process.env.BENCH_MEMORY_ROUND_MS ?? 400);
 const CONCURRENCY = 32;
 /** The telemetry rows (issue 12); BENCH_TELEMETRY=0 leaves them out. */
