@@ -19,7 +19,7 @@
  * 200, and every failure as a rejection (status.ts).
  *
  * Fault injection sits above the balancer as on HTTP (grpc-fault.ts: unary calls get delays and
- * aborts, streams delays only). Not here: routes and subsets (index.ts refuses a routed service).
+ * aborts, streams delays only). Not here: routes and subsets (routing-refusal.ts: refused, or reported).
  *
  * Built per ServiceRuntime: a config push makes a new runtime, the next call builds a new
  * stack from it, and the old stack's layers close once its calls are done.

@@ -8,7 +8,9 @@
  * (resolver.ts) and the `meshlet` balancer type (balancer.ts) — and `mesh.grpc()`. A client is
  * an ordinary grpc-js client whose channel targets `meshlet:///<service>`, with meshlet's
  * interceptor (unary-call.ts, streaming-call.ts) running each call through the service's
- * stack (grpc-stack.ts). 'meshlet' itself never imports this file, so it never loads grpc-js.
+ * stack (grpc-stack.ts), its credentials from the service's `tls` config (credentials.ts).
+ * A service routed now is refused (routing-refusal.ts: gRPC calls do not apply routes yet).
+ * 'meshlet' itself never imports this file, so it never loads grpc-js.
  *
  * Retries are meshlet's own retry layer, not grpc-js's retryPolicy (disabled on the channel):
  * the budget must be the one the service's HTTP calls draw on, and grpc-js's retryThrottling
