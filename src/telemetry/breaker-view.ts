@@ -12,6 +12,7 @@
  */
 import type { MeshEventEmitter } from '../core/events.ts';
 import type { Layer } from '../core/service.ts';
+import { reportLater } from './forward.ts';
 
 export interface BreakerView {
   /** `closed`, `open`, `half-open`; undefined while the breaker has no circuit yet. */
@@ -37,6 +38,16 @@ export function breakerView(events: MeshEventEmitter, service: string, breaker: 
     view = { state: undefined };
     byService.set(service, view);
   }
-  view.state = (breaker.state?.() as { state?: string } | undefined)?.state;
+  view.state = seedOf(breaker);
   return view;
+}
+
+function seedOf(breaker: Layer): string | undefined {
+  try {
+    return (breaker.state?.() as { state?: string } | undefined)?.state;
+  } catch (bug) {
+    // NOTE: telemetry never fails a stack's build: the spans go without the state until its next transition.
+    reportLater(bug);
+    return undefined;
+  }
 }
