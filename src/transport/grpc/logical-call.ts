@@ -65,7 +65,11 @@ export class ClientStacks {
     const reply = new CallEnd(runtime, owner, watch);
     const stack = owner.stream === undefined ? stacks.unary : stacks.stream;
     if (stack.send !== undefined) stack.send(request, first, reply);
-    else stack.call(request, first).then(reply.resolve, reply.reject);
+    else
+      stack.call(request, first).then(
+        (response) => reply.resolve(response),
+        (error: unknown) => reply.reject(error),
+      );
   }
 
   close(): void {
@@ -102,13 +106,14 @@ class CallEnd implements Reply {
     this.#watch = watch;
   }
 
-  readonly resolve = (response: MeshResponse): void => {
+  // NOTE: methods, not arrow properties: no two closures per call (every layer calls a Reply as `reply.resolve(…)`).
+  resolve(response: MeshResponse): void {
     if (this.#end(response, undefined)) this.#owner.resolve(response);
-  };
+  }
 
-  readonly reject = (error: unknown): void => {
+  reject(error: unknown): void {
     if (this.#end(undefined, error)) this.#owner.reject(error);
-  };
+  }
 
   #end(response: MeshResponse | undefined, error: unknown): boolean {
     if (this.#settled) return false;
