@@ -105,11 +105,11 @@ async function inMemory(framework: string): Promise<string> {
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`the ${framework} in-memory run exited with ${code}`);
-  const { bare, meshlet } = JSON.parse(out) as { bare: number[]; meshlet: number[] };
+  const { bare, meshlet, bareBytes, meshletBytes } = JSON.parse(out) as Record<'bare' | 'meshlet' | 'bareBytes' | 'meshletBytes', number[]>;
   const added = paired(meshlet, bare, (a, b) => a - b);
   const ratios = paired(meshlet, bare, (a, b) => b / a);
   const [bare10, meshlet10] = [percentile(bare, 10), percentile(meshlet, 10)];
-  return `| ${framework} | ${bare10.toFixed(1)} / ${median(bare).toFixed(1)} | ${meshlet10.toFixed(1)} / ${median(meshlet).toFixed(1)} | ${(meshlet10 - bare10 >= 0 ? '+' : '') + (meshlet10 - bare10).toFixed(2)} (${(bare10 / meshlet10).toFixed(3)}x) | ${spread(added, 2, true)} | ${spread(ratios, 3)} ${median(ratios) >= GOAL ? 'ok' : 'MISS'} |`;
+  return `| ${framework} | ${bare10.toFixed(1)} / ${median(bare).toFixed(1)} | ${meshlet10.toFixed(1)} / ${median(meshlet).toFixed(1)} | ${(meshlet10 - bare10 >= 0 ? '+' : '') + (meshlet10 - bare10).toFixed(2)} (${(bare10 / meshlet10).toFixed(3)}x) | ${spread(added, 2, true)} | ${spread(ratios, 3)} ${median(ratios) >= GOAL ? 'ok' : 'MISS'} | ${median(bareBytes).toFixed(0)} | ${spread(paired(meshletBytes, bareBytes, (a, b) => a - b), 0, true)} |`;
 }
 
 const rows: string[] = [];
@@ -155,7 +155,7 @@ if (MEMORY_ROUNDS > 0) {
   console.log('');
   console.log(`in memory (requests injected without a socket, both variants in one process pinned to the servers' CPU): ${MEMORY_ROUNDS} alternating pairs of ${MEMORY_ROUND_MS} ms rounds, 32 in flight; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log('NOTE: a loaded machine inflates some rounds several-fold; the 10th percentiles are the least disturbed rounds of each variant');
-  console.log('| framework | bare CPU µs/req p10 / median | meshlet CPU µs/req p10 / median | added at p10 (bare/meshlet) | added µs/req, median of pairs [p10..p90] | ratio bare/meshlet of pairs (goal >= 0.95x) |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| framework | bare CPU µs/req p10 / median | meshlet CPU µs/req p10 / median | added at p10 (bare/meshlet) | added µs/req, median of pairs [p10..p90] | ratio bare/meshlet of pairs (goal >= 0.95x) | bare heap B/req | added heap B/req [p10..p90] |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const row of memoryRows) console.log(row);
 }

@@ -9,8 +9,12 @@
  * - `node adapter-server.ts <framework> memory <rounds> <roundMs>`: both variants in this one
  *   process, each request injected in memory (light-my-request, Fastify's own inject, which builds
  *   Node's IncomingMessage/ServerResponse without a socket), in alternating rounds; prints one JSON
- *   line `{ bare: [µs/req...], meshlet: [...] }` of this thread's CPU per request. No syscall,
- *   parser or scheduler: what is left is the JavaScript of a request, the adapter's included.
+ *   line `{ bare: [µs/req...], meshlet: [...], bareBytes: [...], meshletBytes: [...] }`: this
+ *   thread's CPU and the V8 heap bytes allocated per request (support/allocation.ts), which a
+ *   loaded machine does not move. No syscall, parser or scheduler: what is left is the
+ *   JavaScript of a request, the adapter's included.
+ *   NOTE: light-my-request's response never reports writableFinished, so every in-memory
+ *   request ends on the gate's client-went-away path (a flag, since nothing asked for its signal).
  */
 import 'reflect-metadata';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -26,6 +30,7 @@ import { meshlet as expressMeshlet } from '../../adapters/express/index.ts';
 import { meshlet as fastifyMeshlet } from '../../adapters/fastify/index.ts';
 import { MeshModule } from '../../adapters/nestjs/index.ts';
 import { createMesh } from '../../src/index.ts';
+import { measureAllocation } from './allocation.ts';
 
 const body = { ok: true };
 const HEADERS = { 'x-meshlet-timeout-ms': '5000' };
@@ -87,8 +92,8 @@ async function start(framework: string, withMeshlet: boolean): Promise<App> {
 /** Rounds of in-memory requests, 32 in flight, alternating variants; this thread's CPU µs per request. */
 async function inMemory(framework: string, rounds: number, roundMs: number): Promise<void> {
   const variants = { bare: await start(framework, false), meshlet: await start(framework, true) };
-  const results: Record<string, number[]> = { bare: [], meshlet: [] };
-  const round = async (app: App, ms: number): Promise<number> => {
+  const results: Record<string, number[]> = { bare: [], meshlet: [], bareBytes: [], meshletBytes: [] };
+  const round = async (app: App, ms: number): Promise<{ cpu: number; bytes: number }> => {
     let done = 0;
     const before = process.threadCpuUsage();
     const end = performance.now() + ms;
@@ -98,14 +103,18 @@ async function inMemory(framework: string, rounds: number, roundMs: number): Pro
         done++;
       }
     };
-    await Promise.all(Array.from({ length: 32 }, loop));
+    const { bytes } = await measureAllocation(() => Promise.all(Array.from({ length: 32 }, loop)));
     const used = process.threadCpuUsage(before);
-    return (used.user + used.system) / done;
+    return { cpu: (used.user + used.system) / done, bytes: bytes / done };
   };
   for (let i = 0; i < 2; i++) for (const app of Object.values(variants)) await round(app, roundMs);
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? (['bare', 'meshlet'] as const) : (['meshlet', 'bare'] as const);
-    for (const name of order) results[name]!.push(await round(variants[name], roundMs));
+    for (const name of order) {
+      const { cpu: us, bytes } = await round(variants[name], roundMs);
+      results[name]!.push(us);
+      results[`${name}Bytes`]!.push(bytes);
+    }
   }
   process.stdout.write(`${JSON.stringify(results)}\n`);
   process.exit(0);
