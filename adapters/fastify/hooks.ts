@@ -40,11 +40,11 @@ export function addInboundHooks(app: FastifyInstance, gate: InboundHttp): void {
     // (Fastify checks req.aborted), onResponse only when a response finished, so a client gone
     // after its body was read aborted nothing and its place was never freed.
     endOnClose(inbound, reply.raw);
-    inbound.run(next);
+    inbound.continueIn(next);
   });
   app.addHook('preHandler', (request, _reply, next) => {
     const inbound = (request as WithInbound)[INBOUND];
     if (inbound === null) next();
-    else inbound.enter(next);
+    else inbound.continueIn(next);
   });
 }

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, context } from '@opentelemetry/api';
-import { currentInbound, enterInbound, type InboundContext } from '../core/call-context.ts';
+import { currentInbound, enterInbound, enterInboundForRest, type InboundContext } from '../core/call-context.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { MeshError } from '../core/errors.ts';
 import type { Mesh } from '../mesh/mesh.ts';
@@ -68,9 +68,19 @@ export class InboundRequest implements InboundContext {
     return context.with(this.#trace, enterInbound<T>, undefined, this, fn);
   }
 
-  /** `run`, unless `fn` would run in this request's context anyway (a framework hook after the one that entered it). */
-  enter<T>(fn: () => T): T {
-    return currentInbound() === this ? fn() : this.run(fn);
+  /**
+   * Calls a framework's `next` (the rest of the request, the handler included) in the request's
+   * context, entered for the rest of the running callback rather than around `next` alone
+   * (core/call-context.ts `enterInboundForRest`: one context frame instead of two), and not
+   * again when it is the context already (a hook after the one that entered it).
+   */
+  continueIn(next: () => void): void {
+    if (currentInbound() === this) next();
+    else if (this.#trace !== undefined) context.with(this.#trace, enterInbound<void>, undefined, this, next);
+    else {
+      enterInboundForRest(this);
+      next();
+    }
   }
 
   /** The response is done (sent, or the framework gave up on it): frees its place. Idempotent. */

@@ -26,7 +26,7 @@ export function inboundMiddleware(gate: InboundHttp): NodeMiddleware {
       return;
     }
     endOnClose(inbound, res);
-    inbound.run(next);
+    inbound.continueIn(next);
   };
 }
 
