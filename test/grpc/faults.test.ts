@@ -10,7 +10,7 @@ import grpc from '@grpc/grpc-js';
 import '../../src/transport/grpc/index.ts';
 import { createMesh } from '../../src/index.ts';
 import { grpcStatusOfHttp } from '../../src/transport/grpc/grpc-fault.ts';
-import { type Any, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
+import { type Any, type InventoryServer, type Item, InventoryClient, readAll, settle, startInventoryServer, unary } from './inventory-server.ts';
 
 describe('grpc fault injection', () => {
   let server: InventoryServer;
@@ -80,14 +80,9 @@ describe('grpc fault injection', () => {
       await unary<Item>(client, 'GetItem', { id: 'd' });
       assert.ok(performance.now() - started >= 75, 'unary call delayed');
       started = performance.now();
-      const items = await new Promise<number>((resolve, reject) => {
-        let count = 0;
-        const stream = client.ListItems({ id: 's', count: 2 });
-        stream.on('data', () => count++);
-        stream.on('end', () => resolve(count));
-        stream.on('error', reject);
-      });
-      assert.equal(items, 2);
+      const streamed = await readAll(client.ListItems({ id: 's', count: 2 }));
+      assert.equal(streamed.error, undefined);
+      assert.equal(streamed.items.length, 2);
       assert.ok(performance.now() - started >= 75, 'stream delayed');
       const late = await settle(unary<Item>(client, 'GetItem', { id: 'late' }, { deadline: Date.now() + 30 }));
       assert.equal(!late.ok && late.error.code, grpc.status.DEADLINE_EXCEEDED);
@@ -133,14 +128,9 @@ describe('grpc fault injection', () => {
   it('streams get no abort: an abort-only fault leaves them alone', async () => {
     const { client, close } = await clientWith({ abort: { percent: 100, status: 503 } });
     try {
-      const items = await new Promise<number>((resolve, reject) => {
-        let count = 0;
-        const stream = client.ListItems({ id: 's', count: 3 });
-        stream.on('data', () => count++);
-        stream.on('end', () => resolve(count));
-        stream.on('error', reject);
-      });
-      assert.equal(items, 3);
+      const streamed = await readAll(client.ListItems({ id: 's', count: 3 }));
+      assert.equal(streamed.error, undefined);
+      assert.equal(streamed.items.length, 3);
     } finally {
       await close();
     }

@@ -102,3 +102,13 @@ export function settle<T>(pending: Promise<T>): Promise<{ ok: true; value: T } |
     (error: unknown) => ({ ok: false as const, error }),
   );
 }
+
+/** Reads a server stream to its end: the items, and the ServiceError it ended with (undefined: it ended cleanly). */
+export async function readAll(stream: Any): Promise<{ items: Item[]; error: grpc.ServiceError | undefined }> {
+  const items: Item[] = [];
+  return new Promise((resolve) => {
+    stream.on('data', (item: Item) => items.push(item));
+    stream.on('error', (error: grpc.ServiceError) => resolve({ items, error }));
+    stream.on('end', () => resolve({ items, error: undefined }));
+  });
+}

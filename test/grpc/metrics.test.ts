@@ -11,7 +11,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { installSdk } from '../telemetry/otel-sdk.ts';
 import '../../src/transport/grpc/index.ts';
 import { createMesh } from '../../src/index.ts';
-import { type Any, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
+import { type Any, type InventoryServer, type Item, InventoryClient, readAll, settle, startInventoryServer, unary } from './inventory-server.ts';
 
 const sdk = installSdk();
 const servers: InventoryServer[] = [];
@@ -40,14 +40,9 @@ describe('grpc metrics', () => {
     try {
       for (let i = 0; i < 3; i++) assert.equal((await unary<Item>(client, 'GetItem', { id: `g${i}` })).server, 'm');
       assert.equal((await settle(unary(client, 'Reserve', { id: 'r' }))).ok, false);
-      const streamed = await new Promise<number>((resolve, reject) => {
-        let items = 0;
-        const stream = client.ListItems({ id: 's', count: 2 });
-        stream.on('data', () => items++);
-        stream.on('end', () => resolve(items));
-        stream.on('error', reject);
-      });
-      assert.equal(streamed, 2);
+      const streamed = await readAll(client.ListItems({ id: 's', count: 2 }));
+      assert.equal(streamed.error, undefined);
+      assert.equal(streamed.items.length, 2);
       assert.equal(server.calls.GetItem, 4, 'one GetItem was retried');
       const metric = (await sdk.collect()).get('rpc.client.duration');
       assert.ok(metric !== undefined, 'no rpc.client.duration');

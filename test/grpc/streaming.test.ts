@@ -11,21 +11,12 @@ import grpc from '@grpc/grpc-js';
 import '../../src/transport/grpc/index.ts';
 import { createMesh } from '../../src/index.ts';
 import { runScript } from '../support/child-script.ts';
-import { type Any, type InventoryServer, type Item, InventoryClient, startInventoryServer } from './inventory-server.ts';
+import { type Any, type InventoryServer, type Item, InventoryClient, readAll, startInventoryServer } from './inventory-server.ts';
 
 const servers: InventoryServer[] = [];
 after(() => {
   for (const server of servers) server.kill();
 });
-
-async function readAll(stream: Any): Promise<{ items: Item[]; error: grpc.ServiceError | undefined }> {
-  const items: Item[] = [];
-  return new Promise((resolve) => {
-    stream.on('data', (item: Item) => items.push(item));
-    stream.on('error', (error: grpc.ServiceError) => resolve({ items, error }));
-    stream.on('end', () => resolve({ items, error: undefined }));
-  });
-}
 
 describe('grpc streams', () => {
   it('runs server streams through discovery and balancing, over every instance', async () => {
