@@ -73,6 +73,9 @@ export class InboundRequest implements InboundContext {
    * context, entered for the rest of the running callback rather than around `next` alone
    * (core/call-context.ts `enterInboundForRest`: one context frame instead of two), and not
    * again when it is the context already (a hook after the one that entered it).
+   * NOTE: for a framework dispatching from the event loop, as a server does. Code that calls an
+   * app's (req, res) handler synchronously itself (callback-style in-memory injection) stays in
+   * the request's context for the rest of its own callback.
    */
   continueIn(next: () => void): void {
     if (currentInbound() === this) next();
