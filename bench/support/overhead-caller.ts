@@ -12,6 +12,8 @@
  * 3-way split (support/routed-service.ts).
  * `meshlet-traces` and `meshlet-otel` (either with `-memory`) are meshlet with the OpenTelemetry
  * SDK installed before the mesh (support/otel-sdk.ts): every span sampled; `-otel` adds metrics.
+ * `meshlet-noopsdk-memory` is meshlet with an SDK that records and keeps nothing (installNoopSdk):
+ * meshlet's own share of those rows.
  */
 import { createHook } from 'node:async_hooks';
 import { Pool } from 'undici';
@@ -19,7 +21,7 @@ import { measureAllocation } from './allocation.ts';
 import { type Call, latencies, throughput } from './driver.ts';
 import { installInMemoryDispatch } from './in-memory-dispatch.ts';
 import { routedService } from './routed-service.ts';
-import { installBenchSdk } from './otel-sdk.ts';
+import { installBenchSdk, installNoopSdk } from './otel-sdk.ts';
 
 export type CallerCommand = { readonly kind: 'throughput'; readonly concurrency: number; readonly ms: number } | { readonly kind: 'latency'; readonly count: number; readonly ms: number }
   | { readonly kind: 'promises'; readonly count: number };
@@ -44,6 +46,7 @@ async function setUp(variant: string, port: number): Promise<{ call: Call; close
   if (inMemory) installInMemoryDispatch();
   const read = inMemory ? text : dump;
   if (variant.startsWith('meshlet-traces') || variant.startsWith('meshlet-otel')) installBenchSdk({ metrics: variant.startsWith('meshlet-otel') });
+  if (variant.startsWith('meshlet-noopsdk')) installNoopSdk();
   if (variant.startsWith('meshlet')) {
     const { createMesh } = await import('../../src/index.ts');
     // `meshlet-routed`: the same endpoint behind 20 routes and a 3-way split (support/routed-service.ts).
