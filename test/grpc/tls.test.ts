@@ -46,13 +46,15 @@ describe('grpc channels follow the service tls config', () => {
     }
   }
 
-  it('a service with tls { ca } reaches a TLS server; the same server is unreachable when its CA is not trusted', async () => {
+  it('a service with tls { ca } reaches a TLS server; unreachable when its CA is not trusted, unless rejectUnauthorized is false', async () => {
     const trusted = await callWith(tlsServer, { ca: 'ca.pem' });
     assert.ok(trusted.ok, `over TLS: ${!trusted.ok && trusted.error.message}`);
     assert.equal(trusted.value.server, 'tls');
     const untrusted = await callWith(tlsServer, { ca: 'other-ca.pem' });
     assert.equal(untrusted.ok, false);
     assert.equal(!untrusted.ok && untrusted.error.code, grpc.status.UNAVAILABLE);
+    const unchecked = await callWith(tlsServer, { ca: 'other-ca.pem', rejectUnauthorized: false });
+    assert.ok(unchecked.ok, `rejectUnauthorized: false: ${!unchecked.ok && unchecked.error.message}`);
   });
 
   it('servername is the name the certificate is checked against', async () => {
