@@ -13,6 +13,7 @@ import '../../src/transport/grpc/index.ts';
 import { createMesh } from '../../src/index.ts';
 import { CallStats } from '../../src/admin/call-stats.ts';
 import { meshIdOf } from '../../src/telemetry/mesh-id.ts';
+import { watchCall } from '../../src/transport/grpc/grpc-channels.ts';
 import { type Any, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
 
 const servers: InventoryServer[] = [];
@@ -39,6 +40,17 @@ function record(names: readonly string[]): { messages: Record<string, Any[]>; st
 }
 
 describe('grpc calls on the diagnostics channels', () => {
+  it('builds nothing for a call while nobody subscribes', () => {
+    assert.equal(watchCall(1, 'inventory', { now: () => 0 } as Any, 0), undefined);
+    const subscriber = (): void => {};
+    diagnosticsChannel.subscribe('meshlet:attempt:end', subscriber);
+    try {
+      assert.ok(watchCall(1, 'inventory', { now: () => 0 } as Any, 0) !== undefined, 'an attempt subscriber alone is someone');
+    } finally {
+      diagnosticsChannel.unsubscribe('meshlet:attempt:end', subscriber);
+    }
+  });
+
   it('publishes call and attempt start/end with the mesh id: a retried call is one call of two attempts, a server refusal an answer', async () => {
     let failFirst = 1;
     const server = await startInventoryServer('c', {
