@@ -38,13 +38,15 @@
  *   - pinned, bare undici's processes no longer draw a slow mode: the A/A delta was within
  *     -0.44..+0.49 us per draw in 14 of 14 draws (median of all pooled rounds +0.06/+0.09 us);
  *     unpinned, one draw in 6 had the A/A at +3.15 us, as in the last session;
- *   - meshlet's processes still do: 4 of 14 pinned draws had meshlet at +5.9, +7.3, +8.1 and
- *     +20 us, the other 10 at +0.5..+2.7 (median +1.0). In a slow process caught by a CPU
- *     profile everything is slower, undici's functions and the bench's own answer loop as
- *     much as meshlet's, and GC took ~6x the time per call; the two slow processes inspected
- *     had a 64 MB young generation where fast ones had grown it to 128 MB. Forcing the size
- *     (--min-semi-space-size) did not settle it on that loaded machine: an open question, and
- *     why this table pools several draws of fresh processes and prints each draw's delta.
+ *   - meshlet's processes still did: 6 of 19 pinned draws had meshlet at +5.9..+20 us, the
+ *     others at +0.5..+2.7. In a slow process everything was slower, undici's functions and
+ *     the bench's own answer loop as much as meshlet's, and GC took ~6x the time per call.
+ *     The cause was the pinning itself: taskset pins V8's parallel-scavenger helper threads to
+ *     the caller's one CPU, where they can only take turns with the main thread (a scavenge
+ *     took 2-4 ms instead of 0.7-1; see callerForkOptions). With `--single-threaded-gc` for
+ *     every caller, 6 of 6 draws had meshlet at +0.85..+2.21 us (median of pooled rounds
+ *     +0.99, A/A +0.05; bare undici's median 3.85 us per call where it had been 4.4-6.3).
+ *     The table still pools several draws of fresh processes and prints each draw's delta.
  * Run: node bench/overhead.ts   (about 5 min with the telemetry rows and 5 in-memory draws; BENCH_ROUNDS / BENCH_ROUND_MS change the network
  * rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them; BENCH_PIN=0 unpins)
  */
@@ -60,7 +62,8 @@ const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
 const MEMORY_ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 10);
 /**
  * NOTE: a caller process can run at its fast cost or far slower for much of its life (unpinned,
- * bare undici's as much as meshlet's; pinned, meshlet's only: see the header), so one process
+ * bare undici's as much as meshlet's; pinned without --single-threaded-gc, meshlet's: see the
+ * header), so one process
  * per variant lets a single draw decide a figure. The in-memory table starts fresh processes
  * for every variant this many times (BENCH_MEMORY_PROCESSES), pools the paired rounds of all
  * draws, and prints each draw's own meshlet and A/A deltas so a mixed draw shows.
@@ -108,7 +111,7 @@ class Caller {
   /** Starts the variant's process; a string says why the variant is skipped. */
   static async start(variant: string, port: number): Promise<Caller | string> {
     const script = new URL('./support/overhead-caller.ts', import.meta.url).pathname;
-    const caller = new Caller(fork(script, [variant, String(port)], { ...pinnedForkOptions('caller'), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const caller = new Caller(fork(script, [variant, String(port)], { ...callerForkOptions(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     const first = await caller.#next();
     if (first.kind === 'ready') return caller;
     caller.stop();
@@ -157,6 +160,20 @@ class Caller {
   }
 }
 
+/**
+ * A caller's process: pinned (cpu-pin.ts) and, when pinned, with V8's GC on the main thread.
+ * NOTE: taskset pins every thread of the process, V8's parallel scavenger's helpers too, so
+ * they can only take turns with the main thread on its one CPU: measured in memory, a
+ * scavenge then took 2-4 ms instead of 0.7-1, ~0.9-1.9 us per call instead of 0.25-0.45, and
+ * varied from process to process. `--single-threaded-gc` does the same collections without
+ * the helpers, for every variant alike. BENCH_SINGLE_GC=0 leaves V8's default.
+ */
+function callerForkOptions(): { execPath: string; execArgv: string[] } {
+  const pinned = pinnedForkOptions('caller');
+  if (pinned.execPath === process.execPath || process.env.BENCH_SINGLE_GC === '0') return pinned;
+  return { execPath: pinned.execPath, execArgv: [...pinned.execArgv, '--single-threaded-gc'] };
+}
+
 /** Each variant's round-by-round ratio (throughput) or difference (CPU) to the baseline's same round. */
 function pairedRatios(values: readonly number[], base: readonly number[]): number[] {
   return values.map((value, i) => value / base[i]!);
@@ -175,7 +192,8 @@ const times = (value: number): string => `${value.toFixed(3)}x`;
 const micros = (value: number): string => `${signed(value)} us`;
 
 async function main(): Promise<void> {
-  console.log(`overhead bench: ${pinning()}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const gc = callerForkOptions().execArgv.includes('--single-threaded-gc') ? '; callers run --single-threaded-gc (BENCH_SINGLE_GC=0 turns it off)' : '';
+  console.log(`overhead bench: ${pinning()}${gc}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (ROUNDS > 0) await overLoopback();
   if (MEMORY_ROUNDS > 0) await inMemory();
 }
