@@ -12,7 +12,9 @@
  * per call, added p50. Printed: medians with 10th..90th percentiles of those paired figures.
  * Goal: mesh >= 0.90x bare throughput and <= 15 us added p50; the goal line says met / not met
  * and whether the A/A control's spread is narrower than the gap. Never fails on timing.
- * Then meshlet's own JavaScript per call in memory, with no network (support/grpc-in-memory.ts).
+ * Then, with no network: meshlet's own JavaScript per call (support/grpc-in-memory.ts), and a
+ * bare vs a mesh.grpc() client through grpc-js's client code on an in-memory channel
+ * (support/grpc-client-in-memory.ts: the interceptor machinery included).
  * Run: node bench/grpc-overhead.ts   (about 60 s; BENCH_ROUNDS, BENCH_ROUND_MS, BENCH_LATENCY_CALLS
  * change the network rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
  */
@@ -113,5 +115,9 @@ console.log(
 console.log(`goal: added p50 <= 15 µs: ${verdict(mesh.addedP50.median <= 15, Math.abs(15 - mesh.addedP50.median), p50Noise, 15)} (${mesh.addedP50.median.toFixed(1)} µs; A/A control spread ±${p50Noise.toFixed(1)} µs)`);
 for (const variant of variants) variant.process.send({ kind: 'stop' });
 server.disconnect();
-// meshlet's own JavaScript per call, steadier than any loopback figure (support/grpc-in-memory.ts).
-if (Number(process.env.BENCH_MEMORY_ROUNDS ?? 20) > 0) await once(child('./support/grpc-in-memory.ts', [], 'caller'), 'exit');
+// meshlet's own JavaScript per call, steadier than any loopback figure (support/grpc-in-memory.ts),
+// then with grpc-js's client and interceptor machinery around it (support/grpc-client-in-memory.ts).
+if (Number(process.env.BENCH_MEMORY_ROUNDS ?? 20) > 0) {
+  await once(child('./support/grpc-in-memory.ts', [], 'caller'), 'exit');
+  await once(child('./support/grpc-client-in-memory.ts', [], 'caller'), 'exit');
+}
