@@ -19,6 +19,7 @@ import type { MeshResponse } from '../../core/service.ts';
 import { attemptEndChannel, attemptStartChannel, type CallStartMessage, callEndChannel, callStartChannel } from '../../telemetry/channels.ts';
 import { errorCodeOf } from '../../telemetry/call-record.ts';
 import { grpcClassifier } from './grpc-stack.ts';
+import type { AttemptWatch } from './grpc-types.ts';
 import { GrpcStatusError } from './status.ts';
 
 const { status: Status } = grpc;
@@ -29,7 +30,7 @@ function errorTypeOf(error: unknown): string | undefined {
 }
 
 /** One watched logical call: what its call and attempt messages say. */
-export class GrpcCallWatch {
+export class GrpcCallWatch implements AttemptWatch {
   readonly #start: CallStartMessage;
   readonly #clock: Clock;
   attempts = 0;

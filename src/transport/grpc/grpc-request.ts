@@ -10,8 +10,7 @@
  * answer, with the gRPC status, message and response metadata beside.
  */
 import type { InterceptingListener, InterceptorOptions, Metadata, NextCall, StatusObject } from '@grpc/grpc-js';
-import type { InterceptingCallInterface } from './grpc-types.ts';
-import type { GrpcCallWatch } from './grpc-channels.ts';
+import type { AttemptWatch, InterceptingCallInterface } from './grpc-types.ts';
 import type { CallSpan } from './grpc-tracing.ts';
 import { type MeshRequest, type MeshResponse, NO_HEADERS, type ResponseBody } from '../../core/service.ts';
 
@@ -55,7 +54,7 @@ export class GrpcRequest implements MeshRequest {
   /** The transport's: clock time before which no further attempt starts (the server's `grpc-retry-pushback-ms`). */
   notBefore = 0;
   /** Set when someone listens to meshlet's call or attempt channels (grpc-channels.ts). */
-  watch: GrpcCallWatch | undefined = undefined;
+  watch: AttemptWatch | undefined = undefined;
 
   constructor(options: InterceptorOptions, nextCall: NextCall, metadata: Metadata, message: unknown, idempotent: boolean, owner: CallOwner, hashKey: string | undefined) {
     this.path = options.method_definition.path;
