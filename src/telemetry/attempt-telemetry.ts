@@ -14,7 +14,7 @@
  * does; the body the caller reads afterwards is the caller's time.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Context, context, type Span, SpanStatusCode } from '@opentelemetry/api';
 import type { Attempt } from '../core/attempt.ts';
 import { outcomeOfError } from '../core/outcome.ts';
 import type { MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
@@ -22,7 +22,7 @@ import { type AttemptEndMessage, type AttemptStartMessage, attemptEndChannel, at
 import { type CallRecord, errorCodeOf, recordOf } from './call-record.ts';
 import { forward, promised, reportLater } from './forward.ts';
 import { otel } from './otel-state.ts';
-import { DISPATCH_CONTEXT, propagationHeaders, SpanKind, semconvMethod, startSpan } from './otel-tracing.ts';
+import { DISPATCH_CONTEXT, injectSpan, SpanKind, semconvMethod, startSpan } from './otel-tracing.ts';
 import { redactedUrl } from './redact-url.ts';
 
 /** Where undici announces each request it creates: what instrumentation-undici listens to. */
@@ -61,12 +61,10 @@ export class AttemptTelemetryService implements Service {
       return;
     }
     let outgoing: MeshRequest;
-    let spanContext: Context;
     try {
       const span = startAttemptSpan(record, request, attempt, resends);
       ended.span = span;
-      spanContext = trace.setSpan(record.context, span);
-      outgoing = withHeaders(request, propagationHeaders(spanContext));
+      outgoing = withPropagation(request, record.context, span);
     } catch (bug) {
       // NOTE: a throwing tracer or propagator must not fail the attempt: it goes without them.
       reportLater(bug);
@@ -115,10 +113,14 @@ function startAttemptSpan(record: CallRecord, request: MeshRequest, attempt: Att
   return span;
 }
 
-/** The request with the attempt's propagation headers on a copy of its headers. */
-function withHeaders(request: MeshRequest, added: Record<string, string>): MeshRequest {
-  for (const _ in added) return { ...request, headers: { ...request.headers, ...added } };
-  return request;
+/**
+ * The request with the attempt span's propagation headers, written straight into a copy of
+ * its headers (the caller's are never touched; no carrier object in between).
+ */
+function withPropagation(request: MeshRequest, parent: Context, span: Span): MeshRequest {
+  const headers: Record<string, string | string[]> = { ...request.headers };
+  injectSpan(parent, span, headers as Record<string, string>);
+  return { ...request, headers };
 }
 
 /** Ends the attempt's telemetry, then hands its result on to the balancer's reply. */
