@@ -2,6 +2,7 @@
  * Typed events. `on()` returns a disposer; an event nobody listens to is never built
  * (callers check `hasListeners(name)` before computing a payload on a hot path).
  */
+import type { Call } from './call-context.ts';
 import type { ConfigIssue } from './errors.ts';
 
 export interface MeshEvents {
@@ -13,12 +14,12 @@ export interface MeshEvents {
   'control-error': { source: string; error: Error };
   /** Discovery changed a service's endpoints. */
   endpoints: { service: string; endpoints: readonly string[] };
-  /** An attempt is about to be retried. */
-  retry: { service: string; attempt: number; reason: string; delayMs: number };
+  /** An attempt is about to be retried. `call`: the logical call (telemetry puts the event on its span). */
+  retry: { service: string; attempt: number; reason: string; delayMs: number; call?: Call };
   /** A retry was wanted but the budget was empty. */
-  'budget-exhausted': { service: string };
+  'budget-exhausted': { service: string; call?: Call };
   /** A hedged attempt was started. */
-  hedge: { service: string; attempt: number };
+  hedge: { service: string; attempt: number; call?: Call };
   /** An endpoint was ejected by outlier detection. */
   eject: { service: string; endpoint: string; until: number; reason: string };
   /** An ejected endpoint is back in rotation. */

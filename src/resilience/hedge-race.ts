@@ -116,7 +116,7 @@ export class HedgeRace {
       this.#deferral *= 2;
       return;
     }
-    this.#env.events.emitLazy('hedge', () => ({ service: this.#try.call.service, attempt: this.#try.number }));
+    this.#env.events.emitLazy('hedge', () => ({ service: this.#try.call.service, attempt: this.#try.number, call: this.#try.call }));
     this.#start(true);
     this.#arm(this.#delay);
   };

@@ -162,10 +162,10 @@ export class RetryingService implements Service {
     // NOTE: a retry that could only start at or after the deadline is not worth its budget.
     if (this.#clock.now() + delay >= call.deadline) return undefined;
     if (!this.#budget.tryWithdraw()) {
-      this.#events.emitLazy('budget-exhausted', () => ({ service: call.service }));
+      this.#events.emitLazy('budget-exhausted', () => ({ service: call.service, call }));
       return undefined;
     }
-    this.#events.emitLazy('retry', () => ({ service: call.service, attempt: attempt + 1, reason: condition, delayMs: delay }));
+    this.#events.emitLazy('retry', () => ({ service: call.service, attempt: attempt + 1, reason: condition, delayMs: delay, call }));
     return delay;
   }
 

@@ -15,11 +15,12 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { type Context, context, type Span, SpanStatusCode } from '@opentelemetry/api';
-import type { Attempt } from '../core/attempt.ts';
+import type { Attempt, AttemptObserver } from '../core/attempt.ts';
 import { outcomeOfError } from '../core/outcome.ts';
 import type { MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 import { type AttemptEndMessage, type AttemptStartMessage, attemptEndChannel, attemptStartChannel } from './channels.ts';
 import { type CallRecord, errorCodeOf, recordOf } from './call-record.ts';
+import { whileEnding } from './call-span.ts';
 import { forward, promised, reportLater } from './forward.ts';
 import { otel } from './otel-state.ts';
 import { DISPATCH_CONTEXT, injectSpan, SpanKind, semconvMethod, startSpan } from './otel-tracing.ts';
@@ -55,6 +56,11 @@ export class AttemptTelemetryService implements Service {
     const resends = record.attempts;
     record.attempts++;
     const ended = new AttemptEnd(record, attempt, reply);
+    // The balancer hears the attempt's end through this record, so an ejection it causes finds the call's span (call-span.ts).
+    if (attempt.observer !== undefined && otel.tracing) {
+      ended.observer = attempt.observer;
+      attempt.observer = ended;
+    }
     if (attemptStartChannel.hasSubscribers) attemptStartChannel.publish(ended.startMessage());
     if (!otel.tracing || record.context === undefined) {
       forward(this.#transport, request, attempt, ended);
@@ -76,8 +82,8 @@ export class AttemptTelemetryService implements Service {
     // per attempt is skipped.
     if (undiciRequestChannel.hasSubscribers) {
       // The transport answers in the context it was called in: the layers above (retry, balancer)
-      // must get the result back in the call's, or their events land on this ended span and are lost.
-      ended.callContext = record.context;
+      // get the result back in the one they called in (the call's own, with a breaker: call-span.ts).
+      ended.callContext = context.active();
       context.with(DISPATCH_CONTEXT, forward, undefined, this.#transport, outgoing, attempt, ended);
     } else forward(this.#transport, outgoing, attempt, ended);
   }
@@ -123,8 +129,8 @@ function withPropagation(request: MeshRequest, parent: Context, span: Span): Mes
   return { ...request, headers };
 }
 
-/** Ends the attempt's telemetry, then hands its result on to the balancer's reply. */
-class AttemptEnd implements Reply {
+/** Ends the attempt's telemetry, then hands its result on to the balancer's reply; tells the balancer's observer of the end on the call's behalf. */
+class AttemptEnd implements Reply, AttemptObserver {
   readonly #record: CallRecord;
   readonly #attempt: Attempt;
   readonly #reply: Reply;
@@ -132,6 +138,8 @@ class AttemptEnd implements Reply {
   span: Span | undefined = undefined;
   /** Set when the attempt was dispatched in a context of its own: the one to hand its result back in. */
   callContext: Context | undefined = undefined;
+  /** The balancer, when this stands in for it as the attempt's observer. */
+  observer: AttemptObserver | undefined = undefined;
 
   constructor(record: CallRecord, attempt: Attempt, reply: Reply) {
     this.#record = record;
@@ -143,6 +151,10 @@ class AttemptEnd implements Reply {
   startMessage(): AttemptStartMessage {
     const attempt = this.#attempt;
     return { mesh: this.#record.mesh, service: this.#record.service, attempt: attempt.number, hedge: attempt.hedge, endpoint: attempt.endpoint?.address.id ?? '', method: this.#record.method, startedAt: this.#startedAt };
+  }
+
+  attemptEnded(attempt: Attempt, error: unknown): void {
+    whileEnding(this.#record, this.observer!, attempt, error);
   }
 
   resolve(response: MeshResponse): void {

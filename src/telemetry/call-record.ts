@@ -6,7 +6,7 @@
  * object, finds nothing. It publishes the call's channel messages, holds its span, and
  * records its metrics when the call ends.
  */
-import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Context, context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Call } from '../core/call-context.ts';
 import type { Clock } from '../core/clock.ts';
 import { isMeshError } from '../core/errors.ts';
@@ -15,7 +15,7 @@ import type { MeshRequest, MeshResponse } from '../core/service.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import { type CallEndMessage, type CallStartMessage, callEndChannel, callStartChannel } from './channels.ts';
 import { otel } from './otel-state.ts';
-import { semconvMethod, startSpan } from './otel-tracing.ts';
+import { callContext, semconvMethod, startSpan } from './otel-tracing.ts';
 import type { BreakerView } from './breaker-view.ts';
 import type { MetricSeries } from './metric-series.ts';
 
@@ -39,7 +39,7 @@ export class CallRecord {
   attempts = 0;
   /** The logical (INTERNAL) span; undefined without a tracer provider. */
   readonly span: Span | undefined;
-  /** The context the call runs in: its span's, so attempts and span events hang below it. */
+  /** The call's context: its span's (attempt spans start under it) and its record's (call-span.ts). */
   readonly context: Context | undefined;
 
   /** The stack's metric attribute sets (metric-series.ts). */
@@ -64,7 +64,7 @@ export class CallRecord {
       const parent = context.active();
       // A method outside the known set is named HTTP, as on the attempt spans: span names stay bounded.
       this.span = startSpan(`${method === '_OTHER' ? 'HTTP' : method} ${this.service}`, SpanKind.INTERNAL, attributes, parent);
-      this.context = trace.setSpan(parent, this.span);
+      this.context = callContext(parent, this.span, this);
     } else {
       this.span = undefined;
       this.context = undefined;
@@ -94,6 +94,8 @@ export class CallRecord {
     if (span !== undefined) {
       span.setAttribute('meshlet.attempts', this.attempts);
       if (statusCode !== undefined) span.setAttribute('http.response.status_code', statusCode);
+      const shed = shedReason(errorCode);
+      if (shed !== undefined) span.addEvent('meshlet.shed', { 'meshlet.service': this.service, 'meshlet.shed.reason': shed });
       if (outcome === 'failure') {
         const errorType = errorCode ?? String(statusCode);
         span.setAttribute('error.type', errorType);
@@ -108,6 +110,11 @@ export class CallRecord {
       instruments.callDuration.record(durationMs / 1000, series.attributes);
     }
   }
+}
+
+/** The `shed` event's reason for a call a limit refused (its refusal is its end); undefined for any other end. */
+function shedReason(errorCode: string | undefined): string | undefined {
+  return errorCode === 'MESH_RATE_LIMITED' ? 'rate-limited' : errorCode === 'MESH_CONCURRENCY_LIMIT' ? 'concurrency-limit' : undefined;
 }
 
 /** A low-cardinality name for a failure: the MeshError code, a transport failure kind, else the error's name. */

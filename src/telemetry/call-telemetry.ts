@@ -4,10 +4,11 @@
  * call (observed.ts: field reads) and, when nobody observes, hands the call on in the form it
  * came in: the callback form stays the callback form, so a default stack keeps its one
  * promise per call and allocates nothing here. When someone observes, the call gets a
- * CallRecord in its attributes (call-record.ts), runs inside its span's context (so the mesh
- * events fired during the call, retries and hedges, become events on that span:
- * event-bridge.ts), and its end publishes `meshlet:call:end`, ends the span and records the
- * call metrics.
+ * CallRecord in its attributes (call-record.ts), through which the attempt layer and the
+ * mesh events fired during the call (retries, hedges, ejections: call-span.ts) find its span,
+ * and its end publishes `meshlet:call:end`, ends the span and records the call metrics. It
+ * runs inside its span's context only in a stack with a breaker, whose transitions can be
+ * traced to their call no other way (call-span.ts); entering a context costs ~1 KB a call.
  */
 import { context } from '@opentelemetry/api';
 import { Attempt } from '../core/attempt.ts';
@@ -32,6 +33,8 @@ export class CallTelemetryService implements Service {
   /** The service's breaker layer, and its state as the attempt spans carry it (breaker-view.ts); undefined: none configured. */
   readonly #breakerLayer: Layer | undefined;
   readonly #breaker: BreakerView | undefined;
+  /** True when the stack has a circuit (its view was seeded with a state): its calls run in their span's context (call-span.ts). */
+  readonly #inContext: boolean;
   /** The metric attribute sets of this stack's calls (metric-series.ts), made by the first observed call. */
   #series: MetricSeries | undefined = undefined;
   readonly send: Service['send'];
@@ -42,6 +45,7 @@ export class CallTelemetryService implements Service {
     this.#mesh = meshIdOf(env.events);
     this.#breakerLayer = breaker;
     this.#breaker = breaker === undefined ? undefined : breakerView(env.events, env.service, breaker);
+    this.#inContext = this.#breaker?.state !== undefined;
     this.#route = route;
     this.#subset = subset;
     if (inner.send !== undefined) this.send = this.#send;
@@ -74,7 +78,7 @@ export class CallTelemetryService implements Service {
     }
     const first = Attempt.first(withRecord(attempt.call, record));
     const ended = new CallEnd(record, reply, this.#env);
-    if (record.context === undefined) forward(this.#inner, request, first, ended);
+    if (record.context === undefined || !this.#inContext) forward(this.#inner, request, first, ended);
     else context.with(record.context, forward, undefined, this.#inner, request, first, ended);
   }
 

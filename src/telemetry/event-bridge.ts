@@ -7,14 +7,14 @@
  *   their listeners are installed when the mesh is made (`bridgeMeshEvents`): the endpoint
  *   diffs need every list from the first.
  * - span events and metric counters for retries, hedges, budget refusals, shed calls,
- *   ejections and breaker transitions. A typed event fires synchronously inside the call's
- *   async context, so `trace.getActiveSpan()` is the call's span (attempt results come back
- *   to the layers above in the call's context too: attempt-telemetry.ts). These listeners cost a payload per retry, so they are
- *   installed only once an OpenTelemetry SDK is seen (`bridgeOtelEvents`, from
- *   telemetry-stack.ts when a stack is built).
+ *   ejections and breaker transitions. An event goes on the span of the call it happened to,
+ *   found without entering the call's context (call-span.ts says how, per event). These
+ *   listeners cost a payload per retry, so they are installed only once an OpenTelemetry SDK
+ *   is seen (`bridgeOtelEvents`, from telemetry-stack.ts when a stack is built).
  */
-import { trace } from '@opentelemetry/api';
+import type { Call } from '../core/call-context.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
+import { callSpan } from './call-span.ts';
 import { type ConfigMessage, configChannel, type EndpointMessage, endpointChannel } from './channels.ts';
 import { meshIdOf } from './mesh-id.ts';
 import { otel } from './otel-state.ts';
@@ -57,31 +57,31 @@ export function bridgeOtelEvents(events: MeshEventEmitter): void {
   otelBridged.add(events);
   events.on('retry', (event) => {
     otel.instruments?.retries.add(1, { 'meshlet.service': event.service });
-    spanEvent('meshlet.retry', { 'meshlet.service': event.service, 'meshlet.attempt': event.attempt, 'meshlet.retry.reason': event.reason, 'meshlet.retry.delay_ms': event.delayMs });
+    spanEvent(event.call, 'meshlet.retry', { 'meshlet.service': event.service, 'meshlet.attempt': event.attempt, 'meshlet.retry.reason': event.reason, 'meshlet.retry.delay_ms': event.delayMs });
   });
   events.on('hedge', (event) => {
     otel.instruments?.hedges.add(1, { 'meshlet.service': event.service });
-    spanEvent('meshlet.hedge', { 'meshlet.service': event.service, 'meshlet.attempt': event.attempt });
+    spanEvent(event.call, 'meshlet.hedge', { 'meshlet.service': event.service, 'meshlet.attempt': event.attempt });
   });
   events.on('budget-exhausted', (event) => {
     otel.instruments?.budgetExhausted.add(1, { 'meshlet.service': event.service });
-    spanEvent('meshlet.retry_budget.exhausted', { 'meshlet.service': event.service });
+    spanEvent(event.call, 'meshlet.retry_budget.exhausted', { 'meshlet.service': event.service });
   });
   events.on('shed', (event) => {
     otel.instruments?.shed.add(1, { 'meshlet.service': event.service, 'meshlet.shed.reason': event.reason });
-    spanEvent('meshlet.shed', { 'meshlet.service': event.service, 'meshlet.shed.reason': event.reason });
   });
   events.on('eject', (event) => {
     otel.instruments?.ejections.add(1, { 'meshlet.service': event.service });
-    spanEvent('meshlet.eject', { 'meshlet.service': event.service, 'meshlet.endpoint': event.endpoint, 'meshlet.eject.reason': event.reason });
+    spanEvent(undefined, 'meshlet.eject', { 'meshlet.service': event.service, 'meshlet.endpoint': event.endpoint, 'meshlet.eject.reason': event.reason });
   });
   events.on('breaker', (event) => {
-    spanEvent('meshlet.breaker', { 'meshlet.service': event.service, 'meshlet.breaker.state': event.state });
+    spanEvent(undefined, 'meshlet.breaker', { 'meshlet.service': event.service, 'meshlet.breaker.state': event.state });
   });
 }
 
-function spanEvent(name: string, attributes: Record<string, string | number>): void {
-  trace.getActiveSpan()?.addEvent(name, attributes);
+/** A span event on the call's span (`call`: the call the event names, when it names one). */
+function spanEvent(call: Call | undefined, name: string, attributes: Record<string, string | number>): void {
+  callSpan(call)?.addEvent(name, attributes);
 }
 
 function publishConfig(message: ConfigMessage): void {

@@ -48,32 +48,61 @@ export function propagationHeaders(spanContext: Context): Record<string, string>
  * Writes the W3C headers of `span` (a child of `parent`) into `carrier`, what
  * `propagationHeaders(trace.setSpan(parent, span))` writes, without making that context:
  * `setSpan` copies the parent's map of values (~0.25 µs and two objects per attempt) only for
- * the propagator to read the span back out of it. The view answers the span key with `span`
- * and every other key from `parent`; a propagator that derives a context from it gets a real one.
+ * the propagator to read the span back out of it.
  */
 export function injectSpan(parent: Context, span: Span, carrier: Record<string, string>): void {
-  propagation.inject(new SpanView(parent, span), carrier);
+  propagation.inject(new SpanContextView(parent, span, undefined), carrier);
 }
 
-class SpanView implements Context {
+/** The key under which a call's context (`callContext`) holds its telemetry record. */
+const CALL_KEY = createContextKey('meshlet call record');
+
+/**
+ * `parent` with `span` as its span and `record` as its meshlet call: what a logical call's
+ * attempts start their spans under, and what the call runs in when it must (call-telemetry.ts).
+ */
+export function callContext(parent: Context, span: Span, record: object): Context {
+  return new SpanContextView(parent, span, record);
+}
+
+/** The meshlet call whose context is active, if one is (a span event's fallback: event-bridge.ts). */
+export function activeCallRecord(): unknown {
+  return context.active().getValue(CALL_KEY);
+}
+
+/**
+ * A context that answers the span key with `span` (and the call key with `record`) and every
+ * other key from `parent`, made without copying the parent's values as `setValue` does.
+ * Deriving a context from it (`setValue`, `deleteValue`) gives a real one with both.
+ */
+class SpanContextView implements Context {
   readonly #parent: Context;
   readonly #span: Span;
+  readonly #record: object | undefined;
 
-  constructor(parent: Context, span: Span) {
+  constructor(parent: Context, span: Span, record: object | undefined) {
     this.#parent = parent;
     this.#span = span;
+    this.#record = record;
   }
 
   getValue(key: symbol): unknown {
-    return key === SPAN_KEY ? this.#span : this.#parent.getValue(key);
+    if (key === SPAN_KEY) return this.#span;
+    if (key === CALL_KEY && this.#record !== undefined) return this.#record;
+    return this.#parent.getValue(key);
   }
 
   setValue(key: symbol, value: unknown): Context {
-    return this.#parent.setValue(SPAN_KEY, this.#span).setValue(key, value);
+    return this.#real().setValue(key, value);
   }
 
   deleteValue(key: symbol): Context {
-    return this.#parent.setValue(SPAN_KEY, this.#span).deleteValue(key);
+    return this.#real().deleteValue(key);
+  }
+
+  #real(): Context {
+    const withSpan = this.#parent.setValue(SPAN_KEY, this.#span);
+    return this.#record === undefined ? withSpan : withSpan.setValue(CALL_KEY, this.#record);
   }
 }
 
