@@ -99,6 +99,28 @@ describe('grpc channels follow the service tls config', () => {
     }
   });
 
+  it('a key that does not match its certificate, or PEM that does not decode, is a MESH_CONFIG_INVALID from mesh.grpc(), not OpenSSL\'s bare Error', async () => {
+    await writeFile(join(dir(), 'server.key'), certs.serverKey);
+    await writeFile(join(dir(), 'broken.pem'), '-----BEGIN CERTIFICATE-----\nnot base64 at all!!\n-----END CERTIFICATE-----\n');
+    for (const tls of [{ ca: 'ca.pem', cert: 'client.pem', key: 'server.key' }, { ca: 'ca.pem', cert: 'broken.pem', key: 'client.key' }]) {
+      const mesh = await createMesh({ service: 't', baseDir: dir(), config: { services: { inventory: { endpoints: [tlsServer.address], tls } } } });
+      try {
+        assert.throws(
+          () => mesh.grpc('inventory', InventoryClient),
+          (error: Any) => {
+            assert.equal(error.code, 'MESH_CONFIG_INVALID', `${tls.cert}: ${error.message}`);
+            assert.equal(error.issues[0].path, 'services.inventory.tls');
+            assert.match(error.message, /tls config of 'inventory'.*cert and key/);
+            assert.ok(!error.message.includes('BEGIN'), 'no PEM in the message');
+            return true;
+          },
+        );
+      } finally {
+        await mesh.close();
+      }
+    }
+  });
+
   it('credentials passed to mesh.grpc() win over the config', async () => {
     const mesh = await createMesh({ service: 't', baseDir: dir(), config: { services: { inventory: { endpoints: [tlsServer.address], tls: { ca: 'other-ca.pem' }, timeout: '2s' } } } });
     // Theirs entirely: grpc-js then checks the certificate against the channel's authority (the service name) unless told otherwise.

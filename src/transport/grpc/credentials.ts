@@ -17,6 +17,7 @@
  */
 import grpc from '@grpc/grpc-js';
 import type { ChannelCredentials } from '@grpc/grpc-js';
+import { configInvalid } from '../../config/config-error.ts';
 import type { ServicePolicy } from '../../config/policy.ts';
 import { MeshError } from '../../core/errors.ts';
 import type { Mesh, ServiceView } from '../../mesh/mesh.ts';
@@ -40,6 +41,21 @@ function buffer(pem: string | undefined): Buffer | null {
   return pem === undefined ? null : Buffer.from(pem);
 }
 
+/**
+ * grpc-js builds the secure context at once (tls.createSecureContext): a key that does not
+ * match its certificate or PEM that does not decode throws OpenSSL's bare Error there, which
+ * mesh.grpc() turns into the config error naming the service's tls block (no PEM in it).
+ */
+function sslCredentials(service: string, tls: ServicePolicy['tls']): ChannelCredentials {
+  try {
+    return grpc.credentials.createSsl(buffer(tls?.ca), buffer(tls?.key), buffer(tls?.cert), { rejectUnauthorized: tls?.rejectUnauthorized ?? true });
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? 'an error';
+    const issue = { path: `services.${service}.tls`, message: `no TLS credentials can be made from ca, cert and key (${why}: ${(error as Error).message}); check cert and key are one PEM pair and each file is whole` };
+    throw configInvalid([issue], `the tls config of '${service}'`);
+  }
+}
+
 /** What the service's policy asks for; plaintext for a service the mesh does not know (its calls fail with meshlet's error). */
 export function channelSecurity(mesh: Mesh, service: string): ChannelSecurity {
   let policy: ServicePolicy;
@@ -53,7 +69,7 @@ export function channelSecurity(mesh: Mesh, service: string): ChannelSecurity {
   }
   const tls = policy.tls;
   if (tls === undefined && !https) return { credentials: PLAINTEXT_CREDENTIALS, options: {}, tls: tlsKey(policy) };
-  const credentials = grpc.credentials.createSsl(buffer(tls?.ca), buffer(tls?.key), buffer(tls?.cert), { rejectUnauthorized: tls?.rejectUnauthorized ?? true });
+  const credentials = sslCredentials(service, tls);
   // NOTE: grpc-js checks a certificate against the channel's authority, which is the service's
   // name here (`meshlet:///inventory`); without a servername each endpoint's subchannel checks
   // it against that endpoint's host instead, as HTTPS does (balancer.ts).
