@@ -48,13 +48,6 @@ const GOAL = 0.95;
 const ALL = ['express', 'fastify', 'nest-express', 'nest-fastify'] as const;
 const FRAMEWORKS = process.env.BENCH_FRAMEWORKS?.split(',') ?? ALL;
 const SERVER = fileURLToPath(new URL('./support/adapter-server.ts', import.meta.url));
-/**
- * NOTE: pinned, V8's parallel GC helper threads share the server's one CPU with its main thread,
- * where a scavenge takes several times longer (bench/overhead.ts found 2-4 ms instead of
- * 0.7-1), so the variant that allocates more would pay more than its bytes; the servers run
- * with --single-threaded-gc (BENCH_SINGLE_GC=0 leaves V8's default).
- */
-const SERVER_FLAGS = PINNING !== 'not pinned' && process.env.BENCH_SINGLE_GC !== '0' ? ['--single-threaded-gc'] : [];
 const HEADERS = { 'x-meshlet-timeout-ms': '5000' };
 
 interface Target {
@@ -66,7 +59,7 @@ interface Target {
 }
 
 async function startTarget(framework: string, variant: 'bare' | 'meshlet'): Promise<Target> {
-  const [command, args] = pinnedCommand('server', process.execPath, [...SERVER_FLAGS, SERVER, framework, variant]);
+  const [command, args] = pinnedCommand('server', process.execPath, [SERVER, framework, variant]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').once('data', (line: string) => resolve(Number(line.trim())));
@@ -106,7 +99,7 @@ function paired(adapter: readonly number[], bare: readonly number[], combine: (a
 
 /** The in-memory rounds of one framework, both variants in one pinned process. */
 async function inMemory(framework: string): Promise<string> {
-  const [command, args] = pinnedCommand('server', process.execPath, [...SERVER_FLAGS, SERVER, framework, 'memory', String(MEMORY_ROUNDS), String(MEMORY_ROUND_MS)]);
+  const [command, args] = pinnedCommand('server', process.execPath, [SERVER, framework, 'memory', String(MEMORY_ROUNDS), String(MEMORY_ROUND_MS)]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -149,7 +142,7 @@ for (const framework of ROUNDS > 0 ? FRAMEWORKS : []) {
   }
 }
 if (ROUNDS > 0) {
-  console.log(`adapter overhead on an inbound request: ${ROUNDS} alternating pairs of ${ROUND_MS} ms rounds; ${PINNING}; servers ${SERVER_FLAGS.length > 0 ? 'with --single-threaded-gc' : "with V8's default GC threads"}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`adapter overhead on an inbound request: ${ROUNDS} alternating pairs of ${ROUND_MS} ms rounds; ${PINNING}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`each cell: median of the per-pair figures [10th..90th percentile]; ${CONCURRENCY} callers for throughput and server CPU, 1 caller for p50`);
   console.log('| framework | bare req/s | throughput ratio meshlet/bare (goal >= 0.95x) | bare server CPU µs/req | added server CPU µs/req | CPU ratio bare/meshlet (goal >= 0.95x) | bare p50 µs | added p50 µs |');
   console.log('|---|---|---|---|---|---|---|---|');

@@ -43,7 +43,7 @@
  *     the bench's own answer loop as much as meshlet's, and GC took ~6x the time per call.
  *     The cause was the pinning itself: taskset pins V8's parallel-scavenger helper threads to
  *     the caller's one CPU, where they can only take turns with the main thread (a scavenge
- *     took 2-4 ms instead of 0.7-1; see callerForkOptions). With `--single-threaded-gc` for
+ *     took 2-4 ms instead of 0.7-1; see support/cpu-pin.ts). With `--single-threaded-gc` for
  *     every caller, 6 of 6 draws had meshlet at +0.85..+2.21 us (median of pooled rounds
  *     +0.99, A/A +0.05; bare undici's median 3.85 us per call where it had been 4.4-6.3).
  *     The table still pools several draws of fresh processes and prints each draw's delta.
@@ -111,7 +111,7 @@ class Caller {
   /** Starts the variant's process; a string says why the variant is skipped. */
   static async start(variant: string, port: number): Promise<Caller | string> {
     const script = new URL('./support/overhead-caller.ts', import.meta.url).pathname;
-    const caller = new Caller(fork(script, [variant, String(port)], { ...callerForkOptions(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const caller = new Caller(fork(script, [variant, String(port)], { ...pinnedForkOptions('caller'), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     const first = await caller.#next();
     if (first.kind === 'ready') return caller;
     caller.stop();
@@ -160,20 +160,6 @@ class Caller {
   }
 }
 
-/**
- * A caller's process: pinned (cpu-pin.ts) and, when pinned, with V8's GC on the main thread.
- * NOTE: taskset pins every thread of the process, V8's parallel scavenger's helpers too, so
- * they can only take turns with the main thread on its one CPU: measured in memory, a
- * scavenge then took 2-4 ms instead of 0.7-1, ~0.9-1.9 us per call instead of 0.25-0.45, and
- * varied from process to process. `--single-threaded-gc` does the same collections without
- * the helpers, for every variant alike. BENCH_SINGLE_GC=0 leaves V8's default.
- */
-function callerForkOptions(): { execPath: string; execArgv: string[] } {
-  const pinned = pinnedForkOptions('caller');
-  if (pinned.execPath === process.execPath || process.env.BENCH_SINGLE_GC === '0') return pinned;
-  return { execPath: pinned.execPath, execArgv: [...pinned.execArgv, '--single-threaded-gc'] };
-}
-
 /** Each variant's round-by-round ratio (throughput) or difference (CPU) to the baseline's same round. */
 function pairedRatios(values: readonly number[], base: readonly number[]): number[] {
   return values.map((value, i) => value / base[i]!);
@@ -192,8 +178,7 @@ const times = (value: number): string => `${value.toFixed(3)}x`;
 const micros = (value: number): string => `${signed(value)} us`;
 
 async function main(): Promise<void> {
-  const gc = callerForkOptions().execArgv.includes('--single-threaded-gc') ? '; callers run --single-threaded-gc (BENCH_SINGLE_GC=0 turns it off)' : '';
-  console.log(`overhead bench: ${pinning()}${gc}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`overhead bench: ${pinning()}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (ROUNDS > 0) await overLoopback();
   if (MEMORY_ROUNDS > 0) await inMemory();
 }
