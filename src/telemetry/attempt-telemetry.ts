@@ -24,13 +24,15 @@ import { whileEnding } from './call-span.ts';
 import { forward, promised, reportLater } from './forward.ts';
 import { otel } from './otel-state.ts';
 import { DISPATCH_CONTEXT, injectSpan, SpanKind, semconvMethod, startSpan } from './otel-tracing.ts';
-import { redactedUrl } from './redact-url.ts';
+import { UrlShapes } from './span-shapes.ts';
 
 /** Where undici announces each request it creates: what instrumentation-undici listens to. */
 const undiciRequestChannel = diagnosticsChannel.channel('undici:request:create');
 
 export class AttemptTelemetryService implements Service {
   readonly #transport: Service;
+  /** The attempt spans' url.full per endpoint (span-shapes.ts). */
+  readonly #urls = new UrlShapes();
   readonly send: Service['send'];
 
   constructor(transport: Service) {
@@ -68,7 +70,7 @@ export class AttemptTelemetryService implements Service {
     }
     let outgoing: MeshRequest;
     try {
-      const span = startAttemptSpan(record, request, attempt, resends);
+      const span = startAttemptSpan(record, request, attempt, resends, this.#urls);
       ended.span = span;
       outgoing = withPropagation(request, record.context, span);
     } catch (bug) {
@@ -96,7 +98,7 @@ export class AttemptTelemetryService implements Service {
  * sampler, once for the span), setAttribute once, so this halves their cost, and a span a
  * sampler dropped costs none.
  */
-function startAttemptSpan(record: CallRecord, request: MeshRequest, attempt: Attempt, resends: number): Span {
+function startAttemptSpan(record: CallRecord, request: MeshRequest, attempt: Attempt, resends: number, urls: UrlShapes): Span {
   const endpoint = attempt.endpoint;
   const method = semconvMethod(request.method);
   const attributes: Record<string, string | number> = { 'http.request.method': method };
@@ -104,7 +106,7 @@ function startAttemptSpan(record: CallRecord, request: MeshRequest, attempt: Att
   if (endpoint !== undefined) {
     attributes['server.address'] = endpoint.address.host;
     attributes['server.port'] = endpoint.address.port;
-    attributes['url.full'] = redactedUrl(endpoint.origin, request.path);
+    attributes['url.full'] = urls.url(endpoint.origin, request.path);
   }
   const span = startSpan(method === '_OTHER' ? 'HTTP' : method, SpanKind.CLIENT, attributes, record.context!);
   if (!span.isRecording()) return span;

@@ -15,9 +15,10 @@ import type { MeshRequest, MeshResponse } from '../core/service.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import { type CallEndMessage, type CallStartMessage, callEndChannel, callStartChannel } from './channels.ts';
 import { otel } from './otel-state.ts';
-import { callContext, semconvMethod, startSpan } from './otel-tracing.ts';
+import { callContext, startSpan } from './otel-tracing.ts';
 import type { BreakerView } from './breaker-view.ts';
 import type { MetricSeries } from './metric-series.ts';
+import type { CallSpanShapes } from './span-shapes.ts';
 
 export const CALL_RECORD = Symbol.for('meshlet.telemetry.call');
 
@@ -46,7 +47,7 @@ export class CallRecord {
   readonly series: MetricSeries;
   readonly #breaker: BreakerView | undefined;
 
-  constructor(mesh: number, request: MeshRequest, call: Call, route: string | undefined, subset: string | undefined, env: LayerEnv, breaker: BreakerView | undefined, series: MetricSeries) {
+  constructor(mesh: number, request: MeshRequest, call: Call, route: string | undefined, subset: string | undefined, env: LayerEnv, breaker: BreakerView | undefined, series: MetricSeries, shapes: CallSpanShapes) {
     this.mesh = mesh;
     this.service = call.service;
     this.subset = subset;
@@ -58,12 +59,9 @@ export class CallRecord {
     this.clock = env.clock;
     if (callStartChannel.hasSubscribers) callStartChannel.publish(this.#startMessage());
     if (otel.tracing) {
-      const method = semconvMethod(this.method);
-      const attributes: Record<string, string> = { 'meshlet.service': this.service, 'http.request.method': method };
-      if (route !== undefined) attributes['meshlet.route'] = route;
+      const shape = shapes.of(this.method);
       const parent = context.active();
-      // A method outside the known set is named HTTP, as on the attempt spans: span names stay bounded.
-      this.span = startSpan(`${method === '_OTHER' ? 'HTTP' : method} ${this.service}`, SpanKind.INTERNAL, attributes, parent);
+      this.span = startSpan(shape.name, SpanKind.INTERNAL, shape.attributes, parent);
       this.context = callContext(parent, this.span, this);
     } else {
       this.span = undefined;

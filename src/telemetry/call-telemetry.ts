@@ -22,6 +22,7 @@ import { forward, promised, reportLater } from './forward.ts';
 import { meshIdOf } from './mesh-id.ts';
 import { MetricSeries } from './metric-series.ts';
 import { observing } from './observed.ts';
+import { CallSpanShapes } from './span-shapes.ts';
 
 export class CallTelemetryService implements Service {
   readonly #inner: Service;
@@ -37,6 +38,8 @@ export class CallTelemetryService implements Service {
   readonly #inContext: boolean;
   /** The metric attribute sets of this stack's calls (metric-series.ts), made by the first observed call. */
   #series: MetricSeries | undefined = undefined;
+  /** The logical spans' names and start attributes (span-shapes.ts), likewise. */
+  #shapes: CallSpanShapes | undefined = undefined;
   readonly send: Service['send'];
 
   constructor(inner: Service, env: LayerEnv, breaker: Layer | undefined, route: string | undefined = undefined, subset: string | undefined = undefined) {
@@ -69,7 +72,7 @@ export class CallTelemetryService implements Service {
   #observe(request: MeshRequest, attempt: Attempt, reply: Reply): void {
     let record: CallRecord;
     try {
-      record = new CallRecord(this.#mesh, request, attempt.call, this.#route, this.#subset, this.#env, this.#breaker, this.#seriesOf(attempt.call.service));
+      record = new CallRecord(this.#mesh, request, attempt.call, this.#route, this.#subset, this.#env, this.#breaker, this.#seriesOf(attempt.call.service), this.#shapesOf(attempt.call.service));
     } catch (bug) {
       // NOTE: telemetry never fails a call: a throwing tracer or propagator costs its record only.
       reportLater(bug);
@@ -80,6 +83,13 @@ export class CallTelemetryService implements Service {
     const ended = new CallEnd(record, reply, this.#env);
     if (record.context === undefined || !this.#inContext) forward(this.#inner, request, first, ended);
     else context.with(record.context, forward, undefined, this.#inner, request, first, ended);
+  }
+
+  #shapesOf(service: string): CallSpanShapes {
+    const shapes = this.#shapes;
+    if (shapes !== undefined && shapes.service === service) return shapes;
+    this.#shapes = new CallSpanShapes(service, this.#route);
+    return this.#shapes;
   }
 
   #seriesOf(service: string): MetricSeries {
