@@ -125,6 +125,31 @@ describe('grpc fault injection', () => {
     }
   });
 
+  it('a unary call and a stream cancelled during a long injected delay end its timer: mesh.close() does not wait out the delay', async () => {
+    const { client, close } = await clientWith({ delay: { percent: 100, duration: '5s' } }, { timeout: '20s' });
+    let closed = false;
+    try {
+      const before = { unary: server.calls.GetItem!, stream: server.calls.ListItems! };
+      const unaryCancelled = await new Promise<Any>((resolve) => {
+        const call = client.GetItem({ id: 'c' }, (error: unknown) => resolve(error));
+        setTimeout(() => call.cancel(), 20);
+      });
+      assert.equal(unaryCancelled?.code, grpc.status.CANCELLED);
+      const stream = client.ListItems({ id: 's', count: 2 });
+      setTimeout(() => stream.cancel(), 20);
+      const streamed = await readAll(stream);
+      assert.equal(streamed.error?.code, grpc.status.CANCELLED);
+      const started = performance.now();
+      await close();
+      closed = true;
+      assert.ok(performance.now() - started < 1000, `mesh.close() took ${Math.round(performance.now() - started)} ms: it waited for the cancelled calls' delays`);
+      assert.equal(server.calls.GetItem, before.unary, 'the cancelled unary call was never sent');
+      assert.equal(server.calls.ListItems, before.stream, 'the cancelled stream was never sent');
+    } finally {
+      if (!closed) await close();
+    }
+  });
+
   it('streams get no abort: an abort-only fault leaves them alone', async () => {
     const { client, close } = await clientWith({ abort: { percent: 100, status: 503 } });
     try {

@@ -28,8 +28,9 @@ export interface CallOwner {
   /** Streams only: the caller's listener for what arrives before the status. */
   readonly stream: StreamListener | undefined;
   /**
-   * Unary calls: a signal the caller's cancel aborts, asked for only when the call may be
-   * hedged (several attempts at once must all end, and the race with them).
+   * A signal the caller's cancel aborts, asked for only when a layer may hold the call: a hedge
+   * race (unary: several attempts at once must all end, and the race with them) or an injected
+   * delay (its timer ends with the cancel).
    */
   cancelSignal?(): AbortSignal;
   /** The call's span while an OpenTelemetry SDK traces (grpc-tracing.ts), timed while a meter records (grpc-metrics.ts); the owner ends it with the final status. */

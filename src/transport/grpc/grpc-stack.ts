@@ -51,6 +51,9 @@ export interface GrpcStacks {
   readonly unary: Service;
   readonly stream: Service;
   readonly layers: readonly Layer[];
+  /** Whether a unary / a streaming call follows its caller's cancel through a signal: only when a layer may hold it (a hedge race, an injected delay). */
+  readonly unaryCancel: boolean;
+  readonly streamCancel: boolean;
 }
 
 function wrapAll(layers: readonly Layer[], bottom: Service): Service {
@@ -82,6 +85,8 @@ export function buildGrpcStacks(view: ServiceView): GrpcStacks {
     stream: wrapAll([deadline, breaker], streamBalanced),
     // This stack's own layers; the shared ones are the runtime's to close.
     layers: [deadline, retry],
+    unaryCancel: policy.hedge !== false || faults?.stream !== undefined,
+    streamCancel: faults?.stream !== undefined,
   };
 }
 

@@ -56,14 +56,16 @@ export class ClientStacks {
     const now = view.clock.now();
     // The caller's own deadline is a per-call option: it replaces the service's timeout (DESIGN §3's precedence), as `timeout` does on HTTP calls.
     const timeout = options.deadline !== undefined ? remainingOf(options.deadline) : runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout;
-    // A call that may be hedged follows the caller's cancel through a signal, as every racing attempt must.
-    const signal = runtime.policy.hedge !== false && owner.cancelSignal !== undefined ? owner.cancelSignal() : undefined;
+    // A call that may be hedged follows the caller's cancel through a signal, as every racing attempt must, and so does one an
+    // injected delay may hold (else the delay's timer outlives a cancelled call and mesh.close() waits for it).
+    const streaming = owner.stream !== undefined;
+    const signal = (streaming ? stacks.streamCancel : stacks.unaryCancel) && owner.cancelSignal !== undefined ? owner.cancelSignal() : undefined;
     const first = Attempt.first(newCall(service, now, now + timeout, signal));
     const watch = watchCall(stacks.mesh, service, view.clock, now);
     request.watch = watch;
     runtime.enter();
     const reply = new CallEnd(runtime, owner, watch);
-    const stack = owner.stream === undefined ? stacks.unary : stacks.stream;
+    const stack = streaming ? stacks.stream : stacks.unary;
     if (stack.send !== undefined) stack.send(request, first, reply);
     else
       stack.call(request, first).then(

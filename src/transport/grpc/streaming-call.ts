@@ -29,6 +29,8 @@ export class StreamingCall implements InterceptingCallInterface, CallOwner {
   #ended = false;
   /** Inside start, where a refusal may come back synchronously. */
   #starting = false;
+  /** Made only for a stream an injected delay may hold (cancelSignal). */
+  #cancel: AbortController | undefined = undefined;
 
   constructor(stacks: ClientStacks, options: InterceptorOptions, nextCall: NextCall) {
     this.#stacks = stacks;
@@ -89,9 +91,15 @@ export class StreamingCall implements InterceptingCallInterface, CallOwner {
     if (this.#current === call) this.#current = undefined;
   }
 
+  cancelSignal(): AbortSignal {
+    this.#cancel ??= new AbortController();
+    return this.#cancel.signal;
+  }
+
   cancelWithStatus(code: grpc.status, details: string): void {
     if (this.#ended) return;
     this.cancelled = true;
+    this.#cancel?.abort(new Error(`the caller cancelled the call: ${details}`));
     if (this.#current !== undefined) this.#current.cancelWithStatus(code, details);
     else this.#end({ code, details, metadata: new grpc.Metadata() });
   }
