@@ -41,12 +41,22 @@ type WithInbound = ServerResponse & { [INBOUND_REQUEST]?: InboundRequest };
  * no closure and no `once` wrapper per request ('close' comes once anyway).
  */
 export function endOnClose(inbound: InboundRequest, res: ServerResponse): void {
-  (res as WithInbound)[INBOUND_REQUEST] = inbound;
+  const withInbound = res as WithInbound;
+  // NOTE: a response can pass a second gate (the middleware mounted again in a sub-app or a
+  // router): that one gets a listener of its own, or the first gate's request never ended.
+  if (withInbound[INBOUND_REQUEST] !== undefined) {
+    res.once('close', () => settle(inbound, res));
+    return;
+  }
+  withInbound[INBOUND_REQUEST] = inbound;
   res.on('close', closed);
 }
 
 function closed(this: WithInbound): void {
-  const inbound = this[INBOUND_REQUEST]!;
-  if (this.writableFinished) inbound.end();
+  settle(this[INBOUND_REQUEST]!, this);
+}
+
+function settle(inbound: InboundRequest, res: ServerResponse): void {
+  if (res.writableFinished) inbound.end();
   else inbound.abort();
 }
