@@ -24,7 +24,7 @@ import { parseConfigText } from '../config/parse.ts';
 import type { KvEntry } from '../consul/client.ts';
 import { documentFromEntries, entriesFromDocument, formatOfValue, serviceKey } from '../control/consul-layout.ts';
 import { isMeshError } from '../core/errors.ts';
-import { redactedCredentialPath, redactText } from '../core/redact.ts';
+import { redactConfigLine, redactedCredentialPath } from '../core/redact.ts';
 import { checkConfig } from './check-config.ts';
 import { readConfigFile } from './config-file.ts';
 import { consulTarget } from './consul-target.ts';
@@ -219,9 +219,12 @@ function describeChange(change: Change): string {
   }
 }
 
-/** Diff lines with credentials shown as `***`: the diff goes to terminals and CI logs. */
+/** Diff lines with credentials shown as `***` as `meshlet get` shows them: the diff goes to terminals and CI logs. */
 function indent(lines: readonly string[]): string {
-  return foldUnchanged(lines).map((line) => `    ${redactText(line)}\n`).join('');
+  // A diff line is a two-character mark ('+ ', '- ', '  ') and a line of the document, or a fold ('…').
+  return foldUnchanged(lines)
+    .map((line) => `    ${line.length < 2 ? line : line.slice(0, 2) + redactConfigLine(line.slice(2))}\n`)
+    .join('');
 }
 
 function count(keys: number): string {

@@ -56,6 +56,21 @@ export function containsCredentials(text: string): boolean {
   return redactText(text) !== text;
 }
 
+/** One `name: value` line of JSON or YAML (or a YAML comment holding one) whose value is a scalar, not `{`, `[` or a block. */
+const KEY_LINE = /^(\s*(?:#\s*)?(?:-\s+)?)(["']?)([^"'\s:#-][^"':]*)\2(\s*:\s+)(["']?)([^\s{[|>&!#].*?)\5(,?)$/;
+
+/**
+ * One line of a JSON or YAML config document (a diff line) with its credentials shown as `***`:
+ * redactText's, and the value of a secret-named key (`"token": "…"`, `password: …`) as
+ * redactValue replaces it in the parsed document, so a diff hides what `meshlet get` hides.
+ */
+export function redactConfigLine(line: string): string {
+  const match = KEY_LINE.exec(line);
+  if (match === null || !isSecretName(match[3]!) || match[6] === REDACTED) return redactText(line);
+  const [, lead, quote, name, colon, valueQuote, , comma] = match;
+  return `${lead}${quote}${name}${quote}${colon}${valueQuote}${REDACTED}${valueQuote}${comma}`;
+}
+
 /**
  * The path (`services.api.limits.global.redis`) of the first string in plain data that holds
  * `***` where a credential goes, as redactValue leaves one; undefined when there is none. A

@@ -57,6 +57,25 @@ describe('meshlet get and push: credentials in config', () => {
     assert.match((await suite.consul.kv.get('cli-back/services/payments'))?.value ?? '', new RegExp(password));
   });
 
+  it("regression: push's diff showed a secret-named value that get shows as *** (endpoint meta, a KV value that does not parse); *** in other values is pushed", async () => {
+    // *** inside values no credential goes in is the user's own text: pushed as it is, not refused.
+    const meta = { auth: 'meta-secret-4f1d', note: '***', mask: 'a***b', query: 'x=***' };
+    const first = await dir.write('meta.json', { services: { payments: { endpoints: [{ address: '127.0.0.1:9001', meta }] } } });
+    const pushed = await run(['push', first, '--to', consulUrl(suite.consul.url, 'cli-meta')]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.match(pushed.stdout, /"auth": "\*\*\*"/);
+    assert.doesNotMatch(pushed.stdout, /meta-secret/);
+    assert.deepEqual(JSON.parse((await suite.consul.kv.get('cli-meta/services/payments'))?.value ?? '{}').endpoints[0].meta, meta);
+    const shown = await run(['get', consulUrl(suite.consul.url, 'cli-meta')]);
+    assert.equal(JSON.parse(shown.stdout).services.payments.endpoints[0].meta.auth, '***', 'get hides it too');
+    // KV holds hand-written YAML that does not parse (a tab): the diff shows its lines as they are, credentials hidden.
+    await suite.consul.kv.put('cli-meta/services/payments', "endpoints: ['127.0.0.1:9001']\nrateLimit:\n\tpassword: kv-secret-9a2b\n  # redis password: kv-secret-9a2b\n");
+    const over = await run(['push', first, '--to', consulUrl(suite.consul.url, 'cli-meta'), '--dry-run']);
+    assert.equal(over.code, 0, over.stderr);
+    assert.match(over.stdout, /^ {4}- \tpassword: \*\*\*$/m);
+    assert.doesNotMatch(over.stdout + over.stderr, /secret-/);
+  });
+
   it('regression: push --service --prune ignored --prune; it is refused as usage (exit 2)', async () => {
     const file = await dir.write('prune.json', { services: { payments: { endpoints: ['127.0.0.1:9001'] } } });
     const refused = await run(['push', file, '--to', consulUrl(suite.consul.url, 'cli-prune'), '--service', 'payments', '--prune']);
