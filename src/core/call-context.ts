@@ -58,18 +58,6 @@ export function enterInbound<T>(context: InboundContext, fn: () => T): T {
   return inbound.run(context, fn);
 }
 
-/**
- * Makes `context` the inbound request context for the rest of the event-loop callback running
- * now and everything it schedules, without restoring the previous one: for a framework's
- * `next()`, which runs the rest of the request (src/inbound). Node restores the context when
- * the callback returns to the event loop (each HTTP request starts in the context its socket
- * had), so it does not reach another request. NOTE: half of `enterInbound`'s cost: Node 24's
- * `run` copies the context frame on entry and again to restore it.
- */
-export function enterInboundForRest(context: InboundContext): void {
-  inbound.enterWith(context);
-}
-
 export function currentInbound(): InboundContext | undefined {
   return inbound.getStore();
 }

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, context } from '@opentelemetry/api';
-import { currentInbound, enterInbound, enterInboundForRest, type InboundContext } from '../core/call-context.ts';
+import { currentInbound, enterInbound, type InboundContext } from '../core/call-context.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { MeshError } from '../core/errors.ts';
 import type { Mesh } from '../mesh/mesh.ts';
@@ -36,7 +36,7 @@ const STOPPING = refusal(503, 'MESH_CLOSED', 'this instance is shutting down; re
  * an AbortController's signal costs about as much as the rest of the request's bookkeeping,
  * and most handlers of a busy service make no call, or none before they answer. Likewise the
  * trace context is entered only when the propagator read one from the headers (with no SDK, or
- * no traceparent, there is nothing to enter), and the context once per request (`enter`).
+ * no traceparent, there is nothing to enter), and the context once per request (`continueIn`).
  */
 export class InboundRequest implements InboundContext {
   readonly deadline: number;
@@ -70,20 +70,16 @@ export class InboundRequest implements InboundContext {
 
   /**
    * Calls a framework's `next` (the rest of the request, the handler included) in the request's
-   * context, entered for the rest of the running callback rather than around `next` alone
-   * (core/call-context.ts `enterInboundForRest`: one context frame instead of two), and not
-   * again when it is the context already (a hook after the one that entered it).
-   * NOTE: for a framework dispatching from the event loop, as a server does. Code that calls an
-   * app's (req, res) handler synchronously itself (callback-style in-memory injection) stays in
-   * the request's context for the rest of its own callback.
+   * context, and not again when it is the context already (a hook after the one that entered it).
+   * NOTE: around `next`, restored after it (`run`), not entered for the rest of the running
+   * callback (`enterWith`, one context frame fewer on Node 24): with the AsyncLocalStorage on
+   * async_hooks (Node 22's default) that context stayed on the connection's parser, so the next
+   * request on a keep-alive connection started in it, and on any Node the code that dispatched
+   * the request from an async loop stayed in it (test/adapters/context-scope.test.ts).
    */
   continueIn(next: () => void): void {
     if (currentInbound() === this) next();
-    else if (this.#trace !== undefined) context.with(this.#trace, enterInbound<void>, undefined, this, next);
-    else {
-      enterInboundForRest(this);
-      next();
-    }
+    else this.run(next);
   }
 
   /** The response is done (sent, or the framework gave up on it): frees its place. Idempotent. */

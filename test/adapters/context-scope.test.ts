@@ -1,13 +1,18 @@
 /**
- * The gate enters an inbound request's context for the rest of the callback that runs the
- * framework's next() (InboundRequest.continueIn), without restoring the one before: Node
- * restores it when that callback returns to the event loop. What must hold: a request never
- * starts in another request's context, neither the next one on a keep-alive connection nor one
- * pipelined behind it in the same TCP read, and the handler still runs in its own.
+ * The gate runs a framework's next() in an inbound request's context (InboundRequest.continueIn).
+ * What must hold: a request never starts in another request's context, neither the next one on
+ * a keep-alive connection nor one pipelined behind it in the same TCP read, nor the code that
+ * dispatched it, and the handler still runs in its own. Also under the AsyncLocalStorage built
+ * on async_hooks (Node 22's default; Node 24 with --no-async-context-frame), where a context
+ * entered with enterWith stays on the connection's parser resource for its next request.
  */
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
+import { execFile } from 'node:child_process';
+import { on } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, it } from 'node:test';
 import express from 'express';
 import Fastify from 'fastify';
@@ -92,4 +97,38 @@ it('regression (context for the rest of the callback): on Fastify no request sta
   }
   assert.deepEqual(seen.before, [undefined, undefined, undefined, undefined]);
   assert.deepEqual(seen.handler, [1000, 2000, 3000, 4000]);
+});
+
+it('regression (context for the rest of the callback): the code that dispatched a request is not left in its context (an async loop over the server\'s requests)', async () => {
+  const app = express();
+  app.use(expressMeshlet(mesh));
+  app.get('/r', (_req, res) => res.send('ok'));
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const seen: unknown[] = [];
+  const loop = (async () => {
+    for await (const [req, res] of on(server, 'request', { close: ['close'] })) {
+      seen.push(currentInbound());
+      app(req, res);
+      seen.push(currentInbound());
+    }
+  })();
+  try {
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/r`;
+    for (let n = 1; n <= 3; n++) assert.equal(await (await fetch(url, { headers: { 'x-meshlet-timeout-ms': String(1000 * n) } })).text(), 'ok');
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    await loop;
+  }
+  assert.deepEqual(seen, [undefined, undefined, undefined, undefined, undefined, undefined]);
+});
+
+it('regression (context for the rest of the callback): the same holds with the AsyncLocalStorage on async_hooks (Node 22), in a child process', { skip: process.env.MESHLET_CONTEXT_SCOPE_CHILD === '1' }, async () => {
+  const run = promisify(execFile);
+  const test = fileURLToPath(import.meta.url);
+  // NOTE: without the parent's NODE_TEST_CONTEXT, or the child reports to it and exits 0.
+  const env: NodeJS.ProcessEnv = { ...process.env, MESHLET_CONTEXT_SCOPE_CHILD: '1' };
+  delete env.NODE_TEST_CONTEXT;
+  await assert.doesNotReject(run(process.execPath, ['--no-async-context-frame', test], { env, timeout: 20_000 }), 'the tests above failed under --no-async-context-frame');
 });
