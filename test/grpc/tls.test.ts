@@ -121,6 +121,18 @@ describe('grpc channels follow the service tls config', () => {
     }
   });
 
+  it("regression: a servername given in channelOptions ('grpc.ssl_target_name_override') was replaced by each endpoint's host", async () => {
+    const mesh = await createMesh({ service: 't', baseDir: dir(), config: { services: { inventory: { endpoints: [tlsServer.address], tls: { ca: 'ca.pem' }, timeout: '2s' } } } });
+    const client = mesh.grpc('inventory', InventoryClient, { channelOptions: { 'grpc.ssl_target_name_override': 'not-the-server.example' } });
+    try {
+      const result = await settle(unary<Item>(client, 'GetItem', { id: 'o' }));
+      assert.equal(!result.ok && result.error.code, grpc.status.UNAVAILABLE, "the caller's name is the one the certificate is checked against");
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
   it('credentials passed to mesh.grpc() win over the config', async () => {
     const mesh = await createMesh({ service: 't', baseDir: dir(), config: { services: { inventory: { endpoints: [tlsServer.address], tls: { ca: 'other-ca.pem' }, timeout: '2s' } } } });
     // Theirs entirely: grpc-js then checks the certificate against the channel's authority (the service name) unless told otherwise.

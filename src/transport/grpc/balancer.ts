@@ -121,8 +121,9 @@ export class MeshletBalancer implements experimental.LoadBalancer {
       const key = keyOf(address.host, address.port);
       seen.add(key);
       if (this.#subchannels.has(key)) continue;
-      // A TLS channel without a configured servername checks each endpoint's certificate against that endpoint's host (credentials.ts).
-      const args = options[TLS_PER_ENDPOINT] === 1 ? { ...options, 'grpc.ssl_target_name_override': address.host } : options;
+      // A TLS channel without a configured servername checks each endpoint's certificate against that endpoint's host (credentials.ts);
+      // credentials.ts never sets both, so an override beside the flag is the caller's own (channelOptions), and it stands.
+      const args = options[TLS_PER_ENDPOINT] === 1 && options['grpc.ssl_target_name_override'] === undefined ? { ...options, 'grpc.ssl_target_name_override': address.host } : options;
       const subchannel = this.#helper.createSubchannel(address, args);
       subchannel.ref();
       subchannel.addConnectivityStateListener(this.#listener);
