@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isMeshError, MeshError } from '../../src/core/errors.ts';
-import { containsCredentials, isSecretName, redactError, redactText, redactValue } from '../../src/core/redact.ts';
+import { containsCredentials, isSecretName, redactConfigLine, redactError, redactText, redactValue } from '../../src/core/redact.ts';
 
 describe('redactText', () => {
   const cases: [string, string][] = [
@@ -73,6 +73,22 @@ describe('redactValue', () => {
       nested: { lastError: 'connect to http://h/?password=*** failed' },
     });
     assert.equal(value.token, 'S3cretPW', 'the input is not modified');
+  });
+});
+
+describe('redactConfigLine', () => {
+  it("hides a secret-named key's scalar value on a JSON or YAML line (a comment too), as redactValue does, and URL credentials", () => {
+    for (const [line, expected] of [
+      ['  "auth": "required",', '  "auth": "***",'],
+      ['\tpassword: tabpw', '\tpassword: ***'],
+      ['- token: abc', '- token: ***'],
+      ["api_key: 'single'", "api_key: '***'"],
+      ['  # redis password: hunter2', '  # redis password: ***'],
+      ['  "redis": "redis://:pw@h:1",', '  "redis": "redis://***@h:1",'],
+    ]) {
+      assert.equal(redactConfigLine(line!), expected, line);
+    }
+    for (const line of ['  "tokens": "x"', '  "key": {', '  "auth": "***",', '  "rps": 100,', 'auth: |', '  "note": "a***b"']) assert.equal(redactConfigLine(line), line);
   });
 });
 
