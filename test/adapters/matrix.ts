@@ -29,6 +29,16 @@ const sdk = installSdk({ metrics: false });
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 
+/** B's call to C, its failure's code (or text) pushed on `outcomes` before it is thrown on. */
+async function callRecordingFailure(mesh: Mesh, outcomes: string[]): Promise<number> {
+  try {
+    return await statusOf(mesh.client('c').request({ path: '/c' }));
+  } catch (error) {
+    outcomes.push(isMeshError(error) ? error.code : String(error));
+    throw error;
+  }
+}
+
 /** The whole matrix for one framework (one test file each, so they run apart). */
 export function adapterMatrix(framework: Framework): void {
   describe(`adapter matrix: ${framework.name}`, () => {
@@ -108,16 +118,7 @@ export function adapterMatrix(framework: Framework): void {
       // C never answers; its connection closing is what the test waits for.
       const c = await backend(() => {});
       const outcomes: string[] = [];
-      const b = await serve(await meshOf({ c: c.address }), {
-        '/b': async ({ mesh }) => {
-          try {
-            return await statusOf(mesh.client('c').request({ path: '/c' }));
-          } catch (error) {
-            outcomes.push(isMeshError(error) ? error.code : String(error));
-            throw error;
-          }
-        },
-      });
+      const b = await serve(await meshOf({ c: c.address }), { '/b': async ({ mesh }) => callRecordingFailure(mesh, outcomes) });
       const gone = new AbortController();
       const answer = get(`${b.url}/b`, {}, gone.signal).catch((error: Error) => error.name);
       await eventually(() => c.received.length === 1, 'B called C');
@@ -138,12 +139,7 @@ export function adapterMatrix(framework: Framework): void {
         '/b': async ({ mesh }) => {
           started();
           await whenGone;
-          try {
-            return await statusOf(mesh.client('c').request({ path: '/c' }));
-          } catch (error) {
-            outcomes.push(isMeshError(error) ? error.code : String(error));
-            throw error;
-          }
+          return callRecordingFailure(mesh, outcomes);
         },
       });
       const gone = new AbortController();
