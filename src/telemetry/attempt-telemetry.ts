@@ -106,7 +106,7 @@ function startAttemptSpan(record: CallRecord, request: MeshRequest, attempt: Att
   if (endpoint !== undefined) {
     attributes['server.address'] = endpoint.address.host;
     attributes['server.port'] = endpoint.address.port;
-    attributes['url.full'] = urls.url(endpoint.origin, request.path);
+    attributes['url.full'] = urls.url(endpoint, request.path);
   }
   const span = startSpan(method === '_OTHER' ? 'HTTP' : method, SpanKind.CLIENT, attributes, record.context!);
   if (!span.isRecording()) return span;

@@ -1,10 +1,11 @@
 /**
  * What a stack's spans repeat from call to call, built once instead of per call: the logical
  * span's name and start attributes per method (call-record.ts), and each attempt's `url.full`
- * per endpoint origin and path (attempt-telemetry.ts). A traced call otherwise builds the same
+ * per endpoint and path (attempt-telemetry.ts). A traced call otherwise builds the same
  * name string, attribute object and redacted URL every time. Bounded: methods by the semconv
- * set (`_OTHER` for the rest), origins by the service's endpoints, one remembered path each.
+ * set (`_OTHER` for the rest), URLs by the live endpoint addresses, one remembered path each.
  */
+import type { Endpoint, EndpointAddress } from '../core/endpoint.ts';
 import { redactedUrl } from './redact-url.ts';
 import { semconvMethod } from './otel-tracing.ts';
 
@@ -41,24 +42,24 @@ export class CallSpanShapes {
   }
 }
 
-/** Origins remembered before the memo starts over (endpoints come and go with discovery). */
-const MAX_ORIGINS = 256;
-
-/** `url.full` per endpoint origin, remembering the last path asked for each. */
+/**
+ * `url.full` per endpoint address, remembering the last path asked for each. Keyed by the
+ * address object, not its origin string: an endpoint builds its origin when asked, so a
+ * lookup by origin would build and hash a new string per attempt; a discovery update that
+ * changes an address replaces the object, and a memo entry goes with the object it is for.
+ */
 export class UrlShapes {
-  readonly #byOrigin = new Map<string, { path: string; url: string }>();
+  readonly #byAddress = new WeakMap<EndpointAddress, { path: string; url: string }>();
 
-  url(origin: string, path: string): string {
-    const last = this.#byOrigin.get(origin);
+  url(endpoint: Endpoint, path: string): string {
+    const address = endpoint.address;
+    const last = this.#byAddress.get(address);
     if (last !== undefined && last.path === path) return last.url;
-    const url = redactedUrl(origin, path);
+    const url = redactedUrl(endpoint.origin, path);
     if (last !== undefined) {
       last.path = path;
       last.url = url;
-    } else {
-      if (this.#byOrigin.size >= MAX_ORIGINS) this.#byOrigin.clear();
-      this.#byOrigin.set(origin, { path, url });
-    }
+    } else this.#byAddress.set(address, { path, url });
     return url;
   }
 }

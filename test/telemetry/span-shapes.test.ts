@@ -5,31 +5,43 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Endpoint, EndpointAddress } from '../../src/core/endpoint.ts';
 import { redactedUrl } from '../../src/telemetry/redact-url.ts';
 import { CallSpanShapes, UrlShapes } from '../../src/telemetry/span-shapes.ts';
 
+/** An endpoint as the attempt layer sees it: its origin built from its address when asked. */
+function endpointAt(port: number, protocol = 'http'): Endpoint {
+  const address = { id: `127.0.0.1:${port}`, host: '127.0.0.1', port, protocol } as unknown as EndpointAddress;
+  return { address, get origin() { return `${protocol}://127.0.0.1:${port}`; } } as unknown as Endpoint;
+}
+
 describe('UrlShapes', () => {
-  it('gives redactedUrl for every (origin, path), switching paths and origins', () => {
+  it('gives redactedUrl for every (endpoint, path), switching paths and endpoints', () => {
     const urls = new UrlShapes();
+    const one = endpointAt(1);
+    const two = endpointAt(2);
     const asks = [
-      ['http://127.0.0.1:1', '/a?token=s3cret'],
-      ['http://127.0.0.1:1', '/a?token=other'],
-      ['http://127.0.0.1:2', '/a?token=s3cret'],
-      ['http://127.0.0.1:1', '/a?token=s3cret'],
-      ['http://127.0.0.1:1', '/b#frag'],
-      ['http://127.0.0.1:1', '/b#frag'],
-      ['http://127.0.0.1:2', '/'],
+      [one, '/a?token=s3cret'],
+      [one, '/a?token=other'],
+      [two, '/a?token=s3cret'],
+      [one, '/a?token=s3cret'],
+      [one, '/b#frag'],
+      [one, '/b#frag'],
+      [two, '/'],
     ] as const;
-    for (const [origin, path] of asks) {
-      const url = urls.url(origin, path);
-      assert.equal(url, redactedUrl(origin, path));
+    for (const [endpoint, path] of asks) {
+      const url = urls.url(endpoint, path);
+      assert.equal(url, redactedUrl(endpoint.origin, path));
       assert.ok(!url.includes('s3cret') && !url.includes('other'), url);
     }
   });
 
-  it("stays exact past the memo's bound (it starts over)", () => {
+  it('builds the URL again when discovery replaces an endpoint\'s address (its protocol changed)', () => {
     const urls = new UrlShapes();
-    for (let round = 0; round < 2; round++) for (let port = 1; port <= 600; port++) assert.equal(urls.url(`http://127.0.0.1:${port}`, '/x?q=1'), `http://127.0.0.1:${port}/x?q=REDACTED`);
+    const plain = endpointAt(1);
+    assert.equal(urls.url(plain, '/x?q=1'), 'http://127.0.0.1:1/x?q=REDACTED');
+    const tls = endpointAt(1, 'https');
+    assert.equal(urls.url(tls, '/x?q=1'), 'https://127.0.0.1:1/x?q=REDACTED');
   });
 });
 
