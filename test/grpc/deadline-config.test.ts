@@ -16,7 +16,7 @@ import '../../src/transport/grpc/index.ts';
 import { createMesh, isMeshError, runWithInbound } from '../../src/index.ts';
 import { eventually, sleep } from '../support/waits.ts';
 import { type Any, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
-import { pushableStore } from './pushable-store.ts';
+import { pushableStore } from '../support/pushable-store.ts';
 
 const servers: InventoryServer[] = [];
 after(() => {

@@ -13,7 +13,7 @@ import grpc from '@grpc/grpc-js';
 import '../../src/transport/grpc/index.ts';
 import { createMesh, isMeshError } from '../../src/index.ts';
 import { type Any, type InventoryServer, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
-import { pushableStore } from './pushable-store.ts';
+import { pushableStore } from '../support/pushable-store.ts';
 
 const servers: InventoryServer[] = [];
 after(() => {

@@ -13,7 +13,7 @@ import '../../src/transport/grpc/index.ts';
 import { createMesh } from '../../src/index.ts';
 import { testCertificates } from '../support/tls.ts';
 import { suiteTempDir } from '../support/temp-dir.ts';
-import { pushableStore } from './pushable-store.ts';
+import { pushableStore } from '../support/pushable-store.ts';
 import { type Any, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
 
 describe('grpc channels follow the service tls config', () => {

@@ -7,25 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { ControlListener, ControlStore } from '../../src/control/control-store.ts';
 import { createMesh, isMeshError } from '../../src/index.ts';
 import { startBackend } from '../support/http-backend.ts';
-
-/** A control store the test pushes documents through, as a watched file or Consul KV would. */
-function pushedStore(first: unknown): ControlStore & { push(document: unknown): void } {
-  let listener: ControlListener | undefined;
-  return {
-    source: 'test:pushed',
-    async watch(l) {
-      listener = l;
-      l.snapshot(first);
-    },
-    push(document) {
-      listener!.snapshot(document);
-    },
-    async close() {},
-  };
-}
+import { pushableStore } from '../support/pushable-store.ts';
 
 describe('a response body read across a config push', () => {
   const closers: (() => Promise<void>)[] = [];
@@ -41,7 +25,7 @@ describe('a response body read across a config push', () => {
     });
     closers.push(() => stalling.close());
     const config = (timeout: string) => ({ services: { stalls: { endpoints: [stalling.address], timeout } } });
-    const store = pushedStore(config('300ms'));
+    const store = pushableStore(config('300ms'));
     const mesh = await createMesh({ service: 'caller', control: store });
     closers.push(() => mesh.close({ timeout: 100 }));
     let rebuilt = false;

@@ -1,4 +1,4 @@
-/** A control store the gRPC tests push documents into (config pushes reaching live clients). */
+/** A control store tests push documents into, as a watched file or Consul KV would (config pushes reaching live clients and stacks). */
 import type { ControlListener, ControlStore } from '../../src/index.ts';
 
 export function pushableStore(first: unknown): ControlStore & { push(document: unknown): void } {
