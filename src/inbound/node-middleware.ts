@@ -41,6 +41,12 @@ type WithInbound = ServerResponse & { [INBOUND_REQUEST]?: InboundRequest };
  * no closure and no `once` wrapper per request ('close' comes once anyway).
  */
 export function endOnClose(inbound: InboundRequest, res: ServerResponse): void {
+  // NOTE: the client may have left while a middleware or hook before the gate awaited
+  // something: 'close' came already, and a listener added now would never run.
+  if (res.closed) {
+    settle(inbound, res);
+    return;
+  }
   const withInbound = res as WithInbound;
   // NOTE: a response can pass a second gate (the middleware mounted again in a sub-app or a
   // router): that one gets a listener of its own, or the first gate's request never ended.
