@@ -179,6 +179,31 @@ describe('grpc resilience', () => {
     }
   });
 
+  it('regression: a call the caller cancelled while queued for a concurrency slot kept its place, so the next call was refused RESOURCE_EXHAUSTED', async () => {
+    const held: (() => void)[] = [];
+    const { mesh, client } = await meshOver({ GetItem: (call: Any, callback: Any) => held.push(() => callback(null, { id: call.request.id, server: 'q' })) }, { concurrency: { max: 1, queue: 1, queueTimeout: '5s' } }, 1);
+    try {
+      const first = settle(unary<Item>(client, 'GetItem', { id: 'a' }));
+      for (let i = 0; i < 100 && held.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      const cancelled = await new Promise<Any>((resolve) => {
+        const call = client.GetItem({ id: 'b' }, (error: unknown) => resolve(error));
+        setTimeout(() => call.cancel(), 30);
+      });
+      assert.equal(cancelled?.code, grpc.status.CANCELLED);
+      const next = settle(unary<Item>(client, 'GetItem', { id: 'c' }));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      held.shift()!();
+      for (let i = 0; i < 100 && held.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      held.shift()?.();
+      const [a, c] = await Promise.all([first, next]);
+      assert.ok(a.ok);
+      assert.ok(c.ok, `the queue's one place was free again: ${!c.ok && c.error.details}`);
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
   it('fails a call on a closed client with UNAVAILABLE, leaving no attempt counted in flight (regression: INTERNAL, and the endpoint kept it in flight)', async () => {
     const { mesh, client } = await meshOver({}, {}, 1);
     try {

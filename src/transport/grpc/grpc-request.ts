@@ -29,8 +29,8 @@ export interface CallOwner {
   readonly stream: StreamListener | undefined;
   /**
    * A signal the caller's cancel aborts, asked for only when a layer may hold the call: a hedge
-   * race (unary: several attempts at once must all end, and the race with them) or an injected
-   * delay (its timer ends with the cancel).
+   * race (unary: several attempts at once must all end, and the race with them), an injected
+   * delay (its timer ends with the cancel), a concurrency queue (the call leaves it).
    */
   cancelSignal?(): AbortSignal;
   /** The call's span while an OpenTelemetry SDK traces (grpc-tracing.ts), timed while a meter records (grpc-metrics.ts); the owner ends it with the final status. */

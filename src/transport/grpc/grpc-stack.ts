@@ -51,7 +51,7 @@ export interface GrpcStacks {
   readonly unary: Service;
   readonly stream: Service;
   readonly layers: readonly Layer[];
-  /** Whether a unary / a streaming call follows its caller's cancel through a signal: only when a layer may hold it (a hedge race, an injected delay). */
+  /** Whether a unary / a streaming call follows its caller's cancel through a signal: only when a layer may hold it (buildGrpcStacks). */
   readonly unaryCancel: boolean;
   readonly streamCancel: boolean;
 }
@@ -85,7 +85,9 @@ export function buildGrpcStacks(view: ServiceView): GrpcStacks {
     stream: wrapAll([deadline, breaker], streamBalanced),
     // This stack's own layers; the shared ones are the runtime's to close.
     layers: [deadline, retry],
-    unaryCancel: policy.hedge !== false || faults?.stream !== undefined,
+    // A layer that may hold a call before its attempt must see the caller's cancel, or the cancelled call holds its place:
+    // a hedge race, an injected delay, a concurrency queue, a global rate limit's Redis round trip (streams: the delay).
+    unaryCancel: policy.hedge !== false || faults?.stream !== undefined || policy.concurrency !== false || (policy.rateLimit !== false && policy.rateLimit.scope === 'global'),
     streamCancel: faults?.stream !== undefined,
   };
 }

@@ -56,8 +56,8 @@ export class ClientStacks {
     const now = view.clock.now();
     // The caller's own deadline is a per-call option: it replaces the service's timeout (DESIGN §3's precedence), as `timeout` does on HTTP calls.
     const timeout = options.deadline !== undefined ? remainingOf(options.deadline) : runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout;
-    // A call that may be hedged follows the caller's cancel through a signal, as every racing attempt must, and so does one an
-    // injected delay may hold (else the delay's timer outlives a cancelled call and mesh.close() waits for it).
+    // A call that may be hedged follows the caller's cancel through a signal, as every racing attempt must, and so does one a
+    // layer may hold (an injected delay, a concurrency queue: else a cancelled call keeps its timer or its place in the queue).
     const streaming = owner.stream !== undefined;
     const signal = (streaming ? stacks.streamCancel : stacks.unaryCancel) && owner.cancelSignal !== undefined ? owner.cancelSignal() : undefined;
     const first = Attempt.first(newCall(service, now, now + timeout, signal));
