@@ -1,12 +1,19 @@
 /**
- * The endpoint lists discovery last saw, one file per service under `<cacheDir>/endpoints/`,
+ * The endpoint lists discovery last saw, one file per service and question (the store and query
+ * that found them) under `<cacheDir>/endpoints/`,
  * so a process restarted while Consul is unreachable starts on the instances it last saw
  * (discovery/known-endpoints.ts says why). Each save replaces the file atomically; saves of
  * one file are queued and only the newest waits, so a burst of changes costs one write.
  *
+ * Per question, not per service: two services on two Consul agents sharing a cacheDir, each
+ * calling an `api`, would otherwise overwrite one `api` file in turn, and after a restart during
+ * an outage only the last writer would find its list (the question check refused the other's).
+ * A `<service>.json` from before is still read, question-checked the same way.
+ *
  * NOTE: a file is read back as untrusted input: each endpoint is rebuilt through makeAddress,
  * and anything malformed makes the whole file count as absent.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EndpointAddress } from '../core/endpoint.ts';
@@ -33,15 +40,19 @@ export class EndpointCache implements KnownEndpointsStore {
     this.#dir = join(cacheDir, 'endpoints');
   }
 
-  /** Where a service's list is kept (service names are file-name safe: schema.ts SERVICE_NAME). */
-  fileOf(service: string): string {
-    return join(this.#dir, `${service}.json`);
+  /** Where a service's list for a question is kept (service names are file-name safe: schema.ts SERVICE_NAME). */
+  fileOf(service: string, question: string): string {
+    return join(this.#dir, `${service}-${createHash('sha256').update(question).digest('hex').slice(0, 16)}.json`);
   }
 
   async read(service: string, question: string): Promise<SavedEndpoints | undefined> {
+    return (await this.#readFile(this.fileOf(service, question), question)) ?? (await this.#readFile(join(this.#dir, `${service}.json`), question));
+  }
+
+  async #readFile(file: string, question: string): Promise<SavedEndpoints | undefined> {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(await readFile(this.fileOf(service), 'utf8'));
+      parsed = JSON.parse(await readFile(file, 'utf8'));
     } catch {
       return undefined;
     }
@@ -51,14 +62,15 @@ export class EndpointCache implements KnownEndpointsStore {
   write(service: string, question: string, endpoints: readonly EndpointAddress[]): void {
     const content: EndpointFile = { question, savedAt: Date.now(), endpoints };
     const text = JSON.stringify(content);
-    const pending = this.#saves.get(service);
+    const file = this.fileOf(service, question);
+    const pending = this.#saves.get(file);
     if (pending !== undefined) {
       pending.next = text;
       return;
     }
     const save: PendingSave = { running: Promise.resolve(), next: text };
-    this.#saves.set(service, save);
-    save.running = this.#drain(service, save);
+    this.#saves.set(file, save);
+    save.running = this.#drain(file, save);
   }
 
   ageOf(saved: SavedEndpoints): number {
@@ -70,17 +82,17 @@ export class EndpointCache implements KnownEndpointsStore {
     await Promise.all([...this.#saves.values()].map((save) => save.running));
   }
 
-  async #drain(service: string, save: PendingSave): Promise<void> {
+  async #drain(file: string, save: PendingSave): Promise<void> {
     while (save.next !== undefined) {
       const text = save.next;
       save.next = undefined;
       try {
-        await writeFileAtomically(this.fileOf(service), text);
+        await writeFileAtomically(file, text);
       } catch {
         // NOTE: the cache is insurance; a full disk must not disturb discovery.
       }
     }
-    this.#saves.delete(service);
+    this.#saves.delete(file);
   }
 }
 

@@ -6,7 +6,7 @@
  * carries the ACL token into state() or events.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { STARTUP_WAIT_MS } from '../../src/discovery/consul-resolver.ts';
@@ -68,9 +68,8 @@ describe('Consul discovery through outages', () => {
     await suite.consul.catalog.register(registrationOf(a, 'cached', 'cached-a', { Tags: ['v1'], Meta: { zone: 'eu' } }));
     const cacheDir = join(dir(), 'cache');
     const first = await meshFor({ cached: { discovery: { type: 'consul' } } }, cacheDir);
-    const file = join(cacheDir, 'endpoints', 'cached.json');
     await eventually(() => endpointIds(first, 'cached').length === 1, 'the first mesh to see the instance');
-    const onDisk = async () => (await readFile(file, 'utf8').catch(() => '')).includes(`"port":${a.port}`);
+    const onDisk = async () => (await savedLists(cacheDir, 'cached')).includes(`"port":${a.port}`);
     await eventually(onDisk, 'the endpoint list on disk');
     await first.close();
 
@@ -101,7 +100,7 @@ describe('Consul discovery through outages', () => {
     const cacheDir = join(dir(), 'retagged');
     const first = await meshFor({ retagged: { discovery: { type: 'consul', tags: ['v1'] } } }, cacheDir);
     await eventually(() => endpointIds(first, 'retagged').length === 1, 'the first mesh to see the instance');
-    await eventually(async () => (await readFile(join(cacheDir, 'endpoints', 'retagged.json'), 'utf8').catch(() => '')).includes('"v1"'), 'the v1 list on disk');
+    await eventually(async () => (await savedLists(cacheDir, 'retagged')).includes('"v1"'), 'the v1 list on disk');
     await first.close();
     await suite.consul.stop();
     try {
@@ -122,7 +121,7 @@ describe('Consul discovery through outages', () => {
       await hanging.catalog.register(registrationOf(a, 'hung', 'hung-a'));
       const services: Services = { hung: { discovery: { type: 'consul' } } };
       const first = await createMesh({ service: 'caller', consul: { url: hanging.url }, config: { services }, cacheDir });
-      await eventually(async () => (await readFile(join(cacheDir, 'endpoints', 'hung.json'), 'utf8').catch(() => '')).includes(`"port":${a.port}`), 'the list on disk');
+      await eventually(async () => (await savedLists(cacheDir, 'hung')).includes(`"port":${a.port}`), 'the list on disk');
       await first.close();
 
       hanging.faults.hangNext(1);
@@ -186,3 +185,11 @@ describe('Consul discovery and the ACL token', () => {
     }
   });
 });
+
+/** The text of every list the cacheDir keeps for `service` (one file per question: `<service>-<hash>.json`). */
+async function savedLists(cacheDir: string, service: string): Promise<string> {
+  const dir = join(cacheDir, 'endpoints');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.startsWith(`${service}-`) && name.endsWith('.json'));
+  const texts = await Promise.all(names.map((name) => readFile(join(dir, name), 'utf8').catch(() => '')));
+  return texts.join('\n');
+}
