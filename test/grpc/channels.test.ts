@@ -89,6 +89,27 @@ describe('grpc calls on the diagnostics channels', () => {
     }
   });
 
+  it('regression: a server INTERNAL ended the call as MESH_UPSTREAM_FAILED under the retry layer and INTERNAL without it; both say INTERNAL', async () => {
+    const server = await startInventoryServer('i', { Reserve: (_call: Any, callback: Any) => callback({ code: grpc.status.INTERNAL, details: 'boom' }) });
+    servers.push(server);
+    const codes: unknown[] = [];
+    for (const retry of [undefined, false] as const) {
+      const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [server.address], ...(retry === false && { retry }) } } } });
+      const client = mesh.grpc('inventory', InventoryClient);
+      const seen = record(['meshlet:call:end']);
+      try {
+        const settled = await settle(unary(client, 'Reserve', { id: 'r' }));
+        assert.equal(settled.ok, false);
+        codes.push(seen.messages['meshlet:call:end']![0]!.errorCode);
+      } finally {
+        seen.stop();
+        client.close();
+        await mesh.close();
+      }
+    }
+    assert.deepEqual(codes, ['INTERNAL', 'INTERNAL']);
+  });
+
   it("the admin page's call statistics count gRPC calls of their mesh", async () => {
     const server = await startInventoryServer('s');
     servers.push(server);

@@ -15,6 +15,7 @@
 import grpc from '@grpc/grpc-js';
 import type { Attempt } from '../../core/attempt.ts';
 import type { Clock } from '../../core/clock.ts';
+import { isMeshError } from '../../core/errors.ts';
 import type { MeshResponse } from '../../core/service.ts';
 import { attemptEndChannel, attemptStartChannel, type CallStartMessage, callEndChannel, callStartChannel } from '../../telemetry/channels.ts';
 import { errorCodeOf } from '../../telemetry/call-record.ts';
@@ -24,9 +25,14 @@ import { GrpcStatusError } from './status.ts';
 
 const { status: Status } = grpc;
 
-/** A low-cardinality name for a failure: the gRPC status's name (`UNAVAILABLE`) when an attempt ended with one, else the MeshError code. */
+/**
+ * A low-cardinality name for a failure: the gRPC status's name (`UNAVAILABLE`) when the server
+ * answered with one, else the MeshError code. The retry layer hands on a server's final answer
+ * as MESH_UPSTREAM_FAILED with the status as its cause: that is still the server's status.
+ */
 function errorTypeOf(error: unknown): string | undefined {
-  return error instanceof GrpcStatusError ? (Status[error.status.code] ?? String(error.status.code)) : errorCodeOf(error);
+  const answer = error instanceof GrpcStatusError ? error : isMeshError(error) && error.code === 'MESH_UPSTREAM_FAILED' && error.cause instanceof GrpcStatusError ? error.cause : undefined;
+  return answer !== undefined ? (Status[answer.status.code] ?? String(answer.status.code)) : errorCodeOf(error);
 }
 
 /** One watched logical call: what its call and attempt messages say. */
