@@ -19,27 +19,37 @@ export interface BreakerView {
   state: string | undefined;
 }
 
-const views = new WeakMap<MeshEventEmitter, Map<string, BreakerView>>();
+/** A service's view and the breaker it shows: the one of the service's newest stack. */
+interface Held {
+  readonly view: BreakerView;
+  breaker: Layer;
+}
+
+const views = new WeakMap<MeshEventEmitter, Map<string, Held>>();
 
 /** The view of `service`'s breaker in the mesh of `events`, seeded from `breaker` now. */
 export function breakerView(events: MeshEventEmitter, service: string, breaker: Layer): BreakerView {
   let byService = views.get(events);
   if (byService === undefined) {
-    const made = new Map<string, BreakerView>();
+    const made = new Map<string, Held>();
     byService = made;
     views.set(events, made);
+    // NOTE: the state is read from the newest breaker, not taken from the event: after a config
+    // push the old stack's breaker (calls still in flight on it) keeps sending its transitions,
+    // and the event does not say which breaker sent it. A transition is rare; one read each.
     events.on('breaker', (event) => {
-      const view = made.get(event.service);
-      if (view !== undefined) view.state = event.state;
+      const held = made.get(event.service);
+      if (held !== undefined) held.view.state = seedOf(held.breaker);
     });
   }
-  let view = byService.get(service);
-  if (view === undefined) {
-    view = { state: undefined };
-    byService.set(service, view);
+  let held = byService.get(service);
+  if (held === undefined) {
+    held = { view: { state: undefined }, breaker };
+    byService.set(service, held);
   }
-  view.state = seedOf(breaker);
-  return view;
+  held.breaker = breaker;
+  held.view.state = seedOf(breaker);
+  return held.view;
 }
 
 function seedOf(breaker: Layer): string | undefined {
