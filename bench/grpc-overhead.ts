@@ -6,17 +6,22 @@
  * deadline, retry + budget, outlier ejection, p2c-ewma) and the bare client with a 10 s deadline
  * per call (`bare-deadline`: what grpc-js itself pays for the deadline meshlet always sends).
  *
- * Many short rounds; each round runs every variant once, in an order that rotates, first a
- * throughput burst (32 concurrent callers) and then a latency burst (1 caller). Every figure
- * is paired with bare's from the same round: throughput ratio, caller CPU per call, server CPU
- * per call, added p50. Printed: medians with 10th..90th percentiles of those paired figures.
- * Goal: mesh >= 0.90x bare throughput and <= 15 us added p50; the goal line says met / not met
- * and whether the A/A control's spread is narrower than the gap. Never fails on timing.
+ * Several draws of fresh caller processes (a process can be slower than its twin for its whole
+ * life: no one process decides a figure), each many short rounds; a round runs every variant
+ * once, in an order that rotates, first a throughput burst (32 concurrent callers) and then a
+ * latency burst (1 caller). Every figure is paired with bare's from the same round: throughput
+ * ratio, caller CPU per call, server CPU per call, added p50, and the added synchronous part of
+ * a call (the method call until it returns, on the caller's thread: work, not waiting). Printed:
+ * medians with 10th..90th percentiles of the paired figures pooled over the draws, and each
+ * draw's own medians for mesh and the A/A control, so a draw unlike the others shows.
+ * Goal: mesh >= 0.90x bare throughput and <= 15 us added p50, judged on the pooled medians; the
+ * goal line says met / not met and whether the A/A control's spread is narrower than the gap.
+ * Never fails on timing.
  * Then, with no network: meshlet's own JavaScript per call (support/grpc-in-memory.ts), and a
  * bare vs a mesh.grpc() client through grpc-js's client code on an in-memory channel
  * (support/grpc-client-in-memory.ts: the interceptor machinery included).
- * Run: node bench/grpc-overhead.ts   (about 60 s; BENCH_ROUNDS, BENCH_ROUND_MS, BENCH_LATENCY_CALLS
- * change the network rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
+ * Run: node bench/grpc-overhead.ts   (about 2 min; BENCH_DRAWS, BENCH_ROUNDS (per draw), BENCH_ROUND_MS,
+ * BENCH_LATENCY_CALLS change the network rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -26,9 +31,10 @@ import type { GrpcCallerCommand, GrpcCallerReply } from './support/grpc-caller.t
 import { formatSpread, pairedDeltas, pairedRatios, spreadOf } from './support/grpc-rounds.ts';
 import { median } from './support/stats.ts';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 400);
-const LATENCY_CALLS = Number(process.env.BENCH_LATENCY_CALLS ?? 400);
+const DRAWS = Math.max(1, Number(process.env.BENCH_DRAWS ?? 3));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 250);
+const LATENCY_CALLS = Number(process.env.BENCH_LATENCY_CALLS ?? 200);
 const CONCURRENCY = 32;
 const NAMES = ['bare', 'bare-aa', 'mesh', 'bare-deadline'] as const;
 
@@ -60,45 +66,75 @@ const serverCpu = async (): Promise<number> => {
   server.send('cpu');
   return (await answer).cpuUs;
 };
-const variants = NAMES.map((name) => ({ name, process: child('./support/grpc-caller.ts', [name, String(port)], 'caller'), perSecond: [] as number[], cpu: [] as number[], serverCpu: [] as number[], p50: [] as number[] }));
-for (const variant of variants) {
-  const ready = await nextMessage<GrpcCallerReply>(variant.process);
-  if (ready.kind !== 'ready') throw new Error(`${variant.name} caller answered ${ready.kind}`);
+
+/** A variant's per-round figures, pooled over every draw: round i of every variant is the same round. */
+const variants = NAMES.map((name) => ({ name, perSecond: [] as number[], cpu: [] as number[], serverCpu: [] as number[], p50: [] as number[], issue: [] as number[] }));
+type Variant = (typeof variants)[number];
+const drawLines: string[] = [];
+
+/**
+ * One draw: a fresh caller process per variant (a process can run slower than its twin for its
+ * whole life, so no single process decides a figure), warmed, then ROUNDS rounds in which every
+ * variant runs once, in an order that rotates: a throughput burst, then a latency burst.
+ */
+async function draw(index: number): Promise<void> {
+  const callers = variants.map((variant) => ({ variant, process: child('./support/grpc-caller.ts', [variant.name, String(port)], 'caller') }));
+  for (const caller of callers) {
+    const ready = await nextMessage<GrpcCallerReply>(caller.process);
+    if (ready.kind !== 'ready') throw new Error(`${caller.variant.name} caller answered ${ready.kind}`);
+  }
+  const from = variants[0]!.p50.length;
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = callers.map((_, i) => callers[(i + round) % callers.length]!);
+    for (const { variant, process } of order) {
+      const before = await serverCpu();
+      const result = await ask(process, { kind: 'throughput', concurrency: CONCURRENCY, ms: ROUND_MS });
+      if (result.kind !== 'throughput') throw new Error(`unexpected ${result.kind}`);
+      variant.serverCpu.push(((await serverCpu()) - before) / result.calls);
+      variant.perSecond.push(result.perSecond);
+      variant.cpu.push(result.cpuPerCallUs);
+    }
+    for (const { variant, process } of order) {
+      const result = await ask(process, { kind: 'latency', calls: LATENCY_CALLS });
+      if (result.kind !== 'latency') throw new Error(`unexpected ${result.kind}`);
+      variant.p50.push(result.p50Us);
+      variant.issue.push(result.issueP50Us);
+    }
+  }
+  for (const { process } of callers) process.send({ kind: 'stop' });
+  await Promise.all(callers.map(({ process }) => once(process, 'exit')));
+  const [bare, control, mesh] = [variants[0]!, variants[1]!, variants[2]!];
+  const ofDraw = (values: number[]): number[] => values.slice(from);
+  const ratio = (variant: Variant): string => median(pairedRatios(ofDraw(variant.perSecond), ofDraw(bare.perSecond))).toFixed(3);
+  const added = (variant: Variant): string => median(pairedDeltas(ofDraw(variant.p50), ofDraw(bare.p50))).toFixed(1);
+  drawLines.push(`draw ${index + 1}: mesh ${ratio(mesh)}x, ${added(mesh)} µs / A/A ${ratio(control)}x, ${added(control)} µs`);
 }
 
 const loadBefore = loadavg();
-for (let round = 0; round < ROUNDS; round++) {
-  const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
-  for (const variant of order) {
-    const before = await serverCpu();
-    const result = await ask(variant.process, { kind: 'throughput', concurrency: CONCURRENCY, ms: ROUND_MS });
-    if (result.kind !== 'throughput') throw new Error(`unexpected ${result.kind}`);
-    variant.serverCpu.push(((await serverCpu()) - before) / result.calls);
-    variant.perSecond.push(result.perSecond);
-    variant.cpu.push(result.cpuPerCallUs);
-  }
-  for (const variant of order) {
-    const result = await ask(variant.process, { kind: 'latency', calls: LATENCY_CALLS });
-    if (result.kind !== 'latency') throw new Error(`unexpected ${result.kind}`);
-    variant.p50.push(result.p50Us);
-  }
-}
+for (let i = 0; i < DRAWS; i++) await draw(i);
 
 const bare = variants[0]!;
 const load = (values: number[]): string => values.map((l) => l.toFixed(2)).join(' ');
-console.log(`grpc-overhead: ${ROUNDS} rounds; each: every variant ${ROUND_MS} ms at ${CONCURRENCY} concurrent, then ${LATENCY_CALLS} calls from 1 caller; order rotates`);
+console.log(
+  `grpc-overhead: ${DRAWS} draws of fresh caller processes x ${ROUNDS} rounds; each round: every variant ${ROUND_MS} ms at ${CONCURRENCY} concurrent, then ${LATENCY_CALLS} calls from 1 caller; order rotates`,
+);
 console.log(`${pinning()}; load average before ${load(loadBefore)}, after ${load(loadavg())}`);
-console.log('Per-round figures paired with bare of the same round: median [10th .. 90th percentile]');
-console.log('variant       | calls/s | throughput ratio          | caller CPU/call µs | added caller CPU µs   | server CPU/call µs | p50 µs | added p50 µs');
+console.log(`Per-round figures paired with bare of the same round, pooled over the draws (${variants[0]!.p50.length} rounds): median [10th .. 90th percentile]`);
+console.log(
+  'variant       | calls/s | throughput ratio          | caller CPU/call µs | added caller CPU µs    | server CPU/call µs | p50 µs | added p50 µs             | added sync part µs',
+);
 const rows = variants.map((variant) => {
   const ratio = spreadOf(pairedRatios(variant.perSecond, bare.perSecond));
   const addedCpu = spreadOf(pairedDeltas(variant.cpu, bare.cpu));
   const addedP50 = spreadOf(pairedDeltas(variant.p50, bare.p50));
+  const addedIssue = spreadOf(pairedDeltas(variant.issue, bare.issue));
   console.log(
-    `${variant.name.padEnd(13)} | ${median(variant.perSecond).toFixed(0).padStart(7)} | ${formatSpread(ratio, 3, 'x').padEnd(25)} | ${median(variant.cpu).toFixed(1).padStart(18)} | ${formatSpread(addedCpu, 1).padEnd(21)} | ${median(variant.serverCpu).toFixed(1).padStart(18)} | ${median(variant.p50).toFixed(1).padStart(6)} | ${formatSpread(addedP50, 1)}`,
+    `${variant.name.padEnd(13)} | ${median(variant.perSecond).toFixed(0).padStart(7)} | ${formatSpread(ratio, 3, 'x').padEnd(25)} | ${median(variant.cpu).toFixed(1).padStart(18)} | ${formatSpread(addedCpu, 1).padEnd(22)} | ${median(variant.serverCpu).toFixed(1).padStart(18)} | ${median(variant.p50).toFixed(1).padStart(6)} | ${formatSpread(addedP50, 1).padEnd(24)} | ${formatSpread(addedIssue, 1)}`,
   );
   return { name: variant.name, ratio, addedP50 };
 });
+console.log(`per draw (medians of its paired rounds): ${drawLines.join('; ')}`);
+console.log("'added sync part': what the call's synchronous part (the method call until it returns, on the caller's thread) adds to bare's, paired the same way");
 const mesh = rows.find((row) => row.name === 'mesh')!;
 const control = rows.find((row) => row.name === 'bare-aa')!;
 const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
@@ -110,10 +146,11 @@ const p50Noise = Math.max(-control.addedP50.p10, control.addedP50.p90);
 const verdict = (ok: boolean, gap: number, noise: number, margin: number): string =>
   `${met(ok)}${gap <= noise || noise > margin ? ', but the A/A noise is larger than that: this run cannot tell' : ''}`;
 console.log(
-  `goal: throughput >= 0.90x: ${verdict(mesh.ratio.median >= 0.9, Math.abs(0.9 - mesh.ratio.median), throughputNoise, 0.1)} (${mesh.ratio.median.toFixed(3)}x; A/A control spread ±${throughputNoise.toFixed(3)})`,
+  `goal: throughput >= 0.90x: ${verdict(mesh.ratio.median >= 0.9, Math.abs(0.9 - mesh.ratio.median), throughputNoise, 0.1)} (${mesh.ratio.median.toFixed(3)}x; A/A control ${control.ratio.median.toFixed(3)}x, spread ±${throughputNoise.toFixed(3)})`,
 );
-console.log(`goal: added p50 <= 15 µs: ${verdict(mesh.addedP50.median <= 15, Math.abs(15 - mesh.addedP50.median), p50Noise, 15)} (${mesh.addedP50.median.toFixed(1)} µs; A/A control spread ±${p50Noise.toFixed(1)} µs)`);
-for (const variant of variants) variant.process.send({ kind: 'stop' });
+console.log(
+  `goal: added p50 <= 15 µs: ${verdict(mesh.addedP50.median <= 15, Math.abs(15 - mesh.addedP50.median), p50Noise, 15)} (${mesh.addedP50.median.toFixed(1)} µs; A/A control ${control.addedP50.median.toFixed(1)} µs, spread ±${p50Noise.toFixed(1)} µs)`,
+);
 server.disconnect();
 // meshlet's own JavaScript per call, steadier than any loopback figure (support/grpc-in-memory.ts),
 // then with grpc-js's client and interceptor machinery around it (support/grpc-client-in-memory.ts).

@@ -4,17 +4,20 @@
  * grpc-js client on `127.0.0.1:port` (`bare-aa`: the same again, the A/A control;
  * `bare-deadline`: with a 10 s deadline per call); `mesh` is `mesh.grpc('inventory', …)` over a static
  * endpoint with the default policy (deadline, retry + budget, outlier ejection, p2c-ewma).
- * Driven over IPC: each command runs one round and answers with its figures.
+ * Driven over IPC: each command runs one round and answers with its figures. A latency round
+ * also times the synchronous part of each call (from the method call until it returns: what the
+ * caller's thread does before the request can leave), so a gap in p50 can be read as work on the
+ * caller's thread or as time elsewhere (the wire, the server, an event-loop turn).
  */
 import grpc from '@grpc/grpc-js';
 import '../../src/transport/grpc/index.ts';
 import { createMesh } from '../../src/index.ts';
-import { latencies, throughput } from './driver.ts';
+import { throughput } from './driver.ts';
 import { type Any, InventoryClient } from './grpc-inventory.ts';
 import { median } from './stats.ts';
 
 export type GrpcCallerCommand = { kind: 'throughput'; concurrency: number; ms: number } | { kind: 'latency'; calls: number } | { kind: 'stop' };
-export type GrpcCallerReply = { kind: 'ready' } | { kind: 'throughput'; perSecond: number; cpuPerCallUs: number; calls: number } | { kind: 'latency'; p50Us: number };
+export type GrpcCallerReply = { kind: 'ready' } | { kind: 'throughput'; perSecond: number; cpuPerCallUs: number; calls: number } | { kind: 'latency'; p50Us: number; issueP50Us: number };
 
 const [variant, port] = process.argv.slice(2);
 const address = `127.0.0.1:${port}`;
@@ -38,6 +41,21 @@ const call = (): Promise<unknown> =>
     else client.GetItem(request, done);
   });
 
+/** `calls` sequential calls (at most 10 s): the p50 of each call's whole time and of its synchronous part. */
+async function latencyRound(calls: number): Promise<{ p50Us: number; issueP50Us: number }> {
+  const total: number[] = [];
+  const issue: number[] = [];
+  const end = performance.now() + 10_000;
+  while (total.length < calls && performance.now() < end) {
+    const start = performance.now();
+    const answered = call();
+    issue.push((performance.now() - start) * 1000);
+    await answered;
+    total.push((performance.now() - start) * 1000);
+  }
+  return { p50Us: median(total), issueP50Us: median(issue) };
+}
+
 const reply = (message: GrpcCallerReply): void => {
   process.send?.(message);
 };
@@ -47,7 +65,7 @@ process.on('message', async (command: GrpcCallerCommand) => {
     const result = await throughput(call, command.concurrency, command.ms);
     reply({ kind: 'throughput', perSecond: result.perSecond, cpuPerCallUs: result.cpuPerCallUs, calls: result.calls });
   } else if (command.kind === 'latency') {
-    reply({ kind: 'latency', p50Us: median(await latencies(call, command.calls, 10_000)) });
+    reply({ kind: 'latency', ...(await latencyRound(command.calls)) });
   } else {
     client.close();
     await close();
