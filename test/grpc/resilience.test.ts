@@ -179,6 +179,101 @@ describe('grpc resilience', () => {
     }
   });
 
+  it('regression: a call cancelled while it waited out a server pushback ends CANCELLED at once, sends no further attempt and does not hold mesh.close() for the pushback', async () => {
+    const seenAt: number[] = [];
+    const pushback = new grpc.Metadata();
+    pushback.set('grpc-retry-pushback-ms', '1500');
+    const { mesh, client, instances } = await meshOver(
+      {
+        GetItem: (_call: Any, callback: Any) => {
+          seenAt.push(performance.now());
+          callback({ code: grpc.status.UNAVAILABLE, details: 'overloaded', metadata: pushback });
+        },
+      },
+      { retry: { attempts: 3, backoff: { base: '1ms', max: '2ms' }, maxRetryAfter: '5s' } },
+      1,
+    );
+    let closed = false;
+    try {
+      const cancelOnceRefused = async (id: string): Promise<{ error: Any; afterCancelMs: number }> => {
+        const seen = seenAt.length;
+        let cancelledAt = 0;
+        const error = await new Promise<Any>((resolve) => {
+          const call = client.GetItem({ id }, (failed: unknown) => resolve(failed));
+          const waitForRefusal = (): void => {
+            if (seenAt.length === seen) setTimeout(waitForRefusal, 5);
+            else
+              setTimeout(() => {
+                cancelledAt = performance.now();
+                call.cancel();
+              }, 50);
+          };
+          waitForRefusal();
+        });
+        return { error, afterCancelMs: performance.now() - cancelledAt };
+      };
+      // The caller hears CANCELLED at once; the retry the pushback held back is never sent.
+      const first = await cancelOnceRefused('a');
+      assert.equal(first.error?.code, grpc.status.CANCELLED);
+      assert.ok(first.afterCancelMs < 200, `the caller heard its cancel ${Math.round(first.afterCancelMs)} ms after it`);
+      await new Promise((resolve) => setTimeout(resolve, 1700));
+      assert.equal(callsOf(instances, 'GetItem'), 1, 'no attempt after the cancel');
+      // The cancelled call leaves the mesh at once too: close() does not wait out the pushback's 1.5 s.
+      const second = await cancelOnceRefused('b');
+      assert.equal(second.error?.code, grpc.status.CANCELLED);
+      const closing = performance.now();
+      client.close();
+      await mesh.close();
+      closed = true;
+      const closeMs = performance.now() - closing;
+      assert.ok(closeMs < 700, `mesh.close() took ${Math.round(closeMs)} ms after the cancel`);
+      assert.equal(callsOf(instances, 'GetItem'), 2);
+    } finally {
+      if (!closed) {
+        client.close();
+        await mesh.close();
+      }
+    }
+  });
+
+  it('a call cancelled during a retry backoff ends CANCELLED at once and starts no further attempt', async () => {
+    let refused = 0;
+    const { mesh, client, instances } = await meshOver(
+      {
+        GetItem: (_call: Any, callback: Any) => {
+          refused++;
+          callback({ code: grpc.status.UNAVAILABLE, details: 'overloaded' });
+        },
+      },
+      { retry: { attempts: 5, backoff: { base: '400ms', max: '400ms' } } },
+      1,
+    );
+    try {
+      let cancelledAt = 0;
+      let seenAtCancel = 0;
+      const error = await new Promise<Any>((resolve) => {
+        const call = client.GetItem({ id: 'b' }, (failed: unknown) => resolve(failed));
+        const waitForRefusal = (): void => {
+          if (refused === 0) setTimeout(waitForRefusal, 2);
+          else {
+            cancelledAt = performance.now();
+            seenAtCancel = callsOf(instances, 'GetItem');
+            call.cancel();
+          }
+        };
+        waitForRefusal();
+      });
+      assert.equal(error?.code, grpc.status.CANCELLED);
+      assert.ok(performance.now() - cancelledAt < 200, `the caller heard its cancel ${Math.round(performance.now() - cancelledAt)} ms after it`);
+      // Past the longest backoff (400 ms, full jitter): whatever the jitter drew, no attempt started after the cancel.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.equal(callsOf(instances, 'GetItem'), seenAtCancel, 'no attempt after the cancel');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
   it('regression: a call the caller cancelled while queued for a concurrency slot kept its place, so the next call was refused RESOURCE_EXHAUSTED', async () => {
     const held: (() => void)[] = [];
     const { mesh, client } = await meshOver({ GetItem: (call: Any, callback: Any) => held.push(() => callback(null, { id: call.request.id, server: 'q' })) }, { concurrency: { max: 1, queue: 1, queueTimeout: '5s' } }, 1);

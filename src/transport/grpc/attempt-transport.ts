@@ -91,12 +91,15 @@ class GrpcAttempt {
   start(): void {
     const { clock } = this.#settings;
     const wait = this.#request.notBefore - clock.now();
-    if (wait <= 0) {
+    if (wait <= 0 || this.#request.owner.cancelled) {
       this.#send();
       return;
     }
-    // The server asked for a pause before this retry (pushback).
-    clock.sleep(wait, this.#attempt.signal).then(
+    // The server asked for a pause before this retry (pushback). The pause follows the caller's
+    // cancel (the caller hears CANCELLED at once from its call, unary-call.ts): else the timer held
+    // the cancelled call in the runtime's count, and mesh.close() waited out the pushback. The
+    // signal is asked for here, rarely, so a call that never waits makes none.
+    clock.sleep(wait, this.#attempt.signal ?? this.#request.owner.cancelSignal?.()).then(
       () => this.#send(),
       (reason: unknown) => this.#end(undefined, callerAborted(this.#attempt.call.service, 'while waiting to retry', reason)),
     );
