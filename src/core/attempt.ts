@@ -53,8 +53,18 @@ export class Attempt extends Expiring {
   readonly avoid: Endpoint | undefined;
   /** What cancels this attempt from above: the call's signal, or a hedge race's own. */
   readonly signal: AbortSignal | undefined;
-  /** Clock time this attempt started (the attempt layer sets it; the balancer measures latency from it). */
-  attemptAt: number;
+  /**
+   * Clock time this attempt started (the attempt layer sets it; the balancer measures latency
+   * from it). Unset, it is the call's start: a first attempt that nothing above it made wait
+   * started with its call (resilience/attempt.ts).
+   */
+  get attemptAt(): number {
+    return this.#attemptAt ?? this.call.startedAt;
+  }
+
+  set attemptAt(at: number) {
+    this.#attemptAt = at;
+  }
   /** Endpoint chosen for this attempt by the balancer. */
   endpoint: Endpoint | undefined = undefined;
   /** Told when this attempt ends (set by the balancer, called by the transport). */
@@ -68,8 +78,15 @@ export class Attempt extends Expiring {
   responded = false;
   aborted = false;
   reason: unknown = undefined;
-  /** The time limit in ms, for the error it aborts with; Infinity when only the signal applies. */
-  #limit = Number.POSITIVE_INFINITY;
+  /**
+   * NOTE: times are doubles, and a double in a field is a heap box of its own: an attempt
+   * holds none it does not need. Its start stays unset while it is its call's start, and its
+   * limit is kept only when it is the per-try timeout (a whole number from the config, no box),
+   * the only case its error names it.
+   */
+  #attemptAt: number | undefined = undefined;
+  /** The per-try timeout in ms, when that is the attempt's time limit (`#perTry`), for its error. */
+  #limit = 0;
   /** True when the limit is the per-try timeout rather than the call's deadline. */
   #perTry = false;
   #hook: AbortHook | undefined = undefined;
@@ -82,7 +99,6 @@ export class Attempt extends Expiring {
     this.hedge = hedge;
     this.avoid = avoid;
     this.signal = signal;
-    this.attemptAt = call.startedAt;
   }
 
   /** The call's first attempt, with the call's own signal. */
@@ -96,7 +112,7 @@ export class Attempt extends Expiring {
    */
   arm(limit: number, perTry: boolean): void {
     this.armed = true;
-    this.#limit = limit;
+    if (perTry) this.#limit = limit;
     this.#perTry = perTry;
     const parent = this.signal;
     if (parent !== undefined) {

@@ -12,7 +12,7 @@ import { callerAborted, isMeshError, MeshError } from '../core/errors.ts';
 import { invalidArgument, meshClosed, meshClosedCallCut, meshClosedWhileQueued, unknownService } from '../core/mesh-errors.ts';
 import { MeshEventEmitter, type Disposer, type Listener, type MeshEventName } from '../core/events.ts';
 import { redactError, redactText, redactValue } from '../core/redact.ts';
-import type { MeshResponse } from '../core/service.ts';
+import type { MeshRequest, MeshResponse } from '../core/service.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 import type { MeshConfig, MeshConfigInput } from '../config/schema.ts';
 import { assertEndpointLimits } from '../config/endpoint-limits.ts';
@@ -27,7 +27,7 @@ import { type ConsulAgent, consulAgentFor } from './consul-agent.ts';
 import { type RegisteredService, type RegisterOptions, Registrations } from './registration.ts';
 import { locateIssues } from '../control/consul-layout.ts';
 import { type CachedConfig, LastGoodCache } from './last-good-cache.ts';
-import { type ParsedCall, parseRequestOptions, type RequestOptions } from './request-options.ts';
+import { callTimeout, parseRequestOptions, type RequestOptions } from './request-options.ts';
 import { meshFetch } from './fetch.ts';
 import { runClientCall } from './client-call.ts';
 import { servicesRoutedTo } from '../routing/from-config.ts';
@@ -350,30 +350,34 @@ export class Mesh {
     }
     const runtime = this.#runtimes.get(name);
     if (runtime === undefined) return Promise.reject(unknownService(name, this.#runtimes.keys()));
-    let parsed: ParsedCall;
+    let request: MeshRequest;
+    let timeout: number | undefined;
     try {
-      parsed = parseRequestOptions(name, options);
+      request = parseRequestOptions(name, options);
+      timeout = callTimeout(name, options);
     } catch (error) {
       return Promise.reject(error);
     }
+    // Checked by parseRequestOptions.
+    const signal = options.signal;
     // NOTE: a call its caller already cancelled goes nowhere: not to the budget, the breaker,
     // a limiter or an endpoint, none of which it says anything about.
-    if (parsed.signal?.aborted) return Promise.reject(callerAborted(name, 'before it was sent', parsed.signal.reason));
+    if (signal?.aborted) return Promise.reject(callerAborted(name, 'before it was sent', signal.reason));
     const now = this.#clock.now();
     // Routing first (client-stack.ts): a route's own timeout sets the call's deadline. An
     // unrouted service has no route table, and this is one field read.
-    if (runtime.routes !== undefined) return this.#routedRequest(runtime, runtime.routes.route(parsed.request), parsed, now);
-    const first = firstAttempt(name, runtime.policy, parsed, now);
+    if (runtime.routes !== undefined) return this.#routedRequest(runtime, runtime.routes.route(request), request, timeout, signal, now);
+    const first = firstAttempt(name, runtime.policy, timeout, signal, now);
     runtime.enter();
-    return runClientCall(runtime.stack, parsed.request, first, runtime);
+    return runClientCall(runtime.stack, request, first, runtime);
   }
 
   /** A routed call on its target: the target's deadline, the route's request and response changes (routing/request-rewrite.ts). */
-  #routedRequest(runtime: ServiceRuntime, target: TargetStack, parsed: ParsedCall, now: number): Promise<MeshResponse> {
-    const first = firstAttempt(runtime.policy.name, target.policy, parsed, now);
+  #routedRequest(runtime: ServiceRuntime, target: TargetStack, request: MeshRequest, timeout: number | undefined, signal: AbortSignal | undefined, now: number): Promise<MeshResponse> {
+    const first = firstAttempt(runtime.policy.name, target.policy, timeout, signal, now);
     runtime.enter();
     const rewrite = target.rewrite;
-    const pending = runClientCall(target.stack, rewrite === undefined ? parsed.request : rewrite(parsed.request), first, runtime);
+    const pending = runClientCall(target.stack, rewrite === undefined ? request : rewrite(request), first, runtime);
     // Only a route that changes response headers costs a reaction more.
     return target.respond === undefined ? pending : pending.then(target.respond);
   }
@@ -583,9 +587,9 @@ Object.defineProperty(Mesh.prototype, 'grpc', {
 });
 
 /** A call's first attempt, on the deadline its per-call `timeout` or else `policy` gives it. */
-function firstAttempt(name: string, policy: ServicePolicy, parsed: ParsedCall, now: number): Attempt {
-  const budget = parsed.timeout ?? (policy.timeout === false ? Number.POSITIVE_INFINITY : policy.timeout);
-  return Attempt.first(newCall(name, now, now + budget, parsed.signal));
+function firstAttempt(name: string, policy: ServicePolicy, timeout: number | undefined, signal: AbortSignal | undefined, now: number): Attempt {
+  const budget = timeout ?? (policy.timeout === false ? Number.POSITIVE_INFINITY : policy.timeout);
+  return Attempt.first(newCall(name, now, now + budget, signal));
 }
 
 /** When the config in force is the cacheDir copy: which store it was read from, when, and how old it is. */

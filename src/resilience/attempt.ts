@@ -60,21 +60,32 @@ export class AttemptService implements Service {
   }
 
   call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
-    const outgoing = this.#start(request, attempt);
+    const now = this.#clock.now();
+    attempt.attemptAt = now;
+    const outgoing = this.#start(request, attempt, now);
     return outgoing instanceof Error ? Promise.reject(outgoing) : this.#inner.call(outgoing, attempt);
   }
 
   #send(request: MeshRequest, attempt: Attempt, reply: Reply): void {
-    const outgoing = this.#start(request, attempt);
+    // NOTE: the callback form reaches this layer only through layers that never wait (a
+    // layer that waits offers the promise form alone, and the layers above it then call
+    // that: core/service.ts), so a first try here runs in the turn its call started in, and
+    // the call's start is its start: a clock read less per call. A retry, a hedge, or any
+    // attempt after a wait comes in through `call` and reads the clock.
+    let now: number;
+    if (attempt.number === 1 && !attempt.hedge) now = attempt.call.startedAt;
+    else {
+      now = this.#clock.now();
+      attempt.attemptAt = now;
+    }
+    const outgoing = this.#start(request, attempt, now);
     if (outgoing instanceof Error) reply.reject(outgoing);
     else this.#inner.send!(outgoing, attempt, reply);
   }
 
-  /** Starts the attempt: its time limit and the request it sends, or why it must not start. */
-  #start(request: MeshRequest, attempt: Attempt): MeshRequest | Error {
+  /** Starts the attempt at `now`: its time limit and the request it sends, or why it must not start. */
+  #start(request: MeshRequest, attempt: Attempt, now: number): MeshRequest | Error {
     const call = attempt.call;
-    const now = this.#clock.now();
-    attempt.attemptAt = now;
     const remaining = call.deadline - now;
     // NOTE: no attempt starts after the deadline, whatever the layers above decided.
     if (remaining <= 0) return timeoutError(call, attempt.number - 1);

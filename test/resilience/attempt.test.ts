@@ -8,8 +8,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isMeshError, TransportError } from '../../src/core/errors.ts';
-import { NO_HEADERS } from '../../src/core/service.ts';
-import { ATTEMPT_HEADER, TIMEOUT_HEADER, withMeshHeaders } from '../../src/resilience/attempt.ts';
+import { NO_HEADERS, type Service } from '../../src/core/service.ts';
+import { ManualClock } from '../../src/core/clock.ts';
+import { ExpiryQueue } from '../../src/core/expiry-queue.ts';
+import { ATTEMPT_HEADER, AttemptService, TIMEOUT_HEADER, withMeshHeaders } from '../../src/resilience/attempt.ts';
+import { attemptFor } from '../support/attempt.ts';
 import { request } from '../balance/harness.ts';
 import { policyWith } from '../support/policy.ts';
 import { ctxWithin, layerNamed, recorder } from '../stack/layers.ts';
@@ -90,6 +93,7 @@ describe('attempt layer', () => {
     assert.equal(wire.aborted, true);
     assert.ok(wire.reason instanceof TransportError, `reason was ${String(wire.reason)}`);
     assert.equal(wire.reason.kind, 'timeout');
+    assert.match(wire.reason.message, /exceeded its 40 ms per-try timeout/, 'the error names the limit the attempt kept');
   });
 
   it("per-try timeout after the head aborts the attempt's wire with MESH_TIMEOUT", async () => {
@@ -102,5 +106,38 @@ describe('attempt layer', () => {
     await sleep(200);
     assert.equal(wire.aborted, true);
     assert.ok(isMeshError(wire.reason) && wire.reason.code === 'MESH_TIMEOUT', `reason was ${String(wire.reason)}`);
+  });
+
+  it('a first try in the callback form starts at its call\'s start (no clock read); the promise form and later tries read the clock', () => {
+    const clock = new ManualClock(150);
+    const seen: { at: number; left: string | string[] | undefined }[] = [];
+    const inner: Service = {
+      call: () => Promise.reject(new Error('unused')),
+      send(sent, attempt, reply) {
+        seen.push({ at: attempt.attemptAt, left: sent.headers[TIMEOUT_HEADER] });
+        reply.resolve(undefined as never);
+      },
+    };
+    const service = new AttemptService(inner, clock, Number.POSITIVE_INFINITY, new ExpiryQueue(clock));
+    const reply = { resolve() {}, reject(error: unknown) { assert.fail(String(error)); } };
+    // The call started at 100 with a 1000 ms deadline; the layers above ran in that turn.
+    service.send!(request(), attemptFor({ startedAt: 100, deadline: 1_100 }), reply);
+    service.send!(request(), attemptFor({ startedAt: 100, deadline: 1_100, number: 2 }), reply);
+    service.send!(request(), attemptFor({ startedAt: 100, deadline: 1_100, hedge: true }), reply);
+    assert.deepEqual(seen, [
+      { at: 100, left: '1000' },
+      { at: 150, left: '950' },
+      { at: 150, left: '950' },
+    ]);
+  });
+
+  it('a first try in the promise form (a layer above may have waited) starts at the clock\'s now', async () => {
+    const clock = new ManualClock(150);
+    const inner = recorder();
+    const service = new AttemptService(inner, clock, Number.POSITIVE_INFINITY, new ExpiryQueue(clock));
+    const attempt = attemptFor({ startedAt: 100, deadline: 1_100 });
+    await service.call(request(), attempt);
+    assert.equal(attempt.attemptAt, 150);
+    assert.equal(inner.requests[0]!.headers[TIMEOUT_HEADER], '950');
   });
 });
