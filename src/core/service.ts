@@ -26,11 +26,23 @@ export interface MeshRequest {
   readonly hashKey: string | undefined;
 }
 
-const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
-/** RFC 9110's idempotent methods (upper-case): safe to resend whatever the caller says. */
+/**
+ * RFC 9110's idempotent methods (upper-case): safe to resend whatever the caller says. NOTE: a
+ * switch, not a Set: every call asks, and the method is nearly always one of these literals,
+ * which a switch matches by identity before it compares characters.
+ */
 export function isIdempotentMethod(method: string): boolean {
-  return IDEMPOTENT_METHODS.has(method);
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+    case 'OPTIONS':
+    case 'PUT':
+    case 'DELETE':
+    case 'TRACE':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** The headers of a call that set none: one frozen object, so layers can tell at a glance. */
