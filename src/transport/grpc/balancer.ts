@@ -46,32 +46,48 @@ export class MeshletBalancerConfig implements experimental.TypedLoadBalancingCon
 
 const QUEUE: PickResult = { pickResultType: PickResultType.QUEUE, subchannel: null, status: null, onCallStarted: null, onCallEnded: null };
 
+/** One subchannel the balancer keeps, with the endpoint's host and port it was made for. */
+interface Kept {
+  readonly subchannel: Subchannel;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Pick results by port, then host: a pick looks its endpoint up without building a key string per call. */
+type ByAddress = Map<number, Map<string, PickResult>>;
+
+function put(map: ByAddress, kept: Kept, result: PickResult): void {
+  const byHost = map.get(kept.port) ?? new Map<string, PickResult>();
+  byHost.set(kept.host, result);
+  map.set(kept.port, byHost);
+}
+
 /** An immutable snapshot of the subchannels and their states (grpc-js's Picker contract). */
 class MeshletPicker implements experimental.Picker {
-  readonly #ready: ReadonlyMap<string, PickResult>;
-  readonly #failed: ReadonlyMap<string, PickResult>;
+  readonly #ready: ByAddress = new Map();
+  readonly #failed: ByAddress = new Map();
   /** For a call made without meshlet's interceptor: the first ready subchannel. */
   readonly #any: PickResult;
 
-  constructor(subchannels: ReadonlyMap<string, Subchannel>) {
-    const ready = new Map<string, PickResult>();
-    const failed = new Map<string, PickResult>();
-    for (const [key, subchannel] of subchannels) {
+  constructor(subchannels: Iterable<Kept>) {
+    let any: PickResult | undefined;
+    for (const kept of subchannels) {
+      const { subchannel } = kept;
       const state = subchannel.getConnectivityState();
-      if (state === State.READY) ready.set(key, { pickResultType: PickResultType.COMPLETE, subchannel, status: null, onCallStarted: null, onCallEnded: null });
-      else if (state === State.TRANSIENT_FAILURE) failed.set(key, unreachable(subchannel));
+      if (state === State.READY) {
+        const result: PickResult = { pickResultType: PickResultType.COMPLETE, subchannel, status: null, onCallStarted: null, onCallEnded: null };
+        any ??= result;
+        put(this.#ready, kept, result);
+      } else if (state === State.TRANSIENT_FAILURE) put(this.#failed, kept, unreachable(subchannel));
     }
-    this.#ready = ready;
-    this.#failed = failed;
-    this.#any = ready.values().next().value ?? QUEUE;
+    this.#any = any ?? QUEUE;
   }
 
   pick(args: experimental.PickArgs): PickResult {
     const attempt = (args.metadata.getOptions() as Record<symbol, unknown>)[ATTEMPT_OPTION] as Attempt | undefined;
     const address = attempt?.endpoint?.address;
     if (address === undefined) return this.#any;
-    const key = keyOf(address.host, address.port);
-    const picked = this.#ready.get(key) ?? this.#failed.get(key);
+    const picked = this.#ready.get(address.port)?.get(address.host) ?? this.#failed.get(address.port)?.get(address.host);
     if (picked !== undefined) return picked;
     // NOTE: no subchannel yet is a resolver update on its way (queue); none any more, for an
     // endpoint discovery removed, would queue until the deadline: it fails unsent instead.
@@ -98,7 +114,9 @@ function unreachable(subchannel: Subchannel): PickResult {
 
 export class MeshletBalancer implements experimental.LoadBalancer {
   readonly #helper: experimental.ChannelControlHelper;
-  readonly #subchannels = new Map<string, Subchannel>();
+  readonly #subchannels = new Map<string, Kept>();
+  /** Whether a subchannel was IDLE at the last state change: grpc-js calls exitIdle() on every call. */
+  #anyIdle = false;
   readonly #listener = (subchannel: Subchannel, _previous: ConnectivityState, next: ConnectivityState): void => {
     // Connections are kept warm: an endpoint that went idle (its connection closed) reconnects.
     if (next === State.IDLE) subchannel.startConnecting();
@@ -127,10 +145,10 @@ export class MeshletBalancer implements experimental.LoadBalancer {
       const subchannel = this.#helper.createSubchannel(address, args);
       subchannel.ref();
       subchannel.addConnectivityStateListener(this.#listener);
-      this.#subchannels.set(key, subchannel);
+      this.#subchannels.set(key, { subchannel, host: address.host, port: address.port });
       subchannel.startConnecting();
     }
-    for (const [key, subchannel] of this.#subchannels) {
+    for (const [key, { subchannel }] of this.#subchannels) {
       if (seen.has(key)) continue;
       this.#release(subchannel);
       this.#subchannels.delete(key);
@@ -142,14 +160,17 @@ export class MeshletBalancer implements experimental.LoadBalancer {
   #publish(): void {
     let ready = false;
     let connecting = false;
-    for (const subchannel of this.#subchannels.values()) {
+    let idle = false;
+    for (const { subchannel } of this.#subchannels.values()) {
       const state = subchannel.getConnectivityState();
       if (state === State.READY) ready = true;
       else if (state === State.CONNECTING || state === State.IDLE) connecting = true;
+      if (state === State.IDLE) idle = true;
     }
+    this.#anyIdle = idle;
     // NOTE: never IDLE: picks always reach this picker, which knows each endpoint's state.
     const state = ready ? State.READY : connecting ? State.CONNECTING : State.TRANSIENT_FAILURE;
-    this.#helper.updateState(state, new MeshletPicker(this.#subchannels), null);
+    this.#helper.updateState(state, new MeshletPicker(this.#subchannels.values()), null);
   }
 
   #release(subchannel: Subchannel): void {
@@ -158,13 +179,15 @@ export class MeshletBalancer implements experimental.LoadBalancer {
   }
 
   exitIdle(): void {
-    for (const subchannel of this.#subchannels.values()) if (subchannel.getConnectivityState() === State.IDLE) subchannel.startConnecting();
+    // Every subchannel's change to IDLE comes through #listener (it reconnects, then publishes): none idle then, nothing to do.
+    if (!this.#anyIdle) return;
+    for (const { subchannel } of this.#subchannels.values()) if (subchannel.getConnectivityState() === State.IDLE) subchannel.startConnecting();
   }
 
   resetBackoff(): void {}
 
   destroy(): void {
-    for (const subchannel of this.#subchannels.values()) this.#release(subchannel);
+    for (const { subchannel } of this.#subchannels.values()) this.#release(subchannel);
     this.#subchannels.clear();
   }
 
