@@ -9,7 +9,7 @@
  * Several draws of fresh caller processes (a process can be slower than its twin for its whole
  * life: no one process decides a figure), each many short rounds; a round runs every variant
  * once, in an order that rotates, first a throughput burst (32 concurrent callers) and then a
- * latency burst (1 caller). Every figure is paired with bare's from the same round: throughput
+ * latency burst (1 caller, in slices the variants take turns at). Every figure is paired with bare's from the same round: throughput
  * ratio, caller CPU per call, server CPU per call, added p50, and the added synchronous part of
  * a call (the method call until it returns, on the caller's thread: work, not waiting). Printed:
  * medians with 10th..90th percentiles of the paired figures pooled over the draws, and each
@@ -21,7 +21,7 @@
  * bare vs a mesh.grpc() client through grpc-js's client code on an in-memory channel
  * (support/grpc-client-in-memory.ts: the interceptor machinery included).
  * Run: node bench/grpc-overhead.ts   (about 2 min; BENCH_DRAWS, BENCH_ROUNDS (per draw), BENCH_ROUND_MS,
- * BENCH_LATENCY_CALLS change the network rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
+ * BENCH_LATENCY_CALLS, BENCH_LATENCY_SLICES change the network rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -35,6 +35,13 @@ const DRAWS = Math.max(1, Number(process.env.BENCH_DRAWS ?? 3));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 250);
 const LATENCY_CALLS = Number(process.env.BENCH_LATENCY_CALLS ?? 200);
+/**
+ * A round's latency calls come in this many slices per variant, the variants taking turns slice
+ * by slice: a variant's p50 for the round is over all its slices, and its paired partner's calls
+ * ran within a few ms of its own rather than a whole burst (~0.2-1 s) apart, so a machine whose
+ * speed drifts between bursts moves both alike.
+ */
+const LATENCY_SLICES = Math.max(1, Number(process.env.BENCH_LATENCY_SLICES ?? 10));
 const CONCURRENCY = 32;
 const NAMES = ['bare', 'bare-aa', 'mesh', 'bare-deadline'] as const;
 
@@ -75,7 +82,7 @@ const drawLines: string[] = [];
 /**
  * One draw: a fresh caller process per variant (a process can run slower than its twin for its
  * whole life, so no single process decides a figure), warmed, then ROUNDS rounds in which every
- * variant runs once, in an order that rotates: a throughput burst, then a latency burst.
+ * variant runs once, in an order that rotates: a throughput burst, then the latency slices.
  */
 async function draw(index: number): Promise<void> {
   const callers = variants.map((variant) => ({ variant, process: child('./support/grpc-caller.ts', [variant.name, String(port)], 'caller') }));
@@ -94,11 +101,18 @@ async function draw(index: number): Promise<void> {
       variant.perSecond.push(result.perSecond);
       variant.cpu.push(result.cpuPerCallUs);
     }
-    for (const { variant, process } of order) {
-      const result = await ask(process, { kind: 'latency', calls: LATENCY_CALLS });
-      if (result.kind !== 'latency') throw new Error(`unexpected ${result.kind}`);
-      variant.p50.push(result.p50Us);
-      variant.issue.push(result.issueP50Us);
+    const samples = order.map(() => ({ total: [] as number[], issue: [] as number[] }));
+    for (let slice = 0; slice < LATENCY_SLICES; slice++) {
+      for (const [i, { process }] of order.entries()) {
+        const result = await ask(process, { kind: 'latency', calls: Math.ceil(LATENCY_CALLS / LATENCY_SLICES) });
+        if (result.kind !== 'latency') throw new Error(`unexpected ${result.kind}`);
+        samples[i]!.total.push(...result.samplesUs);
+        samples[i]!.issue.push(...result.issueUs);
+      }
+    }
+    for (const [i, { variant }] of order.entries()) {
+      variant.p50.push(median(samples[i]!.total));
+      variant.issue.push(median(samples[i]!.issue));
     }
   }
   for (const { process } of callers) process.send({ kind: 'stop' });
@@ -116,7 +130,7 @@ for (let i = 0; i < DRAWS; i++) await draw(i);
 const bare = variants[0]!;
 const load = (values: number[]): string => values.map((l) => l.toFixed(2)).join(' ');
 console.log(
-  `grpc-overhead: ${DRAWS} draws of fresh caller processes x ${ROUNDS} rounds; each round: every variant ${ROUND_MS} ms at ${CONCURRENCY} concurrent, then ${LATENCY_CALLS} calls from 1 caller; order rotates`,
+  `grpc-overhead: ${DRAWS} draws of fresh caller processes x ${ROUNDS} rounds; each round: every variant ${ROUND_MS} ms at ${CONCURRENCY} concurrent, then ${LATENCY_CALLS} calls from 1 caller in ${LATENCY_SLICES} slices taking turns; order rotates`,
 );
 console.log(`${pinning()}; load average before ${load(loadBefore)}, after ${load(loadavg())}`);
 console.log(`Per-round figures paired with bare of the same round, pooled over the draws (${variants[0]!.p50.length} rounds): median [10th .. 90th percentile]`);

@@ -14,10 +14,9 @@ import '../../src/transport/grpc/index.ts';
 import { createMesh } from '../../src/index.ts';
 import { throughput } from './driver.ts';
 import { type Any, InventoryClient } from './grpc-inventory.ts';
-import { median } from './stats.ts';
 
 export type GrpcCallerCommand = { kind: 'throughput'; concurrency: number; ms: number } | { kind: 'latency'; calls: number } | { kind: 'stop' };
-export type GrpcCallerReply = { kind: 'ready' } | { kind: 'throughput'; perSecond: number; cpuPerCallUs: number; calls: number } | { kind: 'latency'; p50Us: number; issueP50Us: number };
+export type GrpcCallerReply = { kind: 'ready' } | { kind: 'throughput'; perSecond: number; cpuPerCallUs: number; calls: number } | { kind: 'latency'; samplesUs: number[]; issueUs: number[] };
 
 const [variant, port] = process.argv.slice(2);
 const address = `127.0.0.1:${port}`;
@@ -41,8 +40,8 @@ const call = (): Promise<unknown> =>
     else client.GetItem(request, done);
   });
 
-/** `calls` sequential calls (at most 10 s): the p50 of each call's whole time and of its synchronous part. */
-async function latencyRound(calls: number): Promise<{ p50Us: number; issueP50Us: number }> {
+/** `calls` sequential calls (at most 10 s): each call's whole time and its synchronous part, in µs. */
+async function latencyRound(calls: number): Promise<{ samplesUs: number[]; issueUs: number[] }> {
   const total: number[] = [];
   const issue: number[] = [];
   const end = performance.now() + 10_000;
@@ -53,7 +52,7 @@ async function latencyRound(calls: number): Promise<{ p50Us: number; issueP50Us:
     await answered;
     total.push((performance.now() - start) * 1000);
   }
-  return { p50Us: median(total), issueP50Us: median(issue) };
+  return { samplesUs: total, issueUs: issue };
 }
 
 const reply = (message: GrpcCallerReply): void => {
