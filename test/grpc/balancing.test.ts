@@ -57,6 +57,24 @@ describe('grpc balancing', () => {
     });
   }
 
+  it('tells apart two endpoints on one port of two hosts (the picker finds a subchannel by port, then host)', async () => {
+    const first = await startInventoryServer('a');
+    servers.push(first);
+    // 127.0.0.2 is loopback too (Linux routes all of 127/8 to lo).
+    const second = await startInventoryServer('b', {}, undefined, `127.0.0.2:${first.port}`);
+    servers.push(second);
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [first.address, second.address], balancer: 'round-robin' } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      const items: Item[] = [];
+      for (let i = 0; i < 20; i++) items.push(await unary<Item>(client, 'GetItem', { id: `${i}` }));
+      assert.deepEqual(countsOf(items), { a: 10, b: 10 });
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+
   it('keeps each key on one instance with ring-hash on a metadata entry (hashOn: header:x-user-id)', async () => {
     const instances = await fleet(3);
     const mesh = await createMesh({

@@ -46,8 +46,8 @@ export function deadlineLeft(call: Any): number {
   return Number.isFinite(at) ? Math.max(0, at - Date.now()) : -1;
 }
 
-/** `credentials`: the server's (default insecure); TLS tests pass `grpc.ServerCredentials.createSsl(...)`. */
-export async function startInventoryServer(name: string, handlers: Handlers = {}, credentials = grpc.ServerCredentials.createInsecure()): Promise<InventoryServer> {
+/** `credentials`: the server's (default insecure); TLS tests pass `grpc.ServerCredentials.createSsl(...)`. `bind`: host:port (port 0: any). */
+export async function startInventoryServer(name: string, handlers: Handlers = {}, credentials = grpc.ServerCredentials.createInsecure(), bind = '127.0.0.1:0'): Promise<InventoryServer> {
   const server = new grpc.Server();
   const calls: Record<string, number> = { GetItem: 0, Reserve: 0, ListItems: 0, Upload: 0, Chat: 0 };
   const item = (call: Any): Item => ({ id: call.request.id, server: name, deadline_ms: deadlineLeft(call) });
@@ -76,12 +76,12 @@ export async function startInventoryServer(name: string, handlers: Handlers = {}
     }),
   });
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(bind, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
   });
   return {
     name,
     port,
-    address: `127.0.0.1:${port}`,
+    address: `${bind.slice(0, bind.lastIndexOf(':'))}:${port}`,
     calls,
     stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
     kill: () => server.forceShutdown(),
