@@ -43,12 +43,20 @@ export interface AttemptObserver {
   attemptEnded(attempt: Attempt, error: unknown): void;
 }
 
+// The bits of `Attempt`'s #flags.
+const HEDGE = 1;
+const ARMED = 2;
+const RESPONDED = 4;
+const ABORTED = 8;
+/** Its time limit is the per-try timeout rather than the call's deadline. */
+const PER_TRY = 16;
+/** It listens on the signal it follows. */
+const FOLLOWING = 32;
+
 export class Attempt extends Expiring {
   readonly call: Call;
   /** 1 for the first try; 2, 3, … for retries (a hedge shares the number of the try it races in). */
   readonly number: number;
-  /** True for a hedged (speculative) attempt. */
-  readonly hedge: boolean;
   /** An endpoint this attempt should avoid when another is available (the one a retry or hedge follows). */
   readonly avoid: Endpoint | undefined;
   /** What cancels this attempt from above: the call's signal, or a hedge race's own. */
@@ -65,6 +73,7 @@ export class Attempt extends Expiring {
   set attemptAt(at: number) {
     this.#attemptAt = at;
   }
+
   /** Endpoint chosen for this attempt by the balancer. */
   endpoint: Endpoint | undefined = undefined;
   /** Told when this attempt ends (set by the balancer, called by the transport). */
@@ -72,12 +81,12 @@ export class Attempt extends Expiring {
   /** How the attempt ended, by the protocol's classifier (set by the transport). */
   outcome: Outcome | undefined = undefined;
 
-  /** The attempt layer gave it a time limit or a signal to follow: the transport's request follows it. */
-  armed = false;
-  /** The response head arrived (set by the transport): what is left is the caller's body read. */
-  responded = false;
-  aborted = false;
   reason: unknown = undefined;
+  /**
+   * Its yes/no state in one small integer (HEDGE, ARMED, …), read through the accessors below.
+   * NOTE: six boolean fields cost a word each in every attempt; this is one.
+   */
+  #flags: number;
   /**
    * NOTE: times are doubles, and a double in a field is a heap box of its own: an attempt
    * holds none it does not need. Its start stays unset while it is its call's start, and its
@@ -85,20 +94,40 @@ export class Attempt extends Expiring {
    * the only case its error names it.
    */
   #attemptAt: number | undefined = undefined;
-  /** The per-try timeout in ms, when that is the attempt's time limit (`#perTry`), for its error. */
+  /** The per-try timeout in ms, when that is the attempt's time limit (PER_TRY), for its error. */
   #limit = 0;
-  /** True when the limit is the per-try timeout rather than the call's deadline. */
-  #perTry = false;
   #hook: AbortHook | undefined = undefined;
-  #following = false;
 
   constructor(call: Call, number: number, hedge: boolean, avoid: Endpoint | undefined, signal: AbortSignal | undefined) {
     super();
     this.call = call;
     this.number = number;
-    this.hedge = hedge;
     this.avoid = avoid;
     this.signal = signal;
+    this.#flags = hedge ? HEDGE : 0;
+  }
+
+  /** True for a hedged (speculative) attempt. */
+  get hedge(): boolean {
+    return (this.#flags & HEDGE) !== 0;
+  }
+
+  /** The attempt layer gave it a time limit or a signal to follow: the transport's request follows it. */
+  get armed(): boolean {
+    return (this.#flags & ARMED) !== 0;
+  }
+
+  /** The response head arrived (set by the transport): what is left is the caller's body read. */
+  get responded(): boolean {
+    return (this.#flags & RESPONDED) !== 0;
+  }
+
+  set responded(responded: boolean) {
+    this.#flags = responded ? this.#flags | RESPONDED : this.#flags & ~RESPONDED;
+  }
+
+  get aborted(): boolean {
+    return (this.#flags & ABORTED) !== 0;
   }
 
   /** The call's first attempt, with the call's own signal. */
@@ -111,12 +140,11 @@ export class Attempt extends Expiring {
    * queue's part) when `limit` ms pass; `perTry` says which limit that is, for the error.
    */
   arm(limit: number, perTry: boolean): void {
-    this.armed = true;
+    this.#flags |= perTry ? ARMED | PER_TRY : ARMED;
     if (perTry) this.#limit = limit;
-    this.#perTry = perTry;
     const parent = this.signal;
     if (parent !== undefined) {
-      this.#following = true;
+      this.#flags |= FOLLOWING;
       // The attempt is its own listener (`handleEvent`): no closure per attempt.
       parent.addEventListener('abort', this, { once: true });
     }
@@ -124,7 +152,7 @@ export class Attempt extends Expiring {
 
   /** The signal it follows aborted. Before the head the transport reports it; after it, the caller reading the body gets it. */
   handleEvent(): void {
-    this.#following = false;
+    this.#flags &= ~FOLLOWING;
     this.abort(callerAborted(this.call.service, this.responded ? 'while its response body was read' : 'in flight', this.signal?.reason));
   }
 
@@ -135,7 +163,7 @@ export class Attempt extends Expiring {
 
   #timedOut(): unknown {
     const { service, deadline, startedAt } = this.call;
-    if (!this.#perTry) return deadlineExceeded(service, deadline - startedAt, this.number);
+    if ((this.#flags & PER_TRY) === 0) return deadlineExceeded(service, deadline - startedAt, this.number);
     // NOTE: before the head, the retry layer judges the attempt (a timeout it may retry);
     // after it, the caller reading the body gets the error, and it gets a MeshError.
     if (this.responded) return perTryTimedOutInBody(service, this.number, this.#limit);
@@ -143,8 +171,8 @@ export class Attempt extends Expiring {
   }
 
   abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
+    if ((this.#flags & ABORTED) !== 0) return;
+    this.#flags |= ABORTED;
     this.reason = reason;
     this.dispose();
     const hook = this.#hook;
@@ -155,8 +183,8 @@ export class Attempt extends Expiring {
   /** Stops the time limit and unlinks from the parent: the attempt is over. */
   dispose(): void {
     this.cancelExpiry();
-    if (this.#following) {
-      this.#following = false;
+    if ((this.#flags & FOLLOWING) !== 0) {
+      this.#flags &= ~FOLLOWING;
       this.signal?.removeEventListener('abort', this);
     }
   }
