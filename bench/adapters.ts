@@ -98,52 +98,76 @@ function paired(adapter: readonly number[], bare: readonly number[], combine: (a
 }
 
 /** The in-memory rounds of one framework, both variants in one pinned process. */
-async function inMemory(framework: string): Promise<string> {
+async function inMemory(framework: string): Promise<string[]> {
   const [command, args] = pinnedCommand('server', process.execPath, [SERVER, framework, 'memory', String(MEMORY_ROUNDS), String(MEMORY_ROUND_MS)]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`the ${framework} in-memory run exited with ${code}`);
-  const { bare, meshlet, bareBytes, meshletBytes } = JSON.parse(out) as Record<'bare' | 'meshlet' | 'bareBytes' | 'meshletBytes', number[]>;
-  const added = paired(meshlet, bare, (a, b) => a - b);
-  const ratios = paired(meshlet, bare, (a, b) => b / a);
-  const [bare10, meshlet10] = [percentile(bare, 10), percentile(meshlet, 10)];
-  return `| ${framework} | ${bare10.toFixed(1)} / ${median(bare).toFixed(1)} | ${meshlet10.toFixed(1)} / ${median(meshlet).toFixed(1)} | ${(meshlet10 - bare10 >= 0 ? '+' : '') + (meshlet10 - bare10).toFixed(2)} (${(bare10 / meshlet10).toFixed(3)}x) | ${spread(added, 2, true)} | ${spread(ratios, 3)} ${median(ratios) >= GOAL ? 'ok' : 'MISS'} | ${median(bareBytes).toFixed(0)} | ${spread(paired(meshletBytes, bareBytes, (a, b) => a - b), 0, true)} |`;
+  const { bare, control, meshlet, bareBytes, controlBytes, meshletBytes } = JSON.parse(out) as Record<
+    'bare' | 'control' | 'meshlet' | 'bareBytes' | 'controlBytes' | 'meshletBytes',
+    number[]
+  >;
+  const controlRatios = paired(control, bare, (a, b) => b / a);
+  const row = (name: string, values: number[], bytes: number[]): string => {
+    const added = paired(values, bare, (a, b) => a - b);
+    const ratios = paired(values, bare, (a, b) => b / a);
+    const [bare10, variant10] = [percentile(bare, 10), percentile(values, 10)];
+    const judged = values === control ? '(control)' : verdict(median(ratios), controlRatios);
+    return `| ${name} | ${bare10.toFixed(1)} / ${median(bare).toFixed(1)} | ${variant10.toFixed(1)} / ${median(values).toFixed(1)} | ${(variant10 - bare10 >= 0 ? '+' : '') + (variant10 - bare10).toFixed(2)} (${(bare10 / variant10).toFixed(3)}x) | ${spread(added, 2, true)} | ${spread(ratios, 3)} ${judged} | ${median(bareBytes).toFixed(0)} | ${spread(paired(bytes, bareBytes, (a, b) => a - b), 0, true)} |`;
+  };
+  return [row(framework, meshlet, meshletBytes), row(`${framework} A/A`, control, controlBytes)];
+}
+
+/**
+ * The verdict on a median ratio against the goal, judged against the A/A control's spread: a
+ * ratio within half the control's p10..p90 width of the goal is one the bench cannot tell from
+ * the goal on this machine ('undecided'), not a pass or a miss.
+ */
+function verdict(value: number, control: readonly number[]): string {
+  const noise = (percentile(control, 90) - percentile(control, 10)) / 2;
+  if (Math.abs(value - GOAL) <= noise) return `undecided (A/A noise ±${noise.toFixed(3)})`;
+  return value >= GOAL ? 'ok' : 'MISS';
 }
 
 const rows: string[] = [];
 for (const framework of ROUNDS > 0 ? FRAMEWORKS : []) {
   const bare = await startTarget(framework, 'bare');
+  // The A/A control: a second bare process measured and paired exactly like the adapter's, so
+  // each row prints the noise floor its own ratio must be read against.
+  const control = await startTarget(framework, 'bare');
   const adapter = await startTarget(framework, 'meshlet');
+  const targets = [bare, control, adapter];
   try {
     // Warm-up: JIT, connections.
-    for (let i = 0; i < 2; i++) for (const target of [bare, adapter]) await round(target, 400);
-    for (const target of [bare, adapter]) target.throughputs.length = target.p50s.length = target.cpuPerRequest.length = 0;
+    for (let i = 0; i < 2; i++) for (const target of targets) await round(target, 400);
+    for (const target of targets) target.throughputs.length = target.p50s.length = target.cpuPerRequest.length = 0;
     for (let i = 0; i < ROUNDS; i++) {
-      // Alternate which goes first, so neither always runs on a warmer machine.
-      const [first, second] = i % 2 === 0 ? [bare, adapter] : [adapter, bare];
-      await round(first, ROUND_MS);
-      await round(second, ROUND_MS);
+      // Reverse the order every round, so no variant always runs first or last on a warmer machine.
+      for (const target of i % 2 === 0 ? targets : [...targets].reverse()) await round(target, ROUND_MS);
     }
-    const ratios = paired(adapter.throughputs, bare.throughputs, (a, b) => a / b);
-    const cpuAdded = paired(adapter.cpuPerRequest, bare.cpuPerRequest, (a, b) => a - b);
-    const cpuRatios = paired(adapter.cpuPerRequest, bare.cpuPerRequest, (a, b) => b / a);
-    const p50Added = paired(adapter.p50s, bare.p50s, (a, b) => a - b);
-    const verdict = (value: number): string => (value >= GOAL ? 'ok' : 'MISS');
-    rows.push(
-      `| ${framework} | ${Math.round(median(bare.throughputs))} | ${spread(ratios, 3)} ${verdict(median(ratios))} | ${median(bare.cpuPerRequest).toFixed(1)} | ${spread(cpuAdded, 1, true)} | ${spread(cpuRatios, 3)} ${verdict(median(cpuRatios))} | ${median(bare.p50s).toFixed(0)} | ${spread(p50Added, 1, true)} |`,
-    );
+    const row = (name: string, target: Target): string => {
+      const ratios = paired(target.throughputs, bare.throughputs, (a, b) => a / b);
+      const cpuAdded = paired(target.cpuPerRequest, bare.cpuPerRequest, (a, b) => a - b);
+      const cpuRatios = paired(target.cpuPerRequest, bare.cpuPerRequest, (a, b) => b / a);
+      const p50Added = paired(target.p50s, bare.p50s, (a, b) => a - b);
+      const judged = (values: number[], controlValues: number[]): string => (target === control ? '(control)' : verdict(median(values), controlValues));
+      const controlRatios = paired(control.throughputs, bare.throughputs, (a, b) => a / b);
+      const controlCpuRatios = paired(control.cpuPerRequest, bare.cpuPerRequest, (a, b) => b / a);
+      return `| ${name} | ${Math.round(median(bare.throughputs))} | ${spread(ratios, 3)} ${judged(ratios, controlRatios)} | ${median(bare.cpuPerRequest).toFixed(1)} | ${spread(cpuAdded, 1, true)} | ${spread(cpuRatios, 3)} ${judged(cpuRatios, controlCpuRatios)} | ${median(bare.p50s).toFixed(0)} | ${spread(p50Added, 1, true)} |`;
+    };
+    rows.push(row(framework, adapter), row(`${framework} A/A`, control));
   } finally {
-    await bare.pool.close();
-    await adapter.pool.close();
-    bare.child.kill();
-    adapter.child.kill();
+    for (const target of targets) {
+      await target.pool.close();
+      target.child.kill();
+    }
   }
 }
 if (ROUNDS > 0) {
-  console.log(`adapter overhead on an inbound request: ${ROUNDS} alternating pairs of ${ROUND_MS} ms rounds; ${PINNING}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`each cell: median of the per-pair figures [10th..90th percentile]; ${CONCURRENCY} callers for throughput and server CPU, 1 caller for p50`);
+  console.log(`adapter overhead on an inbound request: ${ROUNDS} rounds of ${ROUND_MS} ms, each of bare, A/A and meshlet in turn (order reversed every round); ${PINNING}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`each cell: median of the per-round figures paired with bare's [10th..90th percentile]; ${CONCURRENCY} callers for throughput and server CPU, 1 caller for p50; the A/A row is a second bare process paired the same way (the noise floor)`);
   console.log('| framework | bare req/s | throughput ratio meshlet/bare (goal >= 0.95x) | bare server CPU µs/req | added server CPU µs/req | CPU ratio bare/meshlet (goal >= 0.95x) | bare p50 µs | added p50 µs |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
@@ -151,11 +175,11 @@ if (ROUNDS > 0) {
 
 if (MEMORY_ROUNDS > 0) {
   const memoryRows: string[] = [];
-  for (const framework of FRAMEWORKS) memoryRows.push(await inMemory(framework));
+  for (const framework of FRAMEWORKS) memoryRows.push(...(await inMemory(framework)));
   console.log('');
-  console.log(`in memory (requests injected without a socket, both variants in one process pinned to the servers' CPU): ${MEMORY_ROUNDS} alternating pairs of ${MEMORY_ROUND_MS} ms rounds, 32 in flight; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`in memory (requests injected without a socket, both variants in one process pinned to the servers' CPU): ${MEMORY_ROUNDS} rounds of ${MEMORY_ROUND_MS} ms, each of bare, A/A (a second bare app) and meshlet in turn, 32 in flight; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log('NOTE: a loaded machine inflates some rounds several-fold; the 10th percentiles are the least disturbed rounds of each variant');
-  console.log('| framework | bare CPU µs/req p10 / median | meshlet CPU µs/req p10 / median | added at p10 (bare/meshlet) | added µs/req, median of pairs [p10..p90] | ratio bare/meshlet of pairs (goal >= 0.95x) | bare heap B/req | added heap B/req [p10..p90] |');
+  console.log('| framework | bare CPU µs/req p10 / median | meshlet (or A/A) CPU µs/req p10 / median | added at p10 (bare/meshlet) | added µs/req, median of pairs [p10..p90] | ratio bare/meshlet of pairs (goal >= 0.95x) | bare heap B/req | added heap B/req [p10..p90] |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const row of memoryRows) console.log(row);
 }

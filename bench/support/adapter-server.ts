@@ -8,8 +8,9 @@
  *   bench can divide it by the requests served. Runs until killed.
  * - `node adapter-server.ts <framework> memory <rounds> <roundMs>`: both variants in this one
  *   process, each request injected in memory (light-my-request, Fastify's own inject, which builds
- *   Node's IncomingMessage/ServerResponse without a socket), in alternating rounds; prints one JSON
- *   line `{ bare: [µs/req...], meshlet: [...], bareBytes: [...], meshletBytes: [...] }`: this
+ *   Node's IncomingMessage/ServerResponse without a socket), in turn (a second bare app, the A/A
+ *   control, between them; the order reversed every round); prints one JSON line
+ *   `{ bare: [µs/req...], control: [...], meshlet: [...], bareBytes: [...], ... }`: this
  *   thread's CPU and the V8 heap bytes allocated per request (support/allocation.ts), which a
  *   loaded machine does not move. No syscall, parser or scheduler: what is left is the
  *   JavaScript of a request, the adapter's included.
@@ -91,8 +92,9 @@ async function start(framework: string, withMeshlet: boolean): Promise<App> {
 
 /** Rounds of in-memory requests, 32 in flight, alternating variants; this thread's CPU µs per request. */
 async function inMemory(framework: string, rounds: number, roundMs: number): Promise<void> {
-  const variants = { bare: await start(framework, false), meshlet: await start(framework, true) };
-  const results: Record<string, number[]> = { bare: [], meshlet: [], bareBytes: [], meshletBytes: [] };
+  // control: a second bare app, measured like the others (the A/A noise floor).
+  const variants = { bare: await start(framework, false), control: await start(framework, false), meshlet: await start(framework, true) };
+  const results: Record<string, number[]> = { bare: [], control: [], meshlet: [], bareBytes: [], controlBytes: [], meshletBytes: [] };
   const round = async (app: App, ms: number): Promise<{ cpu: number; bytes: number }> => {
     let done = 0;
     const before = process.threadCpuUsage();
@@ -109,7 +111,7 @@ async function inMemory(framework: string, rounds: number, roundMs: number): Pro
   };
   for (let i = 0; i < 2; i++) for (const app of Object.values(variants)) await round(app, roundMs);
   for (let i = 0; i < rounds; i++) {
-    const order = i % 2 === 0 ? (['bare', 'meshlet'] as const) : (['meshlet', 'bare'] as const);
+    const order = i % 2 === 0 ? (['bare', 'control', 'meshlet'] as const) : (['meshlet', 'control', 'bare'] as const);
     for (const name of order) {
       const { cpu: us, bytes } = await round(variants[name], roundMs);
       results[name]!.push(us);
