@@ -4,13 +4,14 @@
  * Express middleware; the filter answers an uncaught MeshError on HTTP; the lifecycle keeps
  * the shutdown order.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Catch, type ExceptionFilter, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { MeshError } from '../../src/core/errors.ts';
 import { meshErrorResponse } from '../../src/inbound/error-response.ts';
 import { InboundHttp } from '../../src/inbound/inbound-http.ts';
-import { inboundMiddleware } from '../../src/inbound/node-middleware.ts';
+import { inboundMiddleware, type NodeMiddleware } from '../../src/inbound/node-middleware.ts';
 import { addInboundHooks } from '../fastify/hooks.ts';
 
 /**
@@ -31,11 +32,60 @@ export function addFastifyHooks(host: HttpAdapterHost, gate: InboundHttp): undef
   return undefined;
 }
 
-/** MeshModule.configure()'s part on Express (and any platform that takes Node middleware). */
+/**
+ * MeshModule.configure()'s part on Express (and any platform that takes Node middleware).
+ * On Express `req.mesh` is a property of the app's request prototype (`app.request`, which
+ * Express gives every request it serves), set once here rather than on every request; a
+ * platform without one gets it per request.
+ * The gate runs where a middleware added now would (after Nest's body parsers, before any
+ * route), but inside the last parser's layer, as what that parser calls next: a router layer
+ * of its own cost every request Express's layer walk (a match object, a params closure, the
+ * debug call), and Nest on Express paid that on top of what the gate itself does. When the
+ * last layer is not one of Nest's parsers (bodyParser: false, or a middleware the application
+ * added first), the gate is a middleware of its own, as before.
+ */
 export function useNodeMiddleware(host: HttpAdapterHost, gate: InboundHttp): void {
   const adapter = host.httpAdapter;
   if (adapter === undefined || adapter.getType() === 'fastify') return;
-  adapter.use(inboundMiddleware(gate));
+  const app = adapter.getInstance() as { request?: unknown; router?: { stack?: unknown } };
+  const prototype = app.request;
+  const onPrototype = typeof prototype === 'object' && prototype !== null;
+  // Writable, so an application's own `req.mesh = ...` still makes a property of that request.
+  if (onPrototype) Object.defineProperty(prototype, 'mesh', { value: gate.mesh, writable: true, configurable: true, enumerable: false });
+  const middleware = inboundMiddleware(gate, !onPrototype);
+  const parser = lastLayerIfParser(app.router?.stack);
+  if (parser === undefined) adapter.use(middleware);
+  else parser.handle = gateAfter(parser.handle, middleware);
+}
+
+type Handle = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+interface Layer {
+  handle: Handle;
+  route?: unknown;
+}
+
+/** NOTE: Nest names its parsers so (ExpressAdapter.registerParserMiddleware), and finds them by that name. */
+const NEST_PARSERS = new Set(['jsonParser', 'urlencodedParser']);
+
+function lastLayerIfParser(stack: unknown): Layer | undefined {
+  if (!Array.isArray(stack) || stack.length === 0) return undefined;
+  const last = stack[stack.length - 1] as Partial<Layer> | undefined;
+  const handle = last?.handle;
+  if (typeof handle !== 'function' || handle.length !== 3 || last!.route !== undefined || !NEST_PARSERS.has(handle.name)) return undefined;
+  return last as Layer;
+}
+
+/** The parser, then (unless it failed) the gate, whose next() is the parser's. */
+function gateAfter(parse: Handle, gate: NodeMiddleware): Handle {
+  const handle: Handle = (req, res, next) => {
+    parse(req, res, (error) => {
+      if (error) next(error);
+      else gate(req, res, next);
+    });
+  };
+  // Nest tells whether a parser is applied by its handle's name (isMiddlewareApplied).
+  Object.defineProperty(handle, 'name', { value: parse.name });
+  return handle;
 }
 
 export class MeshErrorFilter implements ExceptionFilter {

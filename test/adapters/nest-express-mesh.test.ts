@@ -1,0 +1,110 @@
+/**
+ * Nest on Express: `req.mesh` is on the Express app's request prototype (set once by
+ * MeshModule), not assigned to every request. What must hold: every request sees the mesh,
+ * the request carries no own `mesh` property, and an application that assigns `req.mesh` itself
+ * (a test double, say) still gets its own value on that request, and only on that one.
+ * The gate runs inside the last body parser's layer (no layer of its own) when Nest's parsers
+ * are the last layers, else as a middleware: both must gate (a passed deadline answers 504
+ * without the handler), and a body the parser refuses must answer the parser's 400 and
+ * leave no request counted as served.
+ */
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, it } from 'node:test';
+import { Controller, Get, Module, Post, Req } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { MeshModule } from '../../adapters/nestjs/index.ts';
+import { currentInbound } from '../../src/core/call-context.ts';
+import { InboundHttp } from '../../src/inbound/inbound-http.ts';
+import { createMesh, type Mesh } from '../../src/index.ts';
+
+const mesh = await createMesh({ service: 'test', config: { services: {} } });
+const double = { double: true };
+
+type Request = { mesh: unknown; query: Record<string, string>; body?: unknown };
+let handled = 0;
+
+class MeshController {
+  seen(req: Request): unknown {
+    handled++;
+    if (req.query.assign === '1') req.mesh = double;
+    return { isMesh: req.mesh === mesh, isDouble: req.mesh === double, own: Object.hasOwn(req, 'mesh') };
+  }
+  posted(req: Request): unknown {
+    handled++;
+    return { body: req.body, deadlineLeft: (currentInbound()?.deadline ?? 0) - performance.now() > 1000 };
+  }
+}
+Req()(MeshController.prototype, 'seen', 0);
+Get('/seen')(MeshController.prototype, 'seen', Object.getOwnPropertyDescriptor(MeshController.prototype, 'seen')!);
+Req()(MeshController.prototype, 'posted', 0);
+Post('/posted')(MeshController.prototype, 'posted', Object.getOwnPropertyDescriptor(MeshController.prototype, 'posted')!);
+Controller('/')(MeshController);
+
+async function start(bodyParser: boolean): Promise<{ url: string; gate: InboundHttp; ownLayer: boolean }> {
+  const owned = await createMesh({ service: 'test', config: { services: {} } });
+  class AppModule {}
+  Module({ imports: [MeshModule.forRoot({ mesh: owned })], controllers: [MeshController] })(AppModule);
+  const started = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false, bodyParser });
+  await started.listen(0, '127.0.0.1');
+  after(() => started.close());
+  const stack = (started.getHttpAdapter().getInstance() as { router: { stack: { name: string }[] } }).router.stack;
+  return {
+    url: `http://127.0.0.1:${((started.getHttpServer() as Server).address() as AddressInfo).port}`,
+    gate: started.get(InboundHttp),
+    ownLayer: stack.some((layer) => layer.name === 'meshletInbound'),
+  };
+}
+
+const app = await NestFactory.create(
+  (() => {
+    class AppModule {}
+    Module({ imports: [MeshModule.forRoot({ mesh: mesh as Mesh })], controllers: [MeshController] })(AppModule);
+    return AppModule;
+  })(),
+  new ExpressAdapter(),
+  { logger: false },
+);
+await app.listen(0, '127.0.0.1');
+after(() => app.close());
+const url = `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;
+
+const seen = async (query = ''): Promise<unknown> => (await fetch(`${url}/seen${query}`)).json();
+
+for (const bodyParser of [true, false]) {
+  it(`bodyParser: ${bodyParser}: a passed deadline answers 504 without the handler; a JSON body reaches the handler in the request's context`, async () => {
+    const { url: base, ownLayer } = await start(bodyParser);
+    // With Nest's parsers last, the gate is inside the last one's layer; without them, a layer of its own.
+    assert.equal(ownLayer, !bodyParser);
+    const before = handled;
+    const expired = await fetch(`${base}/seen`, { headers: { 'x-meshlet-timeout-ms': '0' } });
+    assert.equal(expired.status, 504);
+    await expired.body?.cancel();
+    assert.equal(handled, before);
+    const posted = await fetch(`${base}/posted`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-meshlet-timeout-ms': '5000' }, body: '{"a":1}' });
+    assert.equal(posted.status, 201);
+    // Without Nest's parser the body is not read (undefined, so absent from the JSON).
+    assert.deepEqual(await posted.json(), bodyParser ? { body: { a: 1 }, deadlineLeft: true } : { deadlineLeft: true });
+  });
+}
+
+it("a body Nest's parser refuses answers its 400 and leaves nothing counted as served", async () => {
+  const { url: base, gate } = await start(true);
+  const res = await fetch(`${base}/posted`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+  assert.equal(res.status, 400);
+  await res.body?.cancel();
+  assert.equal(gate.serving, 0);
+});
+
+it('every request sees req.mesh, from the prototype (no own property per request)', async () => {
+  assert.deepEqual(await seen(), { isMesh: true, isDouble: false, own: false });
+  assert.deepEqual(await seen(), { isMesh: true, isDouble: false, own: false });
+});
+
+it("an application's own req.mesh = ... holds on that request only", async () => {
+  assert.deepEqual(await seen('?assign=1'), { isMesh: false, isDouble: true, own: true });
+  assert.deepEqual(await seen(), { isMesh: true, isDouble: false, own: false });
+});
