@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { httpTransport } from '../../src/transport/http/transport.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
-import { contextFor, endpointFor, meshRequest } from './fixtures.ts';
+import { contextFor, endpointFor, meshRequest, transportPolicy } from './fixtures.ts';
 
 describe('http transport pass-through', () => {
   let backend: Backend;
@@ -97,5 +97,33 @@ describe('http transport pass-through', () => {
     const { res } = await send('GET', '/?status=502', null);
     assert.equal(res.statusCode, 502);
     assert.deepEqual(res.headers['set-cookie'], ['a=1', 'b=2']);
+  });
+});
+
+describe('http transport, requests a pool queues', () => {
+  it('each request queued behind a busy connection is sent with its own method, path, headers and body', async () => {
+    // The attempt's handler is also undici's dispatch options (attempt-handler.ts): a pool with
+    // no free connection keeps it and reads it later, when it dequeues the request.
+    const backend = await startBackend((req, res, body) => {
+      res.setHeader('x-echo', `${req.method} ${req.url} ${req.headers['x-n']} ${body}`);
+      res.end();
+    });
+    const endpoint = endpointFor(backend.address, { ...transportPolicy(), pool: { connections: 1, keepAliveTimeout: 4000, connectTimeout: 2000 } } as never);
+    try {
+      const calls = [0, 1, 2, 3].map((n) =>
+        httpTransport.call(meshRequest(n % 2 === 0 ? 'POST' : 'PUT', `/item/${n}`, `body-${n}`, { 'x-n': String(n) }), contextFor(endpoint)),
+      );
+      const echoes: string[] = [];
+      for (const call of calls) {
+        const res = await call;
+        await res.body.dump();
+        echoes.push(String(res.headers['x-echo']));
+      }
+      assert.deepEqual(echoes, ['POST /item/0 0 body-0', 'PUT /item/1 1 body-1', 'POST /item/2 2 body-2', 'PUT /item/3 3 body-3']);
+      assert.equal(backend.received.length, 4);
+    } finally {
+      await endpoint.connection.close();
+      await backend.close();
+    }
   });
 });

@@ -21,19 +21,30 @@ import { type Headers, MeshBody, noop, type UndiciAbort, undiciUtil as util } fr
 type Cancel = Attempt | AbortSignal;
 
 export class AttemptHandler extends AsyncResource implements AbortHook {
+  // What undici reads as the request's dispatch options (`Dispatcher.DispatchOptions`): the
+  // handler is its own options object, so an attempt on the wire is one object, not two.
+  // Read when undici makes its Request (at once, or when a pool that had no free connection
+  // dequeues it), never changed.
+  readonly path: string;
+  readonly method: string;
+  readonly headers: MeshRequest['headers'] | string[];
+  readonly body: MeshRequest['body'];
   readonly attempt: Attempt;
   readonly #cancel: Cancel | undefined;
-  readonly #method: string;
   #reply: Reply | undefined;
   #requestBody: MeshRequest['body'];
   #abort: UndiciAbort | undefined = undefined;
   #body: MeshBody | undefined = undefined;
   readonly #trailers: Headers = {};
 
-  constructor(attempt: Attempt, request: MeshRequest, reply: Reply) {
+  /** `headers` is the request's headers as undici is to read them (transport.ts). */
+  constructor(attempt: Attempt, request: MeshRequest, headers: MeshRequest['headers'] | string[], reply: Reply) {
     super('MESHLET_ATTEMPT');
+    this.path = request.path;
+    this.method = request.method;
+    this.headers = headers;
+    this.body = request.body;
     this.attempt = attempt;
-    this.#method = request.method;
     this.#requestBody = request.body;
     this.#reply = reply;
     if (attempt.armed) {
@@ -80,7 +91,7 @@ export class AttemptHandler extends AsyncResource implements AbortHook {
     const headers = util.parseHeaders(rawHeaders);
     const contentLength = headers['content-length'];
     const body = new MeshBody(
-      { resume, abort: this.#abort, contentType: headers['content-type'], contentLength: this.#method !== 'HEAD' && contentLength ? Number(contentLength) : null },
+      { resume, abort: this.#abort, contentType: headers['content-type'], contentLength: this.method !== 'HEAD' && contentLength ? Number(contentLength) : null },
       this,
     );
     this.#body = body;

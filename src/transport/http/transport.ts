@@ -51,14 +51,10 @@ function dispatch(request: MeshRequest, attempt: Attempt, reply: Reply): void {
   }
   // The handler follows the attempt once the attempt layer armed it (time limit and
   // cancellation, until the body is destroyed); a stack without that layer still honours the
-  // attempt's own signal. A request undici refuses comes back through its onError.
-  const options: Dispatcher.DispatchOptions = {
-    path: request.path,
-    method: request.method as Dispatcher.HttpMethod,
-    headers: headerList(request.headers),
-    body: request.body,
-  };
-  dispatcher.dispatch(options, new AttemptHandler(attempt, request, reply) as unknown as Dispatcher.DispatchHandler);
+  // attempt's own signal. A request undici refuses comes back through its onError. The
+  // handler is also the dispatch options (attempt-handler.ts).
+  const handler = new AttemptHandler(attempt, request, headerList(request.headers), reply);
+  dispatcher.dispatch(handler as unknown as Dispatcher.DispatchOptions, handler as unknown as Dispatcher.DispatchHandler);
 }
 
 type RequestHeaders = MeshRequest['headers'];
