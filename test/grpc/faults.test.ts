@@ -161,3 +161,26 @@ describe('grpc fault injection', () => {
     }
   });
 });
+
+describe('grpc fault injection in mesh.state()', () => {
+  it("counts unary gRPC calls in the service's fault state, beside its HTTP calls (regression: gRPC calls were not counted)", async () => {
+    const server = await startInventoryServer('s');
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [server.address], fault: { abort: { percent: 100, status: 503 } }, retry: false } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await settle(unary<Item>(client, 'GetItem', { id: `${i}` }))).ok, false);
+      // One HTTP call to the same service: the same layer counts it (injected, so never sent to the gRPC server).
+      const response = await mesh.fetch('http://inventory/x');
+      assert.equal(response.status, 503);
+      await response.arrayBuffer();
+      const fault = (mesh.state() as { services: Record<string, { fault?: { calls: number; aborts: number } }> }).services.inventory!.fault;
+      assert.equal(fault?.calls, 4);
+      assert.equal(fault?.aborts, 4);
+      assert.equal(server.calls.GetItem, 0);
+    } finally {
+      client.close();
+      await mesh.close();
+      server.kill();
+    }
+  });
+});

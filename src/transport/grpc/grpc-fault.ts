@@ -16,7 +16,10 @@
  * the caller already tests with a unary call; a delay tests what streams are sensitive to, a
  * slow start against their deadline.
  *
- * The gRPC layers keep counts of their own: `mesh.state()` shows the HTTP stack's fault counts.
+ * Unary calls go through the service's own fault layer, the one its HTTP stack has (the runtime's,
+ * passed in as `shared`), so `mesh.state()`'s fault counts (calls, aborts, delays) are the
+ * service's whole: HTTP and gRPC calls alike. A stream's delay-only layer keeps counts of its own,
+ * not shown (a layer with the abort left out is another layer).
  * A service without faults gets no layer at all here (nothing on the call path).
  */
 import grpc from '@grpc/grpc-js';
@@ -46,10 +49,10 @@ export function grpcStatusOfHttp(status: number): grpc.status {
   return BY_HTTP_STATUS.get(status) ?? Status.UNKNOWN;
 }
 
-/** The fault layers of a gRPC stack, or undefined when the service injects none. */
-export function grpcFaultLayers(policy: FaultPolicy | false, env: LayerEnv): { unary: Layer; stream: Layer | undefined } | undefined {
+/** The fault layers of a gRPC stack, or undefined when the service injects none; `shared`: the service's fault layer (its HTTP stack's), made from the same policy. */
+export function grpcFaultLayers(policy: FaultPolicy | false, env: LayerEnv, shared: Layer | undefined = undefined): { unary: Layer; stream: Layer | undefined } | undefined {
   if (policy === false || (policy.abort === false && policy.delay === false)) return undefined;
-  const unary = faultLayer(policy, env);
+  const unary = shared ?? faultLayer(policy, env);
   const stream = policy.delay === false ? undefined : faultLayer({ abort: false, delay: policy.delay }, env);
   return {
     unary: { name: 'grpc-fault', wrap: (inner) => new AbortAsStatus(unary.wrap(inner)) },
