@@ -86,7 +86,7 @@ export class AttemptService implements Service {
   /** Starts the attempt at `now`: its time limit and the request it sends, or why it must not start. */
   #start(request: MeshRequest, attempt: Attempt, now: number): MeshRequest | Error {
     const call = attempt.call;
-    const remaining = call.deadline - now;
+    const remaining = timeLeft(call.deadline, now);
     // NOTE: no attempt starts after the deadline, whatever the layers above decided.
     if (remaining <= 0) return timeoutError(call, attempt.number - 1);
     // NOTE: nor an attempt already aborted through itself (a hedge loser that waited above,
@@ -102,6 +102,20 @@ export class AttemptService implements Service {
     if (limit !== Number.POSITIVE_INFINITY) this.#limits.add(attempt, now, limit);
     return outgoing;
   }
+}
+
+/**
+ * The ms from `now` to `deadline`. NOTE: at the call's own start (a first try: see `#send`)
+ * this is (start + timeout) - start, which floating point gives as the timeout give or take
+ * 2e-12 in about 3% of calls: as 9999.999… it would floor to a different header value
+ * (9999 against 10000) and land in another expiry list than its neighbours, rebuilding the
+ * shared headers and their list each time the value flips. Within a nanosecond of a whole
+ * ms, it is that ms.
+ */
+function timeLeft(deadline: number, now: number): number {
+  const left = deadline - now;
+  const whole = Math.round(left);
+  return Math.abs(left - whole) < 1e-6 ? whole : left;
 }
 
 /** An attempt's own abort reason is a MeshError the stack built; anything else is treated as the caller's. */

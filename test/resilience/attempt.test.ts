@@ -140,4 +140,23 @@ describe('attempt layer', () => {
     assert.equal(attempt.attemptAt, 150);
     assert.equal(inner.requests[0]!.headers[TIMEOUT_HEADER], '950');
   });
+
+  it("a first try at its call's start sends its whole timeout, though floating point makes (start + 1000) - start 999.999…", () => {
+    const startedAt = 24.3209699;
+    assert.ok(startedAt + 1_000 - startedAt < 1_000, 'the case this test is about');
+    const clock = new ManualClock(startedAt);
+    const seen: (string | string[] | undefined)[] = [];
+    const inner: Service = {
+      call: () => Promise.reject(new Error('unused')),
+      send(sent, attempt, reply) {
+        seen.push(sent.headers[TIMEOUT_HEADER]);
+        attempt.dispose();
+        reply.resolve(undefined as never);
+      },
+    };
+    const limits = new ExpiryQueue(clock);
+    const service = new AttemptService(inner, clock, Number.POSITIVE_INFINITY, limits);
+    service.send!(request(), attemptFor({ startedAt, deadline: startedAt + 1_000 }), { resolve() {}, reject: (error) => assert.fail(String(error)) });
+    assert.deepEqual(seen, ['1000']);
+  });
 });
