@@ -75,8 +75,10 @@ export function buildGrpcStacks(view: ServiceView): GrpcStacks {
   // The HTTP stack's hedge layer, under the same budget: only calls marked idempotent race.
   const hedge = hedgeLayer(policy.hedge, env, runtime.budget, policy.retry === false);
   // Faults above the balancer as on HTTP; streams get the delay only (grpc-fault.ts). None configured: no layer.
-  // The service's own fault layer (its HTTP stack's) for unary calls: one set of counts in mesh.state().
-  const faults = grpcFaultLayers(policy.fault, env, runtime.layers.find((layer) => layer.name === 'fault'));
+  // The service's own fault layer (its HTTP stack's) for unary calls: one set of counts in mesh.state(). Not a routed
+  // service's (a push routed it after the client was made: its layers are its route targets', from their policies).
+  const shared = runtime.routes === undefined ? runtime.layers.find((layer) => layer.name === 'fault') : undefined;
+  const faults = grpcFaultLayers(policy.fault, env, shared);
   const unaryBalanced = faults === undefined ? balanced : faults.unary.wrap(balanced);
   const streamBalanced = faults?.stream === undefined ? balanced : faults.stream.wrap(balanced);
   return {
