@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import grpc from '@grpc/grpc-js';
 import '../../src/transport/grpc/index.ts';
-import { createMesh, isMeshError, type Mesh } from '../../src/index.ts';
+import { createMesh, isMeshError, type Mesh, runWithInbound } from '../../src/index.ts';
 import type { MeshConfigInput } from '../../src/config/schema.ts';
 import { type Any, type Handlers, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
 
@@ -228,6 +228,50 @@ describe('grpc resilience', () => {
       const closeMs = performance.now() - closing;
       assert.ok(closeMs < 700, `mesh.close() took ${Math.round(closeMs)} ms after the cancel`);
       assert.equal(callsOf(instances, 'GetItem'), 2);
+    } finally {
+      if (!closed) {
+        client.close();
+        await mesh.close();
+      }
+    }
+  });
+
+  it('regression: a call made inside an inbound request (its attempts follow that request\'s signal) and cancelled by its caller during a pushback pause does not hold mesh.close() for the pushback', async () => {
+    let refused = 0;
+    const pushback = new grpc.Metadata();
+    pushback.set('grpc-retry-pushback-ms', '1500');
+    const { mesh, client, instances } = await meshOver(
+      {
+        GetItem: (_call: Any, callback: Any) => {
+          refused++;
+          callback({ code: grpc.status.UNAVAILABLE, details: 'overloaded', metadata: pushback });
+        },
+      },
+      { retry: { attempts: 3, backoff: { base: '1ms', max: '2ms' }, maxRetryAfter: '5s' } },
+      1,
+    );
+    // An inbound request that never goes away: only the caller's own cancel ends the call.
+    const inbound = new AbortController();
+    let closed = false;
+    try {
+      const error = await runWithInbound({ signal: inbound.signal }, () =>
+        new Promise<Any>((resolve) => {
+          const call = client.GetItem({ id: 'in' }, (failed: unknown) => resolve(failed));
+          const waitForRefusal = (): void => {
+            if (refused === 0) setTimeout(waitForRefusal, 5);
+            else setTimeout(() => call.cancel(), 50);
+          };
+          waitForRefusal();
+        }),
+      );
+      assert.equal(error?.code, grpc.status.CANCELLED);
+      const closing = performance.now();
+      client.close();
+      await mesh.close();
+      closed = true;
+      const closeMs = performance.now() - closing;
+      assert.ok(closeMs < 700, `mesh.close() took ${Math.round(closeMs)} ms after the cancel: the pause followed only the inbound request's signal`);
+      assert.equal(callsOf(instances, 'GetItem'), 1, 'no attempt after the cancel');
     } finally {
       if (!closed) {
         client.close();

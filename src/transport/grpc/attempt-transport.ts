@@ -70,6 +70,12 @@ function pushbackOf(metadata: Metadata): number | undefined {
   return /^\d{1,9}$/.test(value) ? Number(value) : -1;
 }
 
+/** What a pushback pause follows: the attempt's signal and the caller's cancel, either or both. */
+function pauseSignal(attempt: AbortSignal | undefined, caller: AbortSignal | undefined): AbortSignal | undefined {
+  if (attempt === undefined || caller === undefined || attempt === caller) return attempt ?? caller;
+  return AbortSignal.any([attempt, caller]);
+}
+
 class GrpcAttempt {
   readonly #request: GrpcRequest;
   readonly #attempt: Attempt;
@@ -98,8 +104,10 @@ class GrpcAttempt {
     // The server asked for a pause before this retry (pushback). The pause follows the caller's
     // cancel (the caller hears CANCELLED at once from its call, unary-call.ts): else the timer held
     // the cancelled call in the runtime's count, and mesh.close() waited out the pushback. The
-    // signal is asked for here, rarely, so a call that never waits makes none.
-    clock.sleep(wait, this.#attempt.signal ?? this.#request.owner.cancelSignal?.()).then(
+    // signal is asked for here, rarely, so a call that never waits makes none. The attempt's own
+    // signal is not enough: inside an inbound request it may be that request's alone (the
+    // deadline layer's link), when no layer of the stack asked for the caller's cancel.
+    clock.sleep(wait, pauseSignal(this.#attempt.signal, this.#request.owner.cancelSignal?.())).then(
       () => this.#send(),
       (reason: unknown) => this.#end(undefined, callerAborted(this.#attempt.call.service, 'while waiting to retry', reason)),
     );
