@@ -9,6 +9,10 @@
  *   - meshlet with the OpenTelemetry SDK installed, every span sampled (batch processor, an
  *     exporter that drops): `+ SDK traces`, and `+ SDK traces+metrics` (issue 12's rows; goal
  *     >= 0.75x bare undici throughput with everything sampled).
+ *   - the floor of those two rows: bare undici with the same SDK and the same spans, headers
+ *     and metrics made by hand (support/otel-sdk.ts handTraced), `floor: SDK traces` and
+ *     `floor: SDK all`: what any instrumentation of this call costs with this SDK. The goal
+ *     lines print meshlet's share beside it: meshlet + SDK against its floor, paired by round.
  * Figures: throughput at 32 concurrent callers and p50 latency with 1 caller, and the caller
  * process's CPU and V8-heap bytes allocated per call in the throughput rounds
  * (support/allocation.ts says how bytes are measured).
@@ -80,6 +84,9 @@ const CPU_GOAL_US = 1.5;
 const ROUTING_GOAL_US = 1;
 /** The A/A control's row: a second bare-undici process, measured and paired exactly like meshlet. */
 const AA_NAME = 'bare undici (A/A)';
+/** The floor rows (issue 12): bare undici with the SDK and the same spans and metrics by hand. */
+const FLOOR_TRACES = 'floor: SDK traces';
+const FLOOR_ALL = 'floor: SDK all';
 
 interface Variant {
   readonly name: string;
@@ -204,6 +211,8 @@ async function overLoopback(): Promise<void> {
     if (TELEMETRY_ROWS) {
       await add('meshlet + SDK traces', 'meshlet-traces', backend.port);
       await add('meshlet + SDK all', 'meshlet-otel', backend.port);
+      await add(FLOOR_TRACES, 'bare-traces', backend.port);
+      await add(FLOOR_ALL, 'bare-otel', backend.port);
     }
     const haproxyBinary = ensureHaproxy();
     if (haproxyBinary === undefined) console.log('haproxy variant skipped: no haproxy binary');
@@ -246,7 +255,14 @@ interface MemoryVariant {
 
 /** The in-memory table: only the callers run (no backend: the port is never dialled). */
 async function inMemory(): Promise<void> {
-  const telemetryRows = TELEMETRY_ROWS ? ([['meshlet + SDK traces', 'meshlet-traces-memory'], ['meshlet + SDK all', 'meshlet-otel-memory']] as const) : [];
+  const telemetryRows = TELEMETRY_ROWS
+    ? ([
+        ['meshlet + SDK traces', 'meshlet-traces-memory'],
+        ['meshlet + SDK all', 'meshlet-otel-memory'],
+        [FLOOR_TRACES, 'bare-traces-memory'],
+        [FLOOR_ALL, 'bare-otel-memory'],
+      ] as const)
+    : [];
   const rows = [['bare undici', 'bare-memory'], [AA_NAME, 'bare-memory'], ['meshlet', 'meshlet-memory'], ['meshlet + 20 routes', 'meshlet-routed-memory'], ...telemetryRows] as const;
   const pooled: MemoryVariant[] = [];
   const drawDeltas: string[] = [];
@@ -325,6 +341,15 @@ function reportInMemory(variants: readonly MemoryVariant[]): void {
       `goal (issue 11, in memory): 20 routes + 3-way split <= +${ROUTING_GOAL_US} us caller CPU per call over unrouted meshlet (${routing <= ROUTING_GOAL_US ? 'met' : 'NOT met'}: ${spread(routingDeltas, micros)}; heap ${signed(median(routed.bytesPerCall) - median(mesh.bytesPerCall))} B/call)`,
     );
   }
+  // Issue 12: what the SDK's own work costs (the floor over bare undici) and what meshlet adds to it, each paired by round.
+  for (const [sdk, floorName] of [['meshlet + SDK traces', FLOOR_TRACES], ['meshlet + SDK all', FLOOR_ALL]] as const) {
+    const observed = variants.find((v) => v.name === sdk);
+    const floor = variants.find((v) => v.name === floorName);
+    if (observed === undefined || floor === undefined) continue;
+    console.log(
+      `issue 12 (in memory), ${sdk}: the SDK floor costs ${spread(pairedDeltas(floor.cpuPerCall, base.cpuPerCall), micros)} caller CPU per call over bare undici (heap ${signed(median(floor.bytesPerCall) - median(base.bytesPerCall))} B/call); meshlet's share, ${sdk} minus its floor: ${spread(pairedDeltas(observed.cpuPerCall, floor.cpuPerCall), micros)} (heap ${signed(median(observed.bytesPerCall) - median(floor.bytesPerCall))} B/call)`,
+    );
+  }
 }
 
 function signed(value: number): string {
@@ -365,6 +390,16 @@ function report(variants: readonly Variant[]): void {
   if (sampled !== undefined) {
     const ratio = median(pairedRatios(sampled.throughputs, base.throughputs));
     console.log(`goal (issue 12): meshlet with the SDK, every span sampled and metrics on, >= 0.75x bare throughput (${ratio >= 0.75 ? 'met' : 'NOT met'}: ${ratio.toFixed(3)}x)`);
+  }
+  // The floor: the same spans and metrics by hand around bare undici. Below 0.75x, no instrumentation of this call with this SDK meets the goal.
+  for (const [sdk, floorName] of [['meshlet + SDK traces', FLOOR_TRACES], ['meshlet + SDK all', FLOOR_ALL]] as const) {
+    const observed = variants.find((v) => v.name === sdk);
+    const floor = variants.find((v) => v.name === floorName);
+    if (observed === undefined || floor === undefined) continue;
+    const floorRatio = median(pairedRatios(floor.throughputs, base.throughputs));
+    console.log(
+      `issue 12, ${sdk}: the SDK floor (${floorName}) is ${spread(pairedRatios(floor.throughputs, base.throughputs), times)} bare throughput${floorName === FLOOR_ALL && floorRatio < 0.75 ? ' (below 0.75x: the goal is out of reach of any instrumentation of this call with this SDK here)' : ''}; meshlet's share, ${sdk} against its floor: ${spread(pairedRatios(observed.throughputs, floor.throughputs), times)} throughput, ${spread(pairedDeltas(observed.cpuPerCall, floor.cpuPerCall), micros)} caller CPU per call`,
+    );
   }
 }
 

@@ -14,14 +14,17 @@
  * SDK installed before the mesh (support/otel-sdk.ts): every span sampled; `-otel` adds metrics.
  * `meshlet-noopsdk-memory` is meshlet with an SDK that records and keeps nothing (installNoopSdk):
  * meshlet's own share of those rows.
+ * `bare-traces` and `bare-otel` (either with `-memory`) are the floor of those rows: bare undici
+ * with the same SDK and the same spans, headers and metrics made by hand (handTraced below),
+ * what any instrumentation of this call costs with this SDK.
  */
 import { createHook } from 'node:async_hooks';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { measureAllocation } from './allocation.ts';
 import { type Call, latencies, throughput } from './driver.ts';
 import { installInMemoryDispatch } from './in-memory-dispatch.ts';
 import { routedService } from './routed-service.ts';
-import { installBenchSdk, installNoopSdk } from './otel-sdk.ts';
+import { handTraced, installBenchSdk, installNoopSdk } from './otel-sdk.ts';
 
 export type CallerCommand = { readonly kind: 'throughput'; readonly concurrency: number; readonly ms: number } | { readonly kind: 'latency'; readonly count: number; readonly ms: number }
   | { readonly kind: 'promises'; readonly count: number };
@@ -45,7 +48,8 @@ async function setUp(variant: string, port: number): Promise<{ call: Call; close
   const inMemory = variant.endsWith('-memory');
   if (inMemory) installInMemoryDispatch();
   const read = inMemory ? text : dump;
-  if (variant.startsWith('meshlet-traces') || variant.startsWith('meshlet-otel')) installBenchSdk({ metrics: variant.startsWith('meshlet-otel') });
+  const traced = /^(meshlet|bare)-(traces|otel)/.exec(variant);
+  if (traced !== null) installBenchSdk({ metrics: traced[2] === 'otel' });
   if (variant.startsWith('meshlet-noopsdk')) installNoopSdk();
   if (variant.startsWith('meshlet')) {
     const { createMesh } = await import('../../src/index.ts');
@@ -62,6 +66,16 @@ async function setUp(variant: string, port: number): Promise<{ call: Call; close
     };
   }
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONNECTIONS });
+  if (traced !== null) {
+    const request = handTraced<Dispatcher.ResponseData>(port, traced[2] === 'otel', (headers, done) => pool.request({ method: 'GET', path: '/', headers }, done));
+    return {
+      call: async () => {
+        const res = await request();
+        await read(res.body);
+      },
+      close: () => pool.close(),
+    };
+  }
   return {
     call: async () => {
       const res = await pool.request({ method: 'GET', path: '/' });
