@@ -11,6 +11,7 @@ import '../../src/transport/grpc/index.ts';
 import { createMesh } from '../../src/index.ts';
 import { grpcStatusOfHttp } from '../../src/transport/grpc/grpc-fault.ts';
 import { type Any, type InventoryServer, type Item, InventoryClient, readAll, settle, startInventoryServer, unary } from './inventory-server.ts';
+import { pushableStore } from '../support/pushable-store.ts';
 
 describe('grpc fault injection', () => {
   let server: InventoryServer;
@@ -163,6 +164,43 @@ describe('grpc fault injection', () => {
 });
 
 describe('grpc fault injection in mesh.state()', () => {
+  it("a client whose service a push routes to another service keeps the service's own faults (a route target's policy is the service's, merged: its faults too)", async () => {
+    const server = await startInventoryServer('s');
+    const other = await startInventoryServer('o');
+    const store = pushableStore({ services: {} });
+    const mesh = await createMesh({
+      service: 't',
+      control: store,
+      config: { services: { inventory: { endpoints: [server.address], fault: { abort: { percent: 100, status: 503 } }, retry: false }, other: { endpoints: [other.address], retry: false } } },
+    });
+    const client = mesh.grpc('inventory', InventoryClient);
+    const warned = new Promise((resolve) => process.once('warning', resolve));
+    try {
+      assert.equal(((await settle(unary<Item>(client, 'GetItem', { id: 'before' }))) as Any).error?.code, grpc.status.UNAVAILABLE);
+      const pushed = new Promise<void>((resolve) => {
+        const off = mesh.on('config', () => {
+          off();
+          resolve();
+        });
+      });
+      // Routed to another service, which injects nothing: its stack's fault layer is a no-op.
+      store.push({ services: { inventory: { routes: [{ name: 'all', to: [{ service: 'other' }] }] } } });
+      await pushed;
+      const after = await settle(unary<Item>(client, 'GetItem', { id: 'after' }));
+      assert.equal(after.ok, false, 'the service\'s own abort still applies to its gRPC calls');
+      assert.equal(!after.ok && after.error.code, grpc.status.UNAVAILABLE);
+      assert.match(!after.ok ? after.error.details : '', /meshlet fault injection/);
+      assert.equal(server.calls.GetItem, 0);
+      assert.equal(other.calls.GetItem, 0);
+      await warned;
+    } finally {
+      client.close();
+      await mesh.close();
+      server.kill();
+      other.kill();
+    }
+  });
+
   it("counts unary gRPC calls in the service's fault state, beside its HTTP calls (regression: gRPC calls were not counted)", async () => {
     const server = await startInventoryServer('s');
     const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [server.address], fault: { abort: { percent: 100, status: 503 } }, retry: false } } } });
