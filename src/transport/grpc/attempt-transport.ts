@@ -70,10 +70,12 @@ function pushbackOf(metadata: Metadata): number | undefined {
   return /^\d{1,9}$/.test(value) ? Number(value) : -1;
 }
 
-/** What a pushback pause follows: the attempt's signal and the caller's cancel, either or both. */
-function pauseSignal(attempt: AbortSignal | undefined, caller: AbortSignal | undefined): AbortSignal | undefined {
-  if (attempt === undefined || caller === undefined || attempt === caller) return attempt ?? caller;
-  return AbortSignal.any([attempt, caller]);
+/** What a pushback pause follows: its own end (the attempt aborted), the attempt's signal and the caller's cancel, those there are. */
+function pauseSignal(own: AbortSignal, attempt: AbortSignal | undefined, caller: AbortSignal | undefined): AbortSignal {
+  const signals = [own];
+  if (attempt !== undefined) signals.push(attempt);
+  if (caller !== undefined && caller !== attempt) signals.push(caller);
+  return signals.length === 1 ? own : AbortSignal.any(signals);
 }
 
 class GrpcAttempt {
@@ -86,6 +88,8 @@ class GrpcAttempt {
   #message: unknown = undefined;
   #atDeadline = false;
   #done = false;
+  /** Ends a pushback pause early (the attempt aborted during it); set only while one runs. */
+  #pause: AbortController | undefined = undefined;
 
   constructor(request: GrpcRequest, attempt: Attempt, settings: AttemptSettings, reply: Reply) {
     this.#settings = settings;
@@ -106,10 +110,20 @@ class GrpcAttempt {
     // the cancelled call in the runtime's count, and mesh.close() waited out the pushback. The
     // signal is asked for here, rarely, so a call that never waits makes none. The attempt's own
     // signal is not enough: inside an inbound request it may be that request's alone (the
-    // deadline layer's link), when no layer of the stack asked for the caller's cancel.
-    clock.sleep(wait, pauseSignal(this.#attempt.signal, this.#request.owner.cancelSignal?.())).then(
-      () => this.#send(),
-      (reason: unknown) => this.#end(undefined, callerAborted(this.#attempt.call.service, 'while waiting to retry', reason)),
+    // deadline layer's link), when no layer of the stack asked for the caller's cancel. And it
+    // follows the attempt itself, through which a hedge race aborts a loser (attemptAborted).
+    const pause = new AbortController();
+    this.#pause = pause;
+    this.#attempt.hook(this);
+    clock.sleep(wait, pauseSignal(pause.signal, this.#attempt.signal, this.#request.owner.cancelSignal?.())).then(
+      () => {
+        this.#pause = undefined;
+        this.#send();
+      },
+      (reason: unknown) => {
+        this.#pause = undefined;
+        this.#end(undefined, this.#attempt.aborted ? this.#attempt.reason : callerAborted(this.#attempt.call.service, 'while waiting to retry', reason));
+      },
     );
   }
 
@@ -121,6 +135,11 @@ class GrpcAttempt {
     attempt.attemptAt = now;
     if (request.owner.cancelled || attempt.signal?.aborted) {
       this.#end(undefined, callerAborted(call.service, 'before it was sent', attempt.signal?.reason));
+      return;
+    }
+    // A hedge race's loser, or an attempt past its time limit, is never sent.
+    if (attempt.aborted) {
+      this.#end(undefined, attempt.reason);
       return;
     }
     const limit = Math.min(call.deadline, now + this.#settings.perTry);
@@ -174,8 +193,12 @@ class GrpcAttempt {
     this.#call?.cancelWithStatus(Status.CANCELLED, 'cancelled by meshlet: the caller or the inbound request this call serves was cancelled');
   }
 
-  /** The attempt was aborted (a hedge race's loser: another attempt answered first). */
+  /** The attempt was aborted (a hedge race's loser: another attempt answered first), on the wire or in its pushback pause. */
   attemptAborted(): void {
+    if (this.#pause !== undefined) {
+      this.#pause.abort(this.#attempt.reason);
+      return;
+    }
     this.#call?.cancelWithStatus(Status.CANCELLED, 'cancelled by meshlet: another attempt of this call answered first');
   }
 
