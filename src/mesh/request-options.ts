@@ -78,7 +78,9 @@ export function parseRequestOptions(service: string, options: unknown): MeshRequ
       case 'hashKey':
         continue;
       default:
-        throw badRequest(service, unknownKeyMessage('option', key, OPTION_NAMES, OPTION_HINTS[key]));
+        // NOTE: an own hint only: `constructor`, `__proto__` or `toString` would otherwise find
+        // Object.prototype's member and print it as the hint.
+        throw badRequest(service, unknownKeyMessage('option', key, OPTION_NAMES, Object.hasOwn(OPTION_HINTS, key) ? OPTION_HINTS[key] : undefined));
     }
   }
   const o = options as RequestOptions;
@@ -99,7 +101,7 @@ export function parseRequestOptions(service: string, options: unknown): MeshRequ
   if (o.idempotent !== undefined && typeof o.idempotent !== 'boolean') {
     throw badRequest(service, `idempotent must be a boolean, got ${describe(o.idempotent)}`);
   }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+  if (o.signal !== undefined && !isAbortSignal(o.signal)) {
     throw badRequest(service, 'signal must be an AbortSignal');
   }
   if (o.hashKey !== undefined && typeof o.hashKey !== 'string') {
@@ -116,6 +118,21 @@ export function parseRequestOptions(service: string, options: unknown): MeshRequ
     replayable: !streamed,
     hashKey: o.hashKey,
   };
+}
+
+/**
+ * An AbortSignal, not merely an object on its prototype: `instanceof` is a prototype check,
+ * and `Object.create(AbortSignal.prototype)` passes it but throws a TypeError (not a MeshError)
+ * from the `aborted` getter the first layer reads. NOTE: the getter's own brand check is the
+ * test; a real signal pays one getter call.
+ */
+function isAbortSignal(signal: unknown): signal is AbortSignal {
+  if (!(signal instanceof AbortSignal)) return false;
+  try {
+    return typeof signal.aborted === 'boolean';
+  } catch {
+    return false;
+  }
 }
 
 /** The call's own timeout in milliseconds; undefined when it set none. Throws MESH_BAD_REQUEST for one that does not parse. */

@@ -51,4 +51,21 @@ describe('request options', () => {
     assert.equal(parseRequestOptions('api', { method: 'POST', headers: { 'Idempotency-Key': 'x' } }).idempotent, true);
     assert.equal(parseRequestOptions('api', { method: 'PUT', idempotent: false }).idempotent, false);
   });
+  it('refuses an object on AbortSignal\'s prototype that is no signal, as it refuses any other non-signal', () => {
+    // Before: instanceof let it through, and the first layer's `signal.aborted` threw a raw TypeError.
+    assert.throws(() => parseRequestOptions('api', { signal: Object.create(AbortSignal.prototype) }), badRequest(/signal must be an AbortSignal/));
+    assert.throws(() => parseRequestOptions('api', { signal: { aborted: false } as never }), badRequest(/signal must be an AbortSignal/));
+    parseRequestOptions('api', { signal: AbortSignal.abort() });
+  });
+
+  it("an unknown option named like a member of Object.prototype gets no hint made of that member", () => {
+    for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const options = JSON.parse(`{"${key}": 1}`) as object;
+      assert.throws(
+        () => parseRequestOptions('api', options),
+        (error: unknown) => isMeshError(error) && error.code === 'MESH_BAD_REQUEST' && error.message.includes(`"${key}"`) && !/native code|\[object Object\]/.test(error.message),
+        key,
+      );
+    }
+  });
 });
