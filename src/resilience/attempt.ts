@@ -107,16 +107,18 @@ export class AttemptService implements Service {
 /**
  * The ms from `now` to `deadline`. NOTE: at the call's own start (a first try: see `#send`)
  * this is (start + timeout) - start, which floating point gives as the timeout give or take
- * an ulp of the clock's value (1e-12 ms after a minute's uptime, 2e-6 after 100 days) in
+ * an ulp of the deadline's value (1e-13 ms after a second's uptime, 2e-6 after 100 days) in
  * about 3% of calls: as 9999.999… it would floor to a different header value (9999 against
  * 10000) and land in another expiry list than its neighbours, rebuilding the shared headers
- * and their list each time the value flips. Within a microsecond of a whole ms, it is that
- * ms (an attempt's limit a microsecond off is below the timers' millisecond precision).
+ * and their list each time the value flips. Within that rounding error of a whole ms (a few
+ * ulps of the deadline: one for the sum, one for the difference), it is that ms. NOTE: no
+ * wider: a fixed tolerance (a microsecond) also rounds up a time left that is really just
+ * under a whole ms, and the header then says more time is left than there is.
  */
 function timeLeft(deadline: number, now: number): number {
   const left = deadline - now;
   const whole = Math.round(left);
-  return Math.abs(left - whole) < 1e-3 ? whole : left;
+  return Math.abs(left - whole) <= Math.abs(deadline) * 4 * Number.EPSILON ? whole : left;
 }
 
 /** An attempt's own abort reason is a MeshError the stack built; anything else is treated as the caller's. */

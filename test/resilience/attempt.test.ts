@@ -159,4 +159,26 @@ describe('attempt layer', () => {
     service.send!(request(), attemptFor({ startedAt, deadline: startedAt + 1_000 }), { resolve() {}, reject: (error) => assert.fail(String(error)) });
     assert.deepEqual(seen, ['1000']);
   });
+  it('a time left really just under a whole ms is not rounded up: the header never says more is left than there is', () => {
+    // Before: any value within a microsecond of a whole ms snapped to it, so 999.9995 ms left went out as '1000'.
+    const sent = (startedAt: number, deadline: number, now: number): string | string[] | undefined => {
+      const clock = new ManualClock(now);
+      let header: string | string[] | undefined;
+      const inner: Service = {
+        call(outgoing, attempt) {
+          header = outgoing.headers[TIMEOUT_HEADER];
+          attempt.dispose();
+          return Promise.resolve(undefined as never);
+        },
+      };
+      void new AttemptService(inner, clock, Number.POSITIVE_INFINITY, new ExpiryQueue(clock)).call(request(), attemptFor({ startedAt, deadline }));
+      return header;
+    };
+    assert.equal(sent(100, 1_100, 100.0005), '999');
+    assert.equal(sent(100, 1_100, 100.0000001), '999');
+    // Float error alone still snaps, also after 99 days of uptime (a sum that crosses 2^33 ms loses a bit: ~1e-6 ms).
+    const late = 8_589_934_183.346763;
+    assert.ok(late + 1_000 - late !== 1_000, 'the case this test is about');
+    assert.equal(sent(late, late + 1_000, late), '1000');
+  });
 });
