@@ -41,8 +41,8 @@ export function addFastifyHooks(host: HttpAdapterHost, gate: InboundHttp): undef
  * route), but inside the last parser's layer, as what that parser calls next: a router layer
  * of its own cost every request Express's layer walk (a match object, a params closure, the
  * debug call), and Nest on Express paid that on top of what the gate itself does. When the
- * last layer is not one of Nest's parsers (bodyParser: false, or a middleware the application
- * added first), the gate is a middleware of its own, as before.
+ * last layer is not one of Nest's parsers on every path (bodyParser: false, a middleware the
+ * application added first, or its own parser on a path), the gate is a middleware of its own.
  */
 export function useNodeMiddleware(host: HttpAdapterHost, gate: InboundHttp): void {
   const adapter = host.httpAdapter;
@@ -62,6 +62,8 @@ type Handle = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown
 interface Layer {
   handle: Handle;
   route?: unknown;
+  /** Express 5's router: the layer matches every path (`app.use(fn)`, not `app.use('/api', fn)`). */
+  slash?: boolean;
 }
 
 /** NOTE: Nest names its parsers so (ExpressAdapter.registerParserMiddleware), and finds them by that name. */
@@ -71,16 +73,30 @@ function lastLayerIfParser(stack: unknown): Layer | undefined {
   if (!Array.isArray(stack) || stack.length === 0) return undefined;
   const last = stack[stack.length - 1] as Partial<Layer> | undefined;
   const handle = last?.handle;
-  if (typeof handle !== 'function' || handle.length !== 3 || last!.route !== undefined || !NEST_PARSERS.has(handle.name)) return undefined;
+  // NOTE: only a parser on every path: an application's own `app.use('/api', express.json())`
+  // (bodyParser: false, or Nest skipping a parser it finds applied) would gate only /api.
+  if (typeof handle !== 'function' || handle.length !== 3 || last!.route !== undefined || last!.slash !== true || !NEST_PARSERS.has(handle.name)) return undefined;
   return last as Layer;
 }
 
-/** The parser, then (unless it failed) the gate, whose next() is the parser's. */
+/**
+ * The parser, then (unless it failed) the gate, whose next() is the parser's.
+ * NOTE: a parser calls next() from its body stream's 'end' when it read a body, outside the
+ * layer's try/catch: a throw there (a propagator's, say) would be an uncaught exception, so it
+ * goes to next(error) as a layer of its own would send it.
+ */
 function gateAfter(parse: Handle, gate: NodeMiddleware): Handle {
   const handle: Handle = (req, res, next) => {
     parse(req, res, (error) => {
-      if (error) next(error);
-      else gate(req, res, next);
+      if (error) {
+        next(error);
+        return;
+      }
+      try {
+        gate(req, res, next);
+      } catch (thrown) {
+        next(thrown);
+      }
     });
   };
   // Nest tells whether a parser is applied by its handle's name (isMiddlewareApplied).

@@ -129,12 +129,15 @@ export class InboundHttp {
     const sent = timeLeftFromHeaders(headers);
     const left = Math.min(sent ?? policy.defaultTimeoutMs, policy.maxTimeoutMs);
     if (left <= 0) return EXPIRED;
+    // NOTE: read before the request is admitted and counted: the application's propagator may
+    // throw, and a request counted then would never end (its place held, the drain waiting).
+    const trace = inboundTraceContext(headers);
     if (this.#admission !== undefined) {
       const refused = this.#admission.admit(this.#serving);
       if (refused !== undefined) return refused;
     }
     this.#serving++;
-    return new InboundRequest(this, left === Number.POSITIVE_INFINITY ? left : this.#clock.now() + left, inboundTraceContext(headers));
+    return new InboundRequest(this, left === Number.POSITIVE_INFINITY ? left : this.#clock.now() + left, trace);
   }
 
   /** Whether `url` is under the admin handler's mount (always false when none is configured). */

@@ -13,7 +13,9 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, it } from 'node:test';
-import { Controller, Get, Module, Post, Req } from '@nestjs/common';
+import { propagation, type TextMapPropagator } from '@opentelemetry/api';
+import express from 'express';
+import { Controller, Get, type INestApplication, Module, Post, Req } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { MeshModule } from '../../adapters/nestjs/index.ts';
@@ -44,11 +46,12 @@ Req()(MeshController.prototype, 'posted', 0);
 Post('/posted')(MeshController.prototype, 'posted', Object.getOwnPropertyDescriptor(MeshController.prototype, 'posted')!);
 Controller('/')(MeshController);
 
-async function start(bodyParser: boolean): Promise<{ url: string; gate: InboundHttp; ownLayer: boolean }> {
+async function start(bodyParser: boolean, setup?: (app: INestApplication) => void): Promise<{ url: string; gate: InboundHttp; ownLayer: boolean }> {
   const owned = await createMesh({ service: 'test', config: { services: {} } });
   class AppModule {}
   Module({ imports: [MeshModule.forRoot({ mesh: owned })], controllers: [MeshController] })(AppModule);
   const started = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false, bodyParser });
+  setup?.(started);
   await started.listen(0, '127.0.0.1');
   after(() => started.close());
   const stack = (started.getHttpAdapter().getInstance() as { router: { stack: { name: string }[] } }).router.stack;
@@ -107,4 +110,49 @@ it('every request sees req.mesh, from the prototype (no own property per request
 it("an application's own req.mesh = ... holds on that request only", async () => {
   assert.deepEqual(await seen('?assign=1'), { isMesh: false, isDouble: true, own: true });
   assert.deepEqual(await seen(), { isMesh: true, isDouble: false, own: false });
+});
+
+it("an application's own parser on a path, last: the gate still covers every path", async () => {
+  // bodyParser: false and app.use('/posted', express.json()): the last layer is a jsonParser that
+  // only /posted reaches; the gate inside it left every other path ungated (200, handler ran).
+  const { url: base, ownLayer } = await start(false, (nest) => nest.use('/posted', express.json()));
+  assert.equal(ownLayer, true);
+  const before = handled;
+  const expired = await fetch(`${base}/seen`, { headers: { 'x-meshlet-timeout-ms': '0' } });
+  assert.equal(expired.status, 504);
+  await expired.body?.cancel();
+  assert.equal(handled, before);
+  const posted = await fetch(`${base}/posted`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-meshlet-timeout-ms': '5000' }, body: '{"a":1}' });
+  assert.deepEqual(await posted.json(), { body: { a: 1 }, deadlineLeft: true });
+});
+
+it('a propagator that throws, on a request whose body the last parser read: a 500, no uncaught exception, nothing left counted', async () => {
+  // The last parser (urlencoded) calls next() from its body's 'end', outside Express's try/catch:
+  // the throw was an uncaught exception and the request hung; and the gate had counted the
+  // request before reading the trace, so it stayed served forever (the drain waited it out).
+  const { url: base, gate } = await start(true);
+  const broken: TextMapPropagator = {
+    inject() {},
+    extract() {
+      throw new Error('a broken propagator');
+    },
+    fields: () => [],
+  };
+  propagation.setGlobalPropagator(broken);
+  try {
+    for (const [type, body] of [
+      ['application/x-www-form-urlencoded', 'a=1'],
+      ['application/json', '{"a":1}'],
+    ]) {
+      const res = await fetch(`${base}/posted`, { method: 'POST', headers: { 'content-type': type! }, body, signal: AbortSignal.timeout(5000) });
+      assert.equal(res.status, 500);
+      await res.body?.cancel();
+    }
+    const res = await fetch(`${base}/seen`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(res.status, 500);
+    await res.body?.cancel();
+  } finally {
+    propagation.disable();
+  }
+  assert.equal(gate.serving, 0);
 });
