@@ -34,9 +34,11 @@ export function addFastifyHooks(host: HttpAdapterHost, gate: InboundHttp): undef
 
 /**
  * MeshModule.configure()'s part on Express (and any platform that takes Node middleware).
- * On Express `req.mesh` is a property of the app's request prototype (`app.request`, which
- * Express gives every request it serves), set once here rather than on every request; a
- * platform without one gets it per request.
+ * NOTE: `req.mesh` is set on each request, not once on the app's request prototype
+ * (`app.request`): an Express app the request passes through as a plain function (a legacy
+ * app in a middleware, `consumer.apply(subApp)`) swaps the request's prototype for its own and
+ * leaves it so, and the mesh vanished from every handler after it; a platform's `request` need
+ * not be its requests' prototype either. The prototype saved no heap measurably (9b49b93).
  * The gate runs where a middleware added now would (after Nest's body parsers, before any
  * route), but inside the last parser's layer, as what that parser calls next: a router layer
  * of its own cost every request Express's layer walk (a match object, a params closure, the
@@ -47,12 +49,8 @@ export function addFastifyHooks(host: HttpAdapterHost, gate: InboundHttp): undef
 export function useNodeMiddleware(host: HttpAdapterHost, gate: InboundHttp): void {
   const adapter = host.httpAdapter;
   if (adapter === undefined || adapter.getType() === 'fastify') return;
-  const app = adapter.getInstance() as { request?: unknown; router?: { stack?: unknown } };
-  const prototype = app.request;
-  const onPrototype = typeof prototype === 'object' && prototype !== null;
-  // Writable, so an application's own `req.mesh = ...` still makes a property of that request.
-  if (onPrototype) Object.defineProperty(prototype, 'mesh', { value: gate.mesh, writable: true, configurable: true, enumerable: false });
-  const middleware = inboundMiddleware(gate, !onPrototype);
+  const app = adapter.getInstance() as { router?: { stack?: unknown } };
+  const middleware = inboundMiddleware(gate);
   const parser = lastLayerIfParser(app.router?.stack);
   if (parser === undefined) adapter.use(middleware);
   else parser.handle = gateAfter(parser.handle, middleware);

@@ -10,16 +10,10 @@ import { type InboundHttp, type InboundRequest, isRefusal } from './inbound-http
 
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
-/**
- * `setsMesh: false` leaves `req.mesh` to the caller, who put it on the requests' prototype
- * (Nest on Express: the Express app's request object): assigning it here adds a property to
- * every request, and with it a larger property store for the object (~170 B a request in a
- * heap profile of Express under bench/adapters' in-memory load).
- */
-export function inboundMiddleware(gate: InboundHttp, setsMesh = true): NodeMiddleware {
+export function inboundMiddleware(gate: InboundHttp): NodeMiddleware {
   const { mesh } = gate;
   return function meshletInbound(req, res, next) {
-    if (setsMesh) (req as IncomingMessage & { mesh: Mesh }).mesh = mesh;
+    (req as IncomingMessage & { mesh: Mesh }).mesh = mesh;
     // NOTE: Express rewrites req.url under a mount; originalUrl is what came.
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     if (gate.isAdmin(url)) {

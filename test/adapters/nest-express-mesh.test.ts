@@ -1,8 +1,7 @@
 /**
- * Nest on Express: `req.mesh` is on the Express app's request prototype (set once by
- * MeshModule), not assigned to every request. What must hold: every request sees the mesh,
- * the request carries no own `mesh` property, and an application that assigns `req.mesh` itself
- * (a test double, say) still gets its own value on that request, and only on that one.
+ * Nest on Express: every request sees `req.mesh`, also after an Express app it passed through
+ * as a function (which swaps the request's prototype), and an application that assigns
+ * `req.mesh` itself (a test double, say) gets its own value on that request, and only on that one.
  * The gate runs inside the last body parser's layer (no layer of its own) when Nest's parsers
  * are the last layers, else as a middleware: both must gate (a passed deadline answers 504
  * without the handler), and a body the parser refuses must answer the parser's 400 and
@@ -33,7 +32,7 @@ class MeshController {
   seen(req: Request): unknown {
     handled++;
     if (req.query.assign === '1') req.mesh = double;
-    return { isMesh: req.mesh === mesh, isDouble: req.mesh === double, own: Object.hasOwn(req, 'mesh') };
+    return { present: req.mesh !== undefined, isMesh: req.mesh === mesh, isDouble: req.mesh === double, own: Object.hasOwn(req, 'mesh') };
   }
   posted(req: Request): unknown {
     handled++;
@@ -102,14 +101,22 @@ it("a body Nest's parser refuses answers its 400 and leaves nothing counted as s
   assert.equal(gate.serving, 0);
 });
 
-it('every request sees req.mesh, from the prototype (no own property per request)', async () => {
-  assert.deepEqual(await seen(), { isMesh: true, isDouble: false, own: false });
-  assert.deepEqual(await seen(), { isMesh: true, isDouble: false, own: false });
+it('every request sees req.mesh', async () => {
+  assert.deepEqual(await seen(), { present: true, isMesh: true, isDouble: false, own: true });
+  assert.deepEqual(await seen(), { present: true, isMesh: true, isDouble: false, own: true });
 });
 
 it("an application's own req.mesh = ... holds on that request only", async () => {
-  assert.deepEqual(await seen('?assign=1'), { isMesh: false, isDouble: true, own: true });
-  assert.deepEqual(await seen(), { isMesh: true, isDouble: false, own: false });
+  assert.deepEqual(await seen('?assign=1'), { present: true, isMesh: false, isDouble: true, own: true });
+  assert.deepEqual(await seen(), { present: true, isMesh: true, isDouble: false, own: true });
+});
+
+it('req.mesh survives an Express app the request passed through as a plain function', async () => {
+  // express() as a function sets the request's prototype to its own request object and leaves
+  // it so when it falls through: with req.mesh on the Nest app's prototype, the handler saw none.
+  const legacy = express();
+  const { url: base } = await start(true, (nest) => nest.use((req: express.Request, res: express.Response, next: () => void) => legacy(req, res, next)));
+  assert.deepEqual(await (await fetch(`${base}/seen`)).json(), { present: true, isMesh: false, isDouble: false, own: true });
 });
 
 it("an application's own parser on a path, last: the gate still covers every path", async () => {
