@@ -24,6 +24,12 @@ export interface MeshRequest {
   /** False for a streamed body: it cannot be sent twice. */
   readonly replayable: boolean;
   readonly hashKey: string | undefined;
+  /**
+   * A signal the caller's cancel aborts, for a request whose caller can cancel without a
+   * `call.signal` (a gRPC call: grpc-request.ts makes it only when asked). A layer that waits
+   * (the retry backoff) asks for it when it starts waiting, so a default call pays nothing.
+   */
+  cancelSignal?(): AbortSignal | undefined;
 }
 
 /**

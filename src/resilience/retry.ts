@@ -124,7 +124,7 @@ export class RetryingService implements Service {
       const delay = this.#retryDelay(request, call, attempt, response, outcome);
       if (delay === undefined) return giveUp(call, attempt, response, error);
       if (response !== undefined) discardResponse(response);
-      if (delay > 0) await this.#sleep(delay, call);
+      if (delay > 0) await this.#sleep(delay, call, request);
       attempt++;
       const next = new Attempt(call, attempt, false, lastEndpoint, call.signal);
       response = undefined;
@@ -169,9 +169,13 @@ export class RetryingService implements Service {
     return delay;
   }
 
-  async #sleep(delay: number, call: Call): Promise<void> {
+  async #sleep(delay: number, call: Call, request: MeshRequest): Promise<void> {
+    // A gRPC caller's cancel is not in call.signal (that is the deadline's and the inbound
+    // request's): without it a cancelled call would sleep out its backoff and hold mesh.close().
+    const cancel = request.cancelSignal?.();
+    const signal = cancel === undefined || cancel === call.signal ? call.signal : call.signal === undefined ? cancel : AbortSignal.any([call.signal, cancel]);
     try {
-      await this.#clock.sleep(delay, call.signal);
+      await this.#clock.sleep(delay, signal);
     } catch (reason) {
       // The deadline and inbound aborts arrive as MeshErrors from the deadline layer.
       throw callerAborted(call.service, 'while waiting to retry', reason);

@@ -318,6 +318,50 @@ describe('grpc resilience', () => {
     }
   });
 
+  it('regression: calls cancelled during their retry backoffs do not hold mesh.close() for the rest of the backoffs', async () => {
+    let refused = 0;
+    const { mesh, client, instances } = await meshOver(
+      {
+        GetItem: (_call: Any, callback: Any) => {
+          refused++;
+          callback({ code: grpc.status.UNAVAILABLE, details: 'overloaded' });
+        },
+      },
+      { retry: { attempts: 5, backoff: { base: '3s', max: '3s' } } },
+      1,
+    );
+    let closed = false;
+    try {
+      // Three calls, each cancelled in its backoff (full jitter over 0..3 s): before the fix the
+      // retry layer's sleep followed only call.signal, which a default gRPC call has not, so
+      // close() waited for the longest of three draws (all under 600 ms: 1 in 125).
+      for (const id of ['a', 'b', 'c']) {
+        const seen = refused;
+        const error = await new Promise<Any>((resolve) => {
+          const call = client.GetItem({ id }, (failed: unknown) => resolve(failed));
+          const waitForRefusal = (): void => {
+            if (refused === seen) setTimeout(waitForRefusal, 2);
+            else call.cancel();
+          };
+          waitForRefusal();
+        });
+        assert.equal(error?.code, grpc.status.CANCELLED);
+      }
+      const closing = performance.now();
+      client.close();
+      await mesh.close();
+      closed = true;
+      const closeMs = performance.now() - closing;
+      assert.ok(closeMs < 600, `mesh.close() took ${Math.round(closeMs)} ms after three calls cancelled in their backoffs`);
+      assert.equal(callsOf(instances, 'GetItem'), 3, 'no attempt after a cancel');
+    } finally {
+      if (!closed) {
+        client.close();
+        await mesh.close();
+      }
+    }
+  });
+
   it('regression: a call the caller cancelled while queued for a concurrency slot kept its place, so the next call was refused RESOURCE_EXHAUSTED', async () => {
     const held: (() => void)[] = [];
     const { mesh, client } = await meshOver({ GetItem: (call: Any, callback: Any) => held.push(() => callback(null, { id: call.request.id, server: 'q' })) }, { concurrency: { max: 1, queue: 1, queueTimeout: '5s' } }, 1);

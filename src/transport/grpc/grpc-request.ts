@@ -68,6 +68,11 @@ export class GrpcRequest implements MeshRequest {
     this.owner = owner;
     this.hashKey = hashKey;
   }
+
+  /** The caller's cancel as a signal, made on the first ask (a waiting layer's: retry backoff). */
+  cancelSignal(): AbortSignal | undefined {
+    return this.owner.cancelSignal?.();
+  }
 }
 
 /** No response body: a gRPC answer is its message, never read as a stream. */
