@@ -25,6 +25,18 @@ async function meshOver(handlers: Handlers, policy: Policy, count = 2): Promise<
   return { mesh, client, instances };
 }
 
+/** One instance whose GetItem always answers UNAVAILABLE, retried up to 5 times with this backoff; `refused()` counts its answers. */
+async function alwaysUnavailable(backoff: { base: string; max: string }): Promise<{ mesh: Mesh; client: Any; instances: InventoryServer[]; refused: () => number }> {
+  let refused = 0;
+  const handlers = {
+    GetItem: (_call: Any, callback: Any) => {
+      refused++;
+      callback({ code: grpc.status.UNAVAILABLE, details: 'overloaded' });
+    },
+  };
+  return { ...(await meshOver(handlers, { retry: { attempts: 5, backoff } }, 1)), refused: () => refused };
+}
+
 const fail = (code: grpc.status, details = 'failing on purpose') => (_call: unknown, callback: (error: unknown) => void) => callback({ code, details });
 const callsOf = (instances: InventoryServer[], method: string) => instances.reduce((sum, s) => sum + s.calls[method]!, 0);
 
@@ -281,24 +293,14 @@ describe('grpc resilience', () => {
   });
 
   it('a call cancelled during a retry backoff ends CANCELLED at once and starts no further attempt', async () => {
-    let refused = 0;
-    const { mesh, client, instances } = await meshOver(
-      {
-        GetItem: (_call: Any, callback: Any) => {
-          refused++;
-          callback({ code: grpc.status.UNAVAILABLE, details: 'overloaded' });
-        },
-      },
-      { retry: { attempts: 5, backoff: { base: '400ms', max: '400ms' } } },
-      1,
-    );
+    const { mesh, client, instances, refused } = await alwaysUnavailable({ base: '400ms', max: '400ms' });
     try {
       let cancelledAt = 0;
       let seenAtCancel = 0;
       const error = await new Promise<Any>((resolve) => {
         const call = client.GetItem({ id: 'b' }, (failed: unknown) => resolve(failed));
         const waitForRefusal = (): void => {
-          if (refused === 0) setTimeout(waitForRefusal, 2);
+          if (refused() === 0) setTimeout(waitForRefusal, 2);
           else {
             cancelledAt = performance.now();
             seenAtCancel = callsOf(instances, 'GetItem');
@@ -319,28 +321,18 @@ describe('grpc resilience', () => {
   });
 
   it('regression: calls cancelled during their retry backoffs do not hold mesh.close() for the rest of the backoffs', async () => {
-    let refused = 0;
-    const { mesh, client, instances } = await meshOver(
-      {
-        GetItem: (_call: Any, callback: Any) => {
-          refused++;
-          callback({ code: grpc.status.UNAVAILABLE, details: 'overloaded' });
-        },
-      },
-      { retry: { attempts: 5, backoff: { base: '3s', max: '3s' } } },
-      1,
-    );
+    const { mesh, client, instances, refused } = await alwaysUnavailable({ base: '3s', max: '3s' });
     let closed = false;
     try {
       // Three calls, each cancelled in its backoff (full jitter over 0..3 s): before the fix the
       // retry layer's sleep followed only call.signal, which a default gRPC call has not, so
       // close() waited for the longest of three draws (all under 600 ms: 1 in 125).
       for (const id of ['a', 'b', 'c']) {
-        const seen = refused;
+        const seen = refused();
         const error = await new Promise<Any>((resolve) => {
           const call = client.GetItem({ id }, (failed: unknown) => resolve(failed));
           const waitForRefusal = (): void => {
-            if (refused === seen) setTimeout(waitForRefusal, 2);
+            if (refused() === seen) setTimeout(waitForRefusal, 2);
             else call.cancel();
           };
           waitForRefusal();
