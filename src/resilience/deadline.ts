@@ -14,6 +14,7 @@ import { deadlineExceeded, inboundDeadlinePassed } from '../core/mesh-errors.ts'
 import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 import type { Clock } from '../core/clock.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
+import { eitherSignal } from '../core/signals.ts';
 
 export function deadlineLayer(env: LayerEnv): Layer {
   return {
@@ -64,8 +65,7 @@ export class DeadlineService implements Service {
     // NOTE: the signal is linked for the whole call, its response body included: each
     // attempt follows it until undici lets go of the body. AbortSignal.any holds its sources
     // weakly, so nothing is left registered on a long-lived inbound signal.
-    let signal = call.signal;
-    if (inboundSignal !== undefined) signal = signal === undefined ? inboundSignal : AbortSignal.any([signal, inboundSignal]);
+    const signal = eitherSignal(call.signal, inboundSignal);
     // The call below is the one it is now: clipped, linked and knowing what it serves. Made
     // here, once, so no layer ever changes a call in place.
     // Its attributes too (telemetry's record of the call: telemetry/call-record.ts).

@@ -22,6 +22,7 @@ import type { Classifier, Outcome } from '../core/outcome.ts';
 import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 import type { RetryCondition, RetryPolicy } from '../config/policy.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
+import { eitherSignal } from '../core/signals.ts';
 import { type Backoff, fullJitterBackoff } from './backoff.ts';
 import { retryAfterDelay } from './retry-after.ts';
 import type { RetryBudget } from './retry-budget.ts';
@@ -172,10 +173,8 @@ export class RetryingService implements Service {
   async #sleep(delay: number, call: Call, request: MeshRequest): Promise<void> {
     // A gRPC caller's cancel is not in call.signal (that is the deadline's and the inbound
     // request's): without it a cancelled call would sleep out its backoff and hold mesh.close().
-    const cancel = request.cancelSignal?.();
-    const signal = cancel === undefined || cancel === call.signal ? call.signal : call.signal === undefined ? cancel : AbortSignal.any([call.signal, cancel]);
     try {
-      await this.#clock.sleep(delay, signal);
+      await this.#clock.sleep(delay, eitherSignal(call.signal, request.cancelSignal?.()));
     } catch (reason) {
       // The deadline and inbound aborts arrive as MeshErrors from the deadline layer.
       throw callerAborted(call.service, 'while waiting to retry', reason);

@@ -23,6 +23,7 @@ import type { Clock } from '../../core/clock.ts';
 import { callerAborted } from '../../core/errors.ts';
 import { deadlineExceeded } from '../../core/mesh-errors.ts';
 import type { MeshRequest, MeshResponse, Reply, Service } from '../../core/service.ts';
+import { eitherSignal } from '../../core/signals.ts';
 import { type GrpcRequest, GrpcResponse } from './grpc-request.ts';
 import { classifyGrpc, GrpcStatusError, withoutRetry } from './status.ts';
 
@@ -70,14 +71,6 @@ function pushbackOf(metadata: Metadata): number | undefined {
   return /^\d{1,9}$/.test(value) ? Number(value) : -1;
 }
 
-/** What a pushback pause follows: its own end (the attempt aborted), the attempt's signal and the caller's cancel, those there are. */
-function pauseSignal(own: AbortSignal, attempt: AbortSignal | undefined, caller: AbortSignal | undefined): AbortSignal {
-  const signals = [own];
-  if (attempt !== undefined) signals.push(attempt);
-  if (caller !== undefined && caller !== attempt) signals.push(caller);
-  return signals.length === 1 ? own : AbortSignal.any(signals);
-}
-
 class GrpcAttempt {
   readonly #request: GrpcRequest;
   readonly #attempt: Attempt;
@@ -115,7 +108,7 @@ class GrpcAttempt {
     const pause = new AbortController();
     this.#pause = pause;
     this.#attempt.hook(this);
-    clock.sleep(wait, pauseSignal(pause.signal, this.#attempt.signal, this.#request.owner.cancelSignal?.())).then(
+    clock.sleep(wait, eitherSignal(pause.signal, eitherSignal(this.#attempt.signal, this.#request.owner.cancelSignal?.()))).then(
       () => {
         this.#pause = undefined;
         this.#send();
