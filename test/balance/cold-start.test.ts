@@ -12,7 +12,13 @@ import { test } from 'node:test';
 import { createMesh } from '../../src/index.ts';
 import { startBackend } from '../support/http-backend.ts';
 
-test('p2c-ewma starves a replica after a cold start: each of three equal backends gets at least 1/6 of 300 sequential calls', async (t) => {
+/**
+ * NOTE: the defect gave a backend exactly 1 call; a fair share is 100. The bound is 15, not 50:
+ * on a loaded machine (CI runs two test files at once, one of them Chromium) a single
+ * scheduling stall on one backend's answer is a real latency peak, and peak EWMA rightly
+ * steers from it for the rest of this 1.5 s test: a run there gave 130/36/134.
+ */
+test('p2c-ewma starves a replica after a cold start: each of three equal backends gets at least 15 of 300 sequential calls', async (t) => {
   const backends = await Promise.all([startBackend(), startBackend(), startBackend()]);
   const mesh = await createMesh({ service: 'checkout', config: { services: { api: { endpoints: backends.map((b) => b.address) } } } });
   try {
@@ -27,7 +33,7 @@ test('p2c-ewma starves a replica after a cold start: each of three equal backend
       counts.reduce((a, b) => a + b, 0),
       300,
     );
-    for (const count of counts) assert.ok(count >= 50, `calls per backend: ${counts.join('/')}`);
+    for (const count of counts) assert.ok(count >= 15, `calls per backend: ${counts.join('/')}`);
   } finally {
     await mesh.close();
     await Promise.all(backends.map((b) => b.close()));
