@@ -27,7 +27,7 @@ import { type ConsulAgent, consulAgentFor } from './consul-agent.ts';
 import { type RegisteredService, type RegisterOptions, Registrations } from './registration.ts';
 import { locateIssues } from '../control/consul-layout.ts';
 import { type CachedConfig, LastGoodCache } from './last-good-cache.ts';
-import { callTimeout, parseRequestOptions, type RequestOptions } from './request-options.ts';
+import { parsedCall, parseRequestOptions, type RequestOptions } from './request-options.ts';
 import { meshFetch } from './fetch.ts';
 import { runClientCall } from './client-call.ts';
 import { servicesRoutedTo } from '../routing/from-config.ts';
@@ -351,15 +351,13 @@ export class Mesh {
     const runtime = this.#runtimes.get(name);
     if (runtime === undefined) return Promise.reject(unknownService(name, this.#runtimes.keys()));
     let request: MeshRequest;
-    let timeout: number | undefined;
     try {
       request = parseRequestOptions(name, options);
-      timeout = callTimeout(name, options);
     } catch (error) {
       return Promise.reject(error);
     }
-    // Checked by parseRequestOptions.
-    const signal = options.signal;
+    // Checked and read once by parseRequestOptions: the options are not read again.
+    const { timeout, signal } = parsedCall;
     // NOTE: a call its caller already cancelled goes nowhere: not to the budget, the breaker,
     // a limiter or an endpoint, none of which it says anything about.
     if (signal?.aborted) return Promise.reject(callerAborted(name, 'before it was sent', signal.reason));

@@ -54,12 +54,22 @@ function checkedMethod(service: string, method: unknown): string {
 }
 
 /**
- * The request a call sends, from the caller's options, checked: all but the timeout, which
- * `callTimeout` checks and converts (its caller calls it next). NOTE: it returns the request alone, and the call's own timeout and signal are
- * read from the options by the caller, rather than the three coming back in an object made
- * for the purpose: an object less per call.
+ * What a parse read besides the request: the call's own timeout (ms, converted; undefined when
+ * it set none) and signal. Filled by each `parseRequestOptions` and read by its caller in the
+ * next statements, before anything else can parse. NOTE: one slot per process rather than an
+ * object per call that carries the three back (a call allocates one less); and the caller takes
+ * them from here, not from the options again: an option read twice is a getter run twice, and a
+ * getter may answer differently the second time (a value checked is the value used).
+ */
+export const parsedCall: { timeout: number | undefined; signal: AbortSignal | undefined } = { timeout: undefined, signal: undefined };
+
+/**
+ * The request a call sends, from the caller's options, checked; its timeout and signal go to
+ * `parsedCall`. Each option is read once (a getter on the caller's options runs once).
  */
 export function parseRequestOptions(service: string, options: unknown): MeshRequest {
+  parsedCall.timeout = undefined;
+  parsedCall.signal = undefined;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw badRequest(service, 'request options must be an object like { method: "GET", path: "/" }');
   }
@@ -84,8 +94,10 @@ export function parseRequestOptions(service: string, options: unknown): MeshRequ
     }
   }
   const o = options as RequestOptions;
-  const method = o.method === undefined ? 'GET' : (COMMON_METHODS.get(o.method) ?? checkedMethod(service, o.method));
-  const path = o.path === undefined ? '/' : o.path;
+  const givenMethod: unknown = o.method;
+  const method = givenMethod === undefined ? 'GET' : (COMMON_METHODS.get(givenMethod) ?? checkedMethod(service, givenMethod));
+  const givenPath: unknown = o.path;
+  const path = givenPath === undefined ? '/' : givenPath;
   if (typeof path !== 'string' || path[0] !== '/' || path.length > MAX_PATH_LENGTH || UNSAFE_PATH.test(path)) {
     throw badRequest(
       service,
@@ -93,22 +105,27 @@ export function parseRequestOptions(service: string, options: unknown): MeshRequ
     );
   }
   const headers = parseHeaders(service, o.headers);
-  const body = o.body ?? null;
+  const body: unknown = o.body ?? null;
   const streamed = body instanceof Readable;
   if (!(body === null || streamed || typeof body === 'string' || body instanceof Uint8Array)) {
     throw badRequest(service, `body must be a string, Buffer, Uint8Array, Readable or null, got ${describe(body)}`);
   }
-  if (o.idempotent !== undefined && typeof o.idempotent !== 'boolean') {
-    throw badRequest(service, `idempotent must be a boolean, got ${describe(o.idempotent)}`);
+  const givenIdempotent: unknown = o.idempotent;
+  if (givenIdempotent !== undefined && typeof givenIdempotent !== 'boolean') {
+    throw badRequest(service, `idempotent must be a boolean, got ${describe(givenIdempotent)}`);
   }
-  if (o.signal !== undefined && !isAbortSignal(o.signal)) {
+  const signal: unknown = o.signal;
+  if (signal !== undefined && !isAbortSignal(signal)) {
     throw badRequest(service, 'signal must be an AbortSignal');
   }
-  if (o.hashKey !== undefined && typeof o.hashKey !== 'string') {
-    throw badRequest(service, `hashKey must be a string, got ${describe(o.hashKey)}`);
+  const hashKey: unknown = o.hashKey;
+  if (hashKey !== undefined && typeof hashKey !== 'string') {
+    throw badRequest(service, `hashKey must be a string, got ${describe(hashKey)}`);
   }
-  const idempotent =
-    o.idempotent ?? (isIdempotentMethod(method) || headers['idempotency-key'] !== undefined);
+  const timeout = callTimeout(service, o.timeout);
+  parsedCall.timeout = timeout;
+  parsedCall.signal = signal;
+  const idempotent = givenIdempotent ?? (isIdempotentMethod(method) || headers['idempotency-key'] !== undefined);
   return {
     method,
     path,
@@ -116,7 +133,7 @@ export function parseRequestOptions(service: string, options: unknown): MeshRequ
     body,
     idempotent,
     replayable: !streamed,
-    hashKey: o.hashKey,
+    hashKey,
   };
 }
 
@@ -135,10 +152,10 @@ function isAbortSignal(signal: unknown): signal is AbortSignal {
   }
 }
 
-/** The call's own timeout in milliseconds; undefined when it set none. Throws MESH_BAD_REQUEST for one that does not parse. */
-export function callTimeout(service: string, options: RequestOptions): number | undefined {
-  if (options.timeout === undefined) return undefined;
-  const parsed = parseDuration(options.timeout);
+/** A call's own timeout in milliseconds; undefined when it set none. Throws MESH_BAD_REQUEST for one that does not parse. */
+function callTimeout(service: string, timeout: unknown): number | undefined {
+  if (timeout === undefined) return undefined;
+  const parsed = parseDuration(timeout);
   if (!parsed.ok) throw badRequest(service, `timeout: ${parsed.message}`);
   return parsed.ms;
 }
