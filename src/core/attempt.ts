@@ -80,6 +80,13 @@ export class Attempt extends Expiring {
   observer: AttemptObserver | undefined = undefined;
   /** How the attempt ended, by the protocol's classifier (set by the transport). */
   outcome: Outcome | undefined = undefined;
+  /**
+   * The headers this attempt sends, when they are not its request's own (set by the attempt
+   * layer: the request's plus the time left and the attempt number; telemetry adds trace
+   * context): the transport sends these, else the request's. NOTE: on the attempt rather than
+   * on a copy of the request: a request object (~96 B) less per attempt.
+   */
+  headers: Readonly<Record<string, string | string[]>> | undefined = undefined;
 
   reason: unknown = undefined;
   /**

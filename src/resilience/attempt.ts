@@ -62,8 +62,8 @@ export class AttemptService implements Service {
   call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     const now = this.#clock.now();
     attempt.attemptAt = now;
-    const outgoing = this.#start(request, attempt, now);
-    return outgoing instanceof Error ? Promise.reject(outgoing) : this.#inner.call(outgoing, attempt);
+    const refused = this.#start(request, attempt, now);
+    return refused === undefined ? this.#inner.call(request, attempt) : Promise.reject(refused);
   }
 
   #send(request: MeshRequest, attempt: Attempt, reply: Reply): void {
@@ -78,13 +78,16 @@ export class AttemptService implements Service {
       now = this.#clock.now();
       attempt.attemptAt = now;
     }
-    const outgoing = this.#start(request, attempt, now);
-    if (outgoing instanceof Error) reply.reject(outgoing);
-    else this.#inner.send!(outgoing, attempt, reply);
+    const refused = this.#start(request, attempt, now);
+    if (refused === undefined) this.#inner.send!(request, attempt, reply);
+    else reply.reject(refused);
   }
 
-  /** Starts the attempt at `now`: its time limit and the request it sends, or why it must not start. */
-  #start(request: MeshRequest, attempt: Attempt, now: number): MeshRequest | Error {
+  /**
+   * Starts the attempt at `now`: its time limit and the headers it sends (on the attempt:
+   * `Attempt.headers`; the request goes on as it is), or why it must not start.
+   */
+  #start(request: MeshRequest, attempt: Attempt, now: number): Error | undefined {
     const call = attempt.call;
     const remaining = timeLeft(call.deadline, now);
     // NOTE: no attempt starts after the deadline, whatever the layers above decided.
@@ -96,11 +99,11 @@ export class AttemptService implements Service {
     if (parent?.aborted) return callerAborted(call.service, 'before it was sent', parent.reason);
     const perTry = this.#perTryTimeout < remaining;
     const limit = perTry ? this.#perTryTimeout : remaining;
-    const outgoing = withMeshHeaders(request, attempt.number, limit);
-    if (limit === Number.POSITIVE_INFINITY && parent === undefined) return outgoing;
+    attempt.headers = meshHeaders(request.headers, attempt.number, limit);
+    if (limit === Number.POSITIVE_INFINITY && parent === undefined) return undefined;
     attempt.arm(limit, perTry);
     if (limit !== Number.POSITIVE_INFINITY) this.#limits.add(attempt, now, limit);
-    return outgoing;
+    return undefined;
   }
 }
 
@@ -126,28 +129,17 @@ function abortedBeforeSent(service: string, reason: unknown): Error {
   return reason instanceof Error ? reason : callerAborted(service, 'before it was sent', reason);
 }
 
-/** The request as this attempt sends it: the caller's headers plus the attempt's own. */
-export function withMeshHeaders(request: MeshRequest, attempt: number, limit: number): MeshRequest {
-  let headers: Readonly<Record<string, string | string[]>>;
-  if (limit !== Number.POSITIVE_INFINITY && attempt === 1 && request.headers === NO_HEADERS) {
+/** The headers an attempt sends: the caller's (`headers`, never changed) plus the attempt's own. */
+export function meshHeaders(headers: MeshRequest['headers'], attempt: number, limit: number): MeshRequest['headers'] {
+  if (limit !== Number.POSITIVE_INFINITY && attempt === 1 && headers === NO_HEADERS) {
     // The common call: no headers of its own, first attempt, a deadline: the headers are the
     // time left alone, shared (frozen) by the calls that leave with the same whole ms.
-    headers = timeoutOnlyHeaders(limit);
-  } else {
-    const own: Record<string, string | string[]> = { ...request.headers };
-    if (limit !== Number.POSITIVE_INFINITY) own[TIMEOUT_HEADER] = timeoutHeaderValue(limit);
-    if (attempt > 1) own[ATTEMPT_HEADER] = String(attempt);
-    headers = own;
+    return timeoutOnlyHeaders(limit);
   }
-  return {
-    method: request.method,
-    path: request.path,
-    headers,
-    body: request.body,
-    idempotent: request.idempotent,
-    replayable: request.replayable,
-    hashKey: request.hashKey,
-  };
+  const own: Record<string, string | string[]> = { ...headers };
+  if (limit !== Number.POSITIVE_INFINITY) own[TIMEOUT_HEADER] = timeoutHeaderValue(limit);
+  if (attempt > 1) own[ATTEMPT_HEADER] = String(attempt);
+  return own;
 }
 
 // Most calls of a service leave with the same whole number of milliseconds left (a fresh

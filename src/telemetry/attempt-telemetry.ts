@@ -68,11 +68,10 @@ export class AttemptTelemetryService implements Service {
       forward(this.#transport, request, attempt, ended);
       return;
     }
-    let outgoing: MeshRequest;
     try {
       const span = startAttemptSpan(record, request, attempt, resends, this.#urls);
       ended.span = span;
-      outgoing = withPropagation(request, record.context, span);
+      attempt.headers = withPropagation(attempt.headers ?? request.headers, record.context, span);
     } catch (bug) {
       // NOTE: a throwing tracer or propagator must not fail the attempt: it goes without them.
       reportLater(bug);
@@ -86,8 +85,8 @@ export class AttemptTelemetryService implements Service {
       // The transport answers in the context it was called in: the layers above (retry, balancer)
       // get the result back in the one they called in (the call's own, with a breaker: call-span.ts).
       ended.callContext = context.active();
-      context.with(DISPATCH_CONTEXT, forward, undefined, this.#transport, outgoing, attempt, ended);
-    } else forward(this.#transport, outgoing, attempt, ended);
+      context.with(DISPATCH_CONTEXT, forward, undefined, this.#transport, request, attempt, ended);
+    } else forward(this.#transport, request, attempt, ended);
   }
 }
 
@@ -122,13 +121,14 @@ function startAttemptSpan(record: CallRecord, request: MeshRequest, attempt: Att
 }
 
 /**
- * The request with the attempt span's propagation headers, written straight into a copy of
- * its headers (the caller's are never touched; no carrier object in between).
+ * The attempt's headers with the attempt span's propagation headers, written straight into a
+ * copy (the caller's and the attempt layer's shared ones are never touched; no carrier object
+ * in between). The transport sends them (`Attempt.headers`).
  */
-function withPropagation(request: MeshRequest, parent: Context, span: Span): MeshRequest {
-  const headers: Record<string, string | string[]> = { ...request.headers };
-  injectSpan(parent, span, headers as Record<string, string>);
-  return { ...request, headers };
+function withPropagation(headers: MeshRequest['headers'], parent: Context, span: Span): MeshRequest['headers'] {
+  const own: Record<string, string | string[]> = { ...headers };
+  injectSpan(parent, span, own as Record<string, string>);
+  return own;
 }
 
 /** Ends the attempt's telemetry, then hands its result on to the balancer's reply; tells the balancer's observer of the end on the call's behalf. */

@@ -1,6 +1,7 @@
 /**
  * The attempt layer on its own, taken from the declared stack by name and wrapped around a
- * fake inner service that records what it was handed: the headers each attempt carries, no
+ * fake inner service that records what it was handed: the headers each attempt carries (on the
+ * attempt: `Attempt.headers`, which the transport sends), no
  * attempt after the deadline, the per-try timeout on the attempt's wire, and a caller who
  * already gave up. Real timers: the per-try timeout is about time.
  */
@@ -11,7 +12,7 @@ import { isMeshError, TransportError } from '../../src/core/errors.ts';
 import { NO_HEADERS, type Service } from '../../src/core/service.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { ExpiryQueue } from '../../src/core/expiry-queue.ts';
-import { ATTEMPT_HEADER, AttemptService, TIMEOUT_HEADER, withMeshHeaders } from '../../src/resilience/attempt.ts';
+import { ATTEMPT_HEADER, AttemptService, meshHeaders, TIMEOUT_HEADER } from '../../src/resilience/attempt.ts';
 import { attemptFor } from '../support/attempt.ts';
 import { request } from '../balance/harness.ts';
 import { policyWith } from '../support/policy.ts';
@@ -23,7 +24,8 @@ describe('attempt layer', () => {
     const service = layerNamed('attempt').wrap(inner);
     const original = request({ headers: { 'x-caller': 'a' } });
     await service.call(original, ctxWithin(2_000));
-    const sent = inner.requests[0]!;
+    assert.equal(inner.requests[0], original, 'the request goes on as it is');
+    const sent = { headers: inner.contexts[0]!.headers! };
     const left = Number(sent.headers[TIMEOUT_HEADER]);
     assert.ok(left > 1_900 && left <= 2_000, `${TIMEOUT_HEADER} was ${sent.headers[TIMEOUT_HEADER]}`);
     assert.equal(sent.headers[ATTEMPT_HEADER], undefined);
@@ -33,20 +35,20 @@ describe('attempt layer', () => {
 
   it("shares one frozen headers object between first attempts with no headers and the same ms left, and never another call's", () => {
     const bare = request({ headers: NO_HEADERS });
-    const a = withMeshHeaders(bare, 1, 1_500.2);
-    const b = withMeshHeaders(bare, 1, 1_500.9);
+    const a = { headers: meshHeaders(bare.headers, 1, 1_500.2) };
+    const b = { headers: meshHeaders(bare.headers, 1, 1_500.9) };
     assert.equal(a.headers, b.headers, 'the same whole ms: one object');
     assert.ok(Object.isFrozen(a.headers), 'shared, so no one may change it');
     assert.throws(() => {
       (a.headers as Record<string, string>)['x-leak'] = 'one call';
     }, TypeError);
-    const sooner = withMeshHeaders(bare, 1, 700);
+    const sooner = { headers: meshHeaders(bare.headers, 1, 700) };
     assert.deepEqual(sooner.headers, { [TIMEOUT_HEADER]: '700' });
     assert.deepEqual(a.headers, { [TIMEOUT_HEADER]: '1500' }, 'a later value does not change an earlier call\'s headers');
-    const own = withMeshHeaders(request({ headers: { 'x-caller': 'a' } }), 1, 1_500);
+    const own = { headers: meshHeaders(request({ headers: { 'x-caller': 'a' } }).headers, 1, 1_500) };
     assert.notEqual(own.headers, a.headers);
     assert.deepEqual(own.headers, { 'x-caller': 'a', [TIMEOUT_HEADER]: '1500' });
-    const retry = withMeshHeaders(bare, 2, 1_500);
+    const retry = { headers: meshHeaders(bare.headers, 2, 1_500) };
     assert.deepEqual(retry.headers, { [TIMEOUT_HEADER]: '1500', [ATTEMPT_HEADER]: '2' });
     assert.deepEqual(a.headers, { [TIMEOUT_HEADER]: '1500' });
   });
@@ -55,14 +57,14 @@ describe('attempt layer', () => {
     const inner = recorder();
     const service = layerNamed('attempt').wrap(inner);
     await service.call(request(), ctxWithin(2_000, undefined, 3));
-    assert.equal(inner.requests[0]!.headers[ATTEMPT_HEADER], '3');
+    assert.equal(inner.contexts[0]!.headers![ATTEMPT_HEADER], '3');
   });
 
   it('sends the per-try timeout as the time left when it is sooner than the deadline', async () => {
     const inner = recorder();
     const service = layerNamed('attempt', policyWith({ perTryTimeout: 300 })).wrap(inner);
     await service.call(request(), ctxWithin(5_000));
-    assert.equal(inner.requests[0]!.headers[TIMEOUT_HEADER], '300');
+    assert.equal(inner.contexts[0]!.headers![TIMEOUT_HEADER], '300');
   });
 
   it('never starts an attempt after the deadline: MESH_TIMEOUT without calling inner', async () => {
@@ -113,8 +115,8 @@ describe('attempt layer', () => {
     const seen: { at: number; left: string | string[] | undefined }[] = [];
     const inner: Service = {
       call: () => Promise.reject(new Error('unused')),
-      send(sent, attempt, reply) {
-        seen.push({ at: attempt.attemptAt, left: sent.headers[TIMEOUT_HEADER] });
+      send(_sent, attempt, reply) {
+        seen.push({ at: attempt.attemptAt, left: attempt.headers?.[TIMEOUT_HEADER] });
         reply.resolve(undefined as never);
       },
     };
@@ -138,7 +140,7 @@ describe('attempt layer', () => {
     const attempt = attemptFor({ startedAt: 100, deadline: 1_100 });
     await service.call(request(), attempt);
     assert.equal(attempt.attemptAt, 150);
-    assert.equal(inner.requests[0]!.headers[TIMEOUT_HEADER], '950');
+    assert.equal(inner.contexts[0]!.headers![TIMEOUT_HEADER], '950');
   });
 
   it("a first try at its call's start sends its whole timeout, though floating point makes (start + 1000) - start 999.999…", () => {
@@ -148,8 +150,8 @@ describe('attempt layer', () => {
     const seen: (string | string[] | undefined)[] = [];
     const inner: Service = {
       call: () => Promise.reject(new Error('unused')),
-      send(sent, attempt, reply) {
-        seen.push(sent.headers[TIMEOUT_HEADER]);
+      send(_sent, attempt, reply) {
+        seen.push(attempt.headers?.[TIMEOUT_HEADER]);
         attempt.dispose();
         reply.resolve(undefined as never);
       },
@@ -165,8 +167,8 @@ describe('attempt layer', () => {
       const clock = new ManualClock(now);
       let header: string | string[] | undefined;
       const inner: Service = {
-        call(outgoing, attempt) {
-          header = outgoing.headers[TIMEOUT_HEADER];
+        call(_outgoing, attempt) {
+          header = attempt.headers?.[TIMEOUT_HEADER];
           attempt.dispose();
           return Promise.resolve(undefined as never);
         },

@@ -53,7 +53,8 @@ function dispatch(request: MeshRequest, attempt: Attempt, reply: Reply): void {
   // cancellation, until the body is destroyed); a stack without that layer still honours the
   // attempt's own signal. A request undici refuses comes back through its onError. The
   // handler is also the dispatch options (attempt-handler.ts).
-  const handler = new AttemptHandler(attempt, request, headerList(request.headers), reply);
+  // The attempt's headers when a layer gave it its own (the attempt layer's time left), else the request's.
+  const handler = new AttemptHandler(attempt, request, headerList(attempt.headers ?? request.headers), reply);
   dispatcher.dispatch(handler as unknown as Dispatcher.DispatchOptions, handler as unknown as Dispatcher.DispatchHandler);
 }
 
