@@ -4,7 +4,12 @@
  * (balancer.ts) finds the attempt on the call's metadata options (grpc-js hands the picker
  * the call's metadata, options kept through its clones) and routes it to that endpoint's
  * subchannel. The attempt's time limit — the call's deadline, or the per-try timeout when
- * sooner — becomes the grpc-js deadline, which grpc-js enforces and sends as `grpc-timeout`.
+ * sooner — is meshlet's to enforce, not grpc-js's: the attempt is an entry in the stack's
+ * ExpiryQueue (core/expiry-queue.ts: one timer per duration for all attempts, where a grpc-js
+ * deadline arms and clears a Node timer per call), and when it passes the attempt cancels its
+ * call with DEADLINE_EXCEEDED, as grpc-js's own deadline timer would. The picker (balancer.ts)
+ * writes the time left as `grpc-timeout` when the call is sent, as grpc-js does for its own
+ * deadline, so a call that waited for a connection sends what is left then.
  *
  * `grpc-retry-pushback-ms` (gRFC A6) is honoured: a server that sends it on a failed attempt
  * holds the next attempt back at least that long (meshlet's backoff runs first and counts
@@ -20,6 +25,8 @@ import type { Metadata, StatusObject } from '@grpc/grpc-js';
 import type { InterceptingCallInterface } from './grpc-types.ts';
 import type { Attempt } from '../../core/attempt.ts';
 import type { Clock } from '../../core/clock.ts';
+import type { Endpoint } from '../../core/endpoint.ts';
+import { Expiring, ExpiryQueue } from '../../core/expiry-queue.ts';
 import { callerAborted } from '../../core/errors.ts';
 import { deadlineExceeded } from '../../core/mesh-errors.ts';
 import type { MeshRequest, MeshResponse, Reply, Service } from '../../core/service.ts';
@@ -32,6 +39,27 @@ const { status: Status } = grpc;
 /** Where the balancer type finds an attempt on its call's metadata options. */
 export const ATTEMPT_OPTION: unique symbol = Symbol.for('meshlet.grpc.attempt');
 export const ATTEMPT_METADATA = 'x-meshlet-attempt';
+export const TIMEOUT_METADATA = 'grpc-timeout';
+
+/** What the picker (balancer.ts) reads from an attempt on its call's metadata options. */
+export interface AttemptOnWire {
+  /** The endpoint meshlet's balancer chose. */
+  readonly endpoint: Endpoint | undefined;
+  /** The time left as a `grpc-timeout` value; undefined when the attempt has no time limit. */
+  grpcTimeout(): string | undefined;
+}
+
+/** setTimeout's longest delay: a limit further off is no limit here, as grpc-js treats its own deadline (getRelativeTimeout). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** `ms` as gRPC's `grpc-timeout` (at most 8 digits and a unit), rounded up as grpc-js rounds its own. */
+export function grpcTimeoutOf(ms: number): string {
+  const left = ms > 0 ? ms : 0;
+  if (left < 1e8) return `${Math.ceil(left)}m`;
+  if (left < 1e11) return `${Math.ceil(left / 1000)}S`;
+  if (left < 6e12) return `${Math.ceil(left / 60_000)}M`;
+  return `${Math.min(99_999_999, Math.ceil(left / 3_600_000))}H`;
+}
 
 const PUSHBACK = 'grpc-retry-pushback-ms';
 
@@ -42,13 +70,20 @@ interface AttemptSettings {
   readonly perTry: number;
   /** The longest server pushback a retry waits for (`retry.maxRetryAfter`). */
   readonly maxPushback: number;
+  /** The attempts' time limits (the stack's: retired with it). */
+  readonly limits: ExpiryQueue;
 }
 
 export class GrpcAttemptService implements Service {
   readonly #settings: AttemptSettings;
 
   constructor(clock: Clock, perTryTimeout: number | false, maxPushback: number) {
-    this.#settings = { clock, perTry: perTryTimeout === false ? Number.POSITIVE_INFINITY : perTryTimeout, maxPushback };
+    this.#settings = { clock, perTry: perTryTimeout === false ? Number.POSITIVE_INFINITY : perTryTimeout, maxPushback, limits: new ExpiryQueue(clock) };
+  }
+
+  /** Its stack was replaced or its client closed: attempts still out keep their limits; the timers go as they end. */
+  retire(): void {
+    this.#settings.limits.retire();
   }
 
   call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
@@ -71,7 +106,7 @@ function pushbackOf(metadata: Metadata): number | undefined {
   return /^\d{1,9}$/.test(value) ? Number(value) : -1;
 }
 
-class GrpcAttempt {
+class GrpcAttempt extends Expiring implements AttemptOnWire {
   readonly #request: GrpcRequest;
   readonly #attempt: Attempt;
   readonly #reply: Reply;
@@ -85,6 +120,7 @@ class GrpcAttempt {
   #pause: AbortController | undefined = undefined;
 
   constructor(request: GrpcRequest, attempt: Attempt, settings: AttemptSettings, reply: Reply) {
+    super();
     this.#settings = settings;
     this.#request = request;
     this.#attempt = attempt;
@@ -139,18 +175,18 @@ class GrpcAttempt {
     this.#atDeadline = limit === call.deadline;
     const metadata = request.metadata.clone();
     if (attempt.number > 1) metadata.set(ATTEMPT_METADATA, String(attempt.number));
-    metadata.setOptions({ ...metadata.getOptions(), [ATTEMPT_OPTION]: attempt } as ReturnType<Metadata['getOptions']>);
-    // NOTE: grpc-js reads deadlines on the wall clock; the policy clock is monotonic.
-    const options = limit === Number.POSITIVE_INFINITY ? request.options : { ...request.options, deadline: Date.now() + (limit - now) };
+    metadata.setOptions({ ...metadata.getOptions(), [ATTEMPT_OPTION]: this } as ReturnType<Metadata['getOptions']>);
     let grpcCall: InterceptingCallInterface;
     try {
-      grpcCall = request.nextCall(options);
+      // NOTE: no grpc-js deadline (the request's options carry none): the limit is this attempt's, in the queue below.
+      grpcCall = request.nextCall(request.attemptOptions);
     } catch (error) {
       // The channel refused to make the call (closed by client.close()): never sent.
       this.#end(undefined, new GrpcStatusError({ code: Status.UNAVAILABLE, details: `meshlet: the channel could not start the call: ${(error as Error).message}`, metadata: new grpc.Metadata() }));
       return;
     }
     this.#call = grpcCall;
+    if (limit - now <= MAX_TIMER_MS) this.#settings.limits.add(this, now, Math.max(0, limit - now));
     attempt.signal?.addEventListener('abort', this, { once: true });
     // A hedge race cancels its losers through the attempt itself (core/attempt.ts).
     attempt.hook(this);
@@ -164,6 +200,22 @@ class GrpcAttempt {
       grpcCall.sendMessage(request.message);
       grpcCall.halfClose();
     }
+  }
+
+  get endpoint(): Endpoint | undefined {
+    return this.#attempt.endpoint;
+  }
+
+  grpcTimeout(): string | undefined {
+    // NOTE: not queued is no limit (none, or one too far off for a timer): no header, as grpc-js sends none for an infinite deadline.
+    return this.expiryList === undefined ? undefined : grpcTimeoutOf(this.expiresAt - this.#settings.clock.now());
+  }
+
+  /** The attempt's time limit passed (the queue calls this): its call ends DEADLINE_EXCEEDED and is cancelled on the wire, as grpc-js's deadline does it. */
+  expire(): void {
+    const seconds = ((this.#settings.clock.now() - this.#attempt.attemptAt) / 1000).toFixed(3);
+    // NOTE: the text starts as grpc-js's own does: #status reads it as this attempt's limit, not the server's answer.
+    this.#call?.cancelWithStatus(Status.DEADLINE_EXCEEDED, `Deadline exceeded after ${seconds}s (meshlet's time limit for this attempt)`);
   }
 
   onReceiveMetadata(headers: Metadata): void {
@@ -217,7 +269,7 @@ class GrpcAttempt {
     } else if (status.code === Status.CANCELLED && (this.#request.owner.cancelled || attempt.signal?.aborted)) {
       this.#end(undefined, callerAborted(attempt.call.service, 'in flight', attempt.signal?.reason ?? failed));
     } else if (status.code === Status.DEADLINE_EXCEEDED && this.#atDeadline && status.details.startsWith('Deadline exceeded')) {
-      // grpc-js's own deadline, which was the call's: meshlet's timeout, not the server's answer.
+      // The call's deadline passed (this attempt's limit in meshlet's queue, or the server's timer on the grpc-timeout sent): meshlet's timeout, not the server's answer.
       const timeout = deadlineExceeded(attempt.call.service, attempt.call.deadline - attempt.call.startedAt, attempt.number);
       this.#end(undefined, Object.assign(timeout, { cause: failed }));
     } else {
@@ -228,6 +280,7 @@ class GrpcAttempt {
   #end(response: MeshResponse | undefined, error: unknown): void {
     if (this.#done) return;
     this.#done = true;
+    this.cancelExpiry();
     const attempt = this.#attempt;
     attempt.signal?.removeEventListener('abort', this);
     attempt.release();

@@ -12,8 +12,7 @@
  */
 import grpc from '@grpc/grpc-js';
 import type { experimental, StatusObject } from '@grpc/grpc-js';
-import type { Attempt } from '../../core/attempt.ts';
-import { ATTEMPT_OPTION } from './attempt-transport.ts';
+import { ATTEMPT_OPTION, type AttemptOnWire, TIMEOUT_METADATA } from './attempt-transport.ts';
 
 type Subchannel = experimental.SubchannelInterface;
 type PickResult = experimental.PickResult;
@@ -84,10 +83,17 @@ class MeshletPicker implements experimental.Picker {
   }
 
   pick(args: experimental.PickArgs): PickResult {
-    const attempt = (args.metadata.getOptions() as Record<symbol, unknown>)[ATTEMPT_OPTION] as Attempt | undefined;
+    const attempt = (args.metadata.getOptions() as Record<symbol, unknown>)[ATTEMPT_OPTION] as AttemptOnWire | undefined;
     const address = attempt?.endpoint?.address;
     if (address === undefined) return this.#any;
-    const picked = this.#ready.get(address.port)?.get(address.host) ?? this.#failed.get(address.port)?.get(address.host);
+    const ready = this.#ready.get(address.port)?.get(address.host);
+    if (ready !== undefined) {
+      // The metadata picked with is what goes on the wire: the attempt's time left now, as grpc-js writes its own deadline's.
+      const timeout = attempt!.grpcTimeout();
+      if (timeout !== undefined) args.metadata.set(TIMEOUT_METADATA, timeout);
+      return ready;
+    }
+    const picked = this.#failed.get(address.port)?.get(address.host);
     if (picked !== undefined) return picked;
     // NOTE: no subchannel yet is a resolver update on its way (queue); none any more, for an
     // endpoint discovery removed, would queue until the deadline: it fails unsent instead.

@@ -50,6 +50,11 @@ export class GrpcRequest implements MeshRequest {
   readonly message: unknown;
   readonly metadata: Metadata;
   readonly options: InterceptorOptions;
+  /**
+   * The options each attempt's real call is made with: the caller's without a grpc-js deadline
+   * (meshlet enforces the attempt's own limit, attempt-transport.ts), the same object when it had none.
+   */
+  readonly attemptOptions: InterceptorOptions;
   readonly nextCall: NextCall;
   readonly owner: CallOwner;
   /** The transport's: clock time before which no further attempt starts (the server's `grpc-retry-pushback-ms`). */
@@ -60,6 +65,7 @@ export class GrpcRequest implements MeshRequest {
   constructor(options: InterceptorOptions, nextCall: NextCall, metadata: Metadata, message: unknown, idempotent: boolean, owner: CallOwner, hashKey: string | undefined) {
     this.path = options.method_definition.path;
     this.options = options;
+    this.attemptOptions = options.deadline === undefined ? options : { ...options, deadline: undefined };
     this.nextCall = nextCall;
     this.metadata = metadata;
     this.message = message;

@@ -51,6 +51,8 @@ export interface GrpcStacks {
   readonly unary: Service;
   readonly stream: Service;
   readonly layers: readonly Layer[];
+  /** The attempts at the bottom: their time limits' queue is retired with the stack. */
+  readonly attempts: GrpcAttemptService;
   /** Whether a unary / a streaming call follows its caller's cancel through a signal: only when a layer may hold it (buildGrpcStacks). */
   readonly unaryCancel: boolean;
   readonly streamCancel: boolean;
@@ -69,7 +71,8 @@ export function buildGrpcStacks(view: ServiceView): GrpcStacks {
   const policy = runtime.policy;
   const env: LayerEnv = { service: policy.name, clock, events, classifier: grpcClassifier };
   const { rateLimit, concurrency, breaker } = runtime.serviceWide;
-  const balanced = balancerLayer(view.endpoints).wrap(new GrpcAttemptService(clock, policy.perTryTimeout, policy.retry === false ? 0 : policy.retry.maxRetryAfter));
+  const attempts = new GrpcAttemptService(clock, policy.perTryTimeout, policy.retry === false ? 0 : policy.retry.maxRetryAfter);
+  const balanced = balancerLayer(view.endpoints).wrap(attempts);
   const deadline = deadlineLayer(env);
   const retry = retryLayer(policy.retry, env, runtime.budget);
   // The HTTP stack's hedge layer, under the same budget: only calls marked idempotent race.
@@ -88,6 +91,7 @@ export function buildGrpcStacks(view: ServiceView): GrpcStacks {
     stream: wrapAll([deadline, breaker], streamBalanced),
     // This stack's own layers; the shared ones are the runtime's to close.
     layers: [deadline, retry],
+    attempts,
     // A layer that may hold a call before its attempt must see the caller's cancel, or the cancelled call holds its place:
     // a hedge race, an injected delay, a concurrency queue, a global rate limit's Redis round trip (streams: the delay).
     unaryCancel: policy.hedge !== false || faults?.stream !== undefined || policy.concurrency !== false || (policy.rateLimit !== false && policy.rateLimit.scope === 'global'),
@@ -97,5 +101,8 @@ export function buildGrpcStacks(view: ServiceView): GrpcStacks {
 
 /** Closes a replaced stack's layers once the runtime it was built from has no call in flight. */
 export function retireGrpcStacks(stacks: GrpcStacks): void {
-  void stacks.runtime.drained().then(() => Promise.all(stacks.layers.map((layer) => layer.close?.())));
+  void stacks.runtime.drained().then(() => {
+    stacks.attempts.retire();
+    return Promise.all(stacks.layers.map((layer) => layer.close?.()));
+  });
 }
