@@ -20,7 +20,9 @@
  * Then, with no network: meshlet's own JavaScript per call (support/grpc-in-memory.ts), and a
  * bare vs a mesh.grpc() client through grpc-js's client code on an in-memory channel
  * (support/grpc-client-in-memory.ts: the interceptor machinery included).
- * Run: node bench/grpc-overhead.ts   (about 2 min; BENCH_DRAWS, BENCH_ROUNDS (per draw), BENCH_ROUND_MS,
+ * Each caller process warms up alone before the rounds, until its CPU per call has settled
+ * (support/grpc-caller.ts: at least BENCH_WARMUP_MS, 8 s by default, at most BENCH_WARMUP_MAX_MS, 20 s).
+ * Run: node bench/grpc-overhead.ts   (about 4 min; BENCH_DRAWS, BENCH_ROUNDS (per draw), BENCH_ROUND_MS,
  * BENCH_LATENCY_CALLS, BENCH_LATENCY_SLICES change the network rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -78,6 +80,7 @@ const serverCpu = async (): Promise<number> => {
 const variants = NAMES.map((name) => ({ name, perSecond: [] as number[], cpu: [] as number[], serverCpu: [] as number[], p50: [] as number[], issue: [] as number[] }));
 type Variant = (typeof variants)[number];
 const drawLines: string[] = [];
+const warmUpLines: string[] = [];
 
 /**
  * One draw: a fresh caller process per variant (a process can run slower than its twin for its
@@ -85,11 +88,18 @@ const drawLines: string[] = [];
  * variant runs once, in an order that rotates: a throughput burst, then the latency slices.
  */
 async function draw(index: number): Promise<void> {
-  const callers = variants.map((variant) => ({ variant, process: child('./support/grpc-caller.ts', [variant.name, String(port)], 'caller') }));
-  for (const caller of callers) {
-    const ready = await nextMessage<GrpcCallerReply>(caller.process);
-    if (ready.kind !== 'ready') throw new Error(`${caller.variant.name} caller answered ${ready.kind}`);
+  // One at a time: each caller warms up (until its CPU per call settles, support/grpc-caller.ts) with the callers' CPU to itself.
+  const callers: { variant: Variant; process: ChildProcess }[] = [];
+  const warmUps: string[] = [];
+  for (const variant of variants) {
+    const process = child('./support/grpc-caller.ts', [variant.name, String(port)], 'caller');
+    const ready = await nextMessage<GrpcCallerReply>(process);
+    if (ready.kind !== 'ready') throw new Error(`${variant.name} caller answered ${ready.kind}`);
+    const cpu = ready.warmUpCpuUs;
+    warmUps.push(`${variant.name} ${(ready.warmUpMs / 1000).toFixed(1)} s, CPU/call ${cpu[0]!.toFixed(0)} -> ${median(cpu.slice(-3)).toFixed(0)} µs`);
+    callers.push({ variant, process });
   }
+  warmUpLines.push(`draw ${index + 1}: ${warmUps.join('; ')}`);
   const from = variants[0]!.p50.length;
   for (let round = 0; round < ROUNDS; round++) {
     const order = callers.map((_, i) => callers[(i + round) % callers.length]!);
@@ -148,6 +158,7 @@ const rows = variants.map((variant) => {
   return { name: variant.name, ratio, addedP50 };
 });
 console.log(`per draw (medians of its paired rounds): ${drawLines.join('; ')}`);
+console.log(`warm-up (each caller alone until its CPU per call at 32 concurrent settled; first window -> median of the last three): ${warmUpLines.join(' | ')}`);
 console.log("'added sync part': what the call's synchronous part (the method call until it returns, on the caller's thread) adds to bare's, paired the same way");
 const mesh = rows.find((row) => row.name === 'mesh')!;
 const control = rows.find((row) => row.name === 'bare-aa')!;

@@ -8,15 +8,24 @@
  * also times the synchronous part of each call (from the method call until it returns: what the
  * caller's thread does before the request can leave), so a gap in p50 can be read as work on the
  * caller's thread or as time elsewhere (the wire, the server, an event-loop turn).
+ *
+ * Before it says it is ready it warms up until its CPU per call has settled: a fresh process's
+ * grpc-js path costs several times its steady figure at first and falls for seconds (JIT tiers,
+ * deoptimisations, page faults), so a short fixed warm-up left each variant's first rounds on a
+ * slope of its own. Windows of 400 ms at 32 concurrent plus 50 sequential calls run for at least
+ * BENCH_WARMUP_MS (default 8000), then until the median CPU per call of the last three windows is
+ * no lower than 0.97x that of the three before (it stopped falling), at most BENCH_WARMUP_MAX_MS
+ * (default 20000). The ready message carries the windows' figures, for the bench to print.
  */
 import grpc from '@grpc/grpc-js';
 import '../../src/transport/grpc/index.ts';
 import { createMesh } from '../../src/index.ts';
 import { throughput } from './driver.ts';
 import { type Any, InventoryClient } from './grpc-inventory.ts';
+import { median } from './stats.ts';
 
 export type GrpcCallerCommand = { kind: 'throughput'; concurrency: number; ms: number } | { kind: 'latency'; calls: number } | { kind: 'stop' };
-export type GrpcCallerReply = { kind: 'ready' } | { kind: 'throughput'; perSecond: number; cpuPerCallUs: number; calls: number } | { kind: 'latency'; samplesUs: number[]; issueUs: number[] };
+export type GrpcCallerReply = { kind: 'ready'; warmUpMs: number; warmUpCpuUs: number[] } | { kind: 'throughput'; perSecond: number; cpuPerCallUs: number; calls: number } | { kind: 'latency'; samplesUs: number[]; issueUs: number[] };
 
 const [variant, port] = process.argv.slice(2);
 const address = `127.0.0.1:${port}`;
@@ -71,5 +80,25 @@ process.on('message', async (command: GrpcCallerCommand) => {
     process.exit(0);
   }
 });
-await throughput(call, 4, 300); // connection and JIT warm-up
-reply({ kind: 'ready' });
+const WARM_UP_MIN_MS = Number(process.env.BENCH_WARMUP_MS ?? 8000);
+const WARM_UP_MAX_MS = Math.max(WARM_UP_MIN_MS, Number(process.env.BENCH_WARMUP_MAX_MS ?? 20_000));
+
+/** Whether CPU per call stopped falling: the last three windows' median no lower than 0.97x the three before. */
+function settled(cpu: readonly number[]): boolean {
+  if (cpu.length < 6) return false;
+  return median(cpu.slice(-3)) >= 0.97 * median(cpu.slice(-6, -3));
+}
+
+async function warmUp(): Promise<{ warmUpMs: number; warmUpCpuUs: number[] }> {
+  const started = performance.now();
+  const cpu: number[] = [];
+  for (;;) {
+    // Both shapes of the rounds to come, so both paths are compiled and warm.
+    cpu.push((await throughput(call, 32, 400)).cpuPerCallUs);
+    await latencyRound(50);
+    const elapsed = performance.now() - started;
+    if (elapsed >= WARM_UP_MAX_MS || (elapsed >= WARM_UP_MIN_MS && settled(cpu))) return { warmUpMs: elapsed, warmUpCpuUs: cpu };
+  }
+}
+
+reply({ kind: 'ready', ...(await warmUp()) });
