@@ -103,6 +103,21 @@ export interface Service<Req = MeshRequest, Res = MeshResponse> {
 export interface Reply<Res = MeshResponse> {
   resolve(response: Res): void;
   reject(error: unknown): void;
+  /**
+   * Offered by a reply that can judge the call's first try itself (the client's per-call
+   * object, mesh/client-call.ts): it takes `judge` with the try's request and attempt and, when
+   * the try ends, asks `judge` before it settles, so the retry layer makes no reply of its own
+   * per call. True when taken (once per reply); a reply without it gets one made.
+   */
+  judgeFirstTry?(judge: FirstTryJudge, request: MeshRequest, first: Attempt): boolean;
+}
+
+/** What judges a call's first try in the callback form (the retry layer): final, or on to the retries. */
+export interface FirstTryJudge {
+  /** True when the first try's response goes back to the caller as it is. */
+  isFinal(first: Attempt, response: MeshResponse): boolean;
+  /** Goes on from a first try that failed or needs a retry; the call's result goes to `reply`. */
+  retryAfterFirst(request: MeshRequest, first: Attempt, response: MeshResponse | undefined, error: unknown, reply: Reply): void;
 }
 
 export interface Layer<Req = MeshRequest, Res = MeshResponse> {

@@ -10,10 +10,18 @@
  *
  * NOTE: the end is observed with a reply or one `.then`, never an `await`: on loopback an
  * async frame costs about twice as much CPU per call as a promise reaction.
+ *
+ * The call is one object (`ClientCall`): the logical call the layers read (core/call-context.ts
+ * `Call`), the reply its result comes back to, and the place the retry layer's judgement of the
+ * first try waits (core/service.ts `judgeFirstTry`). NOTE: three objects were one each per
+ * call (the call, the client's reply, the retry layer's reply: ~220 B), and a call keeps its
+ * timeout, not its deadline: a time is a double, and a double in a field is a heap box of its
+ * own, while a timeout from the config is a small integer kept in the field itself.
  */
-import type { Attempt } from '../core/attempt.ts';
+import { Attempt } from '../core/attempt.ts';
+import { type Call, type InboundContext, NO_ATTRIBUTES } from '../core/call-context.ts';
 import { toCallerError } from '../core/mesh-errors.ts';
-import type { MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
+import type { FirstTryJudge, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 
 /**
  * The resolving functions of the promise being made, taken out by an executor that closes over
@@ -33,27 +41,39 @@ export interface CallsInFlight {
   leave(): void;
 }
 
-export function runClientCall(stack: Service, request: MeshRequest, first: Attempt, runtime: CallsInFlight): Promise<MeshResponse> {
+/**
+ * One logical call of `service`, started at `startedAt` with `timeout` ms (Infinity: none) and
+ * the caller's `signal`, on `stack`; `runtime` hears its end.
+ */
+export function runClientCall(
+  stack: Service,
+  request: MeshRequest,
+  service: string,
+  startedAt: number,
+  timeout: number,
+  signal: AbortSignal | undefined,
+  runtime: CallsInFlight,
+): Promise<MeshResponse> {
   const send = stack.send;
   if (send !== undefined) {
     const promise = new Promise<MeshResponse>(capture);
-    const reply = new ClientReply(runtime, first.call.service, captured.resolve!, captured.reject!);
+    const call = new ClientCall(service, startedAt, timeout, signal, runtime, captured.resolve, captured.reject);
     captured.resolve = undefined;
     captured.reject = undefined;
     try {
-      send.call(stack, request, first, reply);
+      send.call(stack, request, Attempt.first(call), call);
     } catch (bug) {
-      reply.reject(bug);
+      call.thrown(bug);
     }
     return promise;
   }
+  const call = new ClientCall(service, startedAt, timeout, signal, runtime, undefined, undefined);
   let pending: Promise<MeshResponse>;
   try {
-    pending = stack.call(request, first);
+    pending = stack.call(request, Attempt.first(call));
   } catch (error) {
     pending = Promise.reject(error);
   }
-  const service = first.call.service;
   return pending.then(
     (response) => {
       leave(runtime);
@@ -82,27 +102,86 @@ export function leave(runtime: CallsInFlight): void {
   }
 }
 
-/** The call's reply in the callback form: the runtime hears the end, the caller's promise settles. */
-class ClientReply implements Reply {
+/**
+ * The logical call, and in the callback form its reply: the runtime hears the end, the caller's
+ * promise settles; and, when the retry layer hands it its judgement (`judgeFirstTry`), the first
+ * try's result is judged here before anything settles.
+ */
+class ClientCall implements Call, Reply {
+  readonly service: string;
+  readonly startedAt: number;
+  readonly signal: AbortSignal | undefined;
+  readonly inbound: InboundContext | undefined = undefined;
+  readonly attributes: Readonly<Record<string, unknown>> = NO_ATTRIBUTES;
+  /** Milliseconds from the start; Infinity when unbounded. */
+  readonly #timeout: number;
   readonly #runtime: CallsInFlight;
-  readonly #service: string;
-  readonly #resolve: (response: MeshResponse) => void;
-  readonly #reject: (error: unknown) => void;
+  readonly #resolve: ((response: MeshResponse) => void) | undefined;
+  readonly #reject: ((error: unknown) => void) | undefined;
   #settled = false;
+  /** The retry layer, while the first try it judges is out; the try's request and attempt. */
+  #judge: FirstTryJudge | undefined = undefined;
+  #request: MeshRequest | undefined = undefined;
+  #first: Attempt | undefined = undefined;
 
-  constructor(runtime: CallsInFlight, service: string, resolve: (response: MeshResponse) => void, reject: (error: unknown) => void) {
+  constructor(
+    service: string,
+    startedAt: number,
+    timeout: number,
+    signal: AbortSignal | undefined,
+    runtime: CallsInFlight,
+    resolve: ((response: MeshResponse) => void) | undefined,
+    reject: ((error: unknown) => void) | undefined,
+  ) {
+    this.service = service;
+    this.startedAt = startedAt;
+    this.#timeout = timeout;
+    this.signal = signal;
     this.#runtime = runtime;
-    this.#service = service;
     this.#resolve = resolve;
     this.#reject = reject;
   }
 
+  get deadline(): number {
+    return this.startedAt + this.#timeout;
+  }
+
+  judgeFirstTry(judge: FirstTryJudge, request: MeshRequest, first: Attempt): boolean {
+    // Once: a second judge (none in a stack today) gets a reply of its own.
+    if (this.#judge !== undefined || this.#settled) return false;
+    this.#judge = judge;
+    this.#request = request;
+    this.#first = first;
+    return true;
+  }
+
   resolve(response: MeshResponse): void {
-    if (this.#end()) this.#resolve(response);
+    const judge = this.#judge;
+    if (judge !== undefined) {
+      this.#judge = undefined;
+      // What follows the first try: the retries' result comes back here, judged no more.
+      if (!judge.isFinal(this.#first!, response)) {
+        judge.retryAfterFirst(this.#request!, this.#first!, response, undefined, this);
+        return;
+      }
+    }
+    if (this.#end()) this.#resolve!(response);
   }
 
   reject(error: unknown): void {
-    if (this.#end()) this.#reject(toCallerError(error, this.#service, 1));
+    const judge = this.#judge;
+    if (judge !== undefined) {
+      this.#judge = undefined;
+      judge.retryAfterFirst(this.#request!, this.#first!, undefined, error, this);
+      return;
+    }
+    if (this.#end()) this.#reject!(toCallerError(error, this.service, 1));
+  }
+
+  /** A layer threw from `send` (a bug): the call fails with it, not judged as a first try's failure. */
+  thrown(bug: unknown): void {
+    this.#judge = undefined;
+    this.reject(bug);
   }
 
   /** The call leaves the runtime once, whatever a buggy layer replies twice. */

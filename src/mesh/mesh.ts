@@ -6,8 +6,6 @@
  */
 import { setImmediate } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { Attempt } from '../core/attempt.ts';
-import { newCall } from '../core/call-context.ts';
 import { callerAborted, isMeshError, MeshError } from '../core/errors.ts';
 import { invalidArgument, meshClosed, meshClosedCallCut, meshClosedWhileQueued, unknownService } from '../core/mesh-errors.ts';
 import { MeshEventEmitter, type Disposer, type Listener, type MeshEventName } from '../core/events.ts';
@@ -365,17 +363,15 @@ export class Mesh {
     // Routing first (client-stack.ts): a route's own timeout sets the call's deadline. An
     // unrouted service has no route table, and this is one field read.
     if (runtime.routes !== undefined) return this.#routedRequest(runtime, runtime.routes.route(request), request, timeout, signal, now);
-    const first = firstAttempt(name, runtime.policy, timeout, signal, now);
     runtime.enter();
-    return runClientCall(runtime.stack, request, first, runtime);
+    return runClientCall(runtime.stack, request, name, now, callBudget(runtime.policy, timeout), signal, runtime);
   }
 
   /** A routed call on its target: the target's deadline, the route's request and response changes (routing/request-rewrite.ts). */
   #routedRequest(runtime: ServiceRuntime, target: TargetStack, request: MeshRequest, timeout: number | undefined, signal: AbortSignal | undefined, now: number): Promise<MeshResponse> {
-    const first = firstAttempt(runtime.policy.name, target.policy, timeout, signal, now);
     runtime.enter();
     const rewrite = target.rewrite;
-    const pending = runClientCall(target.stack, rewrite === undefined ? request : rewrite(request), first, runtime);
+    const pending = runClientCall(target.stack, rewrite === undefined ? request : rewrite(request), runtime.policy.name, now, callBudget(target.policy, timeout), signal, runtime);
     // Only a route that changes response headers costs a reaction more.
     return target.respond === undefined ? pending : pending.then(target.respond);
   }
@@ -584,10 +580,9 @@ Object.defineProperty(Mesh.prototype, 'grpc', {
   },
 });
 
-/** A call's first attempt, on the deadline its per-call `timeout` or else `policy` gives it. */
-function firstAttempt(name: string, policy: ServicePolicy, timeout: number | undefined, signal: AbortSignal | undefined, now: number): Attempt {
-  const budget = timeout ?? (policy.timeout === false ? Number.POSITIVE_INFINITY : policy.timeout);
-  return Attempt.first(newCall(name, now, now + budget, signal));
+/** A call's time in ms (Infinity: none): its per-call `timeout`, else `policy`'s. */
+function callBudget(policy: ServicePolicy, timeout: number | undefined): number {
+  return timeout ?? (policy.timeout === false ? Number.POSITIVE_INFINITY : policy.timeout);
 }
 
 /** When the config in force is the cacheDir copy: which store it was read from, when, and how old it is. */

@@ -19,7 +19,7 @@ import { callerAborted } from '../core/errors.ts';
 import { toCallerError } from '../core/mesh-errors.ts';
 import type { MeshEventEmitter } from '../core/events.ts';
 import type { Classifier, Outcome } from '../core/outcome.ts';
-import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
+import type { FirstTryJudge, Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
 import type { RetryCondition, RetryPolicy } from '../config/policy.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import { eitherSignal } from '../core/signals.ts';
@@ -39,7 +39,7 @@ export function retryLayer(policy: RetryPolicy | false, env: LayerEnv, budget: R
 }
 
 /** A class, so the policy is read from fields set once rather than captured per call. */
-export class RetryingService implements Service {
+export class RetryingService implements Service, FirstTryJudge {
   readonly #inner: Service;
   readonly #attempts: number;
   readonly #on: ReadonlySet<RetryCondition>;
@@ -88,7 +88,9 @@ export class RetryingService implements Service {
    */
   #send(request: MeshRequest, first: Attempt, reply: Reply): void {
     this.#budget.deposit(first.call.startedAt);
-    this.#inner.send!(request, first, new FirstTry(this, request, first, reply));
+    // The client's reply judges the first try with this layer itself: no reply of this layer's per call.
+    if (reply.judgeFirstTry?.(this, request, first) === true) this.#inner.send!(request, first, reply);
+    else this.#inner.send!(request, first, new FirstTry(this, request, first, reply));
   }
 
   /** True when a first try's response goes back as it is: its outcome names no condition this policy retries. */

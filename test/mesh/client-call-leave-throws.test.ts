@@ -6,8 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Attempt } from '../../src/core/attempt.ts';
-import { newCall } from '../../src/core/call-context.ts';
 import { type MeshRequest, type MeshResponse, NO_HEADERS, type Reply, type Service } from '../../src/core/service.ts';
 import { runClientCall } from '../../src/mesh/client-call.ts';
 
@@ -48,7 +46,6 @@ async function surfacing(run: () => Promise<unknown>): Promise<{ result: Promise
   }
 }
 
-const first = () => Attempt.first(newCall('svc', 0, Number.POSITIVE_INFINITY, undefined));
 
 function sendStack(answer: (reply: Reply) => void): Service {
   return { call: () => Promise.reject(new Error('send form expected')), send: (_request, _attempt, reply) => answer(reply) };
@@ -61,7 +58,7 @@ describe('runClientCall when runtime.leave() throws', () => {
   ] as const) {
     it(`send path, ${name}: the caller gets the response, leave() runs once, the bug surfaces`, async () => {
       const runtime = throwingRuntime();
-      const { result, surfaced } = await surfacing(() => runClientCall(sendStack(answer), request, first(), runtime));
+      const { result, surfaced } = await surfacing(() => runClientCall(sendStack(answer), request, 'svc', 0, Number.POSITIVE_INFINITY, undefined, runtime));
       assert.deepEqual(result, { status: 'fulfilled', value: response });
       assert.equal(runtime.leaves, 1);
       assert.deepEqual(surfaced.map((e) => (e as Error).message), ['leave bug']);
@@ -71,7 +68,7 @@ describe('runClientCall when runtime.leave() throws', () => {
   it('send path, a failed call: the caller gets the call\'s MeshError, not the leave bug', async () => {
     const runtime = throwingRuntime();
     const failure = Object.assign(new Error('upstream'), { code: 'MESH_UPSTREAM_FAILED' });
-    const { result, surfaced } = await surfacing(() => runClientCall(sendStack((reply) => reply.reject(failure)), request, first(), runtime));
+    const { result, surfaced } = await surfacing(() => runClientCall(sendStack((reply) => reply.reject(failure)), request, 'svc', 0, Number.POSITIVE_INFINITY, undefined, runtime));
     assert.equal(result.status, 'rejected');
     assert.notEqual((result as PromiseRejectedResult).reason?.message, 'leave bug');
     assert.equal(runtime.leaves, 1);
@@ -81,7 +78,7 @@ describe('runClientCall when runtime.leave() throws', () => {
   it('promise path: the caller gets the response, leave() runs once', async () => {
     const runtime = throwingRuntime();
     const stack: Service = { call: () => Promise.resolve(response) };
-    const { result, surfaced } = await surfacing(() => runClientCall(stack, request, first(), runtime));
+    const { result, surfaced } = await surfacing(() => runClientCall(stack, request, 'svc', 0, Number.POSITIVE_INFINITY, undefined, runtime));
     assert.deepEqual(result, { status: 'fulfilled', value: response });
     assert.equal(runtime.leaves, 1);
     assert.equal(surfaced.length, 1);
