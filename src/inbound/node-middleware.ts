@@ -11,23 +11,32 @@ import { type InboundHttp, type InboundRequest, isRefusal } from './inbound-http
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
 export function inboundMiddleware(gate: InboundHttp): NodeMiddleware {
-  const { mesh } = gate;
   return function meshletInbound(req, res, next) {
-    (req as IncomingMessage & { mesh: Mesh }).mesh = mesh;
-    // NOTE: Express rewrites req.url under a mount; originalUrl is what came.
-    const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-    if (gate.isAdmin(url)) {
-      gate.serveAdmin(req, res, url);
-      return;
-    }
-    const inbound = gate.begin(req.headers);
-    if (isRefusal(inbound)) {
-      res.writeHead(inbound.status, inbound.headers).end(inbound.body);
-      return;
-    }
-    endOnClose(inbound, res);
-    inbound.continueIn(next);
+    const inbound = openInbound(gate, req, res);
+    if (inbound !== undefined) inbound.continueIn(next);
   };
+}
+
+/**
+ * What the gate does before the rest of the request runs: sets `req.mesh`, serves the admin
+ * mount or a refusal (undefined: answered), else opens the inbound request, ended on the
+ * response's close. The caller runs the rest of the request in it (`continueIn`).
+ */
+export function openInbound(gate: InboundHttp, req: IncomingMessage, res: ServerResponse): InboundRequest | undefined {
+  (req as IncomingMessage & { mesh: Mesh }).mesh = gate.mesh;
+  // NOTE: Express rewrites req.url under a mount; originalUrl is what came.
+  const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+  if (gate.isAdmin(url)) {
+    gate.serveAdmin(req, res, url);
+    return undefined;
+  }
+  const inbound = gate.begin(req.headers);
+  if (isRefusal(inbound)) {
+    res.writeHead(inbound.status, inbound.headers).end(inbound.body);
+    return undefined;
+  }
+  endOnClose(inbound, res);
+  return inbound;
 }
 
 const INBOUND_REQUEST = Symbol('meshlet.inboundRequest');
