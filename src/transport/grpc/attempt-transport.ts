@@ -21,7 +21,7 @@
  * pick, and its endpoint must still be told (in-flight count, latency, outlier verdict).
  */
 import grpc from '@grpc/grpc-js';
-import type { Metadata, StatusObject } from '@grpc/grpc-js';
+import type { Metadata, MetadataOptions, StatusObject } from '@grpc/grpc-js';
 import type { InterceptingCallInterface } from './grpc-types.ts';
 import type { Attempt } from '../../core/attempt.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -47,6 +47,27 @@ export interface AttemptOnWire {
   readonly endpoint: Endpoint | undefined;
   /** The time left as a `grpc-timeout` value; undefined when the attempt has no time limit. */
   grpcTimeout(): string | undefined;
+}
+
+/**
+ * An attempt's metadata options: the caller's (grpc-js's four MetadataOptions, which its call
+ * reads: waitForReady…) and the attempt, where the picker finds it. One class for every
+ * attempt, rather than the caller's options spread into a fresh object with a symbol key each time.
+ */
+class AttemptOptions implements MetadataOptions {
+  readonly idempotentRequest: boolean | undefined;
+  readonly waitForReady: boolean | undefined;
+  readonly cacheableRequest: boolean | undefined;
+  readonly corked: boolean | undefined;
+  readonly [ATTEMPT_OPTION]: AttemptOnWire;
+
+  constructor(options: MetadataOptions, attempt: AttemptOnWire) {
+    this.idempotentRequest = options.idempotentRequest;
+    this.waitForReady = options.waitForReady;
+    this.cacheableRequest = options.cacheableRequest;
+    this.corked = options.corked;
+    this[ATTEMPT_OPTION] = attempt;
+  }
 }
 
 /** setTimeout's longest delay: a limit further off is no limit here, as grpc-js treats its own deadline (getRelativeTimeout). */
@@ -88,13 +109,13 @@ export class GrpcAttemptService implements Service {
 
   call(request: MeshRequest, attempt: Attempt): Promise<MeshResponse> {
     return new Promise((resolve, reject) => {
-      new GrpcAttempt(request as GrpcRequest, attempt, this.#settings, { resolve, reject }).start();
+      new GrpcAttempt(request as GrpcRequest, attempt, this.#settings, { resolve, reject }).start(false);
     });
   }
 
   /** The callback form: with the default layers (deadline, retry, balancer) a call runs on no promise at all (PERF.md). */
   send(request: MeshRequest, attempt: Attempt, reply: Reply): void {
-    new GrpcAttempt(request as GrpcRequest, attempt, this.#settings, reply).start();
+    new GrpcAttempt(request as GrpcRequest, attempt, this.#settings, reply).start(attempt.number === 1 && !attempt.hedge);
   }
 }
 
@@ -127,11 +148,17 @@ class GrpcAttempt extends Expiring implements AttemptOnWire {
     this.#reply = reply;
   }
 
-  start(): void {
+  /**
+   * `inCallTurn`: a first try reached through the callback form, so through layers that never
+   * wait (core/service.ts): it starts in its call's turn, and the call's start is its start, as
+   * the HTTP attempt layer reads it (resilience/attempt.ts): no clock read of its own.
+   */
+  start(inCallTurn: boolean): void {
     const { clock } = this.#settings;
-    const wait = this.#request.notBefore - clock.now();
+    // No pushback yet (a first try): no clock read to learn there is nothing to wait for.
+    const wait = this.#request.notBefore === 0 ? 0 : this.#request.notBefore - clock.now();
     if (wait <= 0 || this.#request.owner.cancelled) {
-      this.#send();
+      this.#send(inCallTurn);
       return;
     }
     // The server asked for a pause before this retry (pushback). The pause follows the caller's
@@ -147,7 +174,7 @@ class GrpcAttempt extends Expiring implements AttemptOnWire {
     clock.sleep(wait, eitherSignal(pause.signal, eitherSignal(this.#attempt.signal, this.#request.owner.cancelSignal?.()))).then(
       () => {
         this.#pause = undefined;
-        this.#send();
+        this.#send(false);
       },
       (reason: unknown) => {
         this.#pause = undefined;
@@ -156,12 +183,17 @@ class GrpcAttempt extends Expiring implements AttemptOnWire {
     );
   }
 
-  #send(): void {
+  #send(inCallTurn: boolean): void {
     const request = this.#request;
     const attempt = this.#attempt;
     const call = attempt.call;
-    const now = this.#settings.clock.now();
-    attempt.attemptAt = now;
+    let now: number;
+    // NOTE: the attempt's start stays unset while it is its call's (core/attempt.ts: a double kept is a heap box).
+    if (inCallTurn) now = call.startedAt;
+    else {
+      now = this.#settings.clock.now();
+      attempt.attemptAt = now;
+    }
     if (request.owner.cancelled || attempt.signal?.aborted) {
       this.#end(undefined, callerAborted(call.service, 'before it was sent', attempt.signal?.reason));
       return;
@@ -175,7 +207,7 @@ class GrpcAttempt extends Expiring implements AttemptOnWire {
     this.#atDeadline = limit === call.deadline;
     const metadata = request.metadata.clone();
     if (attempt.number > 1) metadata.set(ATTEMPT_METADATA, String(attempt.number));
-    metadata.setOptions({ ...metadata.getOptions(), [ATTEMPT_OPTION]: this } as ReturnType<Metadata['getOptions']>);
+    metadata.setOptions(new AttemptOptions(metadata.getOptions(), this));
     let grpcCall: InterceptingCallInterface;
     try {
       // NOTE: no grpc-js deadline (the request's options carry none): the limit is this attempt's, in the queue below.
