@@ -83,13 +83,15 @@ export class GrpcRequest implements MeshRequest {
 
 /** No response body: a gRPC answer is its message, never read as a stream. */
 const NO_BODY = null as unknown as ResponseBody;
+/** No HTTP headers or trailers on an answer (its metadata is beside): one frozen object for every answer, not two per call. */
+const NO_FIELDS = Object.freeze({}) as Record<string, string>;
 
 export class GrpcResponse implements MeshResponse {
   readonly statusCode = 200;
   readonly statusText = 'OK';
-  readonly headers = {};
+  readonly headers = NO_FIELDS;
   readonly body = NO_BODY;
-  readonly trailers = {};
+  readonly trailers = NO_FIELDS;
   readonly status: StatusObject;
   readonly message: unknown;
   /** The server's response metadata; undefined when it sent none before its status. */
