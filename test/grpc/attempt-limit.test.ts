@@ -7,6 +7,7 @@
  * a process after its call or the client's close().
  */
 import assert from 'node:assert/strict';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import grpc from '@grpc/grpc-js';
 import '../../src/transport/grpc/index.ts';
@@ -170,5 +171,38 @@ describe('grpc attempt time limits (meshlet enforces them, not a grpc-js deadlin
     const killAfterMs = 15_000;
     const { stdout } = await runScriptToExit(new URL('./one-shot-grpc.ts', import.meta.url).pathname, [backend.address], { killAfterMs, heldBy: "a gRPC attempt's time limit" });
     assert.deepEqual(lastJsonLine(stdout), { answered: true, cancelled: grpc.status.CANCELLED, late: 'ok' });
+  });
+});
+
+describe('grpc-timeout is what is left when the call goes on the wire', () => {
+  it('a call that waited for its connection sends the time left then, not its whole timeout', async () => {
+    const backend = await server();
+    // A proxy that holds each new connection 600 ms before passing bytes on: the subchannel is still connecting, and the call waits.
+    const sockets: Socket[] = [];
+    const proxy = createServer((inbound) => {
+      sockets.push(inbound);
+      inbound.pause();
+      setTimeout(() => {
+        const outbound = connect(backend.port, '127.0.0.1');
+        sockets.push(outbound);
+        inbound.pipe(outbound).pipe(inbound);
+        inbound.resume();
+        outbound.on('error', () => inbound.destroy());
+        inbound.on('error', () => outbound.destroy());
+      }, 600);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.address() as AddressInfo;
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [`127.0.0.1:${port}`], timeout: '2s' } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      const item = await unary<Item>(client, 'GetItem', { id: 'first' });
+      assert.ok(item.deadline_ms > 0 && item.deadline_ms <= 1450, `the server had ${item.deadline_ms} ms of the 2000 after a ~600 ms wait for the connection`);
+    } finally {
+      client.close();
+      await mesh.close();
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    }
   });
 });
