@@ -206,3 +206,30 @@ describe('grpc-timeout is what is left when the call goes on the wire', () => {
     }
   });
 });
+
+describe('a deadline option that is no time', () => {
+  it('is refused INVALID_ARGUMENT with MESH_BAD_REQUEST, never sent: it would be no limit at all', async () => {
+    const backend = await server();
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address] } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      for (const deadline of [new Date(Number.NaN), Number.NaN, 'soon']) {
+        const refused = await settle(unary<Item>(client, 'GetItem', { id: 'x' }, { deadline }));
+        assert.ok(!refused.ok);
+        assert.equal(refused.error.code, grpc.status.INVALID_ARGUMENT);
+        assert.ok(isMeshError(refused.error.cause) && refused.error.cause.code === 'MESH_BAD_REQUEST', String(refused.error.cause));
+        assert.match(refused.error.details, /deadline option must be a valid Date/);
+      }
+      const stream = client.ListItems({ id: 's' }, new grpc.Metadata(), { deadline: Number.NaN });
+      const streamError = await new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
+      assert.equal(streamError.code, grpc.status.INVALID_ARGUMENT);
+      assert.equal(backend.calls.GetItem, 0);
+      assert.equal(backend.calls.ListItems, 0);
+      // Infinity is no deadline, as grpc-js reads it: the call goes.
+      assert.equal((await unary<Item>(client, 'GetItem', { id: 'y' }, { deadline: Number.POSITIVE_INFINITY })).id, 'y');
+    } finally {
+      client.close();
+      await mesh.close();
+    }
+  });
+});

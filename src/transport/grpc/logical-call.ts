@@ -12,6 +12,7 @@ import type { MeshResponse, Reply } from '../../core/service.ts';
 import type { BalancerPolicy } from '../../config/policy.ts';
 import type { ServiceRuntime } from '../../mesh/service-runtime.ts';
 import { leave } from '../../mesh/client-call.ts';
+import { invalidArgument } from '../../core/mesh-errors.ts';
 import type { Binding } from './binding.ts';
 import { buildGrpcStacks, type GrpcStacks, retireGrpcStacks } from './grpc-stack.ts';
 import { type CallOwner, GrpcRequest } from './grpc-request.ts';
@@ -55,7 +56,7 @@ export class ClientStacks {
     const request = new GrpcRequest(options, nextCall, traced?.metadata ?? metadata, message, isIdempotent, owner, hashKeyOf(runtime.policy.balancer, metadata));
     const now = view.clock.now();
     // The caller's own deadline is a per-call option: it replaces the service's timeout (DESIGN §3's precedence), as `timeout` does on HTTP calls.
-    const timeout = options.deadline !== undefined ? remainingOf(options.deadline) : runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout;
+    const timeout = options.deadline !== undefined ? remainingOf(options.deadline, path) : runtime.policy.timeout === false ? Number.POSITIVE_INFINITY : runtime.policy.timeout;
     // A call that may be hedged follows the caller's cancel through a signal, as every racing attempt must, and so does one a
     // layer may hold (an injected delay, a concurrency queue: else a cancelled call keeps its timer or its place in the queue).
     const streaming = owner.stream !== undefined;
@@ -127,8 +128,15 @@ class CallEnd implements Reply {
   }
 }
 
-/** Milliseconds left until a grpc-js deadline (a Date or epoch ms; Infinity: none). */
-function remainingOf(deadline: Deadline): number {
+/**
+ * Milliseconds left until a grpc-js deadline (a Date or epoch ms; Infinity: none). One that is
+ * no time at all (an invalid Date, NaN, not a number) is refused: meshlet enforces the limit
+ * itself, and a NaN limit would be none (grpc-js, given it, ended the call at once).
+ */
+function remainingOf(deadline: Deadline, path: string): number {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (typeof at !== 'number' || Number.isNaN(at)) {
+    throw invalidArgument(`the gRPC call ${path}`, `its deadline option must be a valid Date or epoch milliseconds (Infinity for none), got ${String(deadline)}`);
+  }
   return at === Number.POSITIVE_INFINITY ? at : at - Date.now();
 }
