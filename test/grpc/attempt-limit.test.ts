@@ -233,3 +233,26 @@ describe('a deadline option that is no time', () => {
     }
   });
 });
+
+describe("a server call's child (grpc-js's parent option)", () => {
+  it('sends the sooner of its own limit and the parent call deadline', async () => {
+    const inner = await server();
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [inner.address], timeout: '1s' } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    // The outer server's handler calls on through the mesh as the parent call's child.
+    const outer = await server({
+      GetItem: (call: Any, callback: Any) => client.GetItem({ id: call.request.id }, new grpc.Metadata(), { parent: call }, callback),
+    });
+    const direct = new InventoryClient(outer.address, grpc.credentials.createInsecure());
+    try {
+      const longParent = await unary<Item>(direct, 'GetItem', { id: 'long' }, { deadline: Date.now() + 30_000 });
+      assert.ok(longParent.deadline_ms > 0 && longParent.deadline_ms <= 1000, `own 1 s limit under a 30 s parent: the inner server had ${longParent.deadline_ms} ms`);
+      const shortParent = await unary<Item>(direct, 'GetItem', { id: 'short' }, { deadline: Date.now() + 400 });
+      assert.ok(shortParent.deadline_ms > 0 && shortParent.deadline_ms <= 400, `a 400 ms parent under the 1 s limit: the inner server had ${shortParent.deadline_ms} ms`);
+    } finally {
+      direct.close();
+      client.close();
+      await mesh.close();
+    }
+  });
+});

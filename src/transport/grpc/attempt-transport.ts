@@ -211,7 +211,10 @@ class GrpcAttempt extends Expiring implements AttemptOnWire {
     let grpcCall: InterceptingCallInterface;
     try {
       // NOTE: no grpc-js deadline (the request's options carry none): the limit is this attempt's, in the queue below.
-      grpcCall = request.nextCall(request.attemptOptions);
+      // Except for a server call's child (grpc-js's `parent` option): grpc-js takes the parent's deadline in as well and writes
+      // grpc-timeout from it after the pick, over the picker's, so it is given this limit too and sends the sooner, as before.
+      const options = request.options.parent === undefined || limit === Number.POSITIVE_INFINITY ? request.attemptOptions : { ...request.attemptOptions, deadline: Date.now() + (limit - now) };
+      grpcCall = request.nextCall(options);
     } catch (error) {
       // The channel refused to make the call (closed by client.close()): never sent.
       this.#end(undefined, new GrpcStatusError({ code: Status.UNAVAILABLE, details: `meshlet: the channel could not start the call: ${(error as Error).message}`, metadata: new grpc.Metadata() }));
