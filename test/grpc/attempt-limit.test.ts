@@ -256,3 +256,28 @@ describe("a server call's child (grpc-js's parent option)", () => {
     }
   });
 });
+
+describe('a deadline too far off for a timer', () => {
+  it('is still sent as grpc-timeout, capped at ~24.8 days (a grpc-js server wraps a longer one), and no TimeoutOverflowWarning is raised', async () => {
+    const overflows: string[] = [];
+    const onWarning = (warning: Error): void => {
+      if (warning.name === 'TimeoutOverflowWarning') overflows.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    const backend = await server();
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address] } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      const days40 = 40 * 24 * 3600 * 1000;
+      const item = await unary<Item>(client, 'GetItem', { id: 'far' }, { deadline: Date.now() + days40 });
+      // grpc-js's server parses grpc-timeout with `| 0`: 40 days sent as such reached it as a deadline already past.
+      assert.ok(item.deadline_ms > 2_147_483_000 - 3_600_000 && item.deadline_ms <= 2_147_483_000, `the server had ${item.deadline_ms} ms`);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(overflows, []);
+    } finally {
+      process.off('warning', onWarning);
+      client.close();
+      await mesh.close();
+    }
+  });
+});

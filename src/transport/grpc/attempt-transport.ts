@@ -72,6 +72,11 @@ class AttemptOptions implements MetadataOptions {
 
 /** setTimeout's longest delay: a limit further off is no limit here, as grpc-js treats its own deadline (getRelativeTimeout). */
 const MAX_TIMER_MS = 2_147_483_647;
+/**
+ * The longest grpc-timeout sent (~24.8 days, whole seconds): a grpc-js server reads it into a
+ * 32-bit integer of ms (`| 0`), and a longer one wraps negative and ends the call at once.
+ */
+const MAX_SENT_MS = 2_147_483_000;
 
 /** `ms` as gRPC's `grpc-timeout` (at most 8 digits and a unit), rounded up as grpc-js rounds its own. */
 export function grpcTimeoutOf(ms: number): string {
@@ -222,6 +227,8 @@ class GrpcAttempt extends Expiring implements AttemptOnWire {
     }
     this.#call = grpcCall;
     if (limit - now <= MAX_TIMER_MS) this.#settings.limits.add(this, now, Math.max(0, limit - now));
+    // Too far off for a timer (weeks): not enforced here, as grpc-js did not enforce such a deadline either, but still sent (capped: grpcTimeout).
+    else if (limit !== Number.POSITIVE_INFINITY) this.expiresAt = limit;
     attempt.signal?.addEventListener('abort', this, { once: true });
     // A hedge race cancels its losers through the attempt itself (core/attempt.ts).
     attempt.hook(this);
@@ -242,8 +249,8 @@ class GrpcAttempt extends Expiring implements AttemptOnWire {
   }
 
   grpcTimeout(): string | undefined {
-    // NOTE: not queued is no limit (none, or one too far off for a timer): no header, as grpc-js sends none for an infinite deadline.
-    return this.expiryList === undefined ? undefined : grpcTimeoutOf(this.expiresAt - this.#settings.clock.now());
+    // NOTE: expiresAt 0 (never set): no limit, no header, as grpc-js sends none for an infinite deadline.
+    return this.expiresAt === 0 ? undefined : grpcTimeoutOf(Math.min(MAX_SENT_MS, this.expiresAt - this.#settings.clock.now()));
   }
 
   /** The attempt's time limit passed (the queue calls this): its call ends DEADLINE_EXCEEDED and is cancelled on the wire, as grpc-js's deadline does it. */
