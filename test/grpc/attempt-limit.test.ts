@@ -14,7 +14,7 @@ import '../../src/transport/grpc/index.ts';
 import { createMesh, isMeshError } from '../../src/index.ts';
 import { runScriptToExit, lastJsonLine } from '../support/child-script.ts';
 import { eventually } from '../support/waits.ts';
-import { type Any, deadlineLeft, type InventoryServer, type Item, InventoryClient, settle, startInventoryServer, unary } from './inventory-server.ts';
+import { type Any, deadlineLeft, type InventoryServer, type Item, InventoryClient, readAll, settle, startInventoryServer, unary } from './inventory-server.ts';
 
 const servers: InventoryServer[] = [];
 after(() => {
@@ -276,6 +276,37 @@ describe('a deadline too far off for a timer', () => {
       assert.deepEqual(overflows, []);
     } finally {
       process.off('warning', onWarning);
+      client.close();
+      await mesh.close();
+    }
+  });
+});
+
+describe('a stream past its deadline', () => {
+  it('ends DEADLINE_EXCEEDED at the deadline after what arrived before it, and the server sees it end', async () => {
+    let ended = 0;
+    const backend = await server({
+      ListItems: (call: Any) => {
+        call.write({ id: 'first', server: 's', deadline_ms: deadlineLeft(call) });
+        call.on('cancelled', () => ended++);
+      },
+    });
+    const mesh = await createMesh({ service: 't', config: { services: { inventory: { endpoints: [backend.address], timeout: '300ms' } } } });
+    const client = mesh.grpc('inventory', InventoryClient);
+    try {
+      await unary<Item>(client, 'GetItem', { id: 'warm-up' });
+      const started = performance.now();
+      const { items, error } = await readAll(client.ListItems({ id: 's' }));
+      const elapsed = performance.now() - started;
+      assert.deepEqual(
+        items.map((item) => item.id),
+        ['first'],
+      );
+      assert.ok(items[0]!.deadline_ms > 100 && items[0]!.deadline_ms <= 300, `the server had ${items[0]!.deadline_ms} ms`);
+      assert.equal(error?.code, grpc.status.DEADLINE_EXCEEDED);
+      assert.ok(elapsed >= 295 && elapsed < 1300, `ended after ${elapsed.toFixed(0)} ms`);
+      await eventually(() => ended === 1, 'the server seeing the stream end');
+    } finally {
       client.close();
       await mesh.close();
     }
