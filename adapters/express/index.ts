@@ -89,7 +89,7 @@ function hoist(app: unknown, middleware: RequestHandler, gate: InboundHttp): voi
       dispatch.call(Object.create(this, { stack: { value: [failing, ...this.stack] } }) as Router, req, res, done);
       return;
     }
-    if (inbound !== undefined) inbound.continueIn(() => dispatch.call(this, req, res, done));
+    inbound?.dispatchIn(dispatch, this, req, res, done);
   };
 }
 

@@ -82,6 +82,20 @@ export class InboundRequest implements InboundContext {
     else this.run(next);
   }
 
+  /**
+   * `dispatch.call(self, req, res, done)` in the request's context (`continueIn` for a framework
+   * entry that takes arguments), without a closure per request: the arguments wait in module
+   * slots for the synchronous call `run` makes at once, and are cleared before it goes on.
+   */
+  dispatchIn<S, A, B, C>(dispatch: (this: S, a: A, b: B, c: C) => void, self: S, a: A, b: B, c: C): void {
+    pendingDispatch = dispatch as Dispatch;
+    pendingSelf = self;
+    pendingA = a;
+    pendingB = b;
+    pendingC = c;
+    this.run(dispatchPending);
+  }
+
   /** The response is done (sent, or the framework gave up on it): frees its place. Idempotent. */
   end(): void {
     if (!this.#open) return;
@@ -96,6 +110,24 @@ export class InboundRequest implements InboundContext {
     else this.#controller.abort(cancelled());
     this.end();
   }
+}
+
+type Dispatch = (this: unknown, a: unknown, b: unknown, c: unknown) => void;
+let pendingDispatch: Dispatch | undefined;
+let pendingSelf: unknown;
+let pendingA: unknown;
+let pendingB: unknown;
+let pendingC: unknown;
+
+/** NOTE: reads and clears the slots before it calls on, so a dispatch made inside (a sub-app's) fills them anew. */
+function dispatchPending(): void {
+  const dispatch = pendingDispatch!;
+  const self = pendingSelf;
+  const a = pendingA;
+  const b = pendingB;
+  const c = pendingC;
+  pendingDispatch = pendingSelf = pendingA = pendingB = pendingC = undefined;
+  dispatch.call(self, a, b, c);
 }
 
 function cancelled(): MeshError {

@@ -164,3 +164,26 @@ it('a propagator that throws reaches the application’s error middleware, as a 
   assert.equal((await get(`${base}/x`)).body, 'ok');
   assert.equal(handled, 1);
 });
+
+it('two gates, each first in its app, one app mounted in the other: both open the request, the inner one’s deadline applies within it', async () => {
+  const sub = express();
+  const inner = meshlet(mesh, { maxTimeout: 3000 });
+  sub.use(inner);
+  sub.get('/x', (req, res) => {
+    res.json({ mesh: req.mesh === mesh, path: req.path, ...seen() });
+  });
+  const parent = express();
+  const outer = meshlet(mesh);
+  parent.use(outer);
+  parent.use('/api', sub);
+  parent.get('/y', (_req, res) => {
+    res.json(seen());
+  });
+  const base = await listen(parent);
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(JSON.parse((await get(`${base}/api/x`, { 'x-meshlet-timeout-ms': '7000' })).body), { mesh: true, path: '/x', left: 3, traceId: null });
+    assert.deepEqual(JSON.parse((await get(`${base}/y`, { 'x-meshlet-timeout-ms': '7000' })).body), { left: 7, traceId: null });
+  }
+  assert.equal(layerOf(parent, outer) || layerOf(sub, inner), false);
+  assert.equal(outer.inbound.serving + inner.inbound.serving, 0);
+});
