@@ -111,8 +111,6 @@ class ClientCall implements Call, Reply {
   readonly service: string;
   readonly startedAt: number;
   readonly signal: AbortSignal | undefined;
-  readonly inbound: InboundContext | undefined = undefined;
-  readonly attributes: Readonly<Record<string, unknown>> = NO_ATTRIBUTES;
   /** Milliseconds from the start; Infinity when unbounded. */
   readonly #timeout: number;
   readonly #runtime: CallsInFlight;
@@ -144,6 +142,16 @@ class ClientCall implements Call, Reply {
 
   get deadline(): number {
     return this.startedAt + this.#timeout;
+  }
+
+  // NOTE: the same for every call the client starts (the deadline layer makes the call of one
+  // served for an inbound request, with its attributes), so getters rather than a field each.
+  get inbound(): InboundContext | undefined {
+    return undefined;
+  }
+
+  get attributes(): Readonly<Record<string, unknown>> {
+    return NO_ATTRIBUTES;
   }
 
   judgeFirstTry(judge: FirstTryJudge, request: MeshRequest, first: Attempt): boolean {

@@ -12,7 +12,7 @@
  */
 import { context } from '@opentelemetry/api';
 import { Attempt } from '../core/attempt.ts';
-import type { Call } from '../core/call-context.ts';
+import { type Call, newCall } from '../core/call-context.ts';
 import type { LayerEnv } from '../core/layer-env.ts';
 import { toCallerError } from '../core/mesh-errors.ts';
 import type { Layer, MeshRequest, MeshResponse, Reply, Service } from '../core/service.ts';
@@ -100,9 +100,13 @@ export class CallTelemetryService implements Service {
   }
 }
 
-/** The call as the layers below see it: the same, with its record in its attributes. */
+/**
+ * The call as the layers below see it: the same, with its record in its attributes. NOTE: each
+ * field read by name, not spread: the client's call keeps its deadline, inbound request and
+ * attributes in getters (mesh/client-call.ts), which a spread leaves out.
+ */
 function withRecord(call: Call, record: CallRecord): Call {
-  return { ...call, attributes: Object.freeze({ ...call.attributes, [CALL_RECORD]: record }) };
+  return newCall(call.service, call.startedAt, call.deadline, call.signal, call.inbound, Object.freeze({ ...call.attributes, [CALL_RECORD]: record }));
 }
 
 /** Ends the record, then settles the caller's reply; a failure leaves as the MeshError the caller gets. */
