@@ -4,7 +4,10 @@
  * the other (support/cpu-pin.ts): a bare grpc-js client, a second identical one (`bare-aa`, the
  * A/A control whose spread is the bench's noise floor), the meshlet client (default policy:
  * deadline, retry + budget, outlier ejection, p2c-ewma) and the bare client with a 10 s deadline
- * per call (`bare-deadline`: what grpc-js itself pays for the deadline meshlet always sends).
+ * per call (`bare-deadline`: what grpc-js itself pays for a deadline: its per-call timer, the
+ * grpc-timeout header and the server's timer for it), and the bare client sending only the
+ * header (`bare-header`: grpc-timeout in its metadata, no grpc-js deadline: what meshlet's
+ * always-on deadline costs since meshlet enforces the limit itself, in one shared timer queue).
  *
  * Several draws of fresh caller processes (a process can be slower than its twin for its whole
  * life: no one process decides a figure), each many short rounds; a round runs every variant
@@ -22,7 +25,7 @@
  * (support/grpc-client-in-memory.ts: the interceptor machinery included).
  * Each caller process warms up alone before the rounds, until its CPU per call has settled
  * (support/grpc-caller.ts: at least BENCH_WARMUP_MS, 8 s by default, at most BENCH_WARMUP_MAX_MS, 20 s).
- * Run: node bench/grpc-overhead.ts   (about 4 min; BENCH_DRAWS, BENCH_ROUNDS (per draw), BENCH_ROUND_MS,
+ * Run: node bench/grpc-overhead.ts   (about 5 min; BENCH_DRAWS, BENCH_ROUNDS (per draw), BENCH_ROUND_MS,
  * BENCH_LATENCY_CALLS, BENCH_LATENCY_SLICES change the network rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them)
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -45,7 +48,7 @@ const LATENCY_CALLS = Number(process.env.BENCH_LATENCY_CALLS ?? 200);
  */
 const LATENCY_SLICES = Math.max(1, Number(process.env.BENCH_LATENCY_SLICES ?? 10));
 const CONCURRENCY = 32;
-const NAMES = ['bare', 'bare-aa', 'mesh', 'bare-deadline'] as const;
+const NAMES = ['bare', 'bare-aa', 'mesh', 'bare-deadline', 'bare-header'] as const;
 
 function child(script: string, args: string[], role: PinRole): ChildProcess {
   return fork(new URL(script, import.meta.url).pathname, args, { ...pinnedForkOptions(role), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

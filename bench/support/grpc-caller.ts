@@ -2,7 +2,8 @@
  * One variant of the grpc-overhead benchmark in a process of its own (so neither variant's
  * garbage, JIT state or event-loop backlog lands on the other's rounds): `bare` is a plain
  * grpc-js client on `127.0.0.1:port` (`bare-aa`: the same again, the A/A control;
- * `bare-deadline`: with a 10 s deadline per call); `mesh` is `mesh.grpc('inventory', …)` over a static
+ * `bare-deadline`: with a 10 s deadline per call; `bare-header`: with grpc-timeout 10 s in its
+ * metadata and no grpc-js deadline, as meshlet sends it); `mesh` is `mesh.grpc('inventory', …)` over a static
  * endpoint with the default policy (deadline, retry + budget, outlier ejection, p2c-ewma).
  * Driven over IPC: each command runs one round and answers with its figures. A latency round
  * also times the synchronous part of each call (from the method call until it returns: what the
@@ -42,10 +43,18 @@ const request = { id: 'item' };
 // `bare-deadline`: the bare client with the 10 s deadline meshlet's default timeout sends, so the
 // cost grpc-js itself pays for a deadline (its timer, the grpc-timeout header) shows apart.
 const withDeadline = variant === 'bare-deadline';
+// `bare-header`: the header alone (grpc-js passes a grpc-timeout set in metadata through, and arms no timer),
+// so the part of the deadline meshlet still pays per call (the header, the server's timer) shows apart.
+const withHeader = variant === 'bare-header';
 const call = (): Promise<unknown> =>
   new Promise((resolve, reject) => {
     const done = (error: unknown, answer: unknown) => (error ? reject(error) : resolve(answer));
     if (withDeadline) client.GetItem(request, { deadline: Date.now() + 10_000 }, done);
+    else if (withHeader) {
+      const metadata = new grpc.Metadata();
+      metadata.set('grpc-timeout', '10000m');
+      client.GetItem(request, metadata, done);
+    }
     else client.GetItem(request, done);
   });
 
