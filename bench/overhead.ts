@@ -53,13 +53,30 @@
  *     The table still pools several draws of fresh processes and prints each draw's delta.
  * Run: node bench/overhead.ts   (about 5 min with the telemetry rows and 5 in-memory draws; BENCH_ROUNDS / BENCH_ROUND_MS change the network
  * rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones, 0 skips them; BENCH_PIN=0 unpins)
+ *
+ * The throughput decision (issue 8: >= 0.95x bare undici over loopback): BENCH_MODE=throughput
+ * runs only the throughput phase, for bare undici, its A/A twin and meshlet, as several draws
+ * (BENCH_DRAWS, default 8) of fresh processes, callers and tiny server alike, each many short
+ * rounds (BENCH_ROUNDS, default 16, of BENCH_ROUND_MS, default 300) in an order that rotates.
+ * Why: a loopback round's throughput moves with things no variant controls (which process
+ * saturates, how many responses a socket read brings, a vCPU slowing down), and whole
+ * processes draw faster or slower states: eight long rounds in one set of processes left
+ * 0.85..1.03x between runs with the A/A at 0.92..1.09x. Short rotating rounds pair each figure
+ * with bare's taken within a second of it, and fresh draws stop one process deciding. Printed:
+ * the median of the paired per-round ratios pooled over the draws with its 90% bootstrap
+ * interval (draws and rounds resampled: support/stats.ts medianInterval), each draw's median,
+ * the A/A's median and interval beside it, caller CPU per call paired likewise, and the tiny
+ * server's utilisation (its CPU time over the round's: near 1 it, not the caller, set the
+ * pace). The verdict is met / NOT met only when the interval lies wholly on one side of 0.95,
+ * else undecided; an A/A interval that leaves out 1.0 says the bench itself is biased.
+ * Run: BENCH_MODE=throughput node bench/overhead.ts   (about 3.5 min at the defaults)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { loadavg } from 'node:os';
 import type { CallerCommand, CallerReply } from './support/overhead-caller.ts';
 import { pinnedForkOptions, pinning } from './support/cpu-pin.ts';
-import { ensureHaproxy, startHaproxy, startTinyServer } from './support/processes.ts';
-import { formatRatio, median, percentile } from './support/stats.ts';
+import { ensureHaproxy, processCpuUs, startHaproxy, startTinyServer } from './support/processes.ts';
+import { formatRatio, median, medianInterval, percentile } from './support/stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
@@ -148,6 +165,15 @@ class Caller {
     if (this.#child.connected) this.#child.disconnect();
   }
 
+  /** Stops it and waits for its exit, so the next draw's processes never overlap this one's close. */
+  async stopped(): Promise<void> {
+    const child = this.#child;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    this.stop();
+    await exited;
+  }
+
   #ask(command: CallerCommand): Promise<CallerReply> {
     const next = this.#next();
     this.#child.send(command);
@@ -186,8 +212,106 @@ const micros = (value: number): string => `${signed(value)} us`;
 
 async function main(): Promise<void> {
   console.log(`overhead bench: ${pinning()}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  if (process.env.BENCH_MODE === 'throughput') {
+    await throughputDecision();
+    return;
+  }
   if (ROUNDS > 0) await overLoopback();
   if (MEMORY_ROUNDS > 0) await inMemory();
+}
+
+/** The throughput decision's draws, rounds and round length (BENCH_MODE=throughput: the header says why these). */
+const DECISION_DRAWS = Math.max(1, Number(process.env.BENCH_DRAWS ?? 8));
+const DECISION_ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 16));
+const DECISION_ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
+const THROUGHPUT_GOAL = 0.95;
+
+/** One variant's per-round figures in the decision, one array per draw (round i of every variant is the same round). */
+interface DecisionVariant {
+  readonly name: string;
+  readonly variant: string;
+  readonly perSecond: number[][];
+  readonly cpuPerCall: number[][];
+  readonly serverUse: number[][];
+}
+
+async function throughputDecision(): Promise<void> {
+  const variants: DecisionVariant[] = [
+    ['bare undici', 'bare'],
+    [AA_NAME, 'bare'],
+    ['meshlet', 'meshlet'],
+  ].map(([name, variant]) => ({ name: name!, variant: variant!, perSecond: [], cpuPerCall: [], serverUse: [] }));
+  const loadBefore = loadavg();
+  const startedAt = performance.now();
+  for (let draw = 0; draw < DECISION_DRAWS; draw++) await decisionDraw(variants);
+  const minutes = (performance.now() - startedAt) / 60_000;
+  const load = (values: number[]): string => values.map((l) => l.toFixed(2)).join(' ');
+  console.log(
+    `\nthroughput decision (issue 8, loopback): ${DECISION_DRAWS} draws of fresh processes (callers and tiny server) x ${DECISION_ROUNDS} rounds of ${DECISION_ROUND_MS} ms, order rotating, ${CONCURRENCY} callers, bodies dumped; ${minutes.toFixed(1)} min; load average before ${load(loadBefore)}, after ${load(loadavg())}`,
+  );
+  const [bare, control, mesh] = variants as [DecisionVariant, DecisionVariant, DecisionVariant];
+  const ratios = (v: DecisionVariant): number[][] => v.perSecond.map((draw, d) => pairedRatios(draw, bare.perSecond[d]!));
+  const deltas = (v: DecisionVariant): number[][] => v.cpuPerCall.map((draw, d) => pairedDeltas(draw, bare.cpuPerCall[d]!));
+  const interval = (groups: number[][], format: (value: number) => string): string => {
+    const { low, high } = medianInterval(groups);
+    return `${format(median(groups.flat()))} (90% interval ${format(low)} .. ${format(high)}; rounds p10 ${format(percentile(groups.flat(), 10))} .. p90 ${format(percentile(groups.flat(), 90))})`;
+  };
+  console.log('variant              calls/s   caller CPU/call   server use | paired with bare undici round by round: throughput ratio; caller CPU per call');
+  for (const v of variants) {
+    const paired = v === bare ? '' : ` | ${interval(ratios(v), times)}; ${interval(deltas(v), micros)}`;
+    console.log(
+      `${v.name.padEnd(20)} ${Math.round(median(v.perSecond.flat())).toString().padStart(7)}   ${`${median(v.cpuPerCall.flat()).toFixed(2)} us`.padStart(15)}   ${median(v.serverUse.flat()).toFixed(2).padStart(10)}${paired}`,
+    );
+  }
+  console.log("'server use': the tiny server's CPU time over the round's wall time (near 1.00 it set the pace, not the caller)");
+  const perDraw = mesh.perSecond.map((_, d) => `${median(ratios(mesh)[d]!).toFixed(3)}x / A/A ${median(ratios(control)[d]!).toFixed(3)}x`);
+  console.log(`per draw, median of its paired rounds (meshlet / A/A): ${perDraw.join('; ')}`);
+  console.log(`median of the draws' medians: meshlet ${median(ratios(mesh).map(median)).toFixed(3)}x, A/A ${median(ratios(control).map(median)).toFixed(3)}x`);
+  const meshInterval = medianInterval(ratios(mesh));
+  const controlInterval = medianInterval(ratios(control));
+  const verdict = meshInterval.low >= THROUGHPUT_GOAL ? 'met' : meshInterval.high < THROUGHPUT_GOAL ? 'NOT met' : 'undecided (the interval straddles it: more draws, or a quieter machine)';
+  const biased = controlInterval.low > 1 || controlInterval.high < 1 ? ' WARNING: the A/A interval leaves out 1.000x, so two identical processes differ here: the bench is biased and this verdict is not to be trusted' : '';
+  console.log(
+    `goal (issue 8, loopback): meshlet >= ${THROUGHPUT_GOAL}x bare undici throughput: ${verdict}: median of paired rounds ${median(ratios(mesh).flat()).toFixed(3)}x, 90% interval ${times(meshInterval.low)} .. ${times(meshInterval.high)}; A/A ${median(ratios(control).flat()).toFixed(3)}x, ${times(controlInterval.low)} .. ${times(controlInterval.high)}.${biased}`,
+  );
+  console.log(`        caller CPU per call over loopback, paired: meshlet ${interval(deltas(mesh), micros)}; A/A ${interval(deltas(control), micros)}`);
+}
+
+/** One draw: a fresh tiny server and a fresh caller per variant, warmed, then the rounds; adds one array per variant. */
+async function decisionDraw(variants: DecisionVariant[]): Promise<void> {
+  const backend = await startTinyServer();
+  const callers: Caller[] = [];
+  try {
+    for (const v of variants) {
+      const caller = await Caller.start(v.variant, backend.port);
+      if (typeof caller === 'string') throw new Error(`${v.name}: ${caller}`);
+      callers.push(caller);
+    }
+    for (const caller of callers) await caller.throughput(1000);
+    const rows = variants.map((v) => ({ perSecond: [] as number[], cpuPerCall: [] as number[], serverUse: [] as number[], v }));
+    for (let round = 0; round < DECISION_ROUNDS; round++) {
+      // Rotate: each variant runs first, second and third equally often, never always after the same one.
+      for (let k = 0; k < callers.length; k++) {
+        const i = (k + round) % callers.length;
+        const serverBefore = processCpuUs(backend.pid);
+        const wallBefore = performance.now();
+        const result = await callers[i]!.throughput(DECISION_ROUND_MS);
+        const serverAfter = processCpuUs(backend.pid);
+        const wallUs = (performance.now() - wallBefore) * 1000;
+        rows[i]!.perSecond.push(result.perSecond);
+        rows[i]!.cpuPerCall.push(result.cpuPerCallUs);
+        rows[i]!.serverUse.push(serverBefore === undefined || serverAfter === undefined ? Number.NaN : (serverAfter - serverBefore) / wallUs);
+      }
+    }
+    for (const row of rows) {
+      row.v.perSecond.push(row.perSecond);
+      row.v.cpuPerCall.push(row.cpuPerCall);
+      row.v.serverUse.push(row.serverUse);
+    }
+  } finally {
+    await Promise.all(callers.map((caller) => caller.stopped()));
+    await backend.stop();
+  }
 }
 
 async function overLoopback(): Promise<void> {

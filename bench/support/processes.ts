@@ -5,7 +5,7 @@
  * (cpu-pin.ts: taskset execs the program, so the child is still the server itself).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { pinnedCommand } from './cpu-pin.ts';
 
 export interface Running {
   readonly port: number;
+  /** The process's id (taskset execs the program, so it is the server's own), for its CPU time. */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -36,8 +38,28 @@ export async function startTinyServer(): Promise<Running> {
     child.once('exit', (code) => reject(new Error(`tiny-server exited with ${code}`)));
     child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
   });
-  return { port, stop: stopper(child) };
+  return { port, pid: child.pid, stop: stopper(child) };
 }
+
+/**
+ * CPU time (user + system) a process has used so far, in µs, from /proc (Linux); undefined
+ * elsewhere or once it is gone. NOTE: /proc counts in clock ticks (10 ms at the usual 100 Hz),
+ * so a round's figure is coarse; it is read over whole rounds, for the server's utilisation.
+ */
+export function processCpuUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces) in parentheses: utime is the 14th field, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS = 100;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -122,5 +144,5 @@ export async function startHaproxy(binary: string, backendPort: number): Promise
     await stopper(child, cleanup)();
     throw error;
   }
-  return { port, stop: stopper(child, cleanup) };
+  return { port, pid: child.pid, stop: stopper(child, cleanup) };
 }
