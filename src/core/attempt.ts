@@ -105,9 +105,13 @@ export class Attempt extends Expiring {
   #limit = 0;
   #hook: AbortHook | undefined = undefined;
 
-  constructor(call: Call, number: number, hedge: boolean, avoid: Endpoint | undefined, signal: AbortSignal | undefined) {
+  /**
+   * `call` undefined: the attempt is its call's own object, a subclass that is also the `Call`
+   * (the client's first attempt: mesh/client-call.ts), so a call costs one object, not two.
+   */
+  constructor(call: Call | undefined, number: number, hedge: boolean, avoid: Endpoint | undefined, signal: AbortSignal | undefined) {
     super();
-    this.call = call;
+    this.call = call ?? (this as unknown as Call);
     this.number = number;
     this.avoid = avoid;
     this.signal = signal;

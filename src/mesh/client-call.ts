@@ -12,9 +12,10 @@
  * async frame costs about twice as much CPU per call as a promise reaction.
  *
  * The call is one object (`ClientCall`): the logical call the layers read (core/call-context.ts
- * `Call`), the reply its result comes back to, and the place the retry layer's judgement of the
- * first try waits (core/service.ts `judgeFirstTry`). NOTE: three objects were one each per
- * call (the call, the client's reply, the retry layer's reply: ~220 B), and a call keeps its
+ * `Call`), its first attempt (core/attempt.ts: an attempt that is its own call), the reply its
+ * result comes back to, and the place the retry layer's judgement of the first try waits
+ * (core/service.ts `judgeFirstTry`). NOTE: four objects were one each per call (the call, the
+ * first attempt, the client's reply, the retry layer's reply), and a call keeps its
  * timeout, not its deadline: a time is a double, and a double in a field is a heap box of its
  * own, while a timeout from the config is a small integer kept in the field itself.
  */
@@ -61,7 +62,7 @@ export function runClientCall(
     captured.resolve = undefined;
     captured.reject = undefined;
     try {
-      send.call(stack, request, Attempt.first(call), call);
+      send.call(stack, request, call, call);
     } catch (bug) {
       call.thrown(bug);
     }
@@ -70,7 +71,7 @@ export function runClientCall(
   const call = new ClientCall(service, startedAt, timeout, signal, runtime, undefined, undefined);
   let pending: Promise<MeshResponse>;
   try {
-    pending = stack.call(request, Attempt.first(call));
+    pending = stack.call(request, call);
   } catch (error) {
     pending = Promise.reject(error);
   }
@@ -107,10 +108,9 @@ export function leave(runtime: CallsInFlight): void {
  * promise settles; and, when the retry layer hands it its judgement (`judgeFirstTry`), the first
  * try's result is judged here before anything settles.
  */
-class ClientCall implements Call, Reply {
+class ClientCall extends Attempt implements Call, Reply {
   readonly service: string;
   readonly startedAt: number;
-  readonly signal: AbortSignal | undefined;
   /** Milliseconds from the start; Infinity when unbounded. */
   readonly #timeout: number;
   readonly #runtime: CallsInFlight;
@@ -131,10 +131,11 @@ class ClientCall implements Call, Reply {
     resolve: ((response: MeshResponse) => void) | undefined,
     reject: ((error: unknown) => void) | undefined,
   ) {
+    // Its own call (`call` undefined), attempt 1, with the caller's signal: the attempt's signal is the call's.
+    super(undefined, 1, false, undefined, signal);
     this.service = service;
     this.startedAt = startedAt;
     this.#timeout = timeout;
-    this.signal = signal;
     this.#runtime = runtime;
     this.#resolve = resolve;
     this.#reject = reject;
