@@ -40,6 +40,26 @@ async function alwaysUnavailable(backoff: { base: string; max: string }): Promis
 const fail = (code: grpc.status, details = 'failing on purpose') => (_call: unknown, callback: (error: unknown) => void) => callback({ code, details });
 const callsOf = (instances: InventoryServer[], method: string) => instances.reduce((sum, s) => sum + s.calls[method]!, 0);
 
+/**
+ * A GetItem call its caller cancels once `refusedYet()` holds (polled every `pollMs`), `delayMs`
+ * after that (0: at once); `atCancel` runs just before the cancel. Resolves with the call's error.
+ */
+function cancelOnceRefused(client: Any, id: string, refusedYet: () => boolean, { pollMs = 2, delayMs = 0, atCancel }: { pollMs?: number; delayMs?: number; atCancel?: () => void } = {}): Promise<Any> {
+  return new Promise<Any>((resolve) => {
+    const call = client.GetItem({ id }, (failed: unknown) => resolve(failed));
+    const cancel = (): void => {
+      atCancel?.();
+      call.cancel();
+    };
+    const waitForRefusal = (): void => {
+      if (!refusedYet()) setTimeout(waitForRefusal, pollMs);
+      else if (delayMs === 0) cancel();
+      else setTimeout(cancel, delayMs);
+    };
+    waitForRefusal();
+  });
+}
+
 async function failure(pending: Promise<unknown>): Promise<grpc.ServiceError & { cause?: unknown }> {
   const settled = await settle(pending);
   assert.equal(settled.ok, false, 'the call was expected to fail');
@@ -207,31 +227,23 @@ describe('grpc resilience', () => {
     );
     let closed = false;
     try {
-      const cancelOnceRefused = async (id: string): Promise<{ error: Any; afterCancelMs: number }> => {
+      const cancelInPause = async (id: string): Promise<{ error: Any; afterCancelMs: number }> => {
         const seen = seenAt.length;
         let cancelledAt = 0;
-        const error = await new Promise<Any>((resolve) => {
-          const call = client.GetItem({ id }, (failed: unknown) => resolve(failed));
-          const waitForRefusal = (): void => {
-            if (seenAt.length === seen) setTimeout(waitForRefusal, 5);
-            else
-              setTimeout(() => {
-                cancelledAt = performance.now();
-                call.cancel();
-              }, 50);
-          };
-          waitForRefusal();
-        });
+        const atCancel = () => {
+          cancelledAt = performance.now();
+        };
+        const error = await cancelOnceRefused(client, id, () => seenAt.length !== seen, { pollMs: 5, delayMs: 50, atCancel });
         return { error, afterCancelMs: performance.now() - cancelledAt };
       };
       // The caller hears CANCELLED at once; the retry the pushback held back is never sent.
-      const first = await cancelOnceRefused('a');
+      const first = await cancelInPause('a');
       assert.equal(first.error?.code, grpc.status.CANCELLED);
       assert.ok(first.afterCancelMs < 200, `the caller heard its cancel ${Math.round(first.afterCancelMs)} ms after it`);
       await new Promise((resolve) => setTimeout(resolve, 1700));
       assert.equal(callsOf(instances, 'GetItem'), 1, 'no attempt after the cancel');
       // The cancelled call leaves the mesh at once too: close() does not wait out the pushback's 1.5 s.
-      const second = await cancelOnceRefused('b');
+      const second = await cancelInPause('b');
       assert.equal(second.error?.code, grpc.status.CANCELLED);
       const closing = performance.now();
       client.close();
@@ -266,16 +278,7 @@ describe('grpc resilience', () => {
     const inbound = new AbortController();
     let closed = false;
     try {
-      const error = await runWithInbound({ signal: inbound.signal }, () =>
-        new Promise<Any>((resolve) => {
-          const call = client.GetItem({ id: 'in' }, (failed: unknown) => resolve(failed));
-          const waitForRefusal = (): void => {
-            if (refused === 0) setTimeout(waitForRefusal, 5);
-            else setTimeout(() => call.cancel(), 50);
-          };
-          waitForRefusal();
-        }),
-      );
+      const error = await runWithInbound({ signal: inbound.signal }, () => cancelOnceRefused(client, 'in', () => refused !== 0, { pollMs: 5, delayMs: 50 }));
       assert.equal(error?.code, grpc.status.CANCELLED);
       const closing = performance.now();
       client.close();
@@ -297,18 +300,11 @@ describe('grpc resilience', () => {
     try {
       let cancelledAt = 0;
       let seenAtCancel = 0;
-      const error = await new Promise<Any>((resolve) => {
-        const call = client.GetItem({ id: 'b' }, (failed: unknown) => resolve(failed));
-        const waitForRefusal = (): void => {
-          if (refused() === 0) setTimeout(waitForRefusal, 2);
-          else {
-            cancelledAt = performance.now();
-            seenAtCancel = callsOf(instances, 'GetItem');
-            call.cancel();
-          }
-        };
-        waitForRefusal();
-      });
+      const atCancel = () => {
+        cancelledAt = performance.now();
+        seenAtCancel = callsOf(instances, 'GetItem');
+      };
+      const error = await cancelOnceRefused(client, 'b', () => refused() !== 0, { atCancel });
       assert.equal(error?.code, grpc.status.CANCELLED);
       assert.ok(performance.now() - cancelledAt < 200, `the caller heard its cancel ${Math.round(performance.now() - cancelledAt)} ms after it`);
       // Past the longest backoff (400 ms, full jitter): whatever the jitter drew, no attempt started after the cancel.
@@ -329,14 +325,7 @@ describe('grpc resilience', () => {
       // close() waited for the longest of three draws (all under 600 ms: 1 in 125).
       for (const id of ['a', 'b', 'c']) {
         const seen = refused();
-        const error = await new Promise<Any>((resolve) => {
-          const call = client.GetItem({ id }, (failed: unknown) => resolve(failed));
-          const waitForRefusal = (): void => {
-            if (refused() === seen) setTimeout(waitForRefusal, 2);
-            else call.cancel();
-          };
-          waitForRefusal();
-        });
+        const error = await cancelOnceRefused(client, id, () => refused() !== seen);
         assert.equal(error?.code, grpc.status.CANCELLED);
       }
       const closing = performance.now();
