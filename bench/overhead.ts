@@ -264,15 +264,17 @@ async function throughputDecision(): Promise<void> {
     );
   }
   console.log("'server use': the tiny server's CPU time over the round's wall time (near 1.00 it set the pace, not the caller)");
-  const perDraw = mesh.perSecond.map((_, d) => `${median(ratios(mesh)[d]!).toFixed(3)}x / A/A ${median(ratios(control)[d]!).toFixed(3)}x`);
+  const meshRatios = ratios(mesh);
+  const controlRatios = ratios(control);
+  const perDraw = meshRatios.map((draw, d) => `${median(draw).toFixed(3)}x / A/A ${median(controlRatios[d]!).toFixed(3)}x`);
   console.log(`per draw, median of its paired rounds (meshlet / A/A): ${perDraw.join('; ')}`);
-  console.log(`median of the draws' medians: meshlet ${median(ratios(mesh).map(median)).toFixed(3)}x, A/A ${median(ratios(control).map(median)).toFixed(3)}x`);
-  const meshInterval = medianInterval(ratios(mesh));
-  const controlInterval = medianInterval(ratios(control));
+  console.log(`median of the draws' medians: meshlet ${median(meshRatios.map(median)).toFixed(3)}x, A/A ${median(controlRatios.map(median)).toFixed(3)}x`);
+  const meshInterval = medianInterval(meshRatios);
+  const controlInterval = medianInterval(controlRatios);
   const verdict = meshInterval.low >= THROUGHPUT_GOAL ? 'met' : meshInterval.high < THROUGHPUT_GOAL ? 'NOT met' : 'undecided (the interval straddles it: more draws, or a quieter machine)';
   const biased = controlInterval.low > 1 || controlInterval.high < 1 ? ' WARNING: the A/A interval leaves out 1.000x, so two identical processes differ here: the bench is biased and this verdict is not to be trusted' : '';
   console.log(
-    `goal (issue 8, loopback): meshlet >= ${THROUGHPUT_GOAL}x bare undici throughput: ${verdict}: median of paired rounds ${median(ratios(mesh).flat()).toFixed(3)}x, 90% interval ${times(meshInterval.low)} .. ${times(meshInterval.high)}; A/A ${median(ratios(control).flat()).toFixed(3)}x, ${times(controlInterval.low)} .. ${times(controlInterval.high)}.${biased}`,
+    `goal (issue 8, loopback): meshlet >= ${THROUGHPUT_GOAL}x bare undici throughput: ${verdict}: median of paired rounds ${median(meshRatios.flat()).toFixed(3)}x, 90% interval ${times(meshInterval.low)} .. ${times(meshInterval.high)}; A/A ${median(controlRatios.flat()).toFixed(3)}x, ${times(controlInterval.low)} .. ${times(controlInterval.high)}.${biased}`,
   );
   console.log(`        caller CPU per call over loopback, paired: meshlet ${interval(deltas(mesh), micros)}; A/A ${interval(deltas(control), micros)}`);
 }
