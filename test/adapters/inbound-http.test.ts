@@ -4,8 +4,10 @@
  * first read) still cancels the calls it makes after, the drain, and the option checks.
  */
 import assert from 'node:assert/strict';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { after, it } from 'node:test';
 import { MAX_DURATION_MS } from '../../src/config/limits.ts';
+import { currentInbound } from '../../src/core/call-context.ts';
 import { createMesh } from '../../src/index.ts';
 import { timeLeftFromHeaders } from '../../src/inbound/deadline-headers.ts';
 import { InboundHttp, isRefusal } from '../../src/inbound/inbound-http.ts';
@@ -106,4 +108,53 @@ it('options are checked when the adapter is made', () => {
   assert.throws(() => new InboundHttp(mesh, { limits: { rate: { perSecond: -1 } } }), /limits.rate/);
   assert.throws(() => new InboundHttp(mesh, { admin: { path: '_meshlet' } }), /admin.path/);
   assert.throws(() => new InboundHttp(mesh, { admin: { path: '/_meshlet/' } }), /admin.path/);
+});
+
+it("run: the request's context is entered on top of the context it is run in, seen by what it starts, and gone after it (first run and later ones)", async () => {
+  // An application's own AsyncLocalStorage (an APM's, OpenTelemetry's) around the request.
+  const app = new AsyncLocalStorage<string>();
+  const gate = new InboundHttp(mesh);
+  const seen: unknown[] = [];
+  const inbound = app.run('outer', () => {
+    const begun = gate.begin({ 'x-meshlet-timeout-ms': '5000' });
+    assert.ok(!isRefusal(begun));
+    // The first run, in the callback the request began in (what every adapter does).
+    begun.run(() => {
+      seen.push(app.getStore(), currentInbound() === begun);
+      setImmediate(() => seen.push(app.getStore(), currentInbound() === begun));
+    });
+    seen.push(app.getStore(), currentInbound());
+    return begun;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, ['outer', true, 'outer', undefined, 'outer', true]);
+  // A later run from another callback in which the application's context has moved on (a
+  // hook that entered its own): that context is kept, not the one the request began in.
+  seen.length = 0;
+  await new Promise<void>((resolve) =>
+    setImmediate(() =>
+      app.run('moved on', () => {
+        inbound.run(() => seen.push(app.getStore(), currentInbound() === inbound));
+        seen.push(app.getStore(), currentInbound());
+        resolve();
+      }),
+    ),
+  );
+  assert.deepEqual(seen, ['moved on', true, 'moved on', undefined]);
+  // A first run that comes from another callback than the one that began the request.
+  seen.length = 0;
+  const late = gate.begin({});
+  assert.ok(!isRefusal(late));
+  await new Promise<void>((resolve) =>
+    setImmediate(() =>
+      app.run('later', () => {
+        late.run(() => seen.push(app.getStore(), currentInbound() === late));
+        seen.push(currentInbound());
+        resolve();
+      }),
+    ),
+  );
+  assert.deepEqual(seen, ['later', true, undefined]);
+  inbound.end();
+  late.end();
 });
