@@ -11,10 +11,9 @@
  * Calls the handler makes inside `InboundRequest.run` inherit what is left of the deadline
  * and the trace; meshlet's own AsyncLocalStorage (core/call-context.ts) carries it.
  */
-import { AsyncResource, executionAsyncId } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, context } from '@opentelemetry/api';
-import { currentInbound, enterInbound, enterInboundInScope, type InboundContext } from '../core/call-context.ts';
+import { currentInbound, enterInbound, type InboundContext } from '../core/call-context.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { MeshError } from '../core/errors.ts';
 import type { Mesh } from '../mesh/mesh.ts';
@@ -38,10 +37,8 @@ const STOPPING = refusal(503, 'MESH_CLOSED', 'this instance is shutting down; re
  * and most handlers of a busy service make no call, or none before they answer. Likewise the
  * trace context is entered only when the propagator read one from the headers (with no SDK, or
  * no traceparent, there is nothing to enter), and the context once per request (`continueIn`).
- *
- * It is an AsyncResource so that entering its context costs one context frame, not two (`run`).
  */
-export class InboundRequest extends AsyncResource implements InboundContext {
+export class InboundRequest implements InboundContext {
   readonly deadline: number;
   readonly #gate: InboundHttp;
   /** The caller's trace context, or undefined when it is the active context already. */
@@ -50,11 +47,8 @@ export class InboundRequest extends AsyncResource implements InboundContext {
   /** Whether the request was cancelled before anyone asked for its signal (the error is made on that read, if any). */
   #cancelled = false;
   #open = true;
-  /** Not run yet: the first run may use the resource's own scope (`run`). */
-  #fresh = true;
 
   constructor(gate: InboundHttp, deadline: number, trace: Context | undefined) {
-    super('MESHLET_INBOUND');
     this.#gate = gate;
     this.deadline = deadline;
     this.#trace = trace;
@@ -70,24 +64,8 @@ export class InboundRequest extends AsyncResource implements InboundContext {
 
   /** Runs `fn` (the handler, or the framework's `next`) with the request's deadline, cancellation and trace context. */
   run<T>(fn: () => T): T {
-    // The first run comes at once, in the callback the request began in (every adapter's
-    // first entry): the resource's own scope then is the context it is run in, and its context
-    // is entered inside that scope, which restores the one before by a swap (call-context.ts
-    // `enterInboundInScope`). Any later run (Fastify's preHandler after a body read), or one
-    // from another callback, is entered where it is: the context may have moved on.
-    // NOTE: the flag as well as the id: microtasks all run as execution id 0 without promise
-    // hooks, so the id alone cannot tell one from another.
-    const fresh = this.#fresh;
-    this.#fresh = false;
-    if (fresh && this.triggerAsyncId() === executionAsyncId()) return this.runInAsyncScope(this.#enterAndRun<T>, this, fn);
     if (this.#trace === undefined) return enterInbound(this, fn);
     return context.with(this.#trace, enterInbound<T>, undefined, this, fn);
-  }
-
-  #enterAndRun<T>(fn: () => T): T {
-    enterInboundInScope(this);
-    const trace = this.#trace;
-    return trace === undefined ? fn() : context.with(trace, fn);
   }
 
   /**
