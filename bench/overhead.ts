@@ -67,8 +67,9 @@
  * interval (draws and rounds resampled: support/stats.ts medianInterval), each draw's median,
  * the A/A's median and interval beside it, caller CPU per call paired likewise, and the tiny
  * server's utilisation (its CPU time over the round's: near 1 it, not the caller, set the
- * pace). The verdict is met / NOT met only when the interval lies wholly on one side of 0.95,
- * and there were at least 4 draws (MIN_VERDICT_DRAWS), else undecided; an A/A interval that leaves out 1.0 says the bench itself is biased.
+ * pace). The verdict is met / NOT met only when the interval lies wholly on one side of 0.95
+ * and there were at least 4 draws (MIN_VERDICT_DRAWS), else undecided; an A/A interval that
+ * leaves out 1.0 says the bench itself is biased.
  * Run: BENCH_MODE=throughput node bench/overhead.ts   (about 3.5 min at the defaults)
  */
 import { type ChildProcess, fork } from 'node:child_process';
