@@ -1,42 +1,37 @@
 /**
- * The mesh: one per process. It owns the config (bootstrap + control store), one runtime per
- * logical service, and hands out clients. Config changes are applied as whole validated
- * snapshots, atomically: a bad push is rejected with every problem listed and the previous
- * config keeps serving.
+ * The mesh: one per process. It owns the config (bootstrap + control store, config-feed.ts),
+ * one runtime per logical service (service-table.ts), and hands out clients. Config changes
+ * are applied as whole validated snapshots, atomically: a bad push is rejected with every
+ * problem listed and the previous config keeps serving. close() ends it all in DESIGN §1's
+ * order: out of Consul, stop admitting, drain, close.
  */
-import { setImmediate } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { callerAborted, isMeshError, MeshError } from '../core/errors.ts';
+import { callerAborted, MeshError } from '../core/errors.ts';
 import { invalidArgument, meshClosed, meshClosedCallCut, meshClosedWhileQueued, unknownService } from '../core/mesh-errors.ts';
 import { MeshEventEmitter, type Disposer, type Listener, type MeshEventName } from '../core/events.ts';
-import { redactError, redactText, redactValue } from '../core/redact.ts';
+import { redactError, redactValue } from '../core/redact.ts';
 import type { MeshRequest, MeshResponse } from '../core/service.ts';
 import type { ServicePolicy } from '../config/policy.ts';
 import type { MeshConfig, MeshConfigInput } from '../config/schema.ts';
-import { assertEndpointLimits } from '../config/endpoint-limits.ts';
-import { policyEquals } from '../config/policy-key.ts';
-import { resolveConfig } from '../config/resolve.ts';
 import { validateMeshConfig } from '../config/validate.ts';
-import { validateMeshConfigInSlices } from '../config/validate-in-slices.ts';
+import { durationOrThrow } from '../config/duration.ts';
 import type { ControlStore } from '../control/control-store.ts';
 import { createControlStore } from '../control/create-control-store.ts';
-import { ConfigHistory } from './config-history.ts';
+import type { ServiceEndpoints } from '../balance/endpoint-source.ts';
+import type { TargetStack } from '../stack/route-target-stacks.ts';
+import { closeTelemetry, installTelemetry } from '../telemetry/telemetry-stack.ts';
+import { type AdminHandler, type AdminOptions, createAdminHandler } from '../admin/admin-handler.ts';
+import { ConfigFeed } from './config-feed.ts';
 import { type ConsulAgent, consulAgentFor } from './consul-agent.ts';
+import { ConsulRouting } from './consul-routing.ts';
+import { EndpointCache } from './endpoint-cache.ts';
+import { LastGoodCache } from './last-good-cache.ts';
 import { type RegisteredService, type RegisterOptions, Registrations } from './registration.ts';
-import { locateIssues } from '../control/consul-layout.ts';
-import { type CachedConfig, LastGoodCache } from './last-good-cache.ts';
 import { parsedCall, parseRequestOptions, type RequestOptions } from './request-options.ts';
 import { meshFetch } from './fetch.ts';
 import { runClientCall } from './client-call.ts';
-import { servicesRoutedTo } from '../routing/from-config.ts';
-import type { TargetStack } from '../stack/route-target-stacks.ts';
-import { ConsulRouting } from './consul-routing.ts';
-import { EndpointWatch, endpointWatchKey, type RoutingContext, ServiceRuntime } from './service-runtime.ts';
-import { EndpointCache } from './endpoint-cache.ts';
-import { ServiceEndpoints } from '../balance/endpoint-source.ts';
-import { durationOrThrow } from '../config/duration.ts';
-import { closeTelemetry, installTelemetry } from '../telemetry/telemetry-stack.ts';
-import { type AdminHandler, type AdminOptions, createAdminHandler } from '../admin/admin-handler.ts';
+import type { ServiceRuntime } from './service-runtime.ts';
+import { ServiceTable } from './service-table.ts';
 
 /** How long close() lets calls in flight finish before it cuts them off with MESH_CLOSED. */
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
@@ -96,33 +91,16 @@ export class Mesh {
   readonly service: string;
   readonly #clock: Clock;
   readonly #events = new MeshEventEmitter();
-  readonly #bootstrap: MeshConfig;
-  readonly #store: ControlStore | undefined;
-  readonly #baseDir: string | undefined;
-  readonly #cache: LastGoodCache | undefined;
   /** The one Consul agent of this mesh; opens nothing until something asks for its client. */
   readonly #consul: ConsulAgent;
   /** Services routed by Consul's config entries, and their watches (consul-routing.ts). */
   readonly #consulRouting: ConsulRouting;
   readonly #registrations: Registrations;
-  readonly #history = new ConfigHistory();
-  #runtimes = new Map<string, ServiceRuntime>();
-  /** Per service, the endpoint set its stacks balance over now (see balance/endpoint-source.ts). */
-  readonly #sources = new Map<string, ServiceEndpoints>();
-  /** Replaced runtimes with calls still in flight, and replaced watches still closing: close() waits for them too. */
-  readonly #retiring = new Set<ServiceRuntime>();
-  readonly #closingWatches = new Set<EndpointWatch>();
-  readonly #watches = new Map<string, EndpointWatch>();
+  /** One runtime per logical service, with its endpoints (service-table.ts). */
+  readonly #services: ServiceTable;
+  /** The bootstrap, then the control store's snapshots, applied to the table in turn (config-feed.ts). */
+  readonly #config: ConfigFeed;
   readonly #clients = new Map<string, ServiceClient>();
-  /** Each Consul-discovered service's last endpoint list, beside the config cache (`cacheDir`). */
-  readonly #knownEndpoints: EndpointCache | undefined;
-  /** `cache`: the config in force is the cacheDir copy, read from that store at that time. */
-  #controlStatus: { status: 'static' | 'ok' | 'unavailable'; lastError: string | null; cache?: CachedConfig | undefined };
-  /** Reports from the control store so far (snapshots, failures, recoveries), for the status. */
-  #controlReports = 0;
-  /** A document from the control store itself (not the cacheDir copy) has been applied. */
-  #controlApplied = false;
-  #applying: Promise<void> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
   /** Set once deregistration began (deregister() or close()); settles when it ended or its bound passed. */
@@ -131,56 +109,28 @@ export class Mesh {
   constructor(options: MeshOptions, bootstrap: MeshConfig, store: ControlStore | undefined, consul: ConsulAgent) {
     this.service = options.service;
     this.#clock = options.clock ?? systemClock;
-    this.#knownEndpoints = options.cacheDir === undefined ? undefined : new EndpointCache(options.cacheDir);
-    this.#bootstrap = bootstrap;
-    this.#store = store;
-    this.#baseDir = options.baseDir;
-    this.#cache = options.cacheDir === undefined ? undefined : new LastGoodCache(options.cacheDir);
     this.#consul = consul;
-    this.#consulRouting = new ConsulRouting(consul, this.#clock, this.#events, (name) => this.#enqueue(() => this.#reroute(name)));
+    this.#consulRouting = new ConsulRouting(consul, this.#clock, this.#events, (name) => this.#config.reroute(name));
     this.#registrations = new Registrations(() => consul.client(), this.#clock);
-    this.#controlStatus = { status: store === undefined ? 'static' : 'ok', lastError: null };
+    const knownEndpoints = options.cacheDir === undefined ? undefined : new EndpointCache(options.cacheDir);
+    this.#services = new ServiceTable({ clock: this.#clock, events: this.#events, consul, consulRouting: this.#consulRouting, knownEndpoints });
+    this.#config = new ConfigFeed({
+      bootstrap,
+      store,
+      cache: options.cacheDir === undefined ? undefined : new LastGoodCache(options.cacheDir),
+      baseDir: options.baseDir,
+      events: this.#events,
+      table: this.#services,
+      consulRouting: this.#consulRouting,
+      closed: () => this.#closed,
+    });
     // Its config and endpoint events feed meshlet:config / meshlet:endpoint, its state the OpenTelemetry gauges.
     installTelemetry(this, this.#events);
   }
 
   /** Applies the bootstrap config, then the control store's first answer (or the cached one). */
-  async start(): Promise<void> {
-    await this.#apply(undefined, 'bootstrap', true);
-    if (this.#store === undefined) return;
-    let snapshots = 0;
-    const source = redactText(this.#store.source);
-    await this.#store.watch({
-      snapshot: (document, keyOf) => {
-        snapshots++;
-        const report = ++this.#controlReports;
-        this.#enqueue(() => this.#applyDocument(document, source, keyOf, undefined, report));
-      },
-      rejected: (error) => {
-        this.#reject(source, error);
-      },
-      unavailable: (error) => {
-        this.#controlReports++;
-        const reported = redactError(error);
-        this.#controlStatus = { ...this.#controlStatus, status: 'unavailable', lastError: reported.message };
-        this.#events.emitLazy('control-error', () => ({ source, error: reported }));
-      },
-      available: () => {
-        this.#controlReports++;
-        this.#controlStatus = { ...this.#controlStatus, status: 'ok', lastError: null };
-      },
-    });
-    // The first answer is validated before the cache is considered: the copy stands in when the
-    // store is unreachable AND when what it holds is refused (a bad push must not cost every
-    // instance started after it the services its bootstrap lacks).
-    await this.#applying;
-    if (!this.#controlApplied && this.#cache !== undefined) {
-      const seen = snapshots;
-      const cached = await this.#cache.read(source);
-      // NOTE: checked again after the read: a fresh answer that arrived meanwhile wins.
-      if (cached !== undefined && snapshots === seen) this.#enqueue(() => this.#applyDocument(cached.document, `cache:${source}`, undefined, cached));
-    }
-    await this.#applying;
+  start(): Promise<void> {
+    return this.#config.start();
   }
 
   client(name: string): ServiceClient {
@@ -202,9 +152,9 @@ export class Mesh {
    */
   serviceView(name: string): ServiceView {
     if (this.#closed) throw meshClosed(name);
-    const runtime = this.#runtimes.get(name);
-    const endpoints = this.#sources.get(name);
-    if (runtime === undefined || endpoints === undefined) throw unknownService(name, this.#runtimes.keys());
+    const runtime = this.#services.runtimes.get(name);
+    const endpoints = this.#services.source(name);
+    if (runtime === undefined || endpoints === undefined) throw unknownService(name, this.#services.runtimes.keys());
     return { runtime, endpoints, clock: this.#clock, events: this.#events };
   }
 
@@ -220,14 +170,14 @@ export class Mesh {
   /** NOTE: redacted as a whole: every layer's state may quote a URL (a Redis URL, an error). */
   state(): Record<string, unknown> {
     const services: Record<string, unknown> = {};
-    for (const [name, runtime] of this.#runtimes) {
+    for (const [name, runtime] of this.#services.runtimes) {
       const entries = this.#consulRouting.state(name);
       services[name] = entries === undefined ? runtime.state() : { ...runtime.state(), consulEntries: entries };
     }
     return redactValue({
       service: this.service,
       closed: this.#closed,
-      config: { ...this.#history.state(), control: { source: this.#store?.source ?? 'static', ...this.#controlStatus, cache: cacheState(this.#controlStatus.cache) } },
+      config: this.#config.state(),
       services,
       registrations: this.#registrations.state(),
     });
@@ -241,7 +191,7 @@ export class Mesh {
   adminHandler(options?: AdminOptions): AdminHandler {
     return createAdminHandler(this, {
       state: () => this.state(),
-      policies: () => Array.from(this.#runtimes.values(), (runtime) => runtime.policy),
+      policies: () => Array.from(this.#services.runtimes.values(), (runtime) => runtime.policy),
       on: (name, listener) => this.#events.on(name, listener),
       closed: () => this.#closed,
     }, options);
@@ -307,24 +257,9 @@ export class Mesh {
     this.#closed = true;
     // Out of the telemetry registries; its admin page's channel subscriptions end.
     closeTelemetry(this, this.#events);
-    await this.#store?.close();
-    await this.#applying;
+    await this.#config.close();
     await this.#consulRouting.close();
-    const runtimes = [...this.#runtimes.values(), ...this.#retiring];
-    const watches = [...this.#watches.values(), ...this.#closingWatches];
-    const refused = meshClosedWhileQueued();
-    for (const runtime of runtimes) runtime.stopAdmitting(refused);
-    // The calls first (their retries still need the endpoints), then the pools, which wait
-    // for the response bodies still being read.
-    const drained = Promise.all(runtimes.map((runtime) => runtime.drained())).then(() => Promise.all(watches.map((watch) => watch.close())));
-    if (!(await this.#within(drained, endsAt - this.#clock.now()))) {
-      const cut = meshClosedCallCut(bound);
-      for (const watch of watches) watch.endpoints.destroy(cut);
-    }
-    await Promise.all(runtimes.map((runtime) => runtime.retire()));
-    this.#runtimes = new Map();
-    this.#watches.clear();
-    this.#sources.clear();
+    await this.#services.close(meshClosedWhileQueued(), (drained) => this.#within(drained, endsAt - this.#clock.now()), () => meshClosedCallCut(bound));
     // Last: discovery and registration may still need the agent while they close.
     await this.#consul.close();
   }
@@ -346,8 +281,8 @@ export class Mesh {
     if (this.#closed) {
       return Promise.reject(meshClosed(name));
     }
-    const runtime = this.#runtimes.get(name);
-    if (runtime === undefined) return Promise.reject(unknownService(name, this.#runtimes.keys()));
+    const runtime = this.#services.runtimes.get(name);
+    if (runtime === undefined) return Promise.reject(unknownService(name, this.#services.runtimes.keys()));
     let request: MeshRequest;
     try {
       request = parseRequestOptions(name, options);
@@ -375,191 +310,6 @@ export class Mesh {
     // Only a route that changes response headers costs a reaction more.
     return target.respond === undefined ? pending : pending.then(target.respond);
   }
-
-  #enqueue(task: () => Promise<void>): void {
-    // NOTE: an apply that throws (a build step that failed, a bug) must neither end the chain
-    // nor crash the process with an unhandled rejection: the config in force stays, and the
-    // failure is reported like any other control-plane error.
-    this.#applying = this.#applying.then(task).catch((error: unknown) => {
-      const reported = redactError(error instanceof Error ? error : new Error(String(error)));
-      this.#events.emitLazy('control-error', () => ({ source: 'config apply', error: reported }));
-    });
-  }
-
-  /**
-   * `keyOf` names the store's key of an issue path (Consul KV); `cached` marks a config read
-   * from cacheDir; `report` is the store's report count when it delivered the document.
-   */
-  async #applyDocument(document: unknown, source: string, keyOf?: (path: string) => string, cached?: CachedConfig, report?: number): Promise<void> {
-    let control: MeshConfig;
-    try {
-      // In slices: a large document's endpoint lists are validated one service per turn.
-      control = await validateMeshConfigInSlices(document);
-    } catch (error) {
-      this.#reject(source, isMeshError(error) && keyOf !== undefined ? locateIssues(error, keyOf) : error);
-      return;
-    }
-    if (!(await this.#apply(control, source, false, keyOf))) return;
-    if (cached !== undefined) {
-      this.#controlStatus = { ...this.#controlStatus, cache: cached };
-      return;
-    }
-    this.#controlApplied = true;
-    // NOTE: the store says 'ok' only if it reported nothing since delivering this document: a
-    // mesh joining a shared watch mid-outage hears the last snapshot, then the failure.
-    const reachable = report === this.#controlReports;
-    this.#controlStatus = reachable ? { status: 'ok', lastError: null } : { ...this.#controlStatus, cache: undefined };
-    await this.#cache?.write(redactText(this.#store?.source ?? 'static'), document);
-  }
-
-  /**
-   * Resolves every service's policy from bootstrap + control, builds runtimes for the
-   * services that changed, then swaps them in at once. Returns false when rejected.
-   */
-  async #apply(control: MeshConfig | undefined, source: string, initial: boolean, keyOf?: (path: string) => string): Promise<boolean> {
-    if (this.#closed) return false;
-    let policies: ReadonlyMap<string, ServicePolicy>;
-    try {
-      policies = resolveConfig({ bootstrap: this.#bootstrap, control, baseDir: this.#baseDir }).services;
-      assertEndpointLimits(policies);
-      // Before any runtime is built: a service's Consul routing is read first (consul-routing.ts).
-      await this.#consulRouting.sync(policies);
-    } catch (error) {
-      if (initial) throw error;
-      this.#reject(source, isMeshError(error) && keyOf !== undefined ? locateIssues(error, keyOf) : error);
-      return false;
-    }
-    const next = new Map<string, ServiceRuntime>();
-    const changed: string[] = [];
-    const startedWatches = new Map<string, EndpointWatch>();
-    const reconfigured: [EndpointWatch, ServicePolicy][] = [];
-    const newSources = new Map<string, ServiceEndpoints>();
-    for (const [name, policy] of policies) {
-      // A turn of the event loop before each service: calls keep flowing while a large
-      // config is built. Nothing built here is visible before the swap below.
-      await setImmediate();
-      const current = this.#runtimes.get(name);
-      // A routed service is rebuilt when a service its routes send to changes (its subsets, its endpoints' set).
-      const targetsKept = servicesRoutedTo(policy).every((other) => {
-        const before = this.#runtimes.get(other)?.policy;
-        const after = policies.get(other);
-        return before !== undefined && after !== undefined && policyEquals(before, after);
-      });
-      if (current !== undefined && policyEquals(current.policy, policy) && targetsKept) {
-        next.set(name, current);
-        continue;
-      }
-      changed.push(name);
-      let watch = this.#watches.get(name);
-      if (watch === undefined || watch.key !== endpointWatchKey(policy)) {
-        watch = new EndpointWatch(policy, { clock: this.#clock, events: this.#events, consul: this.#consul, knownEndpoints: this.#knownEndpoints });
-        startedWatches.set(name, watch);
-        await watch.start({ clock: this.#clock, events: this.#events }, name);
-      } else {
-        // A kept endpoint set serves the current runtime too: its new policy waits for the swap.
-        reconfigured.push([watch, policy]);
-      }
-      // NOTE: a service keeps one source across endpoint sets, so the stacks of calls still
-      // in flight follow it to the new set at the swap (balance/endpoint-source.ts).
-      let source = this.#sources.get(name);
-      if (source === undefined) {
-        source = new ServiceEndpoints(watch.endpoints);
-        newSources.set(name, source);
-      }
-      // Consul's entries after discovery's first read, waited for only if discovery answered (consul-routing.ts).
-      await this.#consulRouting.begin(name, watch.lastError === undefined);
-      next.set(name, new ServiceRuntime(policy, watch, source, { clock: this.#clock, events: this.#events }, current, this.#routingFor(name, policies)));
-    }
-    for (const name of this.#runtimes.keys()) if (!policies.has(name)) changed.push(name);
-
-    // The swap: from here on new calls see the new runtimes; in-flight calls keep theirs.
-    const previous = this.#runtimes;
-    this.#runtimes = next;
-    for (const [watch, policy] of reconfigured) watch.endpoints.reconfigure(policy);
-    for (const [name, source] of newSources) this.#sources.set(name, source);
-    for (const [name, watch] of startedWatches) {
-      const old = this.#watches.get(name);
-      this.#watches.set(name, watch);
-      this.#sources.get(name)!.current = watch.endpoints;
-      // The replaced set closes now: its endpoints finish the attempts already sent to them,
-      // and every retry from here on goes to the new set.
-      if (old !== undefined && old !== watch) void this.#closeWhenIdle(old, undefined);
-    }
-    for (const [name, runtime] of previous) {
-      if (next.get(name) === runtime) continue;
-      void runtime.retire();
-      if (runtime.inFlight > 0) {
-        this.#retiring.add(runtime);
-        void runtime.drained().then(() => this.#retiring.delete(runtime));
-      }
-      if (!policies.has(name)) {
-        const watch = this.#watches.get(name);
-        this.#watches.delete(name);
-        this.#sources.delete(name);
-        // A service that left the config keeps its endpoints until its calls are done.
-        if (watch !== undefined) void this.#closeWhenIdle(watch, runtime);
-      }
-    }
-    const version = this.#history.record(source, changed);
-    this.#events.emitLazy('config', () => ({ version, source, changedServices: changed }));
-    return true;
-  }
-
-  /** What a service's routing is built from: meshlet's routes, else Consul's entries (consul-routing.ts), and every service's endpoints. */
-  #routingFor(name: string, policies: ReadonlyMap<string, ServicePolicy>): RoutingContext {
-    return {
-      services: policies,
-      consulModel: this.#consulRouting.model(name),
-      // Targets from Consul's entries name Consul services; meshlet's routes name meshlet's.
-      sourceOf: (service) => this.#sources.get(service) ?? this.#sources.get(this.#consulRouting.meshNameOf(service) ?? ''),
-    };
-  }
-
-  /**
-   * Consul's entries for a service changed: its runtime is rebuilt with the new routing and
-   * swapped in (its endpoints, budget and policy kept); calls in flight finish on the old one.
-   */
-  async #reroute(name: string): Promise<void> {
-    const current = this.#runtimes.get(name);
-    const source = this.#sources.get(name);
-    if (this.#closed || current === undefined || source === undefined) return;
-    const policies = new Map([...this.#runtimes].map(([service, runtime]) => [service, runtime.policy]));
-    let next: ServiceRuntime;
-    try {
-      next = new ServiceRuntime(current.policy, current.watch, source, { clock: this.#clock, events: this.#events }, current, this.#routingFor(name, policies));
-    } catch (error) {
-      this.#reject(`consul-entries:${name}`, error);
-      return;
-    }
-    this.#runtimes = new Map(this.#runtimes).set(name, next);
-    void current.retire();
-    if (current.inFlight > 0) {
-      this.#retiring.add(current);
-      void current.drained().then(() => this.#retiring.delete(current));
-    }
-    const version = this.#history.record(`consul-entries:${name}`, [name]);
-    this.#events.emitLazy('config', () => ({ version, source: `consul-entries:${name}`, changedServices: [name] }));
-  }
-
-  /** Closes a replaced endpoint watch (after `runtime`'s calls, if given); its pools finish the requests already sent on them. */
-  async #closeWhenIdle(watch: EndpointWatch, runtime: ServiceRuntime | undefined): Promise<void> {
-    this.#closingWatches.add(watch);
-    if (runtime !== undefined) await runtime.drained();
-    await watch.close();
-    this.#closingWatches.delete(watch);
-  }
-
-  /** The one path of a rejection to the event and the history, so both are redacted here. */
-  #reject(source: string, error: unknown): void {
-    const meshError = redactError(
-      isMeshError(error)
-        ? error
-        : new MeshError('MESH_CONFIG_INVALID', `config from ${source} could not be applied: ${String(error)}`, { cause: error }),
-    );
-    const issues = meshError.issues ?? [{ path: '', message: meshError.message }];
-    this.#history.reject(source, issues);
-    this.#events.emitLazy('config-rejected', () => ({ source, issues, error: meshError }));
-  }
 }
 
 /** One service as a transport outside core sees it now (Mesh.serviceView). */
@@ -583,10 +333,4 @@ Object.defineProperty(Mesh.prototype, 'grpc', {
 /** A call's time in ms (Infinity: none): its per-call `timeout`, else `policy`'s. */
 function callBudget(policy: ServicePolicy, timeout: number | undefined): number {
   return timeout ?? (policy.timeout === false ? Number.POSITIVE_INFINITY : policy.timeout);
-}
-
-/** When the config in force is the cacheDir copy: which store it was read from, when, and how old it is. */
-function cacheState(cached: CachedConfig | undefined): { readFrom: string; savedAt: string; ageMs: number } | null {
-  if (cached === undefined) return null;
-  return { readFrom: cached.source, savedAt: new Date(cached.savedAt).toISOString(), ageMs: Math.max(0, Date.now() - cached.savedAt) };
 }
