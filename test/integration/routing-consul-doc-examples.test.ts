@@ -9,7 +9,8 @@
  * routing-consul.test.ts; the Enterprise-only namespace failovers are not run (no namespaces).
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
+import { beforeEach, describe, it } from 'node:test';
 import { createMesh, type Mesh } from '../../src/index.ts';
 import { consulForTests } from '../support/consul.ts';
 import { call } from '../support/consul-emulator/wire-client.ts';
@@ -27,10 +28,30 @@ interface Served {
 
 describe("Consul's documented config-entry examples, routed in-process", () => {
   const suite = consulSuite(consulForTests);
+  /** The entries this test wrote, as `kind/name` (the keys state() lists under consulEntries.entries). */
+  const written = new Set<string>();
+  beforeEach(() => written.clear());
   const put = async (entry: Json): Promise<void> => {
     const res = await call(suite.consul.url, 'PUT', '/v1/config', { body: JSON.stringify(entry) });
     assert.equal(res.status, 200, res.body);
+    written.add(`${String(entry.Kind)}/${String(entry.Name)}`);
   };
+  const entriesOf = (mesh: Mesh, name: string): string[] => {
+    const entries = (mesh.state().services as Record<string, { consulEntries?: { entries?: Iterable<string> } }>)[name]?.consulEntries?.entries;
+    return entries === undefined ? [] : [...entries];
+  };
+  /**
+   * The entry lists are shared by the suite's meshes: a new mesh may first hear the view from
+   * before this test's writes. Waits until each service routes by the entries written for it
+   * (read, then the service's runtime rebuilt: a turn later).
+   */
+  async function routedByWrites(mesh: Mesh, services: string[]): Promise<void> {
+    for (const name of services) {
+      const wanted = [...written].filter((key) => key.endsWith(`/${name}`));
+      await eventually(() => wanted.every((key) => entriesOf(mesh, name).includes(key)), `${name} to route by ${wanted.join(', ')}`);
+    }
+    await setImmediate();
+  }
   /** An instance of `service` in Consul (with `meta`, `tags`); `handler` may refuse some calls. */
   async function instance(service: string, id: string, extra: Json = {}, handler?: Parameters<typeof startBackend>[0]): Promise<Backend> {
     const backend = await suite.backend(() => startBackend(handler));
@@ -38,8 +59,14 @@ describe("Consul's documented config-entry examples, routed in-process", () => {
     return backend;
   }
   /** A mesh calling each of `services` through Consul discovery (entries read by default). */
-  const meshFor = async (...services: string[]): Promise<Mesh> =>
+  const newMesh = async (...services: string[]): Promise<Mesh> =>
     suite.mesh(await createMesh({ service: 'caller', consul: { url: suite.consul.url }, config: { services: Object.fromEntries(services.map((s) => [s, { discovery: { type: 'consul' as const } }])) } }));
+  /** newMesh, once it routes by this test's entries (newMesh alone for entries it refuses: they are never in force). */
+  const meshFor = async (...services: string[]): Promise<Mesh> => {
+    const mesh = await newMesh(...services);
+    await routedByWrites(mesh, services);
+    return mesh;
+  };
   async function send(mesh: Mesh, service: string, path = '/', headers: Record<string, string> = {}, method = 'GET'): Promise<Served> {
     const res = await mesh.client(service).request({ path, headers, method });
     const text = await res.body.text();
@@ -175,14 +202,14 @@ describe("Consul's documented config-entry examples, routed in-process", () => {
     await instance('fo', 'fo-1');
     await put({ Kind: 'service-resolver', Name: 'fo', ConnectTimeout: '15s', Failover: { v2: { Datacenters: ['dc2'] }, '*': { Datacenters: ['dc3', 'dc4'] } } });
     // Consul refuses a failover for a subset the resolver does not define (DCSTRUCT): meshlet too.
-    const mesh = await meshFor('fo');
+    const mesh = await newMesh('fo');
     const refused = new Promise<string[]>((resolve) => mesh.on('config-rejected', (event) => event.source === 'consul-entries:fo' && resolve(event.issues.map((i) => `${i.path}: ${i.message}`))));
     await put({ Kind: 'service-resolver', Name: 'fo', ConnectTimeout: '16s', Failover: { v2: { Datacenters: ['dc2'] }, '*': { Datacenters: ['dc3', 'dc4'] } } });
     assert.deepEqual(await refused, ['service-resolver/fo: Bad Failover["v2"]: not a valid subset']);
     assert.equal((mesh.state().services as Record<string, { routing: string | null }>).fo!.routing, null, 'the routing in force (none) stays');
     await put({ Kind: 'service-resolver', Name: 'fo2', ConnectTimeout: '15s', Failover: { '*': { Targets: [{ Datacenter: 'dc3' }, { Peer: 'peer-01' }] } } });
     await instance('fo2', 'fo2-1');
-    const peered = await meshFor('fo2');
+    const peered = await newMesh('fo2');
     await reported(peered, 'fo2', ['service-resolver/fo2.ConnectTimeout', 'service-resolver/fo2.Failover.*.Targets[0].Datacenter', 'service-resolver/fo2.Failover.*.Targets[1].Peer']);
   });
 
