@@ -12,8 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { gcFunction } from '../../bench/support/allocation.ts';
 import { createMesh, type Mesh, type MeshEvents } from '../../src/index.ts';
 import {
   MAX_CONFIG_TEXT_LENGTH,
@@ -24,10 +23,7 @@ import {
 import { isMeshError } from '../../src/core/errors.ts';
 import { startBackend, type Backend } from '../support/http-backend.ts';
 
-// NOTE: node --test gives no way to pass --expose-gc to the test process; the flag can still be
-// set at run time, and a fresh context then sees `gc`.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
+const gc = gcFunction();
 
 const HEAP_LIMIT_MB = 100;
 const BLOCK_LIMIT_MS = 100;

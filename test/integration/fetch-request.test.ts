@@ -8,14 +8,12 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { gcFunction } from '../../bench/support/allocation.ts';
 import { createMesh, isMeshError, type Mesh, type MeshError } from '../../src/index.ts';
 import { type Backend, startBackend } from '../support/http-backend.ts';
 import { expectMeshError } from '../support/mesh-error.ts';
 
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
+const collectGarbage = gcFunction();
 
 function refusal(promise: Promise<unknown>, code = 'MESH_BAD_REQUEST'): Promise<MeshError> {
   return expectMeshError(promise, code);

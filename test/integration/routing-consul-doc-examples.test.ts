@@ -36,10 +36,10 @@ describe("Consul's documented config-entry examples, routed in-process", () => {
     assert.equal(res.status, 200, res.body);
     written.add(`${String(entry.Kind)}/${String(entry.Name)}`);
   };
-  const entriesOf = (mesh: Mesh, name: string): string[] => {
-    const entries = (mesh.state().services as Record<string, { consulEntries?: { entries?: Iterable<string> } }>)[name]?.consulEntries?.entries;
-    return entries === undefined ? [] : [...entries];
-  };
+  /** What state() shows of `name`'s Consul entries: the keys in use and the fields not honoured. */
+  const consulEntriesOf = (mesh: Mesh, name: string): { entries?: Iterable<string>; unsupported?: { path: string }[] } | undefined =>
+    (mesh.state().services as Record<string, { consulEntries?: { entries?: Iterable<string>; unsupported?: { path: string }[] } }>)[name]!.consulEntries;
+  const entriesOf = (mesh: Mesh, name: string): string[] => [...(consulEntriesOf(mesh, name)?.entries ?? [])];
   /**
    * The entry lists are shared by the suite's meshes: a new mesh may first hear the view from
    * before this test's writes. Waits until each service routes by the entries written for it
@@ -77,8 +77,7 @@ describe("Consul's documented config-entry examples, routed in-process", () => {
     for (let i = 0; i < count; i++) served.push((await one()).port);
     return served;
   };
-  const unsupported = (mesh: Mesh, name: string): string[] =>
-    ((mesh.state().services as Record<string, { consulEntries?: { unsupported: { path: string }[] } }>)[name]!.consulEntries?.unsupported ?? []).map((u) => u.path).sort();
+  const unsupported = (mesh: Mesh, name: string): string[] => (consulEntriesOf(mesh, name)?.unsupported ?? []).map((u) => u.path).sort();
   /** The entry lists are shared by the suite's meshes: a mesh may first hear the view from before the last write. */
   const reported = (mesh: Mesh, name: string, paths: string[]): Promise<void> =>
     eventually(() => JSON.stringify(unsupported(mesh, name)) === JSON.stringify(paths), `${name} to report ${paths.join(', ')}`);

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { gcFunction } from '../../bench/support/allocation.ts';
 import { createMesh } from '../../src/index.ts';
 import { gaugeMeshes } from '../../src/telemetry/gauge-meshes.ts';
 import { LiveSet } from '../../src/telemetry/live-set.ts';
@@ -26,8 +25,7 @@ it('regression: closed meshes leave the gauge and refresh registries (they grew 
 });
 
 it('a LiveSet lets go of an entry the garbage collector took, without being read', async () => {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+  const gc = gcFunction();
   const set = new LiveSet<object>();
   const kept = {};
   set.add(kept);
