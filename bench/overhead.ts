@@ -68,7 +68,7 @@
  * the A/A's median and interval beside it, caller CPU per call paired likewise, and the tiny
  * server's utilisation (its CPU time over the round's: near 1 it, not the caller, set the
  * pace). The verdict is met / NOT met only when the interval lies wholly on one side of 0.95
- * and there were at least 4 draws (MIN_VERDICT_DRAWS), else undecided; an A/A interval that
+ * and there were at least 4 draws (support/stats.ts goalVerdict), else undecided; an A/A interval that
  * leaves out 1.0 says the bench itself is biased.
  * Run: BENCH_MODE=throughput node bench/overhead.ts   (about 3.5 min at the defaults)
  */
@@ -77,7 +77,7 @@ import { loadavg } from 'node:os';
 import type { CallerCommand, CallerReply } from './support/overhead-caller.ts';
 import { pinnedForkOptions, pinning } from './support/cpu-pin.ts';
 import { ensureHaproxy, processCpuUs, startHaproxy, startTinyServer } from './support/processes.ts';
-import { formatRatio, median, medianInterval, percentile } from './support/stats.ts';
+import { controlBias, formatRatio, goalVerdict, median, medianInterval, percentile } from './support/stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1000);
@@ -226,13 +226,6 @@ const DECISION_DRAWS = Math.max(1, Number(process.env.BENCH_DRAWS ?? 8));
 const DECISION_ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 16));
 const DECISION_ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
 const THROUGHPUT_GOAL = 0.95;
-/**
- * Fewer draws than this and no verdict is given: the bootstrap resamples the draws first, and
- * with two or three of them it can only ever pick those few processes, so its interval says
- * how those processes differ from one another, not how a fresh one would.
- */
-const MIN_VERDICT_DRAWS = 4;
-
 /** One variant's per-round figures in the decision, one array per draw (round i of every variant is the same round). */
 interface DecisionVariant {
   readonly name: string;
@@ -278,15 +271,8 @@ async function throughputDecision(): Promise<void> {
   console.log(`median of the draws' medians: meshlet ${median(meshRatios.map(median)).toFixed(3)}x, A/A ${median(controlRatios.map(median)).toFixed(3)}x`);
   const meshInterval = medianInterval(meshRatios);
   const controlInterval = medianInterval(controlRatios);
-  const verdict =
-    DECISION_DRAWS < MIN_VERDICT_DRAWS
-      ? `undecided (${DECISION_DRAWS} draw${DECISION_DRAWS === 1 ? '' : 's'} of fresh processes: a verdict takes at least ${MIN_VERDICT_DRAWS})`
-      : meshInterval.low >= THROUGHPUT_GOAL
-        ? 'met'
-        : meshInterval.high < THROUGHPUT_GOAL
-          ? 'NOT met'
-          : 'undecided (the interval straddles it: more draws, or a quieter machine)';
-  const biased = controlInterval.low > 1 || controlInterval.high < 1 ? ' WARNING: the A/A interval leaves out 1.000x, so two identical processes differ here: the bench is biased and this verdict is not to be trusted' : '';
+  const verdict = goalVerdict(meshInterval, THROUGHPUT_GOAL, 'higher', DECISION_DRAWS);
+  const biased = controlBias(controlInterval, 1, '1.000x');
   console.log(
     `goal (issue 8, loopback): meshlet >= ${THROUGHPUT_GOAL}x bare undici throughput: ${verdict}: median of paired rounds ${median(meshRatios.flat()).toFixed(3)}x, 90% interval ${times(meshInterval.low)} .. ${times(meshInterval.high)}; A/A ${median(controlRatios.flat()).toFixed(3)}x, ${times(controlInterval.low)} .. ${times(controlInterval.high)}.${biased}`,
   );

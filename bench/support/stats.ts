@@ -54,3 +54,29 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Fewer draws than this and no verdict is given: the bootstrap resamples the draws first, and
+ * with two or three of them it can only ever pick those few processes, so its interval says
+ * how those processes differ from one another, not how a fresh one would.
+ */
+export const MIN_VERDICT_DRAWS = 4;
+
+/**
+ * A goal's verdict from the 90% interval of a median (medianInterval): met or NOT met only when
+ * the interval lies wholly on one side of the goal and there were MIN_VERDICT_DRAWS draws, else
+ * undecided. `better` says which side of the goal meets it.
+ */
+export function goalVerdict(interval: { low: number; high: number }, goal: number, better: 'higher' | 'lower', draws: number): string {
+  if (draws < MIN_VERDICT_DRAWS) return `undecided (${draws} draw${draws === 1 ? '' : 's'} of fresh processes: a verdict takes at least ${MIN_VERDICT_DRAWS})`;
+  const [meets, misses] = better === 'higher' ? [interval.low >= goal, interval.high < goal] : [interval.high <= goal, interval.low > goal];
+  if (meets) return 'met';
+  if (misses) return 'NOT met';
+  return 'undecided (the interval straddles it: more draws, or a quieter machine)';
+}
+
+/** A warning when the A/A control's interval leaves out what two identical processes must give (1x, or +0). */
+export function controlBias(interval: { low: number; high: number }, neutral: number, shown: string): string {
+  if (interval.low <= neutral && interval.high >= neutral) return '';
+  return ` WARNING: the A/A interval leaves out ${shown}, so two identical processes differ here: the bench is biased and this verdict is not to be trusted`;
+}
