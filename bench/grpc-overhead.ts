@@ -100,7 +100,11 @@ async function draw(index: number): Promise<void> {
   // One at a time: each caller warms up (until its CPU per call settles, support/grpc-caller.ts) with the callers' CPU to itself.
   const callers: { variant: Variant; process: ChildProcess }[] = [];
   const warmUps: string[] = [];
-  for (const variant of variants) {
+  // NOTE: started and warmed in an order that rotates with the draw, as the rounds' order does:
+  // with bare always first (the first connection the server accepted, the longest idle after its
+  // warm-up), an 8-draw run had the A/A twin at 1.062x [1.041..1.114] of bare, bare's CPU per
+  // call 5 µs above its twin's: every ratio against bare was flattered by that much.
+  for (const variant of variants.map((_, i) => variants[(i + index) % variants.length]!)) {
     const process = child('./support/grpc-caller.ts', [variant.name, String(port)], 'caller');
     const ready = await nextMessage<GrpcCallerReply>(process);
     if (ready.kind !== 'ready') throw new Error(`${variant.name} caller answered ${ready.kind}`);
