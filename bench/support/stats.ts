@@ -60,7 +60,7 @@ function mulberry32(seed: number): () => number {
  * with two or three of them it can only ever pick those few processes, so its interval says
  * how those processes differ from one another, not how a fresh one would.
  */
-export const MIN_VERDICT_DRAWS = 4;
+const MIN_VERDICT_DRAWS = 4;
 
 /**
  * A goal's verdict from the 90% interval of a median (medianInterval): met or NOT met only when
