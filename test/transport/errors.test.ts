@@ -9,6 +9,7 @@ import { Pool } from 'undici';
 import { MeshError, TransportError } from '../../src/core/errors.ts';
 import { httpTransport } from '../../src/transport/http/transport.ts';
 import { startBackend } from '../support/http-backend.ts';
+import { eventually } from '../support/waits.ts';
 import { contextFor, endpointFor, meshRequest } from './fixtures.ts';
 
 const servers: Server[] = [];
@@ -153,7 +154,10 @@ describe('http transport failures', () => {
     const endpoint = endpointFor(server.address);
     const controller = new AbortController();
     const call = failure(httpTransport.call(meshRequest('GET', '/'), contextFor(endpoint, controller.signal)));
-    setTimeout(() => controller.abort(), 20);
+    // NOTE: aborted once the server has read it: aborted on a timer, a loaded run could abort
+    // before the server's read, which then counted the request after sentBefore (1 !== 0).
+    await eventually(() => server.requests() === 1, 'the server to read the first request');
+    controller.abort();
     const error = await call;
     assert.ok(error instanceof MeshError);
     assert.equal(error.code, 'MESH_ABORTED');
