@@ -103,8 +103,7 @@ export class ConfigFeed {
         this.#reject(source, error);
         return;
       }
-      const version = this.#history.record(source, [name]);
-      this.#deps.events.emitLazy('config', () => ({ version, source, changedServices: [name] }));
+      this.#applied(source, [name]);
     });
   }
 
@@ -139,7 +138,7 @@ export class ConfigFeed {
       // In slices: a large document's endpoint lists are validated one service per turn.
       control = await validateMeshConfigInSlices(document);
     } catch (error) {
-      this.#reject(source, isMeshError(error) && keyOf !== undefined ? locateIssues(error, keyOf) : error);
+      this.#reject(source, located(error, keyOf));
       return;
     }
     if (!(await this.#apply(control, source, false, keyOf))) return;
@@ -152,7 +151,8 @@ export class ConfigFeed {
     // mesh joining a shared watch mid-outage hears the last snapshot, then the failure.
     const reachable = report === this.#controlReports;
     this.#controlStatus = reachable ? { status: 'ok', lastError: null } : { ...this.#controlStatus, cache: undefined };
-    await this.#deps.cache?.write(redactText(this.#deps.store?.source ?? 'static'), document);
+    // NOTE: `source` is the store's redacted source here (a cached document returned above).
+    await this.#deps.cache?.write(source, document);
   }
 
   /**
@@ -160,7 +160,7 @@ export class ConfigFeed {
    * services that changed, then swaps them in at once (service-table.ts). Returns false when rejected.
    */
   async #apply(control: MeshConfig | undefined, source: string, initial: boolean, keyOf?: (path: string) => string): Promise<boolean> {
-    const { bootstrap, baseDir, consulRouting, table, events } = this.#deps;
+    const { bootstrap, baseDir, consulRouting, table } = this.#deps;
     if (this.#deps.closed()) return false;
     let policies: ReadonlyMap<string, ServicePolicy>;
     try {
@@ -170,13 +170,17 @@ export class ConfigFeed {
       await consulRouting.sync(policies);
     } catch (error) {
       if (initial) throw error;
-      this.#reject(source, isMeshError(error) && keyOf !== undefined ? locateIssues(error, keyOf) : error);
+      this.#reject(source, located(error, keyOf));
       return false;
     }
-    const changed = await table.apply(policies);
-    const version = this.#history.record(source, changed);
-    events.emitLazy('config', () => ({ version, source, changedServices: changed }));
+    this.#applied(source, await table.apply(policies));
     return true;
+  }
+
+  /** A config from `source` is in force: a version in the history, and the `config` event naming the services it changed. */
+  #applied(source: string, changed: string[]): void {
+    const version = this.#history.record(source, changed);
+    this.#deps.events.emitLazy('config', () => ({ version, source, changedServices: changed }));
   }
 
   /** The one path of a rejection to the event and the history, so both are redacted here. */
@@ -190,6 +194,11 @@ export class ConfigFeed {
     this.#history.reject(source, issues);
     this.#deps.events.emitLazy('config-rejected', () => ({ source, issues, error: meshError }));
   }
+}
+
+/** A store's issue paths named by its keys (Consul KV's `keyOf`), when it has keys and the error lists issues. */
+function located(error: unknown, keyOf: ((path: string) => string) | undefined): unknown {
+  return isMeshError(error) && keyOf !== undefined ? locateIssues(error, keyOf) : error;
 }
 
 /** When the config in force is the cacheDir copy: which store it was read from, when, and how old it is. */
