@@ -6,21 +6,22 @@
  * with the header a meshlet caller sends (`x-meshlet-timeout-ms`).
  *
  * Steadiness on 2 shared vCPUs (support/cpu-pin.ts says why): the servers run pinned to one
- * CPU and this load generator to the other; many short
- * rounds alternate bare and adapter (the order flips every pair), and each figure is the
- * median of the per-pair ratios or deltas (round i of the adapter against round i of bare),
- * with the 10th-90th percentile spread of those pairs beside it.
+ * CPU and this load generator to the other. Several draws of fresh server processes (bare, a
+ * second bare one as the A/A control, meshlet), each many short rounds in which every variant
+ * runs once, in an order that rotates; every figure is paired with bare's of the same round.
  * Figures: throughput at 32 concurrent callers (ratio adapter / bare; goal >= 0.95x), the
  * server process's CPU per request in those rounds (added µs; bare / adapter is the
  * throughput ratio a CPU-bound server reaches, and it moves far less with machine noise than
- * throughput does), and the p50 latency with one caller (added µs).
+ * throughput does), and the p50 latency with one caller (added µs). The table prints each
+ * paired figure's median with the 10th-90th percentile of the rounds; the goal lines judge the
+ * median by its 90% interval (support/stats.ts medianInterval, goalVerdict), the A/A control's beside it.
  * A second table injects requests in memory (support/adapter-server.ts `memory` mode: Node's
  * request and response objects without a socket, both variants in one process, alternating
  * rounds): the JavaScript a request costs, the adapter's included, with no syscall, parser or
  * scheduler to blur it; on a loaded machine it is the figure to judge a change by.
  * Never fails on timing.
- * Run: node bench/adapters.ts   (about 2 min; BENCH_ROUNDS / BENCH_ROUND_MS change the network
- * rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones (0 rounds skips a
+ * Run: node bench/adapters.ts   (about 6 min; BENCH_DRAWS, BENCH_ROUNDS (per draw) / BENCH_ROUND_MS change the
+ * network rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones (0 rounds skips a
  * table), BENCH_FRAMEWORKS=fastify,express picks frameworks)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -29,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { pinnedCommand, pinning } from './support/cpu-pin.ts';
 import { latencies, throughput } from './support/driver.ts';
-import { median, percentile } from './support/stats.ts';
+import { controlBias, goalVerdict, median, medianInterval, percentile } from './support/stats.ts';
 
 // The load generator pins itself (all its threads) to the callers' CPU, the last one.
 // NOTE: not by re-running itself under pinnedForkOptions: a process pinned to one CPU sees
@@ -37,8 +38,9 @@ import { median, percentile } from './support/stats.ts';
 const PINNING = pinning();
 if (PINNING !== 'not pinned') execFileSync('/usr/bin/taskset', ['-a', '-p', '-c', String(availableParallelism() - 1), String(process.pid)], { stdio: 'ignore' });
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 14);
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 400);
+const DRAWS = Math.max(1, Number(process.env.BENCH_DRAWS ?? 4));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
 const MEMORY_ROUNDS = Number(process.env.BENCH_MEMORY_ROUNDS ?? 20);
 const MEMORY_ROUND_MS = Number(process.env.BENCH_MEMORY_ROUND_MS ?? 250);
 const CONCURRENCY = 32;
@@ -131,46 +133,89 @@ function verdict(value: number, control: readonly number[]): string {
   return value >= GOAL ? 'ok' : 'MISS';
 }
 
-const rows: string[] = [];
-for (const framework of ROUNDS > 0 ? FRAMEWORKS : []) {
-  const bare = await startTarget(framework, 'bare');
-  // The A/A control: a second bare process measured and paired exactly like the adapter's, so
-  // each row prints the noise floor its own ratio must be read against.
-  const control = await startTarget(framework, 'bare');
-  const adapter = await startTarget(framework, 'meshlet');
-  const targets = [bare, control, adapter];
+/** A variant's per-round figures, pooled over every draw: round i of every variant is the same round. */
+interface Figures {
+  readonly throughputs: number[];
+  readonly p50s: number[];
+  readonly cpuPerRequest: number[];
+}
+
+const figures = (): Figures => ({ throughputs: [], p50s: [], cpuPerRequest: [] });
+
+/**
+ * One draw: a fresh process for each of bare, the A/A control and meshlet (a process can be faster
+ * or slower than its twin for its whole life, so no one process decides a figure), started and
+ * warmed in an order that rotates with the draw, then ROUNDS rounds in which every variant runs
+ * once, in an order that rotates with the round.
+ * NOTE: one set of processes for the whole run, started bare first, had the A/A control at 1.065x
+ * [1.044..1.120] of bare's server CPU (2026-12-03): every ratio against bare carried that bias.
+ */
+async function draw(framework: string, index: number, variants: readonly Figures[]): Promise<void> {
+  const kinds = ['bare', 'bare', 'meshlet'] as const;
+  const targets: (Target | undefined)[] = [undefined, undefined, undefined];
   try {
-    // Warm-up: JIT, connections.
-    for (let i = 0; i < 2; i++) for (const target of targets) await round(target, 400);
-    for (const target of targets) target.throughputs.length = target.p50s.length = target.cpuPerRequest.length = 0;
-    for (let i = 0; i < ROUNDS; i++) {
-      // Reverse the order every round, so no variant always runs first or last on a warmer machine.
-      for (const target of i % 2 === 0 ? targets : [...targets].reverse()) await round(target, ROUND_MS);
+    for (let k = 0; k < kinds.length; k++) {
+      const i = (k + index) % kinds.length;
+      targets[i] = await startTarget(framework, kinds[i]!);
+      // Warm-up, alone: JIT, connections.
+      for (let w = 0; w < 2; w++) await round(targets[i]!, ROUND_MS);
+      targets[i]!.throughputs.length = targets[i]!.p50s.length = targets[i]!.cpuPerRequest.length = 0;
     }
-    const row = (name: string, target: Target): string => {
-      const ratios = paired(target.throughputs, bare.throughputs, (a, b) => a / b);
-      const cpuAdded = paired(target.cpuPerRequest, bare.cpuPerRequest, (a, b) => a - b);
-      const cpuRatios = paired(target.cpuPerRequest, bare.cpuPerRequest, (a, b) => b / a);
-      const p50Added = paired(target.p50s, bare.p50s, (a, b) => a - b);
-      const judged = (values: number[], controlValues: number[]): string => (target === control ? '(control)' : verdict(median(values), controlValues));
-      const controlRatios = paired(control.throughputs, bare.throughputs, (a, b) => a / b);
-      const controlCpuRatios = paired(control.cpuPerRequest, bare.cpuPerRequest, (a, b) => b / a);
-      return `| ${name} | ${Math.round(median(bare.throughputs))} | ${spread(ratios, 3)} ${judged(ratios, controlRatios)} | ${median(bare.cpuPerRequest).toFixed(1)} | ${spread(cpuAdded, 1, true)} | ${spread(cpuRatios, 3)} ${judged(cpuRatios, controlCpuRatios)} | ${median(bare.p50s).toFixed(0)} | ${spread(p50Added, 1, true)} |`;
-    };
-    rows.push(row(framework, adapter), row(`${framework} A/A`, control));
+    const started = targets as Target[];
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let k = 0; k < started.length; k++) await round(started[(k + r) % started.length]!, ROUND_MS);
+    }
+    started.forEach((target, i) => {
+      variants[i]!.throughputs.push(...target.throughputs);
+      variants[i]!.p50s.push(...target.p50s);
+      variants[i]!.cpuPerRequest.push(...target.cpuPerRequest);
+    });
   } finally {
     for (const target of targets) {
+      if (target === undefined) continue;
       await target.pool.close();
       target.child.kill();
     }
   }
 }
+
+const byDraw = (values: readonly number[]): number[][] => Array.from({ length: DRAWS }, (_, d) => values.slice(d * ROUNDS, (d + 1) * ROUNDS));
+const times = (value: number): string => `${value.toFixed(3)}x`;
+
+/**
+ * A goal judged by the 90% interval of the median of the per-round paired figures (support/stats.ts:
+ * the draws resampled, then the rounds within each), as bench/overhead.ts and bench/grpc-overhead.ts
+ * judge theirs, the A/A control's median and interval beside it.
+ */
+function judged(name: string, adapter: readonly number[], control: readonly number[]): string {
+  const [adapterInterval, controlInterval] = [medianInterval(byDraw(adapter)), medianInterval(byDraw(control))];
+  return `${name}: ${goalVerdict(adapterInterval, GOAL, 'higher', DRAWS)}: ${times(median(adapter))}, 90% interval ${times(adapterInterval.low)} .. ${times(adapterInterval.high)}; A/A ${times(median(control))}, ${times(controlInterval.low)} .. ${times(controlInterval.high)}.${controlBias(controlInterval, 1, '1x')}`;
+}
+
+const rows: string[] = [];
+const goals: string[] = [];
+for (const framework of ROUNDS > 0 ? FRAMEWORKS : []) {
+  const [bare, control, adapter] = [figures(), figures(), figures()];
+  for (let d = 0; d < DRAWS; d++) await draw(framework, d, [bare, control, adapter]);
+  const ratios = (target: Figures): number[] => paired(target.throughputs, bare.throughputs, (a, b) => a / b);
+  const cpuRatios = (target: Figures): number[] => paired(target.cpuPerRequest, bare.cpuPerRequest, (a, b) => b / a);
+  const row = (name: string, target: Figures): string => {
+    const cpuAdded = paired(target.cpuPerRequest, bare.cpuPerRequest, (a, b) => a - b);
+    const p50Added = paired(target.p50s, bare.p50s, (a, b) => a - b);
+    return `| ${name} | ${Math.round(median(bare.throughputs))} | ${spread(ratios(target), 3)} | ${median(bare.cpuPerRequest).toFixed(1)} | ${spread(cpuAdded, 1, true)} | ${spread(cpuRatios(target), 3)} | ${median(bare.p50s).toFixed(0)} | ${spread(p50Added, 1, true)} |`;
+  };
+  rows.push(row(framework, adapter), row(`${framework} A/A`, control));
+  goals.push(judged(`${framework}: throughput >= ${GOAL}x bare`, ratios(adapter), ratios(control)));
+  goals.push(judged(`${framework}: server CPU ratio bare/meshlet >= ${GOAL}x`, cpuRatios(adapter), cpuRatios(control)));
+}
 if (ROUNDS > 0) {
-  console.log(`adapter overhead on an inbound request: ${ROUNDS} rounds of ${ROUND_MS} ms, each of bare, A/A and meshlet in turn (order reversed every round); ${PINNING}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`each cell: median of the per-round figures paired with bare's [10th..90th percentile]; ${CONCURRENCY} callers for throughput and server CPU, 1 caller for p50; the A/A row is a second bare process paired the same way (the noise floor)`);
-  console.log('| framework | bare req/s | throughput ratio meshlet/bare (goal >= 0.95x) | bare server CPU µs/req | added server CPU µs/req | CPU ratio bare/meshlet (goal >= 0.95x) | bare p50 µs | added p50 µs |');
+  console.log(`adapter overhead on an inbound request: ${DRAWS} draws of fresh server processes x ${ROUNDS} rounds of ${ROUND_MS} ms, each of bare, A/A and meshlet in turn (the order rotates every round and every draw); ${PINNING}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`each cell: median of the per-round figures paired with bare's, pooled over the draws [10th..90th percentile: how far one round's pair lands, not how well the median is known]; ${CONCURRENCY} callers for throughput and server CPU, 1 caller for p50; the A/A row is a second bare process paired the same way (the noise floor)`);
+  console.log('| framework | bare req/s | throughput ratio meshlet/bare | bare server CPU µs/req | added server CPU µs/req | CPU ratio bare/meshlet | bare p50 µs | added p50 µs |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
+  console.log('goals, each judged by the 90% interval of its median (met / NOT met only when the interval lies wholly on one side, with 4 draws or more):');
+  for (const goal of goals) console.log(`- ${goal}`);
 }
 
 if (MEMORY_ROUNDS > 0) {
