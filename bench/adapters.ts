@@ -18,9 +18,10 @@
  * A second table injects requests in memory (support/adapter-server.ts `memory` mode: Node's
  * request and response objects without a socket, both variants in one process, alternating
  * rounds): the JavaScript a request costs, the adapter's included, with no syscall, parser or
- * scheduler to blur it; on a loaded machine it is the figure to judge a change by.
+ * scheduler to blur it. Its heap bytes per request are exact; its CPU figures are not steady
+ * (light-my-request itself allocates ~27 KB a request: rounds spread ±60% on 2026-12-03).
  * Never fails on timing.
- * Run: node bench/adapters.ts   (about 6 min; BENCH_DRAWS, BENCH_ROUNDS (per draw) / BENCH_ROUND_MS change the
+ * Run: node bench/adapters.ts   (about 4 min without the in-memory table; BENCH_DRAWS, BENCH_ROUNDS (per draw) / BENCH_ROUND_MS change the
  * network rounds, BENCH_MEMORY_ROUNDS / BENCH_MEMORY_ROUND_MS the in-memory ones (0 rounds skips a
  * table), BENCH_FRAMEWORKS=fastify,express picks frameworks)
  */
