@@ -54,6 +54,11 @@ export class InboundRequest implements InboundContext {
     this.#trace = trace;
   }
 
+  /** The mesh of the gate that opened it (`req.mesh` on Express reads it here: node-middleware.ts meshOnRequestPrototype). */
+  get mesh(): Mesh {
+    return this.#gate.mesh;
+  }
+
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
