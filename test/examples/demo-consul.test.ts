@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConsulClient } from '../../src/consul/client.ts';
 import { consulForTests } from '../support/consul.ts';
-import { assertEveryCallSucceeded, assertExitedOnItsOwn, runDemo, tableRow } from './run-demo.ts';
+import { assertEveryCallSucceeded, assertExitedOnItsOwn, hasRow, runDemo, tableRow } from './run-demo.ts';
 
 const CALLS = 600;
 
@@ -43,7 +43,7 @@ describe('npm run demo -- --consul', () => {
     const fresh = tableRow(stdout, 'fresh');
     assert.ok(fresh !== undefined && fresh.calls > 0, `the new instance answered no call:\n${stdout}`);
 
-    for (const name of ['healthy', 'slow', 'flaky']) assert.ok(tableRow(stdout, name) !== undefined, `no row for the registered instance ${name}:\n${stdout}`);
+    for (const name of ['healthy', 'slow', 'flaky']) assert.ok(hasRow(stdout, name), `no row for the registered instance ${name}:\n${stdout}`);
     assertEveryCallSucceeded(stdout, CALLS);
     assert.match(stdout, /control: \{"source":"consul:\/\/[^"]+","status":"ok"/);
     assert.match(stdout, /discovery: \{"type":"consul".*"status":"ok".*"endpointsFrom":"consul"/);

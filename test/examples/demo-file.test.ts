@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { assertEveryCallSucceeded, assertExitedOnItsOwn, runDemo, tableRow } from './run-demo.ts';
+import { assertEveryCallSucceeded, assertExitedOnItsOwn, hasRow, runDemo } from './run-demo.ts';
 
 const CALLS = 400;
 
@@ -13,7 +13,7 @@ it('npm run demo: the file edit applies mid-run, every call succeeds, and it exi
   const run = await runDemo([], CALLS);
   assertExitedOnItsOwn(run);
   assert.match(run.stdout, /config versions applied: v1 \(bootstrap\) → v2 \(file:…\/mesh\.json\) → v3 \(file:…\/mesh\.json\)$/m);
-  for (const name of ['healthy', 'slow', 'flaky']) assert.ok(tableRow(run.stdout, name) !== undefined, `no row for ${name}:\n${run.stdout}`);
+  for (const name of ['healthy', 'slow', 'flaky']) assert.ok(hasRow(run.stdout, name), `no row for ${name}:\n${run.stdout}`);
   assertEveryCallSucceeded(run.stdout, CALLS);
 });
 
