@@ -56,10 +56,16 @@ const HEADERS = { 'x-meshlet-timeout-ms': '5000' };
 interface Target {
   readonly child: ChildProcess;
   readonly pool: Pool;
+}
+
+/** A variant's per-round figures, pooled over every draw: round i of every variant is the same round. */
+interface Figures {
   readonly throughputs: number[];
   readonly p50s: number[];
   readonly cpuPerRequest: number[];
 }
+
+const figures = (): Figures => ({ throughputs: [], p50s: [], cpuPerRequest: [] });
 
 async function startTarget(framework: string, variant: 'bare' | 'meshlet'): Promise<Target> {
   const [command, args] = pinnedCommand('server', process.execPath, [SERVER, framework, variant]);
@@ -69,7 +75,7 @@ async function startTarget(framework: string, variant: 'bare' | 'meshlet'): Prom
     child.once('exit', (code) => reject(new Error(`the ${framework} ${variant} server exited with ${code}`)));
   });
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY, pipelining: 1 });
-  return { child, pool, throughputs: [], p50s: [], cpuPerRequest: [] };
+  return { child, pool };
 }
 
 const call = (target: Target) => async (): Promise<void> => {
@@ -82,12 +88,13 @@ async function serverCpuUs(target: Target): Promise<number> {
   return ((await res.body.json()) as { us: number }).us;
 }
 
-async function round(target: Target, ms: number): Promise<void> {
+/** One round of `target`, its figures added to `into`. */
+async function round(target: Target, into: Figures, ms: number): Promise<void> {
   const before = await serverCpuUs(target);
   const result = await throughput(call(target), CONCURRENCY, ms);
-  target.cpuPerRequest.push(((await serverCpuUs(target)) - before) / result.calls);
-  target.throughputs.push(result.perSecond);
-  target.p50s.push(median(await latencies(call(target), LATENCY_CALLS, LATENCY_MS)));
+  into.cpuPerRequest.push(((await serverCpuUs(target)) - before) / result.calls);
+  into.throughputs.push(result.perSecond);
+  into.p50s.push(median(await latencies(call(target), LATENCY_CALLS, LATENCY_MS)));
 }
 
 /** `median [p10..p90]` of the per-pair values. */
@@ -134,15 +141,6 @@ function verdict(value: number, control: readonly number[]): string {
   return value >= GOAL ? 'ok' : 'MISS';
 }
 
-/** A variant's per-round figures, pooled over every draw: round i of every variant is the same round. */
-interface Figures {
-  readonly throughputs: number[];
-  readonly p50s: number[];
-  readonly cpuPerRequest: number[];
-}
-
-const figures = (): Figures => ({ throughputs: [], p50s: [], cpuPerRequest: [] });
-
 /**
  * One draw: a fresh process for each of bare, the A/A control and meshlet (a process can be faster
  * or slower than its twin for its whole life, so no one process decides a figure), started and
@@ -158,19 +156,17 @@ async function draw(framework: string, index: number, variants: readonly Figures
     for (let k = 0; k < kinds.length; k++) {
       const i = (k + index) % kinds.length;
       targets[i] = await startTarget(framework, kinds[i]!);
-      // Warm-up, alone: JIT, connections.
-      for (let w = 0; w < 2; w++) await round(targets[i]!, ROUND_MS);
-      targets[i]!.throughputs.length = targets[i]!.p50s.length = targets[i]!.cpuPerRequest.length = 0;
+      // Warm-up, alone: JIT, connections. Its figures are dropped.
+      const warmUp = figures();
+      for (let w = 0; w < 2; w++) await round(targets[i]!, warmUp, ROUND_MS);
     }
     const started = targets as Target[];
     for (let r = 0; r < ROUNDS; r++) {
-      for (let k = 0; k < started.length; k++) await round(started[(k + r) % started.length]!, ROUND_MS);
+      for (let k = 0; k < started.length; k++) {
+        const i = (k + r) % started.length;
+        await round(started[i]!, variants[i]!, ROUND_MS);
+      }
     }
-    started.forEach((target, i) => {
-      variants[i]!.throughputs.push(...target.throughputs);
-      variants[i]!.p50s.push(...target.p50s);
-      variants[i]!.cpuPerRequest.push(...target.cpuPerRequest);
-    });
   } finally {
     for (const target of targets) {
       if (target === undefined) continue;

@@ -51,8 +51,10 @@ type WithMesh = IncomingMessage & { mesh?: Mesh };
  * property store for it (+0.3..0.6 µs a request measured inside Express, README). It is Express's
  * base prototype, not the app's, because a mounted sub-app, or an app called as a plain function,
  * swaps the request's prototype for its own (`subApp.request`), which inherits from the base too.
- * A request no gate opened reads undefined, as before; a second gate with another mesh still
- * stores its own (openInbound); `req.mesh = x` makes an own property of that request only.
+ * A request no gate opened reads undefined, as before; another app's gate with another mesh puts
+ * its own inbound request on its responses, so its requests read that mesh; only a second gate with
+ * another mesh on a response that already has one stores its own (openInbound); `req.mesh = x`
+ * makes an own property of that request only.
  * NOTE: left alone when the base already has a `mesh` (the application's own, or this getter).
  */
 export function meshOnRequestPrototype(req: IncomingMessage): void {
