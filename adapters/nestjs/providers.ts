@@ -11,7 +11,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { MeshError } from '../../src/core/errors.ts';
 import { meshErrorResponse } from '../../src/inbound/error-response.ts';
 import { InboundHttp } from '../../src/inbound/inbound-http.ts';
-import { inboundMiddleware, type NodeMiddleware } from '../../src/inbound/node-middleware.ts';
+import { inboundMiddleware, meshOnExpressRequests, type NodeMiddleware } from '../../src/inbound/node-middleware.ts';
 import { addInboundHooks } from '../fastify/hooks.ts';
 
 /**
@@ -49,7 +49,9 @@ export function addFastifyHooks(host: HttpAdapterHost, gate: InboundHttp): undef
 export function useNodeMiddleware(host: HttpAdapterHost, gate: InboundHttp): void {
   const adapter = host.httpAdapter;
   if (adapter === undefined || adapter.getType() === 'fastify') return;
-  const app = adapter.getInstance() as { router?: { stack?: unknown } };
+  const app = adapter.getInstance() as { router?: { stack?: unknown }; request?: unknown };
+  // `req.mesh` read through Express's request prototype, not stored on every request (node-middleware.ts).
+  meshOnExpressRequests(app.request);
   const middleware = inboundMiddleware(gate);
   const parser = lastLayerIfParser(app.router?.stack);
   if (parser === undefined) adapter.use(middleware);

@@ -1,6 +1,6 @@
 /**
  * The inbound gate as Node `(req, res, next)` middleware over IncomingMessage/ServerResponse:
- * Express uses it as is, and Nest on its Express platform. It sets `req.mesh`. Fastify (and
+ * Express uses it as is, and Nest on its Express platform. It sees that `req.mesh` is the gate's mesh. Fastify (and
  * Nest on Fastify) use hooks instead (adapters/fastify/hooks.ts); both end a request through
  * `endOnClose`.
  */
@@ -36,8 +36,8 @@ export function openInbound(gate: InboundHttp, req: IncomingMessage, res: Server
     return undefined;
   }
   endOnClose(inbound, res);
-  // NOTE: after endOnClose: on Express the request prototype's getter (meshOnRequestPrototype)
-  // reads the mesh from the response's inbound request, and then there is nothing to store.
+  // NOTE: after endOnClose: on Express (and Nest on Express) the request prototype's getter
+  // (meshOnRequestPrototype) reads the mesh from the response's inbound request, and then there is nothing to store.
   if ((req as WithMesh).mesh !== gate.mesh) (req as WithMesh).mesh = gate.mesh;
   return inbound;
 }
@@ -46,21 +46,27 @@ type WithMesh = IncomingMessage & { mesh?: Mesh };
 
 /**
  * `req.mesh` as a getter on Express's own request prototype (`express.request`, the prototype of
- * every app's `app.request`), for the Express adapter: the mesh of the gate the request's response
- * passed, read from the inbound request the gate put on that response, so a request pays no
- * property store for it (+0.3..0.6 µs a request measured inside Express, README). It is Express's
- * base prototype, not the app's, because a mounted sub-app, or an app called as a plain function,
- * swaps the request's prototype for its own (`subApp.request`), which inherits from the base too.
- * A request no gate opened reads undefined, as before; another app's gate with another mesh puts
- * its own inbound request on its responses, so its requests read that mesh; only a second gate with
- * another mesh on a response that already has one stores its own (openInbound); `req.mesh = x`
- * makes an own property of that request only.
+ * every app's `app.request`), for the Express adapter and Nest on Express: the mesh of the gate the
+ * request's response passed, read from the inbound request the gate put on that response, so a
+ * request pays no property store for it (+0.3..0.6 µs a request measured inside Express, README).
+ * It is Express's base prototype, not the app's, because a mounted sub-app, or an app called as a
+ * plain function, swaps the request's prototype for its own (`subApp.request`), which inherits
+ * from the base too (from the same copy of Express: an app of another copy has a base of its own,
+ * without the getter). A request no gate opened reads undefined, as before; another app's gate
+ * with another mesh puts its own inbound request on its responses, so its requests read that mesh;
+ * only a second gate with another mesh on a response that already has one stores its own
+ * (openInbound); `req.mesh = x` makes an own property of that request only.
  * NOTE: left alone when the base already has a `mesh` (the application's own, or this getter).
  */
 export function meshOnRequestPrototype(req: IncomingMessage): void {
   const own: unknown = Object.getPrototypeOf(req);
-  if (own !== (req as { app?: { request?: unknown } }).app?.request || own === null || typeof own !== 'object') return;
-  const base: unknown = Object.getPrototypeOf(own);
+  if (own === (req as { app?: { request?: unknown } }).app?.request) meshOnExpressRequests(own);
+}
+
+/** The same, from an Express app's own `app.request` (Nest on Express installs it before the first request). */
+export function meshOnExpressRequests(appRequest: unknown): void {
+  if (appRequest === null || typeof appRequest !== 'object') return;
+  const base: unknown = Object.getPrototypeOf(appRequest);
   if (base === null || typeof base !== 'object' || base === Object.prototype || 'mesh' in base) return;
   Object.defineProperty(base, 'mesh', {
     configurable: true,
