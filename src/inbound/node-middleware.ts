@@ -1,8 +1,8 @@
 /**
  * The inbound gate as Node `(req, res, next)` middleware over IncomingMessage/ServerResponse:
- * Express uses it as is, and Nest on its Express platform. It sees that `req.mesh` is the gate's mesh. Fastify (and
- * Nest on Fastify) use hooks instead (adapters/fastify/hooks.ts); both end a request through
- * `endOnClose`.
+ * Express uses it as is, and Nest on its Express platform. It sees that `req.mesh` is the gate's
+ * mesh. Fastify (and Nest on Fastify) use hooks instead (adapters/fastify/hooks.ts); both end a
+ * request through `endOnClose`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Mesh } from '../mesh/mesh.ts';
@@ -37,7 +37,8 @@ export function openInbound(gate: InboundHttp, req: IncomingMessage, res: Server
   }
   endOnClose(inbound, res);
   // NOTE: after endOnClose: on Express (and Nest on Express) the request prototype's getter
-  // (meshOnRequestPrototype) reads the mesh from the response's inbound request, and then there is nothing to store.
+  // (meshOnRequestPrototype) reads the mesh from the response's inbound request, and then there
+  // is nothing to store.
   if ((req as WithMesh).mesh !== gate.mesh) (req as WithMesh).mesh = gate.mesh;
   return inbound;
 }
