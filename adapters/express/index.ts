@@ -11,7 +11,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Mesh } from '../../src/mesh/mesh.ts';
 import { meshErrorResponse } from '../../src/inbound/error-response.ts';
 import { InboundHttp, type InboundOptions } from '../../src/inbound/inbound-http.ts';
-import { inboundMiddleware, meshOnRequestPrototype } from '../../src/inbound/node-middleware.ts';
+import { inboundMiddleware, meshOnExpressRequests } from '../../src/inbound/node-middleware.ts';
 import { gateDispatch, isExpressRouter } from '../../src/inbound/router-dispatch.ts';
 
 export type { InboundOptions as MeshletExpressOptions } from '../../src/inbound/inbound-http.ts';
@@ -37,8 +37,9 @@ export function meshlet(mesh: Mesh, options: InboundOptions = {}): MeshletMiddle
   const middleware: RequestHandler = function meshletInbound(req, res, next) {
     if (first) {
       first = false;
-      meshOnRequestPrototype(req);
-      hoist((req as { app?: unknown }).app, middleware, gate);
+      const app = (req as { app?: { request?: unknown } }).app;
+      meshOnExpressRequests(app?.request);
+      hoist(app, middleware, gate);
     }
     asLayer(req, res, next);
   };

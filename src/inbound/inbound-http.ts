@@ -54,7 +54,7 @@ export class InboundRequest implements InboundContext {
     this.#trace = trace;
   }
 
-  /** The mesh of the gate that opened it (`req.mesh` on Express reads it here: node-middleware.ts meshOnRequestPrototype). */
+  /** The mesh of the gate that opened it (`req.mesh` on Express reads it here: node-middleware.ts meshOnExpressRequests). */
   get mesh(): Mesh {
     return this.#gate.mesh;
   }

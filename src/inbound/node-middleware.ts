@@ -37,7 +37,7 @@ export function openInbound(gate: InboundHttp, req: IncomingMessage, res: Server
   }
   endOnClose(inbound, res);
   // NOTE: after endOnClose: on Express (and Nest on Express) the request prototype's getter
-  // (meshOnRequestPrototype) reads the mesh from the response's inbound request, and then there
+  // (meshOnExpressRequests) reads the mesh from the response's inbound request, and then there
   // is nothing to store.
   if ((req as WithMesh).mesh !== gate.mesh) (req as WithMesh).mesh = gate.mesh;
   return inbound;
@@ -57,14 +57,10 @@ type WithMesh = IncomingMessage & { mesh?: Mesh };
  * with another mesh puts its own inbound request on its responses, so its requests read that mesh;
  * only a second gate with another mesh on a response that already has one stores its own
  * (openInbound); `req.mesh = x` makes an own property of that request only.
+ * Installed from an app's own `app.request`: by the Express adapter on its first request, by Nest
+ * on Express when the module is configured.
  * NOTE: left alone when the base already has a `mesh` (the application's own, or this getter).
  */
-export function meshOnRequestPrototype(req: IncomingMessage): void {
-  const own: unknown = Object.getPrototypeOf(req);
-  if (own === (req as { app?: { request?: unknown } }).app?.request) meshOnExpressRequests(own);
-}
-
-/** The same, from an Express app's own `app.request` (Nest on Express installs it before the first request). */
 export function meshOnExpressRequests(appRequest: unknown): void {
   if (appRequest === null || typeof appRequest !== 'object') return;
   const base: unknown = Object.getPrototypeOf(appRequest);

@@ -1,6 +1,6 @@
 /**
  * `req.mesh` on Express: a getter on Express's base request prototype reads the mesh of the gate
- * the request passed (adapters/express, src/inbound/node-middleware.ts meshOnRequestPrototype),
+ * the request passed (adapters/express, src/inbound/node-middleware.ts meshOnExpressRequests),
  * instead of a property stored on every request. It must give each request its gate's mesh in a
  * mounted sub-app and through an app called as a plain function (both swap the request's
  * prototype), nothing in an app no gate serves, its own mesh to a second app with another mesh,
