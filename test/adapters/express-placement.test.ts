@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, it } from 'node:test';
 import { context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -19,6 +18,7 @@ import { currentInbound } from '../../src/core/call-context.ts';
 import { createMesh } from '../../src/index.ts';
 import { installSdk } from '../telemetry/otel-sdk.ts';
 import { get } from './client.ts';
+import { listenExpress } from './listen.ts';
 
 const sdk = installSdk({ metrics: false });
 const mesh = await createMesh({ service: 'test', config: { services: {} } });
@@ -32,13 +32,7 @@ after(async () => {
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 
-async function listen(app: Express): Promise<string> {
-  const server = await new Promise<Server>((resolve) => {
-    const listening: Server = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const listen = (app: Express): Promise<string> => listenExpress(app, servers);
 
 /** What a piece of the request sees of its context: the deadline's time left (s) and the trace id. */
 function seen(): { left: number | null; traceId: string | null } {

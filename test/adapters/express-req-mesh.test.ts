@@ -8,12 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, it } from 'node:test';
 import express, { type Express, type Request, type Response } from 'express';
 import { meshlet } from '../../adapters/express/index.ts';
 import { createMesh, type Mesh } from '../../src/index.ts';
 import { get } from './client.ts';
+import { listenExpress } from './listen.ts';
 
 const first = await createMesh({ service: 'first', config: { services: {} } });
 const second = await createMesh({ service: 'second', config: { services: {} } });
@@ -24,13 +24,7 @@ after(async () => {
   await second.close();
 });
 
-async function listen(app: Express): Promise<string> {
-  const server = await new Promise<Server>((resolve) => {
-    const listening: Server = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const listen = (app: Express): Promise<string> => listenExpress(app, servers);
 
 /** Which mesh the handler saw, and whether it was an own property of the request. */
 function report(req: Request, res: Response): void {
